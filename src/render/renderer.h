@@ -1,0 +1,63 @@
+// Renderer: Package + Values -> Kubernetes objects (pure: text in, data out).
+//
+// Rendering is deterministic: the same package and values give byte-identical
+// output. Objects come out in a fixed kind order (ServiceAccount, ConfigMap,
+// Service, ... controllers last), then in template path order, then by server
+// id. Every rendered document is parsed as YAML and must be a map with
+// apiVersion, kind and metadata.name; errors name the template and line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "package/package.h"
+#include "util/status.h"
+#include "util/yaml_json.h"
+#include "values/values.h"
+
+namespace zkpilot {
+
+struct RenderOptions {
+  std::string cluster_name = "zookeeper";  // DNS-1123 label, at most 40 characters
+  std::string namespace_name = "default";
+};
+
+// One ZooKeeper server as templates see it (`node.*`).
+struct NodeEndpoint {
+  int id = 0;  // myid, 1..N
+  std::string name;      // controller / claim name: <cluster>-<id>
+  std::string pod_name;  // host name of its pod
+  std::string host;      // stable DNS name peers and clients use
+  int client_port = 0, quorum_port = 0, election_port = 0, admin_server_port = 0, metrics_port = 0;
+};
+
+// The servers of a cluster on Kubernetes, from the well-known parameters
+// (replicas, controller, clusterDomain and the port parameters).
+std::vector<NodeEndpoint> KubernetesTopology(const Values& values, const RenderOptions& options);
+
+struct RenderedObject {
+  std::string api_version;
+  std::string kind;
+  std::string name;
+  std::string source;  // template path, for messages
+  OrderedJson body;
+};
+
+// Checks the cluster name: a DNS-1123 label short enough for every derived name.
+Status ValidateClusterName(const std::string& name);
+
+Result<std::vector<RenderedObject>> RenderManifests(const Package& package, const Values& values,
+                                                    const RenderOptions& options);
+
+// Renders one declared file (e.g. zooCfg) for the given servers.
+Result<std::string> RenderDeclaredFile(const Package& package, const Values& values,
+                                       const RenderOptions& options, const std::vector<NodeEndpoint>& nodes,
+                                       const std::string& file_name);
+
+// Output formats.
+std::string ToYamlStream(const std::vector<RenderedObject>& objects);  // "---" separated
+std::string ToJsonList(const std::vector<RenderedObject>& objects);    // a v1 List, 2-space indent
+// "003-statefulset-demo-1.yaml": index, kind and name; unique per object.
+std::string FileNameFor(const RenderedObject& object, size_t index, size_t total);
+
+}  // namespace zkpilot
