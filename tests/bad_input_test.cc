@@ -1,0 +1,153 @@
+// Bad input, end to end: each case must exit 2, name what is at fault, and
+// write nothing (no output directory, not even a half-written one).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli_runner.h"
+
+namespace zkpilot {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::RunZkpilot;
+using testing::TempDir;
+
+const std::string kPackage = std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper";
+
+void WriteFile(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+// A copy of the default package with one file replaced ("" deletes it).
+std::string BrokenPackage(const TempDir& dir, const std::string& file, const std::string& content) {
+  fs::path pkg = fs::path(dir.path()) / "pkg";
+  fs::copy(kPackage, pkg, fs::copy_options::recursive);
+  if (content.empty()) fs::remove(pkg / file);
+  else WriteFile(pkg / file, content);
+  return pkg.string();
+}
+
+struct BadInputCase {
+  std::string name;
+  // Builds the arguments after "render"; may create files in the temp dir.
+  std::function<std::vector<std::string>(const TempDir&)> args;
+  std::string expected;  // substring of the message
+};
+void PrintTo(const BadInputCase& c, std::ostream* os) { *os << c.name; }
+
+
+class BadInput : public ::testing::TestWithParam<BadInputCase> {};
+
+TEST_P(BadInput, ExitsTwoNamesTheFaultAndWritesNothing) {
+  TempDir dir;
+  std::vector<std::string> args = {"render"};
+  for (auto& a : GetParam().args(dir)) args.push_back(a);
+  const std::string out_dir = dir.path() + "/out";
+  args.push_back("--output-dir");
+  args.push_back(out_dir);
+  auto r = RunZkpilot(args);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(GetParam().expected), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out_dir)) << "output written despite the error";
+  for (const auto& e : fs::directory_iterator(dir.path()))
+    EXPECT_EQ(e.path().filename().string().find(".out.tmp"), std::string::npos) << "temporary output left behind";
+}
+
+std::vector<std::string> Render(std::vector<std::string> extra) {
+  std::vector<std::string> a = {kPackage};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadInput,
+    ::testing::Values(
+        BadInputCase{"ZeroReplicas", [](auto&) { return Render({"--set", "replicas=0"}); },
+                     "replicas: 0 is below the minimum 1"},
+        BadInputCase{"NonNumericReplicas", [](auto&) { return Render({"--set", "replicas=abc"}); },
+                     "replicas: expected integer, got \"abc\""},
+        BadInputCase{"ClientPortTooHigh", [](auto&) { return Render({"--set", "clientPort=70000"}); },
+                     "clientPort: 70000 is above the maximum 65535"},
+        BadInputCase{"UnknownParameter", [](auto&) { return Render({"--set", "replica=3"}); },
+                     "unknown parameter replica (did you mean replicas?)"},
+        BadInputCase{"UnlistedVersion", [](auto&) { return Render({"--set", "version=3.4.14"}); },
+                     "version: \"3.4.14\" is not one of"},
+        BadInputCase{"DaemonSetController", [](auto&) { return Render({"--set", "controller=daemonset"}); },
+                     "controller: \"daemonset\" is not one of: statefulset, deployment"},
+        BadInputCase{"ValuesFileNotYaml",
+                     [](const TempDir& d) {
+                       WriteFile(d.path() + "/values.yaml", "replicas: 3\ntickTime: [2000\n");
+                       return Render({"-f", d.path() + "/values.yaml"});
+                     },
+                     "values.yaml:3"},
+        BadInputCase{"ValuesFileUnknownParameter",
+                     [](const TempDir& d) {
+                       WriteFile(d.path() + "/values.yaml", "replicas: 3\nautopurge:\n  purgeIntervall: 1\n");
+                       return Render({"-f", d.path() + "/values.yaml"});
+                     },
+                     "values.yaml:3: unknown parameter autopurge.purgeIntervall (did you mean autopurge.purgeInterval?)"},
+        BadInputCase{"ValuesFileMissing", [](const TempDir& d) { return Render({"-f", d.path() + "/nope.yaml"}); },
+                     "nope.yaml: no such file"},
+        BadInputCase{"TemplateMustacheSyntaxError",
+                     [](const TempDir& d) {
+                       return std::vector<std::string>{BrokenPackage(
+                           d, "templates/broken.yaml",
+                           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {{#values.replicas}}\n")};
+                     },
+                     "templates/broken.yaml:5:11: Mustache syntax error: Unclosed section"},
+        BadInputCase{"TemplateRendersInvalidYaml",
+                     [](const TempDir& d) {
+                       return std::vector<std::string>{BrokenPackage(
+                           d, "templates/broken.yaml",
+                           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{values.replicas}}\n b: [\n")};
+                     },
+                     "templates/broken.yaml: renders invalid YAML at line 7"},
+        BadInputCase{"PackageWithoutMetadata",
+                     [](const TempDir& d) { return std::vector<std::string>{BrokenPackage(d, "package.yaml", "")}; },
+                     "package.yaml: missing"},
+        BadInputCase{"PackageDirectoryMissing", [](const TempDir& d) { return std::vector<std::string>{d.path() + "/none"}; },
+                     "package directory does not exist"},
+        BadInputCase{"SchemaDefaultInvalid",
+                     [](const TempDir& d) {
+                       std::ifstream in(kPackage + "/parameters.yaml");
+                       std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+                       s.replace(s.find("default: 2181"), 13, "default: 99999");
+                       return std::vector<std::string>{BrokenPackage(d, "parameters.yaml", s)};
+                     },
+                     "parameter clientPort: default 99999 is above the maximum 65535"},
+        BadInputCase{"PortsClash", [](auto&) { return Render({"--set", "metricsPort=2181"}); }, "must differ"},
+        BadInputCase{"AlertmanagerWithoutPrometheus", [](auto&) { return Render({"--set", "alertmanager.enabled=true"}); },
+                     "prometheus.enabled must be true as well"},
+        BadInputCase{"SessionTimeoutsInverted",
+                     [](auto&) { return Render({"--set", "minSessionTimeout=50000"}); },
+                     "minSessionTimeout (from --set) = 50000 must not exceed maxSessionTimeout"},
+        BadInputCase{"BadClusterName", [](auto&) { return Render({"--name", "My_Cluster"}); }, "cluster name \"My_Cluster\""},
+        BadInputCase{"BadHeapSize", [](auto&) { return Render({"--set", "heapSize=lots"}); }, "heapSize: \"lots\" does not match"},
+        BadInputCase{"RelativeDataDir", [](auto&) { return Render({"--set", "dataDir=data"}); }, "dataDir: \"data\" does not match"},
+        BadInputCase{"SetWithoutValue", [](auto&) { return Render({"--set", "replicas"}); }, "expected key=value"},
+        BadInputCase{"UnknownFlag", [](auto&) { return Render({"--replicas", "3"}); }, "--replicas"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(BadInputOutputDir, NonEmptyOutputDirectoryIsRefusedAndKept) {
+  TempDir dir;
+  WriteFile(dir.path() + "/out/keep.txt", "mine");
+  auto r = RunZkpilot({"render", kPackage, "--output-dir", dir.path() + "/out"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("output directory exists and is not empty"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(dir.path() + "/out/keep.txt"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path() + "/out"), fs::directory_iterator()), 1);
+}
+
+TEST(BadInputLint, ReportsBrokenDisabledAddonTemplate) {
+  TempDir dir;
+  std::string pkg = BrokenPackage(dir, "addons/grafana/templates/broken.yaml", "{{#oops}}\n");
+  auto r = RunZkpilot({"lint", pkg});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("addons/grafana/templates/broken.yaml:1:1: Mustache syntax error"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace zkpilot

@@ -1,0 +1,93 @@
+// The command line as users see it: help, version, outputs and exit codes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cli_runner.h"
+
+namespace zkpilot {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::RunZkpilot;
+using testing::TempDir;
+
+TEST(Cli, HelpOnEveryCommand) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--help"}, {"render", "--help"}, {"lint", "--help"},
+                                        {"params", "--help"}}) {
+    auto r = RunZkpilot(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0];
+    EXPECT_NE(r.output.find("Usage:"), std::string::npos) << r.output;
+  }
+  auto r = RunZkpilot({"render", "--help"});
+  for (const char* flag : {"--set", "--values", "--output-dir", "--name", "--namespace", "--format"})
+    EXPECT_NE(r.output.find(flag), std::string::npos) << flag;
+}
+
+TEST(Cli, VersionPrintsVersion) {
+  auto r = RunZkpilot({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("zkpilot " ZKPILOT_VERSION), std::string::npos) << r.output;
+}
+
+TEST(Cli, NoCommandIsUsageError) {
+  auto r = RunZkpilot({});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+}
+
+TEST(Cli, RenderPrintsMultiDocumentYaml) {
+  auto r = RunZkpilot({"render", "packages/zookeeper", "--set", "replicas=3", "--name", "demo"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  size_t docs = 0;
+  for (size_t pos = 0; (pos = r.stdout_only.find("---\n", pos)) != std::string::npos; ++pos) ++docs;
+  EXPECT_GE(docs, 8u);
+  EXPECT_NE(r.stdout_only.find("kind: StatefulSet"), std::string::npos);
+  EXPECT_NE(r.stdout_only.find("name: demo-3"), std::string::npos);
+  EXPECT_EQ(r.stdout_only.find("name: demo-4"), std::string::npos);
+}
+
+TEST(Cli, RenderJsonIsAList) {
+  auto r = RunZkpilot({"render", "packages/zookeeper", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.stdout_only.rfind("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\"", 0), 0u) << r.stdout_only.substr(0, 80);
+}
+
+TEST(Cli, RenderOutputDirWritesOneFilePerObject) {
+  TempDir dir;
+  const std::string out = dir.path() + "/manifests";
+  auto r = RunZkpilot({"render", "packages/zookeeper", "--set", "replicas=5", "--output-dir", out});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(r.stdout_only.empty());
+  int statefulsets = 0, files = 0;
+  for (const auto& e : fs::directory_iterator(out)) {
+    ++files;
+    statefulsets += e.path().filename().string().find("-statefulset-") != std::string::npos;
+  }
+  EXPECT_EQ(statefulsets, 5);
+  auto stdout_render = RunZkpilot({"render", "packages/zookeeper", "--set", "replicas=5"});
+  size_t docs = 0;
+  for (size_t pos = 0; (pos = stdout_render.stdout_only.find("---\n", pos)) != std::string::npos; ++pos) ++docs;
+  EXPECT_EQ(static_cast<size_t>(files), docs) << "same objects either way";
+}
+
+TEST(Cli, ParamsListsEveryParameter) {
+  auto r = RunZkpilot({"params", "packages/zookeeper"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.stdout_only.find("NAME"), std::string::npos);
+  for (const char* p : {"replicas", "clientPort", "dataDir", "version", "controller", "grafana.enabled"})
+    EXPECT_NE(r.stdout_only.find(std::string("\n") + p + " "), std::string::npos) << p;
+}
+
+TEST(Cli, LintPassesOnTheDefaultPackageAndWarnsOnEvenSize) {
+  auto ok = RunZkpilot({"lint", "packages/zookeeper"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("0 error(s)"), std::string::npos) << ok.output;
+  auto even = RunZkpilot({"lint", "packages/zookeeper", "--set", "replicas=4"});
+  EXPECT_EQ(even.exit_code, 0) << even.output;
+  EXPECT_NE(even.output.find("replicas=4 is even"), std::string::npos) << even.output;
+  auto bad = RunZkpilot({"lint", "packages/zookeeper", "--set", "replicas=0"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+}
+
+}  // namespace
+}  // namespace zkpilot

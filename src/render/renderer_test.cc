@@ -1,0 +1,200 @@
+#include "render/renderer.h"
+
+#include <gtest/gtest.h>
+
+#include "../../tests/test_package.h"
+
+namespace zkpilot {
+namespace {
+
+struct Rendered {
+  Status status;
+  std::vector<RenderedObject> objects;
+};
+
+Rendered RenderMini(std::vector<std::string> sets, PackageFiles files = testing::MinimalPackageFiles(),
+                    RenderOptions options = {}) {
+  auto pkg = ParsePackage(files);
+  if (!pkg.ok()) return {pkg.status(), {}};
+  ValuesInput in;
+  in.sets = std::move(sets);
+  auto values = ResolveValues(pkg->schema, in);
+  if (!values.ok()) return {values.status(), {}};
+  auto objects = RenderManifests(*pkg, *values, options);
+  if (!objects.ok()) return {objects.status(), {}};
+  return {Status::Ok(), *objects};
+}
+
+int CountKind(const std::vector<RenderedObject>& objects, const std::string& kind) {
+  int n = 0;
+  for (const auto& o : objects) n += o.kind == kind;
+  return n;
+}
+
+const RenderedObject* Find(const std::vector<RenderedObject>& objects, const std::string& kind, const std::string& name) {
+  for (const auto& o : objects)
+    if (o.kind == kind && o.name == name) return &o;
+  return nullptr;
+}
+
+TEST(Renderer, OneStatefulSetPerServer) {
+  auto r = RenderMini({"replicas=5"});
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(CountKind(r.objects, "StatefulSet"), 5);
+  EXPECT_EQ(CountKind(r.objects, "Deployment"), 0);
+  const auto* third = Find(r.objects, "StatefulSet", "zookeeper-3");
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(third->body["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"], "3");
+  EXPECT_EQ(third->body["spec"]["template"]["spec"]["containers"][0]["image"], "zookeeper:3.8.0");
+}
+
+TEST(Renderer, DeploymentControllerWhenAsked) {
+  auto r = RenderMini({"controller=deployment", "replicas=3"});
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(CountKind(r.objects, "StatefulSet"), 0);
+  EXPECT_EQ(CountKind(r.objects, "Deployment"), 3);
+}
+
+TEST(Renderer, ZooCfgListsEveryServerWithStableHostNames) {
+  auto r = RenderMini({"replicas=3"}, testing::MinimalPackageFiles(), RenderOptions{"demo", "prod"});
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  const auto* cm = Find(r.objects, "ConfigMap", "demo-config");
+  ASSERT_NE(cm, nullptr);
+  std::string cfg = cm->body["data"]["zoo.cfg"];
+  EXPECT_NE(cfg.find("server.1=demo-1-0.demo-headless.prod.svc.cluster.local:2888:3888;2181\n"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("server.3=demo-3-0.demo-headless.prod.svc.cluster.local:2888:3888;2181\n"), std::string::npos) << cfg;
+  EXPECT_EQ(cfg.find("server.4"), std::string::npos);
+  EXPECT_EQ(cm->body["metadata"]["namespace"], "prod") << "namespace added when the template leaves it out";
+}
+
+TEST(Renderer, SameInputGivesByteIdenticalOutput) {
+  auto a = RenderMini({"replicas=5", "extra.enabled=true"});
+  auto b = RenderMini({"replicas=5", "extra.enabled=true"});
+  ASSERT_TRUE(a.status.ok() && b.status.ok());
+  EXPECT_EQ(ToYamlStream(a.objects), ToYamlStream(b.objects));
+  EXPECT_EQ(ToJsonList(a.objects), ToJsonList(b.objects));
+}
+
+TEST(Renderer, ConfigHashFollowsConfigurationOnly) {
+  auto hash = [](std::vector<std::string> sets) {
+    auto r = RenderMini(std::move(sets));
+    EXPECT_TRUE(r.status.ok()) << r.status.message();
+    return r.objects.empty() ? std::string() : std::string(Find(r.objects, "ConfigMap", "zookeeper-config")->body["data"]["hash"]);
+  };
+  std::string base = hash({});
+  EXPECT_EQ(base.size(), 16u);
+  EXPECT_NE(base, hash({"tickTime=3000"})) << "zoo.cfg changed";
+  EXPECT_NE(base, hash({"replicas=5"})) << "server list changed";
+  EXPECT_EQ(base, hash({"extra.enabled=true"})) << "add-on is not server configuration";
+}
+
+TEST(Renderer, AddonsRenderOnlyWhenEnabled) {
+  auto off = RenderMini({});
+  auto on = RenderMini({"extra.enabled=true"});
+  ASSERT_TRUE(off.status.ok() && on.status.ok());
+  EXPECT_EQ(Find(off.objects, "Service", "zookeeper-extra"), nullptr);
+  EXPECT_NE(Find(on.objects, "Service", "zookeeper-extra"), nullptr);
+}
+
+TEST(Renderer, EscapesStringsAndTreatsEmptyAsFalse) {
+  auto empty = RenderMini({"extra.enabled=true"});
+  ASSERT_TRUE(empty.status.ok()) << empty.status.message();
+  EXPECT_EQ(Find(empty.objects, "Service", "zookeeper-extra")->body["metadata"]["annotations"]["present"], "no");
+  auto quoted = RenderMini({"extra.enabled=true", "extra.name=say \"hi\" \\ bye"});
+  ASSERT_TRUE(quoted.status.ok()) << quoted.status.message();
+  const auto& ann = Find(quoted.objects, "Service", "zookeeper-extra")->body["metadata"]["annotations"];
+  EXPECT_EQ(ann["note"], "say \"hi\" \\ bye") << "the value survives YAML quoting intact";
+  EXPECT_EQ(ann["present"], "yes");
+}
+
+TEST(Renderer, ObjectOrderIsByKindThenTemplate) {
+  auto r = RenderMini({"extra.enabled=true"});
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_GE(r.objects.size(), 3u);
+  EXPECT_EQ(r.objects.front().kind, "ConfigMap");
+  EXPECT_EQ(r.objects[1].kind, "Service");
+  EXPECT_EQ(r.objects.back().kind, "StatefulSet");
+}
+
+TEST(Renderer, TemplateSyntaxErrorNamesFileLineAndColumn) {
+  auto files = testing::MinimalPackageFiles();
+  files["templates/config.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{#cluster.name}}x\n";
+  auto r = RenderMini({}, files);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(r.status.message().find("templates/config.yaml:4:9: Mustache syntax error: Unclosed section"), std::string::npos)
+      << r.status.message();
+}
+
+TEST(Renderer, InvalidYamlOutputNamesTemplateAndLine) {
+  auto files = testing::MinimalPackageFiles();
+  files["templates/config.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n   bad: [\n";
+  auto r = RenderMini({}, files);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find("templates/config.yaml: renders invalid YAML at line"), std::string::npos)
+      << r.status.message();
+}
+
+TEST(Renderer, DocumentWithoutKindIsRejected) {
+  auto files = testing::MinimalPackageFiles();
+  files["templates/config.yaml"] = "apiVersion: v1\nmetadata:\n  name: x\n";
+  auto r = RenderMini({}, files);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find("needs apiVersion, kind and metadata.name"), std::string::npos) << r.status.message();
+}
+
+TEST(Renderer, DuplicateObjectsAreRejected) {
+  auto files = testing::MinimalPackageFiles();
+  files["templates/again.yaml"] = files["templates/config.yaml"];
+  auto r = RenderMini({}, files);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find("ConfigMap/zookeeper-config, which another template already produced"), std::string::npos)
+      << r.status.message();
+}
+
+TEST(Renderer, ClusterNameMustBeADnsLabel) {
+  EXPECT_TRUE(ValidateClusterName("demo-1").ok());
+  EXPECT_FALSE(ValidateClusterName("Demo").ok());
+  EXPECT_FALSE(ValidateClusterName("1demo").ok());
+  EXPECT_FALSE(ValidateClusterName("demo_1").ok());
+  EXPECT_FALSE(ValidateClusterName(std::string(41, 'a')).ok());
+  auto r = RenderMini({}, testing::MinimalPackageFiles(), RenderOptions{"Bad_Name", "default"});
+  EXPECT_EQ(r.status.code(), ErrorCode::kInvalidInput);
+}
+
+TEST(Renderer, DeclaredFileRendersForAnyTopology) {
+  auto pkg = ParsePackage(testing::MinimalPackageFiles());
+  ASSERT_TRUE(pkg.ok());
+  auto values = ResolveValues(pkg->schema, {});
+  ASSERT_TRUE(values.ok());
+  NodeEndpoint local{1, "n1", "n1", "127.0.0.1", 12181, 12888, 13888, 0, 0};
+  auto cfg = RenderDeclaredFile(*pkg, *values, {}, {local}, "zooCfg");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_NE(cfg->find("server.1=127.0.0.1:12888:3888;12181"), std::string::npos) << *cfg;
+  EXPECT_EQ(RenderDeclaredFile(*pkg, *values, {}, {local}, "nope").status().code(), ErrorCode::kNotFound);
+}
+
+TEST(YamlEmit, QuotesStringsThatWouldChangeType) {
+  OrderedJson v = {{"a", "true"}, {"b", "3000"}, {"c", "yes"}, {"d", "plain"}, {"e", ""}, {"f", 3}, {"g", "1.5"}};
+  std::string y = EmitYaml(v);
+  EXPECT_NE(y.find("a: \"true\""), std::string::npos) << y;
+  EXPECT_NE(y.find("b: \"3000\""), std::string::npos) << y;
+  EXPECT_NE(y.find("c: \"yes\""), std::string::npos) << y;
+  EXPECT_NE(y.find("d: plain"), std::string::npos) << y;
+  EXPECT_NE(y.find("e: \"\""), std::string::npos) << y;
+  EXPECT_NE(y.find("f: 3\n"), std::string::npos) << y;
+  EXPECT_NE(y.find("g: \"1.5\""), std::string::npos) << y;
+}
+
+TEST(YamlEmit, RoundTripsEveryKindOfString) {
+  for (std::string s : {"line1\nline2\n", "no trailing newline\nx", "trailing  \nspace\n", "two\n\n",
+                        "\tindented\n", " leading\nspace\n", "a: b\n- c\n", "#comment"}) {
+    OrderedJson v = {{"k", s}};
+    auto node = ParseYaml(EmitYaml(v), "test");
+    ASSERT_TRUE(node.ok()) << node.status().message();
+    EXPECT_EQ((*node)["k"].as<std::string>(), s) << EmitYaml(v);
+  }
+}
+
+}  // namespace
+}  // namespace zkpilot
