@@ -91,7 +91,8 @@ constraints:
 )";
   f["config/zoo.cfg.mustache"] =
       "tickTime={{values.tickTime}}\ndataDir={{values.dataDir}}\n"
-      "{{#nodes}}server.{{id}}={{host}}:{{quorumPort}}:3888;{{clientPort}}\n{{/nodes}}";
+      "{{#nodes}}server.{{id}}={{host}}:{{quorumPort}}:3888;{{clientPort}}\n{{/nodes}}"
+      "selfDataDir={{self.dataDir}}\nplatform={{platform.name}}\n";
   f["templates/config.yaml"] = R"(apiVersion: v1
 kind: ConfigMap
 metadata:

@@ -54,6 +54,9 @@ nlohmann::json NodeJson(const NodeEndpoint& n, size_t index, size_t count) {
                          {"electionPort", n.election_port},
                          {"adminServerPort", n.admin_server_port},
                          {"metricsPort", n.metrics_port},
+                         {"bindAddress", n.bind_address},
+                         {"dataDir", n.data_dir},
+                         {"dataLogDir", n.data_log_dir},
                          {"first", index == 0},
                          {"last", index + 1 == count}};
   return node;
@@ -73,9 +76,12 @@ std::string ImageFor(const Package& pkg, const Values& values, const std::string
 
 // The context without the declared files (those are rendered from it).
 nlohmann::json BaseContext(const Package& pkg, const Values& values, const RenderOptions& options,
-                           const std::vector<NodeEndpoint>& nodes) {
+                           const std::vector<NodeEndpoint>& nodes, const NodeEndpoint& self) {
   nlohmann::json ctx;
   ctx["cluster"] = {{"name", options.cluster_name}, {"namespace", options.namespace_name}};
+  ctx["platform"] = {{"name", options.platform}, {options.platform, true}};
+  ctx["self"] = NodeJson(self, 0, 1);
+  if (self.id == 0) ctx["self"].erase("id");
   ctx["package"] = {{"name", pkg.name}, {"version", pkg.version}};
   ctx["values"] = values.Nested();
   nlohmann::json json_view = nlohmann::json::object();
@@ -218,17 +224,34 @@ std::vector<NodeEndpoint> KubernetesTopology(const Values& values, const RenderO
     n.election_port = IntValue(values, "electionPort", 3888);
     n.admin_server_port = IntValue(values, "adminServerPort", 8080);
     n.metrics_port = IntValue(values, "metricsPort", 7000);
+    n.bind_address = "0.0.0.0";
+    n.data_dir = StringValue(values, "dataDir", "/data");
+    n.data_log_dir = StringValue(values, "dataLogDir", "");
     nodes.push_back(n);
   }
   return nodes;
 }
 
+NodeEndpoint KubernetesSelf(const Values& values) {
+  NodeEndpoint self;
+  self.client_port = IntValue(values, "clientPort", 2181);
+  self.quorum_port = IntValue(values, "quorumPort", 2888);
+  self.election_port = IntValue(values, "electionPort", 3888);
+  self.admin_server_port = IntValue(values, "adminServerPort", 8080);
+  self.metrics_port = IntValue(values, "metricsPort", 7000);
+  self.bind_address = "0.0.0.0";
+  self.data_dir = StringValue(values, "dataDir", "/data");
+  self.data_log_dir = StringValue(values, "dataLogDir", "");
+  return self;
+}
+
 Result<std::string> RenderDeclaredFile(const Package& pkg, const Values& values, const RenderOptions& options,
-                                       const std::vector<NodeEndpoint>& nodes, const std::string& file_name) {
+                                       const std::vector<NodeEndpoint>& nodes, const NodeEndpoint& self,
+                                       const std::string& file_name) {
   for (const auto& f : pkg.files) {
     if (f.name != file_name) continue;
     if (!f.is_template) return f.content;
-    nlohmann::json ctx = BaseContext(pkg, values, options, nodes);
+    nlohmann::json ctx = BaseContext(pkg, values, options, nodes, self);
     return RenderMustache(f.content, f.path, ToMustacheData(ctx), pkg.partials);
   }
   return Status::NotFound("package " + pkg.name + " declares no file " + file_name);
@@ -238,7 +261,7 @@ Result<std::vector<RenderedObject>> RenderManifests(const Package& pkg, const Va
                                                     const RenderOptions& options) {
   ZK_RETURN_IF_ERROR(ValidateClusterName(options.cluster_name));
   std::vector<NodeEndpoint> nodes = KubernetesTopology(values, options);
-  nlohmann::json ctx = BaseContext(pkg, values, options, nodes);
+  nlohmann::json ctx = BaseContext(pkg, values, options, nodes, KubernetesSelf(values));
   ZK_RETURN_IF_ERROR(AddDeclaredFiles(pkg, ctx));
   kainjow::mustache::data data = ToMustacheData(ctx);
 

@@ -20,6 +20,7 @@ namespace zkpilot {
 struct RenderOptions {
   std::string cluster_name = "zookeeper";  // DNS-1123 label, at most 40 characters
   std::string namespace_name = "default";
+  std::string platform = "kubernetes";     // `platform.<name>` is true in templates
 };
 
 // One ZooKeeper server as templates see it (`node.*`).
@@ -29,6 +30,9 @@ struct NodeEndpoint {
   std::string pod_name;  // host name of its pod
   std::string host;      // stable DNS name peers and clients use
   int client_port = 0, quorum_port = 0, election_port = 0, admin_server_port = 0, metrics_port = 0;
+  std::string bind_address;  // where the server listens: 0.0.0.0 in a pod, 127.0.0.1 locally
+  std::string data_dir;      // its snapshot directory
+  std::string data_log_dir;  // its transaction log directory; empty: inside data_dir
 };
 
 // The servers of a cluster on Kubernetes, from the well-known parameters
@@ -49,10 +53,15 @@ Status ValidateClusterName(const std::string& name);
 Result<std::vector<RenderedObject>> RenderManifests(const Package& package, const Values& values,
                                                     const RenderOptions& options);
 
-// Renders one declared file (e.g. zooCfg) for the given servers.
+// The server whose configuration files are rendered (`self` in templates).
+// On Kubernetes all servers share one ConfigMap, so `self` has no id and the
+// values' ports and directories.
+NodeEndpoint KubernetesSelf(const Values& values);
+
+// Renders one declared file (e.g. zooCfg) for the given servers, as seen by `self`.
 Result<std::string> RenderDeclaredFile(const Package& package, const Values& values,
                                        const RenderOptions& options, const std::vector<NodeEndpoint>& nodes,
-                                       const std::string& file_name);
+                                       const NodeEndpoint& self, const std::string& file_name);
 
 // Output formats.
 std::string ToYamlStream(const std::vector<RenderedObject>& objects);  // "---" separated

@@ -167,11 +167,15 @@ TEST(Renderer, DeclaredFileRendersForAnyTopology) {
   ASSERT_TRUE(pkg.ok());
   auto values = ResolveValues(pkg->schema, {});
   ASSERT_TRUE(values.ok());
-  NodeEndpoint local{1, "n1", "n1", "127.0.0.1", 12181, 12888, 13888, 0, 0};
-  auto cfg = RenderDeclaredFile(*pkg, *values, {}, {local}, "zooCfg");
+  NodeEndpoint local{1, "n1", "n1", "127.0.0.1", 12181, 12888, 13888, 0, 0, "127.0.0.1", "/tmp/n1", ""};
+  RenderOptions opts;
+  opts.platform = "local";
+  auto cfg = RenderDeclaredFile(*pkg, *values, opts, {local}, local, "zooCfg");
   ASSERT_TRUE(cfg.ok()) << cfg.status().message();
   EXPECT_NE(cfg->find("server.1=127.0.0.1:12888:3888;12181"), std::string::npos) << *cfg;
-  EXPECT_EQ(RenderDeclaredFile(*pkg, *values, {}, {local}, "nope").status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(cfg->find("selfDataDir=/tmp/n1\n"), std::string::npos) << *cfg;
+  EXPECT_NE(cfg->find("platform=local\n"), std::string::npos) << *cfg;
+  EXPECT_EQ(RenderDeclaredFile(*pkg, *values, opts, {local}, local, "nope").status().code(), ErrorCode::kNotFound);
 }
 
 TEST(YamlEmit, QuotesStringsThatWouldChangeType) {

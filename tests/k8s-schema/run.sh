@@ -115,6 +115,13 @@ check deployment-all-addons "Deployment=7 PersistentVolumeClaim=3" -- \
   --set controller=deployment --set zoonavigator.enabled=true --set prometheus.enabled=true \
   --set alertmanager.enabled=true --set grafana.enabled=true --set storage.storageClass=fast
 
+# The longest cluster name zkpilot accepts (40) and the most servers (255):
+# every derived name and label must still fit its limit.
+check longest-names "StatefulSet=255" -- \
+  --name zk-abcdefghijklmnopqrstuvwxyz-0123456789 --namespace a-namespace-with-a-rather-long-name-for-testing-63-chars-max \
+  --set replicas=255 --set networkPolicy.allowExternal=false --set zoonavigator.enabled=true \
+  --set prometheus.enabled=true --set alertmanager.enabled=true --set grafana.enabled=true
+
 echo
 if [[ ${failed} -gt 0 ]]; then
   echo "failed combinations: ${failures[*]}"

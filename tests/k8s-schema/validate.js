@@ -146,7 +146,7 @@ function checkPortsDeep(errs, path, v) {
     if (PORT_KEYS.has(k) && typeof child === "number") {
       const min = k === "nodePort" ? 0 : 1;
       if (!Number.isInteger(child) || child < min || child > 65535) errs.push(`${p}: port ${child} outside 1..65535`);
-    } else if (PORT_KEYS.has(k) && typeof child === "string" && k !== "port") {
+    } else if (PORT_KEYS.has(k) && typeof child === "string") {
       if (child.length > 15 || !IANA_SVC_NAME.test(child) || !/[a-z]/.test(child) || child.includes("--"))
         errs.push(`${p}: ${JSON.stringify(child)} is not a valid port name`);
     } else {
