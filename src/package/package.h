@@ -38,6 +38,7 @@ struct DeclaredFile {
   std::string path;       // relative to the package root
   bool is_template = false;  // rendered with the context before use
   bool in_config_hash = false;  // part of `configHash` (restart on change)
+  std::vector<std::string> hash_ignore;  // lines starting with these are not hashed
   std::string content;    // the file's text as loaded
 };
 

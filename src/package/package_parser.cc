@@ -114,7 +114,7 @@ Status ParseMetadata(const YAML::Node& root, Package& pkg) {
     pkg.upgrade_paths.push_back(path);
   }
   for (const auto& file : root["files"]) {
-    ZK_RETURN_IF_ERROR(CheckKeys(f, file, {"name", "path", "template", "configHash"}, "files"));
+    ZK_RETURN_IF_ERROR(CheckKeys(f, file, {"name", "path", "template", "configHash", "configHashIgnore"}, "files"));
     DeclaredFile d;
     ZK_ASSIGN_OR_RETURN(d.name, RequiredString(f, file, "name", "files"));
     if (!std::regex_match(d.name, std::regex("[A-Za-z][A-Za-z0-9_]*")))
@@ -122,6 +122,11 @@ Status ParseMetadata(const YAML::Node& root, Package& pkg) {
     ZK_ASSIGN_OR_RETURN(d.path, RequiredString(f, file, "path", "file " + d.name));
     ZK_ASSIGN_OR_RETURN(d.is_template, OptionalBool(f, file, "template", "file " + d.name));
     ZK_ASSIGN_OR_RETURN(d.in_config_hash, OptionalBool(f, file, "configHash", "file " + d.name));
+    if (file["configHashIgnore"].IsDefined()) {
+      if (!file["configHashIgnore"].IsSequence())
+        return Invalid(f, file["configHashIgnore"], "file " + d.name + ": configHashIgnore must be a list of line prefixes");
+      for (const auto& prefix : file["configHashIgnore"]) d.hash_ignore.push_back(prefix.Scalar());
+    }
     for (const auto& other : pkg.files)
       if (other.name == d.name) return Invalid(f, file, "files: " + d.name + " is declared twice");
     pkg.files.push_back(d);

@@ -43,6 +43,20 @@ void SetPath(nlohmann::json& root, const std::string& dotted, nlohmann::json val
   (*cur)[dotted.substr(start)] = std::move(value);
 }
 
+// pairs.<param>: an object parameter as a list of {key, value}, sorted by key,
+// so that templates can merge it into a map they also write themselves.
+nlohmann::json PairsView(const Package& pkg, const Values& values) {
+  nlohmann::json view = nlohmann::json::object();
+  for (const auto& p : pkg.schema.params) {
+    if (p.type != ParamType::kObject || !values.Has(p.name)) continue;
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [k, v] : values.Get(p.name).items())
+      list.push_back({{"key", k}, {"value", v.is_string() ? v.get<std::string>() : v.dump()}});
+    SetPath(view, p.name, list);
+  }
+  return view;
+}
+
 nlohmann::json NodeJson(const NodeEndpoint& n, size_t index, size_t count) {
   nlohmann::json node = {{"id", n.id},
                          {"ordinal", n.id - 1},
@@ -92,6 +106,7 @@ nlohmann::json BaseContext(const Package& pkg, const Values& values, const Rende
     if (spec && !spec->enum_values.empty()) SetPath(enum_view, name + "." + DisplayValue(value), true);
   }
   ctx["json"] = json_view;
+  ctx["pairs"] = PairsView(pkg, values);
   ctx["enum"] = enum_view;
   std::string version = StringValue(values, pkg.version_parameter, "");
   ctx["version"] = version;
@@ -114,6 +129,23 @@ bool IsStructuredFile(const std::string& path) {
   return false;
 }
 
+// The lines of `content` that count for the config hash.
+std::string HashedLines(const std::string& content, const std::vector<std::string>& ignore) {
+  if (ignore.empty()) return content;
+  std::string out;
+  size_t start = 0;
+  while (start < content.size()) {
+    size_t end = content.find('\n', start);
+    if (end == std::string::npos) end = content.size();
+    std::string line = content.substr(start, end - start);
+    bool skip = false;
+    for (const auto& prefix : ignore) skip = skip || line.rfind(prefix, 0) == 0;
+    if (!skip) out += line + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
 // Adds files.*, raw.*, hash.*, filesJson.* and configHash to the context.
 Status AddDeclaredFiles(const Package& pkg, nlohmann::json& ctx) {
   kainjow::mustache::data base = ToMustacheData(ctx);
@@ -130,7 +162,7 @@ Status AddDeclaredFiles(const Package& pkg, nlohmann::json& ctx) {
       ZK_ASSIGN_OR_RETURN(YAML::Node node, ParseYaml(content, f.path));
       ctx["filesJson"][f.name] = YamlToJson(node).dump();
     }
-    if (f.in_config_hash) hash_input += f.name + '\0' + content + '\0';
+    if (f.in_config_hash) hash_input += f.name + '\0' + HashedLines(content, f.hash_ignore) + '\0';
   }
   ctx["configHash"] = Sha256Hex(hash_input).substr(0, 16);
   return Status::Ok();

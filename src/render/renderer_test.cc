@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "../../tests/test_package.h"
+#include "package/package_loader.h"
 
 namespace zkpilot {
 namespace {
@@ -198,6 +199,49 @@ TEST(YamlEmit, RoundTripsEveryKindOfString) {
     ASSERT_TRUE(node.ok()) << node.status().message();
     EXPECT_EQ((*node)["k"].as<std::string>(), s) << EmitYaml(v);
   }
+}
+
+}  // namespace
+}  // namespace zkpilot
+
+namespace zkpilot {
+namespace {
+
+std::string ServerConfigHash(const std::vector<std::string>& sets) {
+  RenderOptions opts{"demo", "zk"};
+  auto pkg = LoadPackage(std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper");
+  EXPECT_TRUE(pkg.ok()) << pkg.status().message();
+  ValuesInput in;
+  in.sets = sets;
+  auto values = ResolveValues(pkg->schema, in);
+  EXPECT_TRUE(values.ok()) << values.status().message();
+  auto objects = RenderManifests(*pkg, *values, opts);
+  EXPECT_TRUE(objects.ok()) << objects.status().message();
+  for (const auto& o : *objects)
+    if (o.kind == "StatefulSet" && o.name == "demo-1")
+      return o.body["spec"]["template"]["metadata"]["annotations"]["zkpilot.io/config-hash"];
+  ADD_FAILURE() << "no StatefulSet demo-1";
+  return "";
+}
+
+TEST(DefaultPackage, MembershipChangeDoesNotRestartExistingServers) {
+  std::string three = ServerConfigHash({"replicas=3"});
+  EXPECT_EQ(three.size(), 16u);
+  EXPECT_EQ(three, ServerConfigHash({"replicas=5"})) << "scaling is dynamic reconfiguration";
+  EXPECT_NE(three, ServerConfigHash({"tickTime=3000"})) << "a zoo.cfg change restarts";
+  EXPECT_NE(three, ServerConfigHash({"logLevel=DEBUG"})) << "a logging change restarts";
+  EXPECT_EQ(three, ServerConfigHash({"grafana.enabled=true", "prometheus.enabled=true"}));
+}
+
+TEST(Renderer, ObjectParametersAreAvailableAsSortedPairs) {
+  auto files = testing::MinimalPackageFiles();
+  files["templates/config.yaml"] =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    fixed: \"1\"\n"
+      "{{#pairs.labels}}    \"{{key}}\": \"{{value}}\"\n{{/pairs.labels}}";
+  auto r = RenderMini({"labels={zeta: last, alpha: first, n: 3}"}, files);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  const auto& ann = Find(r.objects, "ConfigMap", "x")->body["metadata"]["annotations"];
+  EXPECT_EQ(ann.dump(), R"({"fixed":"1","alpha":"first","n":"3","zeta":"last"})");
 }
 
 }  // namespace

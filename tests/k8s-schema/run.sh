@@ -38,6 +38,10 @@ failures=()
 #   EXPECTATIONS: space-separated KIND=N counts for validate.js --expect.
 check() {
   local name="$1" expectations="$2"
+  if [[ "${3:-}" != "--" ]]; then
+    echo "run.sh: check ${name}: expected -- before the render arguments" >&2
+    exit 2
+  fi
   shift 3
   local out="${work}/${name}.json"
   local expect_args=()

@@ -41,7 +41,7 @@ function modelFor(apiVersion, kind) {
   try {
     mod = require(`${prefix}/${kind}`);
   } catch (e) {
-    if (e.code === "MODEL_NOT_FOUND" || e.code === "MODULE_NOT_FOUND" || e.code === "ERR_PACKAGE_PATH_NOT_EXPORTED")
+    if (e.code === "MODULE_NOT_FOUND" || e.code === "ERR_PACKAGE_PATH_NOT_EXPORTED")
       return { error: `unknown kind ${kind} in ${apiVersion}` };
     throw e;
   }

@@ -4,11 +4,12 @@
 # that answers `ruok` but is still electing a leader (LOOKING) is not ready.
 #
 # Talks to 127.0.0.1:$ZK_CLIENT_PORT with bash's /dev/tcp because the official
-# image has no nc. `srvr` must be in 4lw.commands.whitelist.
+# image has no nc. `srvr` must be in 4lw.commands.whitelist. Replies are
+# awaited ZK_PROBE_TIMEOUT seconds (default 3, below the probe's timeout).
 set -uo pipefail
 
 port="${ZK_CLIENT_PORT:-2181}"
-timeout_seconds="${ZK_PROBE_TIMEOUT:-5}"
+timeout_seconds="${ZK_PROBE_TIMEOUT:-3}"
 
 if ! exec 3<>"/dev/tcp/127.0.0.1/${port}"; then
   echo "not ready: cannot connect to 127.0.0.1:${port}" >&2
