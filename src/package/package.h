@@ -40,6 +40,7 @@ struct DeclaredFile {
   bool in_config_hash = false;  // part of `configHash` (restart on change)
   std::vector<std::string> hash_ignore;  // lines starting with these are not hashed
   std::string content;    // the file's text as loaded
+  std::string json_text;  // YAML/JSON files that are not templates: the content as JSON
 };
 
 enum class HookEvent { kDeploy, kUpgrade, kScale, kDelete };

@@ -352,6 +352,12 @@ Status CollectTemplates(const PackageFiles& files, Package& pkg) {
   return Status::Ok();
 }
 
+bool IsStructuredPath(const std::string& path) {
+  for (const char* ext : {".yaml", ".yml", ".json"})
+    if (HasSuffix(path, ext)) return true;
+  return false;
+}
+
 // Checks between the parts once all are parsed.
 Status CrossCheck(const PackageFiles& files, Package& pkg) {
   const ParamSpec* vp = pkg.schema.Find(pkg.version_parameter);
@@ -377,6 +383,10 @@ Status CrossCheck(const PackageFiles& files, Package& pkg) {
     if (it == files.end())
       return Status::InvalidInput(std::string(kMetadataFile) + ": file " + d.name + ": " + d.path + " does not exist in the package");
     d.content = it->second;
+    if (!d.is_template && IsStructuredPath(d.path)) {
+      ZK_ASSIGN_OR_RETURN(YAML::Node node, ParseYaml(d.content, d.path));
+      d.json_text = YamlToJson(node).dump();
+    }
   }
   return Status::Ok();
 }

@@ -80,18 +80,15 @@ Status CheckMustacheSyntax(const std::string& text, const std::string& source) {
   return Status::Ok();
 }
 
-Result<std::string> RenderMustache(const std::string& text, const std::string& source, const mst::data& context,
-                                   const std::map<std::string, std::string>& partials) {
+void AddPartials(mst::data& context, const std::map<std::string, std::string>& partials) {
+  for (const auto& [name, body] : partials) context.set(name, mst::partial([&body = body] { return body; }));
+}
+
+Result<std::string> RenderMustache(const std::string& text, const std::string& source, const mst::data& context) {
   mst::mustache tmpl{text};
   if (!tmpl.is_valid()) return Status::InvalidInput(LocateError(text, source, tmpl.error_message()));
   tmpl.set_custom_escape(EscapeForYamlDoubleQuoted);
-  mst::data ctx = context;  // partials are looked up in the data
-  for (const auto& [name, body] : partials) {
-    // A partial that is itself broken is reported against its own file.
-    ZK_RETURN_IF_ERROR(CheckMustacheSyntax(body, "partial " + name));
-    ctx.set(name, mst::partial([body = body] { return body; }));
-  }
-  std::string out = tmpl.render(ctx);
+  std::string out = tmpl.render(context);
   if (!tmpl.is_valid()) return Status::InvalidInput(LocateError(text, source, tmpl.error_message()));
   return out;
 }

@@ -21,11 +21,14 @@ kainjow::mustache::data ToMustacheData(const nlohmann::json& value);
 // Escapes text for the inside of a double-quoted YAML string.
 std::string EscapeForYamlDoubleQuoted(const std::string& text);
 
-// Renders `text` (named `source` in errors) with `context` and `partials`.
+// Makes `partials` (name -> template text) available to {{> name}}.
+// REQUIRES: `partials` outlives `context`; each passed CheckMustacheSyntax.
+void AddPartials(kainjow::mustache::data& context, const std::map<std::string, std::string>& partials);
+
+// Renders `text` (named `source` in errors) with `context`.
 // Syntax errors are InvalidInput naming source, line and column.
 Result<std::string> RenderMustache(const std::string& text, const std::string& source,
-                                   const kainjow::mustache::data& context,
-                                   const std::map<std::string, std::string>& partials);
+                                   const kainjow::mustache::data& context);
 
 // Only checks the syntax of a template (used by lint for every template,
 // including those of disabled add-ons).

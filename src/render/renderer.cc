@@ -149,16 +149,19 @@ std::string HashedLines(const std::string& content, const std::vector<std::strin
 // Adds files.*, raw.*, hash.*, filesJson.* and configHash to the context.
 Status AddDeclaredFiles(const Package& pkg, nlohmann::json& ctx) {
   kainjow::mustache::data base = ToMustacheData(ctx);
+  AddPartials(base, pkg.partials);
   std::string hash_input;
   for (const auto& f : pkg.files) {
     std::string content = f.content;
     if (f.is_template) {
-      ZK_ASSIGN_OR_RETURN(content, RenderMustache(f.content, f.path, base, pkg.partials));
+      ZK_ASSIGN_OR_RETURN(content, RenderMustache(f.content, f.path, base));
     }
     ctx["files"][f.name] = nlohmann::json(content).dump();
     ctx["raw"][f.name] = content;
     ctx["hash"][f.name] = Sha256Hex(content).substr(0, 16);
-    if (IsStructuredFile(f.path)) {
+    if (!f.json_text.empty()) {
+      ctx["filesJson"][f.name] = f.json_text;  // parsed once, when the package was loaded
+    } else if (IsStructuredFile(f.path)) {
       ZK_ASSIGN_OR_RETURN(YAML::Node node, ParseYaml(content, f.path));
       ctx["filesJson"][f.name] = YamlToJson(node).dump();
     }
@@ -227,6 +230,13 @@ bool AddonEnabled(const Package& pkg, const Values& values, const std::string& a
   return false;
 }
 
+// A broken partial is reported against its own file, once.
+Status CheckPartials(const Package& pkg) {
+  for (const auto& [name, body] : pkg.partials)
+    ZK_RETURN_IF_ERROR(CheckMustacheSyntax(body, "templates/partials/" + name + ".mustache"));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ValidateClusterName(const std::string& name) {
@@ -283,8 +293,11 @@ Result<std::string> RenderDeclaredFile(const Package& pkg, const Values& values,
   for (const auto& f : pkg.files) {
     if (f.name != file_name) continue;
     if (!f.is_template) return f.content;
+    ZK_RETURN_IF_ERROR(CheckPartials(pkg));
     nlohmann::json ctx = BaseContext(pkg, values, options, nodes, self);
-    return RenderMustache(f.content, f.path, ToMustacheData(ctx), pkg.partials);
+    kainjow::mustache::data data = ToMustacheData(ctx);
+    AddPartials(data, pkg.partials);
+    return RenderMustache(f.content, f.path, data);
   }
   return Status::NotFound("package " + pkg.name + " declares no file " + file_name);
 }
@@ -292,26 +305,28 @@ Result<std::string> RenderDeclaredFile(const Package& pkg, const Values& values,
 Result<std::vector<RenderedObject>> RenderManifests(const Package& pkg, const Values& values,
                                                     const RenderOptions& options) {
   ZK_RETURN_IF_ERROR(ValidateClusterName(options.cluster_name));
+  ZK_RETURN_IF_ERROR(CheckPartials(pkg));
   std::vector<NodeEndpoint> nodes = KubernetesTopology(values, options);
   nlohmann::json ctx = BaseContext(pkg, values, options, nodes, KubernetesSelf(values));
   ZK_RETURN_IF_ERROR(AddDeclaredFiles(pkg, ctx));
   kainjow::mustache::data data = ToMustacheData(ctx);
+  AddPartials(data, pkg.partials);
 
   std::vector<RenderedObject> objects;
   for (const auto& t : pkg.templates) {
     if (!t.addon.empty() && !AddonEnabled(pkg, values, t.addon)) continue;
     if (t.scope == TemplateScope::kCluster) {
-      ZK_ASSIGN_OR_RETURN(std::string text, RenderMustache(t.content, t.path, data, pkg.partials));
+      ZK_ASSIGN_OR_RETURN(std::string text, RenderMustache(t.content, t.path, data));
       ZK_RETURN_IF_ERROR(CollectObjects(text, t.path, objects));
       continue;
     }
     for (size_t i = 0; i < nodes.size(); ++i) {
-      kainjow::mustache::data node_data = data;
-      node_data.set("node", ToMustacheData(NodeJson(nodes[i], i, nodes.size())));
+      data.set("node", ToMustacheData(NodeJson(nodes[i], i, nodes.size())));
       const std::string source = t.path + " (node " + std::to_string(nodes[i].id) + ")";
-      ZK_ASSIGN_OR_RETURN(std::string text, RenderMustache(t.content, source, node_data, pkg.partials));
+      ZK_ASSIGN_OR_RETURN(std::string text, RenderMustache(t.content, source, data));
       ZK_RETURN_IF_ERROR(CollectObjects(text, source, objects));
     }
+    data.set("node", kainjow::mustache::data{kainjow::mustache::data::type::bool_false});
   }
   std::stable_sort(objects.begin(), objects.end(), [](const RenderedObject& a, const RenderedObject& b) {
     return KindRank(a.kind) < KindRank(b.kind);

@@ -1,5 +1,7 @@
 #include "util/yaml_json.h"
 
+#include <cctype>
+#include <cstring>
 #include <regex>
 
 namespace zkpilot {
@@ -19,6 +21,13 @@ const std::regex& FloatRe() {
 // string under YAML 1.1 or 1.2 (Kubernetes tools still speak 1.1).
 bool NeedsQuotes(const std::string& s) {
   if (s.empty()) return true;
+  // Fast path: only strings starting like a number, a boolean or null word
+  // can be mistaken for another type.
+  const char c = s[0];
+  if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.' || c == '~' ||
+        std::strchr("yYnNtTfFoO", c) != nullptr) ||
+      s.size() > 64)
+    return false;
   static const std::regex special(
       "y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|"
       "null|Null|NULL|~|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\\.[0-9_]*)?|[-+]?[0-9_]+|0b[01_]+");
@@ -100,6 +109,8 @@ nlohmann::json TypePlainScalar(const std::string& s) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
+  const char c = s[0];
+  if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.')) return s;
   if (std::regex_match(s, IntRe())) {
     try {
       if (s.rfind("0x", 0) == 0) return std::stoll(s.substr(2), nullptr, 16);
