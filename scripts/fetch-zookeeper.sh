@@ -26,13 +26,17 @@ readonly SYSTEM_JAVA_DIR="/usr/share/java"
 readonly DEBIAN_KEYRING="/usr/share/keyrings/debian-archive-keyring.gpg"
 
 # Jars that Debian's zookeeper jar needs but leaves out of its manifest
-# Class-Path: without servlet-api the AdminServer silently does not start,
-# without the other three Netty (the TLS-capable connection factory) fails on
-# the first connection. All come with Debian's zookeeper package's
-# dependencies (libservlet-api-java, libnetty-java). Keep in sync with
-# kDebianExtraJars in src/platform/local/distribution.cc.
+# Class-Path: without servlet-api the AdminServer silently does not start;
+# without netty-codec, -resolver and -transport-native-unix-common the Netty
+# connection factory (the one TLS needs) fails on the first connection; and
+# without an SLF4J binding the server logs nothing at all (with slf4j-log4j12
+# and log4j-1.2 it reads log4j.properties from the classpath's first entry,
+# the node's conf dir). All come with the dependencies of Debian's zookeeper
+# package (libservlet-api-java, libnetty-java, libslf4j-java,
+# liblog4j1.2-java). Keep in sync with kDebianExtraJars in
+# src/platform/local/distribution.cc.
 readonly DEBIAN_EXTRA_JARS=(servlet-api.jar netty-codec.jar netty-resolver.jar
-  netty-transport-native-unix-common.jar)
+  netty-transport-native-unix-common.jar slf4j-log4j12.jar log4j-1.2.jar)
 
 # Manifest Class-Path entries of Debian's zookeeper jar that may be absent:
 # jline only serves the interactive client, and zookeeper-jute.jar is the
@@ -91,6 +95,7 @@ if [[ -z "$store" ]]; then
 fi
 mkdir -p "$store" || die "cannot create the store $store"
 store="$(realpath "$store")"
+[[ "$store" != *:* ]] || die "the store path $store contains ':', the classpath separator: choose another with --store"
 
 # One fetch at a time per store: a second run waits, then finds the work done.
 exec 9>"$store/.lock"
@@ -129,16 +134,21 @@ write_distribution() {
   } >"$file"
 }
 
+# Prints the classpath of <store>/<id>/distribution.json, one jar a line (the
+# file as write_distribution writes it).
+distribution_jars() {
+  sed -n 's/^ *"\(\/[^"]*\.jar\)",\{0,1\}$/\1/p' "$store/$1/distribution.json"
+}
+
 # True if <store>/<id> is complete: distribution.json present and every jar of
 # its classpath exists. (The store's reader, zkpilot, checks the same.)
 distribution_complete() {
-  local json="$store/$1/distribution.json"
-  [[ -f "$json" ]] || return 1
+  [[ -f "$store/$1/distribution.json" ]] || return 1
   local jar found=0
   while IFS= read -r jar; do
     found=1
     [[ -f "$jar" ]] || return 1
-  done < <(sed -n 's/^ *"\(\/[^"]*\.jar\)",\{0,1\}$/\1/p' "$json")
+  done < <(distribution_jars "$1")
   ((found))
 }
 
@@ -202,8 +212,27 @@ fetch_debian() {
       ;;
   esac
   local id="debian-$ver"
+  # Classpath: this version's jute first. Debian's zookeeper jar names the
+  # system's /usr/share/java/zookeeper-jute.jar (Debian 12's 3.8.0) in its
+  # manifest Class-Path; the JVM appends manifest entries after the explicit
+  # ones, so listing the right jute first makes it win. Otherwise the server
+  # dies on its first client with NoSuchMethodError (ConnectRequest.setReadOnly).
+  local final_java_dir="$store/$id/root/usr/share/java" classpath=() entry
+  classpath=("$final_java_dir/zookeeper-jute-$ver.jar" "$final_java_dir/zookeeper-$ver.jar")
+  for entry in "${DEBIAN_EXTRA_JARS[@]}"; do classpath+=("$SYSTEM_JAVA_DIR/$entry"); done
+
   if distribution_complete "$id"; then
-    say "$id is already fetched: $store/$id"
+    if [[ "$(distribution_jars "$id")" == "$(printf '%s\n' "${classpath[@]}")" ]]; then
+      say "$id is already fetched: $store/$id"
+      exit 0
+    fi
+    # Fetched by an earlier version of this script: same .debs, new classpath.
+    for entry in "${classpath[@]}"; do
+      [[ -f "$entry" ]] || die "$id needs $entry, which is missing: install Debian's zookeeper package (apt-get install zookeeper)"
+    done
+    write_distribution "$work/distribution.json" "$id" "$ver" "debian $suite .deb" "${classpath[@]}"
+    mv "$work/distribution.json" "$store/$id/distribution.json"
+    say "$id is already fetched; updated its classpath: $store/$id/distribution.json"
     exit 0
   fi
   if [[ -e "$store/$id" ]]; then
@@ -232,7 +261,7 @@ fetch_debian() {
     -o "APT::Sandbox::User=root"
   )
   say "reading the package list of Debian $suite from $mirror"
-  apt-get "${apt_opts[@]}" -qq update >"$work/apt.log" 2>&1 ||
+  apt-get "${apt_opts[@]}" -qq --error-on=any update >"$work/apt.log" 2>&1 ||
     die "apt-get update for Debian $suite failed ($mirror):"$'\n'"$(tail -n 5 "$work/apt.log")"
 
   local candidate
@@ -253,34 +282,25 @@ fetch_debian() {
     echo "$(basename "$deb") sha256:$(sha256sum "$deb" | cut -d' ' -f1)" >>"$work/dist/packages.txt"
   done
 
-  # Classpath: this version's jute first. Debian's zookeeper jar names the
-  # system's /usr/share/java/zookeeper-jute.jar (Debian 12's 3.8.0) in its
-  # manifest Class-Path; the JVM appends manifest entries after the explicit
-  # ones, so listing the right jute first makes it win. Otherwise the server
-  # dies on its first client with NoSuchMethodError (ConnectRequest.setReadOnly).
   local java_dir="$work/dist/root/usr/share/java"
-  local final_java_dir="$store/$id/root/usr/share/java"
   [[ -f "$java_dir/zookeeper-jute-$ver.jar" && -f "$java_dir/zookeeper-$ver.jar" ]] ||
     die "$package $candidate does not hold zookeeper-$ver.jar and zookeeper-jute-$ver.jar"
 
   # Its remaining dependencies come from the system (Debian's zookeeper
   # package), through the jar's manifest Class-Path: check they are there.
-  local entry missing=()
+  local missing=()
   while IFS= read -r entry; do
     local optional=0 name="${entry##*/}"
     for o in "${OPTIONAL_MANIFEST_JARS[@]}"; do [[ "$name" == "$o" ]] && optional=1; done
     ((optional)) || [[ -f "$entry" ]] || missing+=("$entry")
   done < <(manifest_class_path "$java_dir/zookeeper-$ver.jar")
-  local extras=()
   for entry in "${DEBIAN_EXTRA_JARS[@]}"; do
     [[ -f "$SYSTEM_JAVA_DIR/$entry" ]] || missing+=("$SYSTEM_JAVA_DIR/$entry")
-    extras+=("$SYSTEM_JAVA_DIR/$entry")
   done
   ((${#missing[@]} == 0)) ||
     die "ZooKeeper $ver needs jars this system lacks: ${missing[*]}; install Debian's zookeeper package (apt-get install zookeeper)"
 
-  write_distribution "$work/dist/distribution.json" "$id" "$ver" "debian $suite .deb" \
-    "$final_java_dir/zookeeper-jute-$ver.jar" "$final_java_dir/zookeeper-$ver.jar" "${extras[@]}"
+  write_distribution "$work/dist/distribution.json" "$id" "$ver" "debian $suite .deb" "${classpath[@]}"
   install_distribution "$id"
   say "installed $id in $store/$id"
 }

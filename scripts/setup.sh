@@ -10,8 +10,14 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libkainjow-mustache-dev libcli11-dev
   libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev        # local state
+  libzookeeper-mt-dev   # ZooKeeper C client: znodes, reconfig
+  libcpp-httplib-dev    # AdminServer client
+  zookeeper             # ZooKeeper 3.8.0 for the local platform (brings a JRE)
+  default-jre-headless
+  libslf4j-java liblog4j1.2-java libservlet-api-java   # logging and AdminServer for Debian's ZooKeeper
   prometheus            # promtool: checks and unit-tests the alert rules
-  python3
+  python3 ca-certificates
 )
 
 missing=()
@@ -27,6 +33,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's zookeeper package must not run a system-wide server of its own.
+if [[ -x /etc/init.d/zookeeper ]] && pgrep -f "zookeeper.*QuorumPeerMain.*/etc/zookeeper" >/dev/null; then
+  echo "setup: note: a system ZooKeeper service runs; zkpilot's clusters use their own ports"
 fi
 
 BUILD_DIR=${BUILD_DIR:-build}

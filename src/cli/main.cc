@@ -9,7 +9,14 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "actions/cluster_actions.h"
 #include "actions/render_action.h"
+#include "platform/local/paths.h"
+#include "platform/local/supervisor.h"
 
 namespace {
 
@@ -33,6 +40,59 @@ void AddValuesFlags(CLI::App* cmd, zkpilot::ValuesRequest& values) {
       ->allow_extra_args(false);
 }
 
+// Progress of a plan, one line per step on stderr.
+class StderrProgress : public zkpilot::ProgressSink {
+ public:
+  void StepStarted(size_t index, size_t total, const zkpilot::Step& step) override {
+    fmt::print(stderr, "[{}/{}] {} ...\n", index + 1, total, step.description);
+    std::fflush(stderr);
+  }
+  void StepFinished(size_t index, size_t total, const zkpilot::Step& step, const Status& status,
+                    const std::string& outcome, std::chrono::milliseconds took) override {
+    if (status.ok())
+      fmt::print(stderr, "[{}/{}] done in {:.1f}s{}\n", index + 1, total, took.count() / 1000.0,
+                 outcome.empty() ? "" : ": " + outcome);
+    else
+      fmt::print(stderr, "[{}/{}] FAILED after {:.1f}s\n", index + 1, total, took.count() / 1000.0);
+    std::fflush(stderr);
+  }
+};
+
+const std::map<std::string, zkpilot::Format> kViewFormats = {
+    {"table", zkpilot::Format::kTable}, {"json", zkpilot::Format::kJson}, {"yaml", zkpilot::Format::kYaml}};
+
+// `zkpilot logs -f`: print what the files gain, forever (until interrupted).
+int FollowLogs(const std::vector<std::pair<int, std::string>>& files, bool follow) {
+  std::vector<std::streamoff> offsets(files.size(), 0);
+  const bool prefix = files.size() > 1;
+  do {
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::ifstream in(files[i].second);
+      if (!in) continue;
+      in.seekg(0, std::ios::end);
+      std::streamoff size = in.tellg();
+      if (size < offsets[i]) offsets[i] = 0;  // truncated
+      in.seekg(offsets[i]);
+      std::string line;
+      while (std::getline(in, line)) {
+        if (in.eof()) {  // an unfinished last line: wait for the rest
+          break;
+        }
+        if (prefix) fmt::print("[server {}] ", files[i].first);
+        fmt::print("{}\n", line);
+        offsets[i] = in.tellg();
+      }
+      if (!follow && in.eof() && !line.empty()) {
+        if (prefix) fmt::print("[server {}] ", files[i].first);
+        fmt::print("{}\n", line);
+      }
+    }
+    std::fflush(stdout);
+    if (follow) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  } while (follow);
+  return 0;
+}
+
 const std::map<std::string, OutputFormat> kFormats = {{"yaml", OutputFormat::kYaml},
                                                       {"json", OutputFormat::kJson}};
 
@@ -53,7 +113,10 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log more detail");
-  app.footer("Exit codes: 0 success, 2 invalid input (package, values, usage), 1 any other failure.");
+  app.footer(
+      "State (clusters, revisions, journals) lives in $ZKPILOT_HOME (default ~/.local/state/zkpilot).\n"
+      "Exit codes: 0 success, 2 invalid input (package, values, usage, unknown cluster), 1 any other failure,\n"
+      "3 `status` of an unhealthy cluster.");
 
   // render
   zkpilot::RenderRequest render;
@@ -91,6 +154,80 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
 
+  const std::string home = zkpilot::ZkpilotHome();
+  const std::string kLocalOnly = "local";
+
+  // deploy
+  zkpilot::DeployRequest deploy;
+  deploy.home = home;
+  std::string deploy_platform = "local";
+  double deploy_timeout_s = 180;
+  auto* deploy_cmd = app.add_subcommand(
+      "deploy", "Deploy an ensemble: validate, plan, start the servers, wait until the ensemble is healthy\n"
+                "(a leader, every server following in sync), run the deploy hooks.");
+  deploy_cmd->add_option("name", deploy.name, "Cluster name (lower-case letters, digits, '-')")->required();
+  deploy_cmd->add_option("package", deploy.package_dir, "Package directory")->required()->type_name("PACKAGE");
+  AddValuesFlags(deploy_cmd, deploy.values);
+  deploy_cmd->add_option("--platform", deploy_platform, "Where to run it")
+      ->check(CLI::IsMember({"local", "kubernetes"}))
+      ->capture_default_str();
+  deploy_cmd->add_flag("--dry-run", deploy.dry_run, "Validate and print the plan; change nothing");
+  deploy_cmd->add_option("--timeout", deploy_timeout_s, "Seconds to wait for the ensemble to become healthy")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  // status
+  std::string status_name, status_format = "table";
+  auto* status_cmd = app.add_subcommand(
+      "status", "Show a cluster: per server role, state, version, zxid and lag, connections, latency, uptime,\n"
+                "pid and restarts; for the ensemble quorum, leader and conditions (Ready, Degraded, Progressing).\n"
+                "Exit code 0 when healthy, 3 when not.");
+  status_cmd->add_option("name", status_name, "Cluster name")->required();
+  status_cmd->add_option("-o,--output", status_format, "Output format")
+      ->check(CLI::IsMember({"table", "json", "yaml"}))
+      ->capture_default_str();
+
+  // list
+  std::string list_format = "table";
+  auto* list_cmd = app.add_subcommand("list", "List the clusters zkpilot manages on this machine");
+  list_cmd->add_option("-o,--output", list_format, "Output format")
+      ->check(CLI::IsMember({"table", "json", "yaml"}))
+      ->capture_default_str();
+
+  // delete
+  zkpilot::DeleteRequest del;
+  del.home = home;
+  auto* delete_cmd = app.add_subcommand(
+      "delete", "Delete a cluster: run its delete hooks, stop every server and its supervisor, free its ports.\n"
+                "Data is kept unless --purge-data.");
+  delete_cmd->add_option("name", del.name, "Cluster name")->required();
+  delete_cmd->add_flag("--purge-data", del.purge_data, "Also remove the servers' data directories");
+  delete_cmd->add_flag("--dry-run", del.dry_run, "Print the plan; change nothing");
+
+  // logs
+  std::string logs_name;
+  int logs_node = 0;
+  bool logs_follow = false;
+  auto* logs_cmd = app.add_subcommand("logs", "Print the servers' logs (one server with NODE)");
+  logs_cmd->add_option("name", logs_name, "Cluster name")->required();
+  logs_cmd->add_option("node", logs_node, "Server id")->check(CLI::PositiveNumber);
+  logs_cmd->add_flag("-f,--follow", logs_follow, "Keep printing new lines");
+
+  // history
+  std::string history_name, history_format = "table";
+  auto* history_cmd = app.add_subcommand("history", "List a cluster's revisions: operation, version, outcome, duration");
+  history_cmd->add_option("name", history_name, "Cluster name")->required();
+  history_cmd->add_option("-o,--output", history_format, "Output format")
+      ->check(CLI::IsMember({"table", "json", "yaml"}))
+      ->capture_default_str();
+
+  // supervise (internal: started in the background by the other commands)
+  zkpilot::SupervisorOptions supervise;
+  auto* supervise_cmd = app.add_subcommand("supervise", "Run a cluster's supervisor in the foreground (internal)");
+  supervise_cmd->group("");
+  supervise_cmd->add_option("name", supervise.cluster, "Cluster name")->required();
+  supervise_cmd->add_option("--home", supervise.home, "State directory");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -120,6 +257,57 @@ int main(int argc, char** argv) {
     fmt::print("{}: {} error(s), {} warning(s), {} object(s) rendered\n", lint_package, report.errors.size(),
                report.warnings.size(), report.objects_rendered);
     return report.errors.empty() ? 0 : kExitUsage;
+  }
+  StderrProgress progress;
+  if (deploy_cmd->parsed()) {
+    if (deploy_platform != kLocalOnly) {
+      spdlog::error("deploy: the kubernetes platform is not available yet; `zkpilot render` prints the manifests to apply");
+      return 1;
+    }
+    deploy.timeout = std::chrono::milliseconds(static_cast<int64_t>(deploy_timeout_s * 1000));
+    auto result = zkpilot::Deploy(deploy, progress);
+    if (!result.ok()) return Fail(result.status());
+    if (result->dry_run) {
+      fmt::print("{}(dry run: nothing was changed)\n", result->plan_text);
+      return 0;
+    }
+    fmt::print("deployed {} (revision {}): {}\ntime to healthy: {:.1f}s\n", deploy.name, result->revision,
+               result->health, result->took.count() / 1000.0);
+    return 0;
+  }
+  if (status_cmd->parsed()) {
+    auto status = zkpilot::ClusterStatus(home, status_name);
+    if (!status.ok()) return Fail(status.status());
+    fmt::print("{}", zkpilot::FormatStatus(*status, kViewFormats.at(status_format)));
+    return (*status)["healthy"].get<bool>() ? 0 : 3;
+  }
+  if (list_cmd->parsed()) {
+    auto text = zkpilot::ListClusters(home, kViewFormats.at(list_format));
+    if (!text.ok()) return Fail(text.status());
+    fmt::print("{}", *text);
+    return 0;
+  }
+  if (delete_cmd->parsed()) {
+    auto text = zkpilot::Delete(del, progress);
+    if (!text.ok()) return Fail(text.status());
+    fmt::print("{}{}\n", *text, del.dry_run ? "(dry run: nothing was changed)" : "");
+    return 0;
+  }
+  if (logs_cmd->parsed()) {
+    auto files = zkpilot::LogFiles(home, logs_name, logs_node);
+    if (!files.ok()) return Fail(files.status());
+    return FollowLogs(*files, logs_follow);
+  }
+  if (history_cmd->parsed()) {
+    auto text = zkpilot::History(home, history_name, kViewFormats.at(history_format));
+    if (!text.ok()) return Fail(text.status());
+    fmt::print("{}", *text);
+    return 0;
+  }
+  if (supervise_cmd->parsed()) {
+    if (supervise.home.empty()) supervise.home = home;
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+    return zkpilot::RunSupervisor(supervise);
   }
   if (params_cmd->parsed()) {
     auto text = zkpilot::RunParams(params_package, params_format == "json" ? OutputFormat::kJson : OutputFormat::kYaml);

@@ -1,0 +1,317 @@
+#include "platform/local/local_platform.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "observe/health.h"
+#include "platform/local/hooks.h"
+#include "platform/local/paths.h"
+#include "platform/local/process.h"
+#include "platform/local/supervisor.h"
+#include "util/files.h"
+#include "zk/zk_client.h"
+
+namespace zkpilot {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// A node that exits this many times while we wait for health is broken, not slow.
+constexpr int kCrashLoopExits = 2;
+constexpr int kLogTailLines = 25;
+
+Status WriteFileAtomically(const std::string& path, const std::string& content, mode_t mode = 0644) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.close();
+    if (!out) return Status::IOError(path + ": cannot write");
+  }
+  ::chmod(tmp.c_str(), mode);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Status::IOError(path + ": " + ec.message());
+  return Status::Ok();
+}
+
+Status MakeWritableDir(const std::string& dir, const std::string& what) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::InvalidInput(what + " " + dir + ": cannot create: " + ec.message());
+  if (::access(dir.c_str(), W_OK) != 0) return Status::InvalidInput(what + " " + dir + ": not writable");
+  return Status::Ok();
+}
+
+// Console logging for both logging back ends ZooKeeper builds use.
+constexpr const char* kLog4jProperties =
+    "log4j.rootLogger=INFO, CONSOLE\n"
+    "log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\n"
+    "log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\n"
+    "log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m%n\n";
+
+std::vector<std::string> SplitWords(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+std::string LocalCluster::ConnectString() const {
+  std::string out;
+  for (const auto& n : nodes) out += (out.empty() ? "" : ",") + n.endpoint.host + ":" + std::to_string(n.endpoint.client_port);
+  return out;
+}
+
+Result<Distribution> DistributionForVersion(const Package& package, const Values& values, const std::string& home) {
+  const std::string version = values.Get(package.version_parameter).get<std::string>();
+  const VersionSpec* spec = package.FindVersion(version);
+  if (!spec) return Status::InvalidInput("version " + version + " is not in package " + package.name);
+  if (spec->distribution.empty())
+    return Status::NotFound("version " + version + " has no local distribution in package " + package.name);
+  DistributionStore store(DistributionsDir(home));
+  auto d = store.Find(spec->distribution);
+  if (!d.ok()) return d.status().WithContext("version " + version);
+  return d;
+}
+
+Result<std::string> EnsureSuperPassword(const std::string& cluster_home) {
+  const std::string path = cluster_home + "/super.secret";
+  if (fs::exists(path)) {
+    ZK_ASSIGN_OR_RETURN(std::string pw, ReadFile(path));
+    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+    if (!pw.empty()) return pw;
+  }
+  static const char kAlphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  std::random_device rd;
+  std::string pw;
+  for (int i = 0; i < 32; ++i) pw += kAlphabet[rd() % (sizeof kAlphabet - 1)];
+  ZK_RETURN_IF_ERROR(MakeWritableDir(cluster_home, "cluster directory"));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(path, pw + "\n", 0600));
+  return pw;
+}
+
+// Debian's ZooKeeper jar names no logging back end and no servlet API in its
+// manifest: without them the server logs nothing and has no AdminServer.
+// Add the system's jars when the distribution brings none of its own.
+std::string SupportClasspath(const Distribution& d) {
+  auto has = [&](const std::string& needle) {
+    for (const auto& jar : d.classpath)
+      if (jar.find(needle) != std::string::npos) return true;
+    return false;
+  };
+  std::string extra;
+  auto add = [&](const std::string& jar) {
+    if (fs::exists(jar)) extra += ":" + jar;
+  };
+  if (!has("slf4j-log4j12") && !has("logback-classic") && !has("slf4j-reload4j") && !has("slf4j-simple")) {
+    add("/usr/share/java/slf4j-log4j12.jar");
+    add("/usr/share/java/log4j-1.2.jar");
+  }
+  if (!has("servlet-api")) add("/usr/share/java/servlet-api.jar");
+  return extra;
+}
+
+std::vector<std::string> NodeCommand(const LocalCluster& cluster, const LocalNode& node, const std::string& java) {
+  const std::string heap = cluster.values.Get("heapSize").get<std::string>();
+  std::vector<std::string> argv = {
+      java,
+      "-Xmx" + heap,
+      "-Xms" + heap,
+      "-Dzkpilot.node=" + node.dir,  // the marker that identifies this node's process
+      "-Dzookeeper.log.dir=" + node.dir,
+      "-Dlog4j.configuration=file:" + node.conf_dir + "/log4j.properties",
+      "-Dlogback.configurationFile=" + node.conf_dir + "/logback.xml",
+      "-Dzookeeper.DigestAuthenticationProvider.superDigest=" + DigestId("super", cluster.super_password),
+  };
+  for (const auto& w : SplitWords(cluster.values.Get("jvmFlags").get<std::string>())) argv.push_back(w);
+  argv.insert(argv.end(), {"-cp",
+                           cluster.distribution.ClasspathString(node.conf_dir) + SupportClasspath(cluster.distribution),
+                           cluster.distribution.main_class,
+                           node.conf_dir + "/zoo.cfg"});
+  return argv;
+}
+
+LocalPlatform::LocalPlatform(StateStore& store, LocalCluster& cluster, int64_t operation_id, LocalPlatformOptions options)
+    : store_(store), cluster_(cluster), operation_id_(operation_id), options_(options) {}
+
+Result<const LocalNode*> LocalPlatform::NodeArg(const Step& step) const {
+  int id = step.args.value("node", 0);
+  for (const auto& n : cluster_.nodes)
+    if (n.endpoint.id == id) return &n;
+  return Status::Internal("step " + step.kind + ": no node " + std::to_string(id) + " in cluster " + cluster_.name);
+}
+
+Result<std::string> LocalPlatform::RunStep(const Step& step) {
+  if (step.kind == "prepare-node" || step.kind == "start-node") {
+    ZK_ASSIGN_OR_RETURN(const LocalNode* node, NodeArg(step));
+    return step.kind == "prepare-node" ? PrepareNode(*node) : StartNode(*node);
+  }
+  if (step.kind == "wait-healthy") return WaitHealthy(std::chrono::milliseconds(step.args.value("timeout_ms", 120000)));
+  if (step.kind == "run-hooks") {
+    static const std::map<std::string, HookEvent> kEvents = {
+        {"deploy", HookEvent::kDeploy}, {"upgrade", HookEvent::kUpgrade}, {"scale", HookEvent::kScale}, {"delete", HookEvent::kDelete}};
+    auto ev = kEvents.find(step.args.value("event", ""));
+    if (ev == kEvents.end()) return Status::Internal("run-hooks: unknown event");
+    HookEnv env;
+    env.connect_string = cluster_.ConnectString();
+    env.super_password = cluster_.super_password;
+    env.nodes = cluster_.nodes;
+    env.distribution = &cluster_.distribution;
+    env.values = &cluster_.values;
+    env.purge_data = options_.purge_data;
+    env.store = &store_;
+    env.operation_id = operation_id_;
+    return RunHooks(cluster_.package, ev->second,
+                    step.args.value("phase", "") == "init" ? HookPhase::kInit : HookPhase::kCleanup, env);
+  }
+  if (step.kind == "stop-nodes") return StopNodes();
+  if (step.kind == "wait-ports-free") return WaitPortsFree();
+  return Status::Internal("the local platform cannot run a step of kind " + step.kind);
+}
+
+Result<std::string> LocalPlatform::PrepareNode(const LocalNode& node) {
+  const NodeEndpoint& e = node.endpoint;
+  ZK_RETURN_IF_ERROR(MakeWritableDir(node.conf_dir, "node directory"));
+  ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_dir, "dataDir"));
+  if (!e.data_log_dir.empty()) ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_log_dir, "dataLogDir"));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(e.data_dir + "/myid", std::to_string(e.id) + "\n"));
+
+  RenderOptions opts{cluster_.name, "local", "local"};
+  const auto endpoints = Endpoints(cluster_.nodes);
+  ZK_ASSIGN_OR_RETURN(std::string zoo_cfg,
+                      RenderDeclaredFile(cluster_.package, cluster_.values, opts, endpoints, e, "zooCfg"));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/zoo.cfg", zoo_cfg));
+  auto logback = RenderDeclaredFile(cluster_.package, cluster_.values, opts, endpoints, e, "logback");
+  if (logback.ok()) ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/logback.xml", *logback));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/log4j.properties", kLog4jProperties));
+
+  std::string java = FindInPath("java");
+  if (java.empty()) return Status::NotFound("java is not installed (apt-get install default-jre-headless)");
+  LaunchSpec launch;
+  launch.argv = NodeCommand(cluster_, node, java);
+  launch.marker = "-Dzkpilot.node=" + node.dir;
+  launch.log_path = node.log_path;
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(LaunchSpecPath(node.dir), launch.ToJson().dump(2) + "\n"));
+
+  ZK_ASSIGN_OR_RETURN(auto existing, store_.ListNodes(cluster_.name));
+  NodeRecord record;
+  for (const auto& r : existing)
+    if (r.id == e.id) record = r;
+  record.cluster = cluster_.name;
+  record.id = e.id;
+  record.client_port = e.client_port;
+  record.quorum_port = e.quorum_port;
+  record.election_port = e.election_port;
+  record.admin_port = e.admin_server_port;
+  record.dir = node.dir;
+  record.data_dir = e.data_dir;
+  record.distribution = cluster_.distribution.id;
+  if (record.desired.empty()) record.desired = "stopped";
+  ZK_RETURN_IF_ERROR(store_.UpsertNode(record));
+  return "ports " + std::to_string(e.client_port) + "-" + std::to_string(e.admin_server_port) + ", data in " + e.data_dir;
+}
+
+Result<std::string> LocalPlatform::StartNode(const LocalNode& node) {
+  ZK_RETURN_IF_ERROR(store_.SetNodeDesired(cluster_.name, node.endpoint.id, "running"));
+  ZK_RETURN_IF_ERROR(EnsureSupervisor(cluster_.home, cluster_.name));
+  return "supervisor pid " + std::to_string(SupervisorPid(cluster_.home, cluster_.name));
+}
+
+Result<std::string> LocalPlatform::WaitHealthy(std::chrono::milliseconds timeout) {
+  AdminClient admin(std::chrono::milliseconds(1000));
+  std::vector<std::pair<int, Endpoint>> servers;
+  for (const auto& n : cluster_.nodes) servers.push_back({n.endpoint.id, Endpoint{"127.0.0.1", n.endpoint.client_port}});
+  ZK_ASSIGN_OR_RETURN(auto before, store_.ListNodes(cluster_.name));
+  std::map<int, int> restarts_before;
+  for (const auto& r : before) restarts_before[r.id] = r.restarts;
+
+  const auto deadline = Clock::now() + timeout;
+  EnsembleHealth health;
+  while (true) {
+    health = EvaluateHealth(ObserveEnsemble(servers, admin));
+    if (health.healthy) return health.Summary();
+    ZK_ASSIGN_OR_RETURN(auto records, store_.ListNodes(cluster_.name));
+    for (const auto& r : records) {
+      if (r.restarts - restarts_before[r.id] >= kCrashLoopExits) {
+        return Status::IOError("server " + std::to_string(r.id) + " keeps exiting (" + r.last_exit + ", " +
+                               std::to_string(r.restarts - restarts_before[r.id]) + " times); the end of its log " +
+                               NodeDir(cluster_.cluster_home, r.id) + "/zookeeper.log:\n" +
+                               TailFile(NodeDir(cluster_.cluster_home, r.id) + "/zookeeper.log", kLogTailLines));
+      }
+    }
+    if (SupervisorPid(cluster_.home, cluster_.name) == 0) ZK_RETURN_IF_ERROR(EnsureSupervisor(cluster_.home, cluster_.name));
+    if (Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string msg = "not healthy after " + std::to_string(timeout.count() / 1000) + "s: " + health.Summary();
+  for (const auto& n : health.nodes)
+    if (!n.healthy)
+      msg += "\nthe end of server " + std::to_string(n.id) + "'s log:\n" +
+             TailFile(NodeDir(cluster_.cluster_home, n.id) + "/zookeeper.log", 10);
+  return Status::IOError(msg);
+}
+
+Result<std::string> LocalPlatform::StopNodes() {
+  ZK_ASSIGN_OR_RETURN(auto records, store_.ListNodes(cluster_.name));
+  for (const auto& r : records) ZK_RETURN_IF_ERROR(store_.SetNodeDesired(cluster_.name, r.id, "stopped"));
+  // The supervisor stops them; if it is not running, stop them here.
+  if (SupervisorPid(cluster_.home, cluster_.name) == 0) {
+    for (const auto& r : records) {
+      if (r.pid == 0) continue;
+      ZK_RETURN_IF_ERROR(TerminateProcess(r.pid, "-Dzkpilot.node=" + r.dir, std::chrono::seconds(15)));
+      ZK_RETURN_IF_ERROR(store_.RecordNodeExit(cluster_.name, r.id, "stopped", false));
+    }
+  }
+  ZK_RETURN_IF_ERROR(WaitSupervisorExit(cluster_.home, cluster_.name, std::chrono::seconds(60)));
+  // Whatever is left (a supervisor that was killed mid-stop) is stopped here.
+  ZK_ASSIGN_OR_RETURN(records, store_.ListNodes(cluster_.name));
+  for (const auto& r : records) {
+    if (ProcessAlive(r.pid, "-Dzkpilot.node=" + r.dir))
+      ZK_RETURN_IF_ERROR(TerminateProcess(r.pid, "-Dzkpilot.node=" + r.dir, std::chrono::seconds(15)));
+    if (r.pid != 0) ZK_RETURN_IF_ERROR(store_.RecordNodeExit(cluster_.name, r.id, "stopped", false));
+  }
+  return "stopped " + std::to_string(records.size()) + " servers";
+}
+
+Result<std::string> LocalPlatform::WaitPortsFree() {
+  ZK_ASSIGN_OR_RETURN(auto records, store_.ListNodes(cluster_.name));
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  std::vector<int> ports;
+  for (const auto& r : records) ports.insert(ports.end(), {r.client_port, r.quorum_port, r.election_port, r.admin_port});
+  for (int port : ports) {
+    while (!PortFree(port)) {
+      if (Clock::now() >= deadline) return Status::IOError("port " + std::to_string(port) + " is still in use after 30s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return std::to_string(ports.size()) + " ports free";
+}
+
+Step PrepareNodeStep(const LocalNode& node) {
+  return {"prepare-node", {{"node", node.endpoint.id}},
+          "prepare server " + std::to_string(node.endpoint.id) + " (127.0.0.1:" + std::to_string(node.endpoint.client_port) + ")"};
+}
+Step StartNodeStep(const LocalNode& node) {
+  return {"start-node", {{"node", node.endpoint.id}}, "start server " + std::to_string(node.endpoint.id)};
+}
+Step WaitHealthyStep(std::chrono::milliseconds timeout, const std::string& why) {
+  return {"wait-healthy", {{"timeout_ms", timeout.count()}}, "wait until healthy: " + why};
+}
+Step RunHooksStep(HookEvent event, HookPhase phase) {
+  return {"run-hooks", {{"event", HookEventName(event)}, {"phase", HookPhaseName(phase)}},
+          std::string("run the ") + HookEventName(event) + " " + HookPhaseName(phase) + " hooks"};
+}
+Step StopNodesStep() { return {"stop-nodes", nlohmann::json::object(), "stop every server and the supervisor"}; }
+Step WaitPortsFreeStep() { return {"wait-ports-free", nlohmann::json::object(), "wait until every port is free"}; }
+
+}  // namespace zkpilot

@@ -1,0 +1,83 @@
+// LocalPlatform: runs ZooKeeper ensembles as processes on this machine.
+//
+// It carries out the steps of a plan (plan/plan.h) for one local cluster:
+//   prepare-node {node}      directories, myid, zoo.cfg (rendered from the
+//                            package for 127.0.0.1), log config, launch file
+//   start-node {node}        mark the node desired-running; ensure the supervisor
+//   wait-healthy {timeout_ms} poll `srvr` until the ensemble is healthy
+//                            (observe/health.h); fail fast on a crash loop,
+//                            with the tail of the server's log
+//   run-hooks {event, phase} the package's lifecycle hooks (hooks.h)
+//   stop-nodes               mark every node stopped; wait until the processes
+//                            are gone and the supervisor has exited
+//   wait-ports-free          every port of the cluster can be bound again
+// Every step can be run again (resume) without harm.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "package/package.h"
+#include "plan/executor.h"
+#include "platform/local/distribution.h"
+#include "platform/local/topology.h"
+#include "state/state_store.h"
+#include "values/values.h"
+
+namespace zkpilot {
+
+// Everything needed to act on one local cluster.
+struct LocalCluster {
+  std::string home;          // ZKPILOT_HOME
+  std::string name;
+  std::string cluster_home;
+  Package package;
+  Values values;
+  std::vector<LocalNode> nodes;
+  Distribution distribution;
+  std::string super_password;  // for reconfig and hooks; kept in cluster_home/super.secret
+  std::string ConnectString() const;
+};
+
+// The version's distribution: NotFound with the fetch command when missing.
+Result<Distribution> DistributionForVersion(const Package& package, const Values& values, const std::string& home);
+
+// Creates (or reads) the cluster's super-user password.
+Result<std::string> EnsureSuperPassword(const std::string& cluster_home);
+
+// The JVM command line of a node.
+std::vector<std::string> NodeCommand(const LocalCluster& cluster, const LocalNode& node, const std::string& java);
+
+struct LocalPlatformOptions {
+  bool purge_data = false;  // delete: remove-node-data hooks remove the data
+};
+
+class LocalPlatform : public StepRunner {
+ public:
+  LocalPlatform(StateStore& store, LocalCluster& cluster, int64_t operation_id, LocalPlatformOptions options = {});
+  Result<std::string> RunStep(const Step& step) override;
+
+ private:
+  Result<const LocalNode*> NodeArg(const Step& step) const;
+  Result<std::string> PrepareNode(const LocalNode& node);
+  Result<std::string> StartNode(const LocalNode& node);
+  Result<std::string> WaitHealthy(std::chrono::milliseconds timeout);
+  Result<std::string> StopNodes();
+  Result<std::string> WaitPortsFree();
+
+  StateStore& store_;
+  LocalCluster& cluster_;
+  int64_t operation_id_;
+  LocalPlatformOptions options_;
+};
+
+// Steps.
+Step PrepareNodeStep(const LocalNode& node);
+Step StartNodeStep(const LocalNode& node);
+Step WaitHealthyStep(std::chrono::milliseconds timeout, const std::string& why);
+Step RunHooksStep(HookEvent event, HookPhase phase);
+Step StopNodesStep();
+Step WaitPortsFreeStep();
+
+}  // namespace zkpilot

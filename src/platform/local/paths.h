@@ -1,0 +1,23 @@
+// Where the local platform keeps things.
+//
+//   $ZKPILOT_HOME                    default: $XDG_STATE_HOME/zkpilot, else ~/.local/state/zkpilot
+//     state.db                       the SQLite state (state/state_store.h)
+//     distributions/<id>/            fetched ZooKeeper distributions
+//     clusters/<name>/               one directory per cluster
+//       supervisor.lock, supervisor.log
+//       nodes/<id>/conf/             zoo.cfg, myid's conf dir, log configuration, launch.json
+//       nodes/<id>/data/             snapshots and logs (unless dataDir is set)
+//       nodes/<id>/zookeeper.log     the server's output
+#pragma once
+
+#include <string>
+
+namespace zkpilot {
+
+std::string ZkpilotHome();
+std::string StateDbPath(const std::string& home);
+std::string DistributionsDir(const std::string& home);
+std::string ClusterHome(const std::string& home, const std::string& cluster);
+std::string NodeDir(const std::string& cluster_home, int id);
+
+}  // namespace zkpilot

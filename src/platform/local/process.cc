@@ -1,0 +1,209 @@
+#include "platform/local/process.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace zkpilot {
+
+Result<int> Spawn(const SpawnOptions& options) {
+  if (options.argv.empty()) return Status::Internal("spawn: empty command");
+  // A pipe with O_CLOEXEC tells the parent whether exec succeeded.
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return Status::IOError(std::string("pipe: ") + std::strerror(errno));
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    return Status::IOError(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    ::close(pipefd[0]);
+    auto fail = [&](const char* what) {
+      int err = errno;
+      std::string msg = std::string(what) + ": " + std::strerror(err);
+      (void)!::write(pipefd[1], msg.data(), msg.size());
+      ::_exit(127);
+    };
+    if (options.new_session) ::setsid();
+    // Default signal dispositions and mask for the child.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
+    if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) != 0) fail("chdir");
+    int in = ::open("/dev/null", O_RDONLY);
+    if (in < 0 || ::dup2(in, 0) < 0) fail("stdin");
+    if (!options.log_path.empty()) {
+      int out = ::open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (out < 0) fail(("open " + options.log_path).c_str());
+      if (::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) fail("dup2");
+    }
+    // Close everything else we inherited (sockets, the state database).
+    for (int fd = 3; fd < 1024; ++fd)
+      if (fd != pipefd[1]) ::close(fd);
+    for (const auto& kv : options.extra_env) ::putenv(const_cast<char*>(kv.c_str()));
+    std::vector<char*> argv;
+    for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    fail(("exec " + options.argv[0]).c_str());
+  }
+  ::close(pipefd[1]);
+  char buf[512];
+  ssize_t n;
+  std::string err;
+  while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) err.append(buf, static_cast<size_t>(n));
+  ::close(pipefd[0]);
+  if (!err.empty()) {
+    ::waitpid(pid, nullptr, 0);
+    return Status::IOError(err);
+  }
+  return static_cast<int>(pid);
+}
+
+bool ProcessAlive(int pid, const std::string& marker) {
+  if (pid <= 0) return false;
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  if (!in) return false;
+  std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (cmdline.empty()) return false;  // a zombie has an empty command line
+  // A zombie (exited, not reaped) still has a /proc entry: check its state.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat_line;
+  std::getline(stat, stat_line);
+  auto close_paren = stat_line.rfind(')');
+  if (close_paren != std::string::npos && close_paren + 2 < stat_line.size() && stat_line[close_paren + 2] == 'Z')
+    return false;
+  return marker.empty() || cmdline.find(marker) != std::string::npos;
+}
+
+Status TerminateProcess(int pid, const std::string& marker, std::chrono::milliseconds grace) {
+  if (!ProcessAlive(pid, marker)) {
+    ::waitpid(pid, nullptr, WNOHANG);
+    return Status::Ok();
+  }
+  ::kill(pid, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  bool killed = false;
+  while (true) {
+    ::waitpid(pid, nullptr, WNOHANG);  // reap if it is our child
+    if (!ProcessAlive(pid, marker)) return Status::Ok();
+    if (!killed && std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    } else if (killed && std::chrono::steady_clock::now() >= deadline) {
+      return Status::IOError("process " + std::to_string(pid) + " survived SIGKILL");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::string TailFile(const std::string& path, int lines) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::deque<std::string> last;
+  std::string line;
+  while (std::getline(in, line)) {
+    last.push_back(line);
+    if (static_cast<int>(last.size()) > lines) last.pop_front();
+  }
+  std::string out;
+  for (const auto& l : last) out += l + "\n";
+  return out;
+}
+
+bool PortFree(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // SO_REUSEADDR as the JVM sets it: connections in TIME_WAIT on the port do
+  // not make it taken; a listener or another bound socket does.
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string SelfExecutable() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "zkpilot";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+}  // namespace zkpilot
+
+#include <filesystem>
+#include <random>
+
+namespace zkpilot {
+
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  std::string log = (std::filesystem::temp_directory_path() /
+                     ("zkpilot-cmd-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()) + ".log"))
+                        .string();
+  SpawnOptions spawn;
+  spawn.argv = argv;
+  spawn.log_path = log;
+  spawn.new_session = false;
+  auto pid = Spawn(spawn);
+  if (!pid.ok()) {
+    std::filesystem::remove(log);
+    return pid.status();
+  }
+  CommandResult result;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (true) {
+    pid_t r = ::waitpid(*pid, &status, WNOHANG);
+    if (r == *pid) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(*pid, SIGKILL);
+      ::waitpid(*pid, &status, 0);
+      result.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!result.timed_out && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  std::ifstream in(log);
+  result.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::error_code ec;
+  std::filesystem::remove(log, ec);
+  return result;
+}
+
+std::string FindInPath(const std::string& program) {
+  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0 ? program : "";
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t end = p.find(':', start);
+    if (end == std::string::npos) end = p.size();
+    std::string candidate = p.substr(start, end - start) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+
+}  // namespace zkpilot

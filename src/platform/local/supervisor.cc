@@ -1,0 +1,275 @@
+#include "platform/local/supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "platform/local/paths.h"
+#include "platform/local/process.h"
+#include "state/state_store.h"
+#include "util/files.h"
+
+namespace zkpilot {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kMinBackoff = std::chrono::milliseconds(500);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(30000);
+constexpr auto kStableUptime = std::chrono::seconds(60);
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+std::string LockPath(const std::string& home, const std::string& cluster) {
+  return ClusterHome(home, cluster) + "/supervisor.lock";
+}
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "ended";
+}
+
+// Per-node restart bookkeeping, in memory only.
+struct NodeRuntime {
+  int failures = 0;
+  Clock::time_point next_start{};
+  Clock::time_point started{};
+};
+
+class Supervisor {
+ public:
+  Supervisor(const SupervisorOptions& options, std::unique_ptr<StateStore> store)
+      : options_(options), store_(std::move(store)) {}
+
+  // One reconciliation pass. Returns false when there is nothing left to do.
+  bool Reconcile() {
+    ReapChildren();
+    auto cluster = store_->GetCluster(options_.cluster);
+    if (!cluster.ok()) {
+      spdlog::warn("reading state: {}", cluster.status().message());
+      return true;  // transient (e.g. locked); try again
+    }
+    if (!cluster->has_value()) {
+      spdlog::info("cluster {} is gone; supervisor exits", options_.cluster);
+      return false;
+    }
+    auto nodes = store_->ListNodes(options_.cluster);
+    if (!nodes.ok()) {
+      spdlog::warn("reading nodes: {}", nodes.status().message());
+      return true;
+    }
+    bool anything = false;
+    for (const auto& node : *nodes) anything = ReconcileNode(node) || anything;
+    return anything;
+  }
+
+ private:
+  void ReapChildren() {
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) exits_[pid] = DescribeExit(status);
+  }
+
+  Result<LaunchSpec> LoadLaunch(const NodeRecord& node) {
+    ZK_ASSIGN_OR_RETURN(std::string text, ReadFile(LaunchSpecPath(node.dir)));
+    try {
+      return LaunchSpec::FromJson(nlohmann::json::parse(text));
+    } catch (const std::exception& e) {
+      return Status::IOError(LaunchSpecPath(node.dir) + ": " + e.what());
+    }
+  }
+
+  void Start(const NodeRecord& node, const LaunchSpec& launch) {
+    NodeRuntime& rt = runtime_[node.id];
+    SpawnOptions spawn{launch.argv, node.dir, launch.log_path, launch.env, true};
+    auto pid = Spawn(spawn);
+    if (!pid.ok()) {
+      spdlog::error("node {}: cannot start: {}", node.id, pid.status().message());
+      (void)store_->RecordNodeExit(node.cluster, node.id, "could not start: " + pid.status().message(), true);
+      ScheduleRetry(rt);
+      return;
+    }
+    rt.started = Clock::now();
+    Status s = store_->SetNodeProcess(node.cluster, node.id, *pid, node.generation, NowMillis());
+    if (!s.ok()) spdlog::error("node {}: recording pid {}: {}", node.id, *pid, s.message());
+    spdlog::info("node {}: started, pid {} (generation {})", node.id, *pid, node.generation);
+  }
+
+  void ScheduleRetry(NodeRuntime& rt) {
+    if (rt.started != Clock::time_point{} && Clock::now() - rt.started > kStableUptime) rt.failures = 0;
+    ++rt.failures;
+    auto backoff = kMinBackoff * (1 << std::min(rt.failures - 1, 6));
+    rt.next_start = Clock::now() + std::min<std::chrono::milliseconds>(backoff, kMaxBackoff);
+  }
+
+  // Returns true while the node needs supervision (desired running or still alive).
+  bool ReconcileNode(const NodeRecord& node) {
+    auto launch = LoadLaunch(node);
+    std::string marker = launch.ok() ? launch->marker : node.dir;
+    bool alive = ProcessAlive(node.pid, marker);
+    NodeRuntime& rt = runtime_[node.id];
+
+    if (node.desired != "running") {
+      if (alive) {
+        spdlog::info("node {}: stopping pid {}", node.id, node.pid);
+        Status s = TerminateProcess(node.pid, marker, options_.stop_grace);
+        if (!s.ok()) spdlog::error("node {}: {}", node.id, s.message());
+      }
+      if (node.pid != 0) (void)store_->RecordNodeExit(node.cluster, node.id, "stopped", false);
+      return false;
+    }
+    if (!launch.ok()) {
+      spdlog::error("node {}: {}", node.id, launch.status().message());
+      return true;
+    }
+    if (alive && node.generation > node.started_generation) {
+      spdlog::info("node {}: restart requested (generation {}), stopping pid {}", node.id, node.generation, node.pid);
+      Status s = TerminateProcess(node.pid, marker, options_.stop_grace);
+      if (!s.ok()) spdlog::error("node {}: {}", node.id, s.message());
+      ReapChildren();
+      (void)store_->RecordNodeExit(node.cluster, node.id, "restarted on request", false);
+      rt.failures = 0;
+      Start(node, *launch);
+      return true;
+    }
+    if (alive) return true;
+    if (node.pid != 0) {
+      auto it = exits_.find(node.pid);
+      std::string how = it != exits_.end() ? it->second : "exited (pid " + std::to_string(node.pid) + " gone)";
+      if (it != exits_.end()) exits_.erase(it);
+      bool requested = node.generation > node.started_generation;
+      spdlog::warn("node {}: pid {} {}", node.id, node.pid, how);
+      (void)store_->RecordNodeExit(node.cluster, node.id, how, !requested);
+      if (!requested) ScheduleRetry(rt);
+      return true;  // start on a later pass, after the backoff
+    }
+    if (Clock::now() >= rt.next_start) Start(node, *launch);
+    return true;
+  }
+
+  SupervisorOptions options_;
+  std::unique_ptr<StateStore> store_;
+  std::map<int, NodeRuntime> runtime_;
+  std::map<int, std::string> exits_;  // exit descriptions of reaped children
+};
+
+}  // namespace
+
+nlohmann::json LaunchSpec::ToJson() const {
+  return {{"argv", argv}, {"env", env}, {"marker", marker}, {"log", log_path}};
+}
+
+Result<LaunchSpec> LaunchSpec::FromJson(const nlohmann::json& j) {
+  LaunchSpec s;
+  try {
+    s.argv = j.at("argv").get<std::vector<std::string>>();
+    s.env = j.value("env", std::vector<std::string>{});
+    s.marker = j.value("marker", "");
+    s.log_path = j.value("log", "");
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("launch spec: ") + e.what());
+  }
+  if (s.argv.empty()) return Status::IOError("launch spec: empty argv");
+  return s;
+}
+
+std::string LaunchSpecPath(const std::string& node_dir) { return node_dir + "/conf/launch.json"; }
+
+int RunSupervisor(const SupervisorOptions& options) {
+  const std::string lock_path = LockPath(options.home, options.cluster);
+  std::error_code ec;
+  std::filesystem::create_directories(ClusterHome(options.home, options.cluster), ec);
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    spdlog::info("another supervisor runs for {}; exiting", options.cluster);
+    return 0;
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  (void)!::ftruncate(fd, 0);
+  (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+
+  auto store = StateStore::Open(StateDbPath(options.home));
+  if (!store.ok()) {
+    spdlog::error("{}", store.status().message());
+    return 1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::signal(SIGHUP, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  spdlog::info("supervisor for {} started, pid {}", options.cluster, ::getpid());
+  Supervisor supervisor(options, std::move(store).value());
+  while (!g_stop) {
+    if (!supervisor.Reconcile()) break;
+    std::this_thread::sleep_for(options.poll);
+  }
+  spdlog::info("supervisor for {} exits{}", options.cluster, g_stop ? " on a signal (nodes keep running)" : "");
+  ::close(fd);
+  return 0;
+}
+
+int SupervisorPid(const std::string& home, const std::string& cluster) {
+  const std::string lock_path = LockPath(home, cluster);
+  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int pid = 0;
+  if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+    ::flock(fd, LOCK_UN);  // nobody holds it: no supervisor
+  } else {
+    char buf[32] = {};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    if (n > 0) pid = std::atoi(buf);
+  }
+  ::close(fd);
+  return pid;
+}
+
+Status EnsureSupervisor(const std::string& home, const std::string& cluster) {
+  if (SupervisorPid(home, cluster) > 0) return Status::Ok();
+  SpawnOptions spawn;
+  spawn.argv = {SelfExecutable(), "supervise", cluster, "--home", home};
+  spawn.log_path = ClusterHome(home, cluster) + "/supervisor.log";
+  spawn.new_session = true;
+  ZK_ASSIGN_OR_RETURN(int pid, Spawn(spawn));
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < deadline) {
+    if (SupervisorPid(home, cluster) > 0) return Status::Ok();
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      // It exited at once: another one won the race, or it failed.
+      if (SupervisorPid(home, cluster) > 0) return Status::Ok();
+      return Status::IOError("supervisor for " + cluster + " " + DescribeExit(status) + ":\n" +
+                             TailFile(spawn.log_path, 10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Status::IOError("supervisor for " + cluster + " did not start within 10s:\n" + TailFile(spawn.log_path, 10));
+}
+
+Status WaitSupervisorExit(const std::string& home, const std::string& cluster, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    int pid = SupervisorPid(home, cluster);
+    if (pid == 0) return Status::Ok();
+    ::waitpid(pid, nullptr, WNOHANG);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  int pid = SupervisorPid(home, cluster);
+  if (pid == 0) return Status::Ok();
+  return TerminateProcess(pid, "supervise", std::chrono::seconds(5));
+}
+
+}  // namespace zkpilot

@@ -1,0 +1,52 @@
+#include "platform/local/topology.h"
+
+#include "platform/local/paths.h"
+
+namespace zkpilot {
+
+Result<LocalNode> LocalNodeFor(const Values& values, const std::string& cluster, const std::string& cluster_home, int id) {
+  const int client_port = values.Get("clientPort").get<int>();
+  const int base = client_port + (id - 1) * kLocalPortStride;
+  if (base + 3 > 65535)
+    return Status::InvalidInput("clientPort=" + std::to_string(client_port) + " leaves no room for server " +
+                                std::to_string(id) + "'s ports: locally server N uses clientPort+(N-1)*10 .. +3");
+  LocalNode n;
+  n.dir = NodeDir(cluster_home, id);
+  n.conf_dir = n.dir + "/conf";
+  n.log_path = n.dir + "/zookeeper.log";
+  NodeEndpoint& e = n.endpoint;
+  e.id = id;
+  e.name = cluster + "-" + std::to_string(id);
+  e.pod_name = e.name;
+  e.host = "127.0.0.1";
+  e.bind_address = "127.0.0.1";
+  e.client_port = base;
+  e.quorum_port = base + 1;
+  e.election_port = base + 2;
+  e.admin_server_port = base + 3;
+  e.metrics_port = 0;  // the local platform exports metrics itself
+  const bool custom_data = values.Origin("dataDir") != "default";
+  e.data_dir = custom_data ? values.Get("dataDir").get<std::string>() + "/" + e.name : n.dir + "/data";
+  const std::string log_dir = values.Has("dataLogDir") ? values.Get("dataLogDir").get<std::string>() : "";
+  e.data_log_dir = log_dir.empty() ? "" : log_dir + "/" + e.name;
+  return n;
+}
+
+Result<std::vector<LocalNode>> LocalTopology(const Values& values, const std::string& cluster,
+                                             const std::string& cluster_home) {
+  std::vector<LocalNode> nodes;
+  const int replicas = values.Get("replicas").get<int>();
+  for (int id = 1; id <= replicas; ++id) {
+    ZK_ASSIGN_OR_RETURN(LocalNode n, LocalNodeFor(values, cluster, cluster_home, id));
+    nodes.push_back(std::move(n));
+  }
+  return nodes;
+}
+
+std::vector<NodeEndpoint> Endpoints(const std::vector<LocalNode>& nodes) {
+  std::vector<NodeEndpoint> out;
+  for (const auto& n : nodes) out.push_back(n.endpoint);
+  return out;
+}
+
+}  // namespace zkpilot

@@ -1,0 +1,37 @@
+// Local topology: where each server of a local cluster listens and keeps data.
+//
+// Ports are derived from `clientPort` and the server id, in blocks of
+// kLocalPortStride: server N uses clientPort + (N-1)*10 for clients, +1 for
+// the quorum, +2 for elections and +3 for its AdminServer, all on 127.0.0.1.
+// Data lives in the node's directory under the cluster's home, or — when the
+// user set `dataDir` — in <dataDir>/<cluster>-<id> (likewise `dataLogDir`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "render/renderer.h"
+#include "util/status.h"
+#include "values/values.h"
+
+namespace zkpilot {
+
+inline constexpr int kLocalPortStride = 10;
+
+struct LocalNode {
+  NodeEndpoint endpoint;
+  std::string dir;       // nodes/<id>: conf/, data/ (default), zookeeper.log
+  std::string conf_dir;  // dir/conf
+  std::string log_path;  // dir/zookeeper.log
+};
+
+// The node with this id. InvalidInput when its ports would pass 65535.
+Result<LocalNode> LocalNodeFor(const Values& values, const std::string& cluster, const std::string& cluster_home, int id);
+
+// Servers 1..replicas.
+Result<std::vector<LocalNode>> LocalTopology(const Values& values, const std::string& cluster,
+                                             const std::string& cluster_home);
+
+std::vector<NodeEndpoint> Endpoints(const std::vector<LocalNode>& nodes);
+
+}  // namespace zkpilot

@@ -1,0 +1,136 @@
+// ZkClient: a ZooKeeper session, over the C client (libzookeeper_mt).
+//
+// Connect() opens a session and waits, up to a deadline, until it is
+// connected; the destructor closes it. Every call is synchronous and returns
+// a Status/Result whose message names the operation and path:
+//   "create /a/b: node does not exist (ZNONODE)".
+// ZNONODE maps to ErrorCode::kNotFound, bad arguments/ACLs to kInvalidInput,
+// everything else to kIOError. "Already exists" is reported through
+// CreateOptions::ignore_existing and CreatedNode::outcome, not by parsing text.
+//
+// Blocking: the C client's synchronous calls have no per-call timeout. A call
+// returns when the server answers or when the client gives up on the
+// connection: with no server reachable, after about 2/3 of the session timeout
+// (ZCONNECTIONLOSS), and at worst when the session expires. Keep the session
+// timeout short where that matters.
+//
+// Reconfig and authentication. With `reconfigEnabled=true`, /zookeeper/config
+// has the ACL world:anyone:r in 3.8, so reconfig by an unauthenticated client
+// fails with ZNOAUTH ("not authenticated"). Two ways out, checked against
+// Debian's 3.8.0:
+//  - (recommended) start the servers with
+//      -Dzookeeper.DigestAuthenticationProvider.superDigest=super:<digest>
+//    where <digest> is SuperDigest("super", password) below (base64 SHA-1 of
+//    "super:<password>"), and call AddAuth("digest", "super:<password>")
+//    before Reconfig(). The super user bypasses every ACL, so treat the
+//    password as a secret.
+//  - `skipACL=yes` in zoo.cfg disables ACL checks for everyone: insecure,
+//    acceptable only in throwaway test ensembles.
+//
+// Logging: the C client's own log goes to spdlog (debug level by default);
+// SetClientLogging(kVerbose) raises it to info with the library's INFO level.
+//
+// Thread-safety: the C client is thread-safe; a ZkClient may be shared by
+// threads. Connect() and the destructor must not race with other calls.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace zkpilot {
+
+enum class CreateMode { kPersistent, kEphemeral, kPersistentSequential, kEphemeralSequential };
+enum class DeleteMode { kNodeOnly, kRecursive };
+enum class ClientLogging { kQuiet, kVerbose };
+
+struct CreateOptions {
+  // Comma-separated scheme:id:perms entries; perms from "crwda". The digest
+  // scheme's id contains a colon: "digest:user:base64hash:cdrwa".
+  std::string acl = "world:anyone:cdrwa";
+  CreateMode mode = CreateMode::kPersistent;
+  // Create missing ancestors first (persistent, empty data, the same ACL).
+  bool make_parents = false;
+  // An existing node is success (outcome kAlreadyExisted; its data is left as it is).
+  bool ignore_existing = false;
+};
+
+struct CreatedNode {
+  enum class Outcome { kCreated, kAlreadyExisted };
+  Outcome outcome = Outcome::kCreated;
+  std::string path;  // the actual path: sequential modes append a counter
+};
+
+// "super:<base64 sha1>" for -Dzookeeper.DigestAuthenticationProvider.superDigest,
+// and the id part of a "digest:" ACL: `user:base64(sha1(user:password))`.
+std::string DigestId(const std::string& user, const std::string& password);
+
+class ZkClient {
+ public:
+  // `connect_string`: "host:port,host:port[/chroot]". Fails if no session is
+  // established within `timeout` (e.g. every server down or without quorum).
+  static Result<std::unique_ptr<ZkClient>> Connect(const std::string& connect_string,
+                                                   std::chrono::milliseconds timeout,
+                                                   int session_timeout_ms = 10000);
+  ~ZkClient();
+  ZkClient(const ZkClient&) = delete;
+  ZkClient& operator=(const ZkClient&) = delete;
+
+  // Process-wide: the C client's log level is global.
+  static void SetClientLogging(ClientLogging logging);
+
+  // Adds credentials to the session (e.g. "digest", "super:password") and
+  // waits for the server to accept them. Credentials are re-sent on reconnect.
+  Status AddAuth(const std::string& scheme, const std::string& credentials);
+
+  Status Create(const std::string& path, const std::string& data, const CreateOptions& options = {});
+  Result<CreatedNode> CreateNode(const std::string& path, const std::string& data,
+                                 const CreateOptions& options = {});
+  Result<bool> Exists(const std::string& path);
+  Result<std::string> Get(const std::string& path);
+  Status Set(const std::string& path, const std::string& data);
+  // kRecursive deletes the children first. A missing node is kNotFound.
+  // REQUIRES: path != "/".
+  Status Delete(const std::string& path, DeleteMode mode = DeleteMode::kNodeOnly);
+  // Child names (not paths), sorted.
+  Result<std::vector<std::string>> Children(const std::string& path);
+  // Waits until the connected server has caught up with the leader, so a
+  // following read sees every write acknowledged before the call.
+  Status Sync(const std::string& path = "/");
+
+  // The data of /zookeeper/config (see ParseEnsembleConfig).
+  Result<std::string> GetConfig();
+  // Incremental reconfig: `joining` is a comma-separated list of server lines
+  // ("server.4=host:q:e:participant;host:c"), `leaving` a comma-separated list
+  // of ids; either may be empty. `from_config` is the config version the
+  // change applies to, or -1 for "whatever is current". Returns the new
+  // config. Needs the rights described at the top of this file.
+  // Removing the current leader makes it step down, which drops the session's
+  // connection before the answer arrives (ZCONNECTIONLOSS); the call then
+  // waits for the session to reconnect and succeeds if the config read back
+  // shows the change in effect.
+  Result<std::string> Reconfig(const std::string& joining, const std::string& leaving,
+                               int64_t from_config = -1);
+
+  // Sets a (soft) quota on `path`: ZooKeeper logs a warning past it, or
+  // rejects writes if the servers run with -Dzookeeper.enforceQuota=true.
+  // Writes /zookeeper/quota<path>/zookeeper_limits and zookeeper_stats.
+  Status SetQuota(const std::string& path, int64_t bytes, int64_t count);
+
+  const std::string& connect_string() const { return connect_string_; }
+
+ private:
+  struct Impl;
+  ZkClient(std::string connect_string, std::unique_ptr<Impl> impl);
+  Status DeleteRecursive(const std::string& path);
+  Result<std::string> AwaitReconfigResult(const std::string& joining, const std::string& leaving);
+
+  std::string connect_string_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zkpilot
