@@ -9,7 +9,7 @@
 #       Registers an Apache binary tarball (apache-zookeeper-X.Y.Z-bin.tar.gz)
 #       as `apache-X.Y.Z`.
 #
-# The default store is ${ZKPILOT_HOME:-${XDG_STATE_HOME:-$HOME/.local/state}/zkpilot}/distributions.
+# The default store is $ZKPILOT_DISTRIBUTIONS, else ${ZKPILOT_HOME:-${XDG_STATE_HOME:-$HOME/.local/state}/zkpilot}/distributions.
 # Each distribution is a directory <store>/<id>/ with a distribution.json
 # (id, version, mainClass, ordered classpath, source) that zkpilot reads.
 #
@@ -91,7 +91,7 @@ if [[ -z "$tarball" && -z "$version" ]]; then
 fi
 
 if [[ -z "$store" ]]; then
-  store="${ZKPILOT_HOME:-${XDG_STATE_HOME:-${HOME:?HOME is not set}/.local/state}/zkpilot}/distributions"
+  store="${ZKPILOT_DISTRIBUTIONS:-${ZKPILOT_HOME:-${XDG_STATE_HOME:-${HOME:?HOME is not set}/.local/state}/zkpilot}/distributions}"
 fi
 mkdir -p "$store" || die "cannot create the store $store"
 store="$(realpath "$store")"

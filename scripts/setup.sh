@@ -46,3 +46,7 @@ if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
 fi
 cmake --build "$BUILD_DIR" -- -j"$(nproc)"
 echo "setup: built $BUILD_DIR/zkpilot"
+
+# ZooKeeper 3.9.3 next to Debian's 3.8.0, so that versions can be switched
+# out of the box (from Debian trixie's .deb; the system's apt is untouched).
+scripts/fetch-zookeeper.sh 3.9.3

@@ -1,6 +1,7 @@
 #include "zk/endpoint.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -9,8 +10,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace zkpilot {
 namespace {
@@ -35,7 +34,8 @@ class UniqueFd {
 // strerror() with a lower-case first letter, to read well after a colon.
 std::string ErrnoText(int err) {
   std::string text = std::strerror(err);
-  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z')
+    text[0] = static_cast<char>(text[0] - 'A' + 'a');
   return text;
 }
 
@@ -65,11 +65,13 @@ Result<int> ConnectWithDeadline(const Endpoint& endpoint, Clock::time_point dead
   addrinfo* addrs = nullptr;
   std::string port = std::to_string(endpoint.port);
   int gai = ::getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &addrs);
-  if (gai != 0) return Status::IOError(fmt::format("resolve {}: {}", endpoint.host, gai_strerror(gai)));
+  if (gai != 0)
+    return Status::IOError(fmt::format("resolve {}: {}", endpoint.host, gai_strerror(gai)));
 
   std::string last_error = "no address";
   for (addrinfo* ai = addrs; ai != nullptr; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
       last_error = "socket: " + ErrnoText(errno);
       continue;
@@ -113,7 +115,8 @@ Result<Endpoint> ParseEndpoint(std::string_view text) {
   endpoint.host = std::string(text.substr(0, colon));
   std::string_view port = text.substr(colon + 1);
   auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), endpoint.port);
-  if (ec != std::errc() || ptr != port.data() + port.size() || endpoint.port <= 0 || endpoint.port > 65535) {
+  if (ec != std::errc() || ptr != port.data() + port.size() || endpoint.port <= 0 ||
+      endpoint.port > 65535) {
     return Status::InvalidInput(fmt::format("endpoint '{}': bad port '{}'", text, port));
   }
   return endpoint;
@@ -133,9 +136,11 @@ Result<std::string> TcpExchange(const Endpoint& endpoint, std::string_view reque
       continue;
     }
     if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return Status::IOError("send: " + ErrnoText(errno));
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      return Status::IOError("send: " + ErrnoText(errno));
     ZK_ASSIGN_OR_RETURN(bool ready, WaitFor(fd.get(), POLLOUT, deadline));
-    if (!ready) return Status::IOError(fmt::format("timed out after {}ms sending", timeout.count()));
+    if (!ready)
+      return Status::IOError(fmt::format("timed out after {}ms sending", timeout.count()));
   }
 
   std::string reply;
@@ -158,8 +163,9 @@ Result<std::string> TcpExchange(const Endpoint& endpoint, std::string_view reque
     }
     ZK_ASSIGN_OR_RETURN(bool ready, WaitFor(fd.get(), POLLIN, deadline));
     if (!ready) {
-      return Status::IOError(fmt::format("timed out after {}ms waiting for a reply ({} bytes received)",
-                                         timeout.count(), reply.size()));
+      return Status::IOError(
+          fmt::format("timed out after {}ms waiting for a reply ({} bytes received)",
+                      timeout.count(), reply.size()));
     }
   }
 }

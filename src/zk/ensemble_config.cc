@@ -1,16 +1,18 @@
 #include "zk/ensemble_config.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace zkpilot {
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -36,7 +38,8 @@ bool ValidPort(int port) { return port > 0 && port <= 65535; }
 }  // namespace
 
 std::string ServerEntry::ToConfigLine() const {
-  std::string line = fmt::format("server.{}={}:{}:{}:{}", id, host, quorum_port, election_port, role);
+  std::string line =
+      fmt::format("server.{}={}:{}:{}:{}", id, host, quorum_port, election_port, role);
   if (client.port != 0) line += fmt::format(";{}:{}", client.host, client.port);
   return line;
 }
@@ -47,7 +50,8 @@ Result<ServerEntry> ParseServerLine(std::string_view line) {
   };
   line = Trim(line);
   size_t eq = line.find('=');
-  if (!line.starts_with("server.") || eq == std::string_view::npos) return bad("expected server.<id>=...");
+  if (!line.starts_with("server.") || eq == std::string_view::npos)
+    return bad("expected server.<id>=...");
   ServerEntry entry;
   if (!ParseNumber(line.substr(7, eq - 7), entry.id) || entry.id < 0) return bad("bad server id");
 
@@ -78,14 +82,16 @@ Result<ServerEntry> ParseServerLine(std::string_view line) {
   }
   if (parts.size() == 3) {
     entry.role = std::string(parts[2]);
-    if (entry.role != "participant" && entry.role != "observer") return bad("role must be participant or observer");
+    if (entry.role != "participant" && entry.role != "observer")
+      return bad("role must be participant or observer");
   }
 
   if (semi != std::string_view::npos) {
     std::string_view client = Trim(value.substr(semi + 1));
     if (client.find(':') == std::string_view::npos) {
       entry.client.host = "0.0.0.0";
-      if (!ParseNumber(client, entry.client.port) || !ValidPort(entry.client.port)) return bad("bad client port");
+      if (!ParseNumber(client, entry.client.port) || !ValidPort(entry.client.port))
+        return bad("bad client port");
     } else {
       Result<Endpoint> endpoint = ParseEndpoint(client);
       if (!endpoint.ok()) return bad(endpoint.status().message());

@@ -35,7 +35,8 @@ TEST(ParseServerLine, Variants) {
   const Case cases[] = {
       {"server.1=zk-0.zk:2888:3888", "server.1=zk-0.zk:2888:3888:participant"},
       {"server.2=zk-1:2888:3888:observer;2181", "server.2=zk-1:2888:3888:observer;0.0.0.0:2181"},
-      {"server.3=10.0.0.3:2888:3888;0.0.0.0:2181", "server.3=10.0.0.3:2888:3888:participant;0.0.0.0:2181"},
+      {"server.3=10.0.0.3:2888:3888;0.0.0.0:2181",
+       "server.3=10.0.0.3:2888:3888:participant;0.0.0.0:2181"},
       {" server.4=[::1]:2888:3888:participant;[::1]:2181 ",
        "server.4=[::1]:2888:3888:participant;[::1]:2181"},
   };

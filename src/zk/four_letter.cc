@@ -1,22 +1,26 @@
 #include "zk/four_letter.h"
 
-#include <charconv>
-#include <vector>
-
 #include <fmt/format.h>
 #include <httplib.h>
+
+#include <charconv>
+#include <vector>
 
 namespace zkpilot {
 namespace {
 
-constexpr std::string_view kNotServingReply = "This ZooKeeper instance is not currently serving requests";
-constexpr std::string_view kNotWhitelistedReply = "is not executed because it is not in the whitelist";
+constexpr std::string_view kNotServingReply =
+    "This ZooKeeper instance is not currently serving requests";
+constexpr std::string_view kNotWhitelistedReply =
+    "is not executed because it is not in the whitelist";
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -88,8 +92,8 @@ Status CheckFourLetterReply(std::string_view cmd, std::string_view reply) {
         "{}: the server is not currently serving requests (no quorum, or still starting)", cmd));
   }
   if (text.find(kNotWhitelistedReply) != std::string_view::npos) {
-    return Status::IOError(fmt::format(
-        "{}: refused: the command is not in the server's 4lw.commands.whitelist", cmd));
+    return Status::IOError(
+        fmt::format("{}: refused: the command is not in the server's 4lw.commands.whitelist", cmd));
   }
   return Status::Ok();
 }
@@ -108,7 +112,8 @@ Result<SrvrInfo> ParseSrvr(std::string_view reply) {
     if (line.empty()) continue;
     size_t colon = line.find(": ");
     if (colon == std::string_view::npos) {
-      return Status::IOError(fmt::format("srvr: line {}: expected 'Key: value', got '{}'", i + 1, line));
+      return Status::IOError(
+          fmt::format("srvr: line {}: expected 'Key: value', got '{}'", i + 1, line));
     }
     std::string_view key = line.substr(0, colon);
     std::string_view value = Trim(line.substr(colon + 2));
@@ -134,7 +139,9 @@ Result<SrvrInfo> ParseSrvr(std::string_view reply) {
     } else if (key == "Node count") {
       ok = ParseNumber(value, info.node_count);
     }  // other lines (e.g. the leader's "Proposal sizes") are not needed
-    if (!ok) return Status::IOError(fmt::format("srvr: line {}: bad value for {}: '{}'", i + 1, key, value));
+    if (!ok)
+      return Status::IOError(
+          fmt::format("srvr: line {}: bad value for {}: '{}'", i + 1, key, value));
   }
   if (info.mode.empty()) return Status::IOError("srvr: reply has no 'Mode' line");
   if (info.version.empty()) return Status::IOError("srvr: reply has no 'Zookeeper version' line");
@@ -152,7 +159,8 @@ Result<std::map<std::string, std::string>> ParseMntr(std::string_view reply) {
     if (Trim(line).empty()) continue;
     size_t tab = line.find('\t');
     if (tab == std::string_view::npos || tab == 0) {
-      return Status::IOError(fmt::format("mntr: line {}: expected 'key<TAB>value', got '{}'", i + 1, line));
+      return Status::IOError(
+          fmt::format("mntr: line {}: expected 'key<TAB>value', got '{}'", i + 1, line));
     }
     metrics[std::string(line.substr(0, tab))] = std::string(Trim(line.substr(tab + 1)));
   }
@@ -168,7 +176,8 @@ Result<std::map<std::string, std::string>> ParseConf(std::string_view reply) {
     if (line.empty() || line == "membership:") continue;
     size_t eq = line.find('=');
     if (eq == std::string_view::npos || eq == 0) {
-      return Status::IOError(fmt::format("conf: line {}: expected 'key=value', got '{}'", i + 1, line));
+      return Status::IOError(
+          fmt::format("conf: line {}: expected 'key=value', got '{}'", i + 1, line));
     }
     conf[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
   }
@@ -177,15 +186,18 @@ Result<std::map<std::string, std::string>> ParseConf(std::string_view reply) {
 
 AdminClient::AdminClient(std::chrono::milliseconds timeout) : timeout_(timeout) {}
 
-Result<std::string> AdminClient::FourLetterWord(const Endpoint& endpoint, std::string_view cmd) const {
+Result<std::string> AdminClient::FourLetterWord(const Endpoint& endpoint,
+                                                std::string_view cmd) const {
   if (cmd.size() != 4) {
-    return Status::InvalidInput(fmt::format("{}: '{}' is not a four-letter word", endpoint.ToString(), cmd));
+    return Status::InvalidInput(
+        fmt::format("{}: '{}' is not a four-letter word", endpoint.ToString(), cmd));
   }
   const std::string context = fmt::format("{}: {}", endpoint.ToString(), cmd);
   Result<std::string> reply = TcpExchange(endpoint, cmd, timeout_);
   if (!reply.ok()) return reply.status().WithContext(context);
   if (Trim(*reply).empty()) {
-    return Status::IOError(context + ": the server closed the connection without a reply (unknown command?)");
+    return Status::IOError(context +
+                           ": the server closed the connection without a reply (unknown command?)");
   }
   if (reply->find(kNotWhitelistedReply) != std::string::npos) {
     return CheckFourLetterReply(cmd, *reply).WithContext(endpoint.ToString());
@@ -218,11 +230,14 @@ Status AdminClient::Ruok(const Endpoint& endpoint) const {
   ZK_ASSIGN_OR_RETURN(std::string reply, FourLetterWord(endpoint, "ruok"));
   if (Trim(reply) == "imok") return Status::Ok();
   ZK_RETURN_IF_ERROR(CheckFourLetterReply("ruok", reply).WithContext(endpoint.ToString()));
-  return Status::IOError(fmt::format("{}: ruok: unexpected reply '{}'", endpoint.ToString(), Trim(reply)));
+  return Status::IOError(
+      fmt::format("{}: ruok: unexpected reply '{}'", endpoint.ToString(), Trim(reply)));
 }
 
-Result<nlohmann::json> AdminClient::Command(const Endpoint& admin_endpoint, std::string_view command) const {
-  const std::string context = fmt::format("{}: GET /commands/{}", admin_endpoint.ToString(), command);
+Result<nlohmann::json> AdminClient::Command(const Endpoint& admin_endpoint,
+                                            std::string_view command) const {
+  const std::string context =
+      fmt::format("{}: GET /commands/{}", admin_endpoint.ToString(), command);
   httplib::Client client(admin_endpoint.host, admin_endpoint.port);
   client.set_connection_timeout(timeout_);
   client.set_read_timeout(timeout_);
@@ -230,16 +245,20 @@ Result<nlohmann::json> AdminClient::Command(const Endpoint& admin_endpoint, std:
   httplib::Result res = client.Get(fmt::format("/commands/{}", command));
   if (!res) {
     std::string reason = httplib::to_string(res.error());
-    if (res.error() == httplib::Error::Connection) reason = "could not connect (refused or unreachable)";
-    if (res.error() == httplib::Error::Read) reason = fmt::format("no complete reply within {}ms", timeout_.count());
+    if (res.error() == httplib::Error::Connection)
+      reason = "could not connect (refused or unreachable)";
+    if (res.error() == httplib::Error::Read)
+      reason = fmt::format("no complete reply within {}ms", timeout_.count());
     return Status::IOError(fmt::format("{}: {}", context, reason));
   }
   if (res->status != 200) {
-    return Status::IOError(fmt::format("{}: HTTP {}: {}", context, res->status, BodySummary(res->body)));
+    return Status::IOError(
+        fmt::format("{}: HTTP {}: {}", context, res->status, BodySummary(res->body)));
   }
   nlohmann::json body = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) {
-    return Status::IOError(fmt::format("{}: reply is not a JSON object: {}", context, BodySummary(res->body)));
+    return Status::IOError(
+        fmt::format("{}: reply is not a JSON object: {}", context, BodySummary(res->body)));
   }
   auto error = body.find("error");
   if (error != body.end() && !error->is_null()) {

@@ -46,7 +46,8 @@ TEST(ParseSrvr, FollowerReply) {
 
 TEST(ParseSrvr, LatencyAndLargeCounters) {
   Result<SrvrInfo> info = ParseSrvr(
-      "Zookeeper version: 3.9.3-c26634f34490bb0ea7a09cc51e05ede3b4e320ee, built on 2024-10-17 23:21 UTC\n"
+      "Zookeeper version: 3.9.3-c26634f34490bb0ea7a09cc51e05ede3b4e320ee, built on 2024-10-17 "
+      "23:21 UTC\n"
       "Latency min/avg/max: 1/2.5617/397\n"
       "Received: 9876543210\nSent: 9876543209\nConnections: 42\nOutstanding: 3\n"
       "Zxid: 0x3000001f4\nMode: observer\nNode count: 123456\n");
@@ -71,7 +72,8 @@ TEST(ParseSrvr, NotServingIsAStateNotAnError) {
 TEST(ParseSrvr, NotWhitelistedNamesTheCommand) {
   Result<SrvrInfo> info = ParseSrvr("srvr is not executed because it is not in the whitelist.\n");
   ASSERT_FALSE(info.ok());
-  EXPECT_EQ(info.status().message(), "srvr: refused: the command is not in the server's 4lw.commands.whitelist");
+  EXPECT_EQ(info.status().message(),
+            "srvr: refused: the command is not in the server's 4lw.commands.whitelist");
 }
 
 TEST(ParseSrvr, MalformedRepliesAreErrors) {
@@ -84,8 +86,10 @@ TEST(ParseSrvr, MalformedRepliesAreErrors) {
       {"Zookeeper version: 3.8.0\nZxid: 0x0\n", "srvr: reply has no 'Mode' line"},
       {"Mode: leader\nZxid: 0x0\n", "srvr: reply has no 'Zookeeper version' line"},
       {"Zookeeper version: 3.8.0\nMode: leader\n", "srvr: reply has no 'Zxid' line"},
-      {"Zookeeper version: 3.8.0\nZxid: 0xZZ\nMode: leader\n", "srvr: line 2: bad value for Zxid: '0xZZ'"},
-      {"Zookeeper version: 3.8.0\nReceived: many\n", "srvr: line 2: bad value for Received: 'many'"},
+      {"Zookeeper version: 3.8.0\nZxid: 0xZZ\nMode: leader\n",
+       "srvr: line 2: bad value for Zxid: '0xZZ'"},
+      {"Zookeeper version: 3.8.0\nReceived: many\n",
+       "srvr: line 2: bad value for Received: 'many'"},
       {"Zookeeper version: 3.8.0\nLatency min/avg/max: 1/2\n",
        "srvr: line 2: bad value for Latency min/avg/max: '1/2'"},
       {"Zookeeper version: 3.8.0\ngarbage\n", "srvr: line 2: expected 'Key: value', got 'garbage'"},
@@ -124,9 +128,11 @@ TEST(ParseMntr, NotServingIsAnError) {
 }
 
 TEST(ParseMntr, LineWithoutTabIsAnError) {
-  Result<std::map<std::string, std::string>> metrics = ParseMntr("zk_version\t3.8.0\nzk_broken 1\n");
+  Result<std::map<std::string, std::string>> metrics =
+      ParseMntr("zk_version\t3.8.0\nzk_broken 1\n");
   ASSERT_FALSE(metrics.ok());
-  EXPECT_EQ(metrics.status().message(), "mntr: line 2: expected 'key<TAB>value', got 'zk_broken 1'");
+  EXPECT_EQ(metrics.status().message(),
+            "mntr: line 2: expected 'key<TAB>value', got 'zk_broken 1'");
 }
 
 TEST(ParseConf, DynamicMembersAndVersion) {
@@ -143,14 +149,16 @@ TEST(ParseConf, DynamicMembersAndVersion) {
 }
 
 TEST(ParseConf, NotWhitelistedIsAnError) {
-  Result<std::map<std::string, std::string>> conf = ParseConf("conf is not executed because it is not in the whitelist.");
+  Result<std::map<std::string, std::string>> conf =
+      ParseConf("conf is not executed because it is not in the whitelist.");
   ASSERT_FALSE(conf.ok());
   EXPECT_NE(conf.status().message().find("4lw.commands.whitelist"), std::string::npos);
 }
 
 TEST(CheckFourLetterReply, NamesTheRefusedCommand) {
   Status s = CheckFourLetterReply("dump", Testdata("not_whitelisted_dump.txt"));
-  EXPECT_EQ(s.message(), "dump: refused: the command is not in the server's 4lw.commands.whitelist");
+  EXPECT_EQ(s.message(),
+            "dump: refused: the command is not in the server's 4lw.commands.whitelist");
   EXPECT_TRUE(CheckFourLetterReply("ruok", Testdata("ruok.txt")).ok());
 }
 

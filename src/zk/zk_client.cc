@@ -1,21 +1,20 @@
 #include "zk/zk_client.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 #include <zookeeper/zookeeper.h>
 
 #include <algorithm>
-#include <charconv>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <optional>
 #include <thread>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "zk/ensemble_config.h"
 
@@ -47,36 +46,66 @@ void ApplyClientLogging() {
 
 const char* RcName(int rc) {
   switch (rc) {
-    case ZOK: return "ZOK";
-    case ZSYSTEMERROR: return "ZSYSTEMERROR";
-    case ZRUNTIMEINCONSISTENCY: return "ZRUNTIMEINCONSISTENCY";
-    case ZDATAINCONSISTENCY: return "ZDATAINCONSISTENCY";
-    case ZCONNECTIONLOSS: return "ZCONNECTIONLOSS";
-    case ZMARSHALLINGERROR: return "ZMARSHALLINGERROR";
-    case ZUNIMPLEMENTED: return "ZUNIMPLEMENTED";
-    case ZOPERATIONTIMEOUT: return "ZOPERATIONTIMEOUT";
-    case ZBADARGUMENTS: return "ZBADARGUMENTS";
-    case ZINVALIDSTATE: return "ZINVALIDSTATE";
-    case ZNEWCONFIGNOQUORUM: return "ZNEWCONFIGNOQUORUM";
-    case ZRECONFIGINPROGRESS: return "ZRECONFIGINPROGRESS";
-    case ZSSLCONNECTIONERROR: return "ZSSLCONNECTIONERROR";
-    case ZAPIERROR: return "ZAPIERROR";
-    case ZNONODE: return "ZNONODE";
-    case ZNOAUTH: return "ZNOAUTH";
-    case ZBADVERSION: return "ZBADVERSION";
-    case ZNOCHILDRENFOREPHEMERALS: return "ZNOCHILDRENFOREPHEMERALS";
-    case ZNODEEXISTS: return "ZNODEEXISTS";
-    case ZNOTEMPTY: return "ZNOTEMPTY";
-    case ZSESSIONEXPIRED: return "ZSESSIONEXPIRED";
-    case ZINVALIDCALLBACK: return "ZINVALIDCALLBACK";
-    case ZINVALIDACL: return "ZINVALIDACL";
-    case ZAUTHFAILED: return "ZAUTHFAILED";
-    case ZCLOSING: return "ZCLOSING";
-    case ZNOTHING: return "ZNOTHING";
-    case ZSESSIONMOVED: return "ZSESSIONMOVED";
-    case ZNOTREADONLY: return "ZNOTREADONLY";
-    case ZEPHEMERALONLOCALSESSION: return "ZEPHEMERALONLOCALSESSION";
-    default: return "unknown";
+    case ZOK:
+      return "ZOK";
+    case ZSYSTEMERROR:
+      return "ZSYSTEMERROR";
+    case ZRUNTIMEINCONSISTENCY:
+      return "ZRUNTIMEINCONSISTENCY";
+    case ZDATAINCONSISTENCY:
+      return "ZDATAINCONSISTENCY";
+    case ZCONNECTIONLOSS:
+      return "ZCONNECTIONLOSS";
+    case ZMARSHALLINGERROR:
+      return "ZMARSHALLINGERROR";
+    case ZUNIMPLEMENTED:
+      return "ZUNIMPLEMENTED";
+    case ZOPERATIONTIMEOUT:
+      return "ZOPERATIONTIMEOUT";
+    case ZBADARGUMENTS:
+      return "ZBADARGUMENTS";
+    case ZINVALIDSTATE:
+      return "ZINVALIDSTATE";
+    case ZNEWCONFIGNOQUORUM:
+      return "ZNEWCONFIGNOQUORUM";
+    case ZRECONFIGINPROGRESS:
+      return "ZRECONFIGINPROGRESS";
+    case ZSSLCONNECTIONERROR:
+      return "ZSSLCONNECTIONERROR";
+    case ZAPIERROR:
+      return "ZAPIERROR";
+    case ZNONODE:
+      return "ZNONODE";
+    case ZNOAUTH:
+      return "ZNOAUTH";
+    case ZBADVERSION:
+      return "ZBADVERSION";
+    case ZNOCHILDRENFOREPHEMERALS:
+      return "ZNOCHILDRENFOREPHEMERALS";
+    case ZNODEEXISTS:
+      return "ZNODEEXISTS";
+    case ZNOTEMPTY:
+      return "ZNOTEMPTY";
+    case ZSESSIONEXPIRED:
+      return "ZSESSIONEXPIRED";
+    case ZINVALIDCALLBACK:
+      return "ZINVALIDCALLBACK";
+    case ZINVALIDACL:
+      return "ZINVALIDACL";
+    case ZAUTHFAILED:
+      return "ZAUTHFAILED";
+    case ZCLOSING:
+      return "ZCLOSING";
+    case ZNOTHING:
+      return "ZNOTHING";
+    case ZSESSIONMOVED:
+      return "ZSESSIONMOVED";
+    case ZNOTREADONLY:
+      return "ZNOTREADONLY";
+    case ZEPHEMERALONLOCALSESSION:
+      return "ZEPHEMERALONLOCALSESSION";
+    default:
+      return "unknown";
   }
 }
 
@@ -85,10 +114,13 @@ Status ZkError(int rc, std::string_view op, std::string_view path) {
   std::string target = path.empty() ? std::string(op) : fmt::format("{} {}", op, path);
   std::string msg = fmt::format("{}: {} ({})", target, zerror(rc), RcName(rc));
   switch (rc) {
-    case ZNONODE: return Status::NotFound(std::move(msg));
+    case ZNONODE:
+      return Status::NotFound(std::move(msg));
     case ZBADARGUMENTS:
-    case ZINVALIDACL: return Status::InvalidInput(std::move(msg));
-    default: return Status::IOError(std::move(msg));
+    case ZINVALIDACL:
+      return Status::InvalidInput(std::move(msg));
+    default:
+      return Status::IOError(std::move(msg));
   }
 }
 
@@ -125,7 +157,8 @@ class AclList {
     size_t start = 0;
     while (start <= text.size()) {
       size_t comma = text.find(',', start);
-      std::string entry = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string entry =
+          text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       size_t first = entry.find(':');
       size_t last = entry.rfind(':');
       if (first == std::string::npos || first == last) {
@@ -134,15 +167,28 @@ class AclList {
       int32_t perms = 0;
       for (char c : entry.substr(last + 1)) {
         switch (c) {
-          case 'c': perms |= ZOO_PERM_CREATE; break;
-          case 'd': perms |= ZOO_PERM_DELETE; break;
-          case 'r': perms |= ZOO_PERM_READ; break;
-          case 'w': perms |= ZOO_PERM_WRITE; break;
-          case 'a': perms |= ZOO_PERM_ADMIN; break;
-          default: return Status::InvalidInput(fmt::format("acl '{}': unknown permission '{}' (use crwda)", entry, c));
+          case 'c':
+            perms |= ZOO_PERM_CREATE;
+            break;
+          case 'd':
+            perms |= ZOO_PERM_DELETE;
+            break;
+          case 'r':
+            perms |= ZOO_PERM_READ;
+            break;
+          case 'w':
+            perms |= ZOO_PERM_WRITE;
+            break;
+          case 'a':
+            perms |= ZOO_PERM_ADMIN;
+            break;
+          default:
+            return Status::InvalidInput(
+                fmt::format("acl '{}': unknown permission '{}' (use crwda)", entry, c));
         }
       }
-      list.entries_.push_back({entry.substr(0, first), entry.substr(first + 1, last - first - 1), perms});
+      list.entries_.push_back(
+          {entry.substr(0, first), entry.substr(first + 1, last - first - 1), perms});
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
@@ -170,10 +216,14 @@ class AclList {
 
 int CreateFlags(CreateMode mode) {
   switch (mode) {
-    case CreateMode::kPersistent: return ZOO_PERSISTENT;
-    case CreateMode::kEphemeral: return ZOO_EPHEMERAL;
-    case CreateMode::kPersistentSequential: return ZOO_PERSISTENT_SEQUENTIAL;
-    case CreateMode::kEphemeralSequential: return ZOO_EPHEMERAL_SEQUENTIAL;
+    case CreateMode::kPersistent:
+      return ZOO_PERSISTENT;
+    case CreateMode::kEphemeral:
+      return ZOO_EPHEMERAL;
+    case CreateMode::kPersistentSequential:
+      return ZOO_PERSISTENT_SEQUENTIAL;
+    case CreateMode::kEphemeralSequential:
+      return ZOO_EPHEMERAL_SEQUENTIAL;
   }
   return ZOO_PERSISTENT;
 }
@@ -199,7 +249,9 @@ struct Pending {
     p->rc = rc;
     p->cv.notify_all();
   }
-  static void CompleteString(int rc, const char* /*value*/, const void* data) { Complete(rc, data); }
+  static void CompleteString(int rc, const char* /*value*/, const void* data) {
+    Complete(rc, data);
+  }
 
   // The completion's rc, or nullopt at the deadline.
   std::optional<int> Wait(Clock::time_point deadline) {
@@ -259,7 +311,8 @@ std::string DigestId(const std::string& user, const std::string& password) {
   unsigned int digest_len = 0;
   EVP_Digest(input.data(), input.size(), digest, &digest_len, EVP_sha1(), nullptr);
   std::string encoded(4 * ((digest_len + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), digest, static_cast<int>(digest_len));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), digest,
+                          static_cast<int>(digest_len));
   encoded.resize(static_cast<size_t>(n));
   return user + ":" + encoded;
 }
@@ -280,12 +333,13 @@ Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::string& connect_s
   ApplyClientLogging();
   auto impl = std::make_unique<Impl>();
   errno = 0;
-  impl->zh = zookeeper_init2(connect_string.c_str(), &Impl::Watcher, session_timeout_ms, nullptr, impl.get(),
-                             0, &LogToSpdlog);
+  impl->zh = zookeeper_init2(connect_string.c_str(), &Impl::Watcher, session_timeout_ms, nullptr,
+                             impl.get(), 0, &LogToSpdlog);
   if (impl->zh == nullptr) {
     int err = errno;
-    return Status::IOError(fmt::format("connect {}: {}", connect_string,
-                                       err != 0 ? std::strerror(err) : "cannot create a client handle"));
+    return Status::IOError(
+        fmt::format("connect {}: {}", connect_string,
+                    err != 0 ? std::strerror(err) : "cannot create a client handle"));
   }
   std::unique_lock<std::mutex> lock(impl->mu);
   bool settled = impl->cv.wait_for(lock, timeout, [&] {
@@ -295,8 +349,9 @@ Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::string& connect_s
   int state = impl->state;
   lock.unlock();
   if (!settled) {
-    return Status::IOError(fmt::format("connect {}: no session within {}ms (state: {}; no server reachable, or no quorum)",
-                                       connect_string, timeout.count(), StateName(state)));
+    return Status::IOError(fmt::format(
+        "connect {}: no session within {}ms (state: {}; no server reachable, or no quorum)",
+        connect_string, timeout.count(), StateName(state)));
   }
   if (state != ZOO_CONNECTED_STATE) {
     return Status::IOError(fmt::format("connect {}: {}", connect_string, StateName(state)));
@@ -307,8 +362,8 @@ Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::string& connect_s
 Status ZkClient::AddAuth(const std::string& scheme, const std::string& credentials) {
   auto pending = std::make_shared<Pending>();
   void* ref = Pending::NewRef(pending);
-  int rc = zoo_add_auth(impl_->zh, scheme.c_str(), credentials.data(), static_cast<int>(credentials.size()),
-                        &Pending::Complete, ref);
+  int rc = zoo_add_auth(impl_->zh, scheme.c_str(), credentials.data(),
+                        static_cast<int>(credentials.size()), &Pending::Complete, ref);
   if (rc != ZOK) {
     Pending::FreeRef(ref);
     return ZkError(rc, "add auth", scheme);
@@ -319,7 +374,8 @@ Status ZkClient::AddAuth(const std::string& scheme, const std::string& credentia
   return Status::Ok();
 }
 
-Status ZkClient::Create(const std::string& path, const std::string& data, const CreateOptions& options) {
+Status ZkClient::Create(const std::string& path, const std::string& data,
+                        const CreateOptions& options) {
   return CreateNode(path, data, options).status();
 }
 
@@ -331,7 +387,8 @@ Result<CreatedNode> ZkClient::CreateNode(const std::string& path, const std::str
   if (!parsed_acl.ok()) return parsed_acl.status().WithContext(fmt::format("create {}", path));
   AclList acl = std::move(parsed_acl).value();
   if (options.make_parents) {
-    for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    for (size_t slash = path.find('/', 1); slash != std::string::npos;
+         slash = path.find('/', slash + 1)) {
       std::string parent = path.substr(0, slash);
       int rc = zoo_create(impl_->zh, parent.c_str(), "", 0, acl.Get(), ZOO_PERSISTENT, nullptr, 0);
       if (rc != ZOK && rc != ZNODEEXISTS) {
@@ -340,8 +397,9 @@ Result<CreatedNode> ZkClient::CreateNode(const std::string& path, const std::str
     }
   }
   std::string created(path.size() + 64, '\0');
-  int rc = zoo_create(impl_->zh, path.c_str(), data.data(), static_cast<int>(data.size()), acl.Get(),
-                      CreateFlags(options.mode), created.data(), static_cast<int>(created.size()));
+  int rc =
+      zoo_create(impl_->zh, path.c_str(), data.data(), static_cast<int>(data.size()), acl.Get(),
+                 CreateFlags(options.mode), created.data(), static_cast<int>(created.size()));
   CreatedNode node;
   if (rc == ZNODEEXISTS && options.ignore_existing) {
     node.outcome = CreatedNode::Outcome::kAlreadyExisted;
@@ -462,8 +520,8 @@ Result<std::string> ZkClient::Reconfig(const std::string& joining, const std::st
   int len = static_cast<int>(buffer.size());
   Stat stat{};
   int rc = zoo_reconfig(impl_->zh, joining.empty() ? nullptr : joining.c_str(),
-                        leaving.empty() ? nullptr : leaving.c_str(), nullptr, from_config, buffer.data(), &len,
-                        &stat);
+                        leaving.empty() ? nullptr : leaving.c_str(), nullptr, from_config,
+                        buffer.data(), &len, &stat);
   if (rc == ZCONNECTIONLOSS) {
     // Expected when the leader itself leaves: it commits the change, steps
     // down, and the followers drop their clients during the new election.
@@ -473,12 +531,14 @@ Result<std::string> ZkClient::Reconfig(const std::string& joining, const std::st
     return ZkError(rc, what, "").WithContext(config.status().message());
   }
   if (rc != ZOK) return ZkError(rc, what, "");
-  if (stat.dataLength > static_cast<int>(buffer.size())) return GetConfig();  // too large for the buffer
+  if (stat.dataLength > static_cast<int>(buffer.size()))
+    return GetConfig();  // too large for the buffer
   buffer.resize(len < 0 ? 0 : static_cast<size_t>(len));
   return buffer;
 }
 
-Result<std::string> ZkClient::AwaitReconfigResult(const std::string& joining, const std::string& leaving) {
+Result<std::string> ZkClient::AwaitReconfigResult(const std::string& joining,
+                                                  const std::string& leaving) {
   std::vector<ServerEntry> joined;
   for (std::string_view line : SplitList(joining)) {
     ZK_ASSIGN_OR_RETURN(ServerEntry entry, ParseServerLine(line));
@@ -517,19 +577,23 @@ Result<std::string> ZkClient::AwaitReconfigResult(const std::string& joining, co
 Status ZkClient::SetQuota(const std::string& path, int64_t bytes, int64_t count) {
   ZK_RETURN_IF_ERROR(ValidatePath("set quota", path));
   if (path == "/" || path.starts_with("/zookeeper")) {
-    return Status::InvalidInput(fmt::format("set quota {}: not allowed on the root or /zookeeper", path));
+    return Status::InvalidInput(
+        fmt::format("set quota {}: not allowed on the root or /zookeeper", path));
   }
   const std::string context = fmt::format("set quota {}", path);
   const std::string quota_dir = "/zookeeper/quota" + path;
   const std::string limits = fmt::format("count={},bytes={}", count, bytes);
-  ZK_RETURN_IF_ERROR(Create(quota_dir, "", {.make_parents = true, .ignore_existing = true}).WithContext(context));
+  ZK_RETURN_IF_ERROR(
+      Create(quota_dir, "", {.make_parents = true, .ignore_existing = true}).WithContext(context));
   // The limits node first: the server starts tracking when the stats node appears.
-  ZK_ASSIGN_OR_RETURN(CreatedNode node, CreateNode(quota_dir + "/zookeeper_limits", limits, {.ignore_existing = true}));
+  ZK_ASSIGN_OR_RETURN(CreatedNode node, CreateNode(quota_dir + "/zookeeper_limits", limits,
+                                                   {.ignore_existing = true}));
   if (node.outcome == CreatedNode::Outcome::kAlreadyExisted) {
     ZK_RETURN_IF_ERROR(Set(quota_dir + "/zookeeper_limits", limits).WithContext(context));
   }
   ZK_RETURN_IF_ERROR(
-      Create(quota_dir + "/zookeeper_stats", "count=0,bytes=0", {.ignore_existing = true}).WithContext(context));
+      Create(quota_dir + "/zookeeper_stats", "count=0,bytes=0", {.ignore_existing = true})
+          .WithContext(context));
   return Status::Ok();
 }
 

@@ -87,7 +87,8 @@ class ZkClient {
   // waits for the server to accept them. Credentials are re-sent on reconnect.
   Status AddAuth(const std::string& scheme, const std::string& credentials);
 
-  Status Create(const std::string& path, const std::string& data, const CreateOptions& options = {});
+  Status Create(const std::string& path, const std::string& data,
+                const CreateOptions& options = {});
   Result<CreatedNode> CreateNode(const std::string& path, const std::string& data,
                                  const CreateOptions& options = {});
   Result<bool> Exists(const std::string& path);
@@ -116,7 +117,7 @@ class ZkClient {
   Result<std::string> Reconfig(const std::string& joining, const std::string& leaving,
                                int64_t from_config = -1);
 
-  // Sets a (soft) quota on `path`: ZooKeeper logs a warning past it, or
+  // Sets a (soft) quota on `path`; -1 leaves that dimension unlimited: ZooKeeper logs a warning past it, or
   // rejects writes if the servers run with -Dzookeeper.enforceQuota=true.
   // Writes /zookeeper/quota<path>/zookeeper_limits and zookeeper_stats.
   Status SetQuota(const std::string& path, int64_t bytes, int64_t count);

@@ -1,11 +1,10 @@
 // The admin client and the C-client wrapper against real ZooKeeper servers
 // (tests/zk_fixture) and against sockets on 127.0.0.1 that misbehave.
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <fstream>
 #include <set>
@@ -25,7 +24,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr char kSuperPassword[] = "integration-secret";
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 std::unique_ptr<ZkClient> MustConnect(const std::string& connect_string) {
   Result<std::unique_ptr<ZkClient>> client = ZkClient::Connect(connect_string, 15s);
@@ -127,14 +128,16 @@ TEST_F(ZkEnsembleIntegrationTest, AdminServerCommandsReturnJson) {
   }
   Result<nlohmann::json> unknown = admin_.Command(ensemble_->Admin(1), "no_such_command");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.status().message(), ensemble_->Admin(1).ToString() +
-                                            ": GET /commands/no_such_command: Unknown command: no_such_command");
+  EXPECT_EQ(unknown.status().message(),
+            ensemble_->Admin(1).ToString() +
+                ": GET /commands/no_such_command: Unknown command: no_such_command");
 }
 
 TEST_F(ZkEnsembleIntegrationTest, WriteThroughOneServerIsReadThroughTheOthers) {
   std::unique_ptr<ZkClient> writer = MustConnect(ensemble_->ConnectString({1}));
   ASSERT_NE(writer, nullptr);
-  ASSERT_TRUE(writer->Create("/replicated", "written via server 1", {.ignore_existing = true}).ok());
+  ASSERT_TRUE(
+      writer->Create("/replicated", "written via server 1", {.ignore_existing = true}).ok());
   ASSERT_TRUE(writer->Set("/replicated", "written via server 1").ok());
   for (int id : {2, 3}) {
     std::unique_ptr<ZkClient> reader = MustConnect(ensemble_->ConnectString({id}));
@@ -184,9 +187,10 @@ TEST_F(ZkEnsembleIntegrationTest, CreateWithParentsExistsAndRecursiveDelete) {
 TEST_F(ZkEnsembleIntegrationTest, SequentialAndEphemeralNodes) {
   std::unique_ptr<ZkClient> zk = MustConnect(ensemble_->ConnectString());
   ASSERT_NE(zk, nullptr);
-  Result<CreatedNode> first =
-      zk->CreateNode("/queue/item-", "1", {.mode = CreateMode::kPersistentSequential, .make_parents = true});
-  Result<CreatedNode> second = zk->CreateNode("/queue/item-", "2", {.mode = CreateMode::kPersistentSequential});
+  Result<CreatedNode> first = zk->CreateNode(
+      "/queue/item-", "1", {.mode = CreateMode::kPersistentSequential, .make_parents = true});
+  Result<CreatedNode> second =
+      zk->CreateNode("/queue/item-", "2", {.mode = CreateMode::kPersistentSequential});
   ASSERT_TRUE(first.ok() && second.ok()) << first.status().message() << second.status().message();
   EXPECT_EQ(first->path, "/queue/item-0000000000");
   EXPECT_EQ(second->path, "/queue/item-0000000001");
@@ -219,13 +223,15 @@ TEST_F(ZkEnsembleIntegrationTest, DigestAclNeedsTheCredentials) {
 
   Status bad_acl = owner->Create("/x", "", {.acl = "world:anyone:rwz"});
   EXPECT_EQ(bad_acl.code(), ErrorCode::kInvalidInput);
-  EXPECT_EQ(bad_acl.message(), "create /x: acl 'world:anyone:rwz': unknown permission 'z' (use crwda)");
+  EXPECT_EQ(bad_acl.message(),
+            "create /x: acl 'world:anyone:rwz': unknown permission 'z' (use crwda)");
 }
 
 TEST_F(ZkEnsembleIntegrationTest, SetQuotaWritesTheLimits) {
   std::unique_ptr<ZkClient> zk = MustConnect(ensemble_->ConnectString());
   ASSERT_NE(zk, nullptr);
-  ASSERT_TRUE(zk->Create("/limited/child", "12345", {.make_parents = true, .ignore_existing = true}).ok());
+  ASSERT_TRUE(
+      zk->Create("/limited/child", "12345", {.make_parents = true, .ignore_existing = true}).ok());
   ASSERT_TRUE(zk->SetQuota("/limited", 1000, 10).ok());
   EXPECT_EQ(*zk->Get("/zookeeper/quota/limited/zookeeper_limits"), "count=10,bytes=1000");
   // The server fills in the current usage: 2 nodes, 5 bytes.
@@ -242,7 +248,8 @@ TEST_F(ZkEnsembleIntegrationTest, GetConfigListsTheThreeServers) {
   Result<EnsembleConfig> config = ParseEnsembleConfig(*text);
   ASSERT_TRUE(config.ok()) << config.status().message();
   ASSERT_EQ(config->servers.size(), 3u) << *text;
-  for (int id = 1; id <= 3; ++id) EXPECT_EQ(config->servers.at(id).ToConfigLine(), ensemble_->ServerLine(id));
+  for (int id = 1; id <= 3; ++id)
+    EXPECT_EQ(config->servers.at(id).ToConfigLine(), ensemble_->ServerLine(id));
   EXPECT_GT(config->version, 0);
 }
 
@@ -251,7 +258,8 @@ TEST_F(ZkEnsembleIntegrationTest, ReconfigWithoutAuthIsRefused) {
   ASSERT_NE(zk, nullptr);
   Result<std::string> refused = zk->Reconfig("", "3");
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().message(), "reconfig (joining '', leaving '3'): not authenticated (ZNOAUTH)");
+  EXPECT_EQ(refused.status().message(),
+            "reconfig (joining '', leaving '3'): not authenticated (ZNOAUTH)");
 }
 
 TEST_F(ZkEnsembleIntegrationTest, ReconfigRemovesAndAddsBackAServer) {
@@ -272,7 +280,8 @@ TEST_F(ZkEnsembleIntegrationTest, ReconfigRemovesAndAddsBackAServer) {
 
   // If server 3 led, servers 1 and 2 elect a new leader first.
   ASSERT_TRUE(ensemble_->WaitUntilServing({1, 2}).ok());
-  Result<std::string> added = Eventually([&] { return zk->Reconfig(ensemble_->ServerLine(3), ""); });
+  Result<std::string> added =
+      Eventually([&] { return zk->Reconfig(ensemble_->ServerLine(3), ""); });
   ASSERT_TRUE(added.ok()) << added.status().message();
   Result<EnsembleConfig> three = ParseEnsembleConfig(*added);
   ASSERT_TRUE(three.ok()) << three.status().message();
@@ -314,7 +323,8 @@ TEST(ZkSingleServerIntegrationTest, KillAndRestart) {
   auto connect_start = Clock::now();
   Result<std::unique_ptr<ZkClient>> no_session = ZkClient::Connect(ensemble.ConnectString(), 700ms);
   ASSERT_FALSE(no_session.ok());
-  EXPECT_TRUE(Contains(no_session.status().message(), "no session within 700ms")) << no_session.status().message();
+  EXPECT_TRUE(Contains(no_session.status().message(), "no session within 700ms"))
+      << no_session.status().message();
   EXPECT_LT(Clock::now() - connect_start, 3s);
 
   ASSERT_TRUE(ensemble.Restart(1).ok());
@@ -335,7 +345,8 @@ TEST(ZkFixtureIntegrationTest, FailedStartCarriesTheServerLog) {
   EXPECT_TRUE(Contains(message, "start 1 ZooKeeper server(s): server 1 (pid ")) << message;
   EXPECT_TRUE(Contains(message, "exited with code")) << message;
   EXPECT_TRUE(Contains(message, "--- server 1 log (tail) ---")) << message;
-  EXPECT_TRUE(Contains(message, "QuorumPeerMain")) << message;  // "Could not find or load main class ..."
+  EXPECT_TRUE(Contains(message, "QuorumPeerMain"))
+      << message;                        // "Could not find or load main class ..."
   EXPECT_LT(Clock::now() - start, 30s);  // noticed the exit; did not wait for the deadline
 }
 
@@ -372,13 +383,15 @@ TEST(ZkNetworkIntegrationTest, ClosedPortIsRefusedQuickly) {
   auto start = Clock::now();
   Result<SrvrInfo> srvr = admin.Srvr(bound_not_listening.endpoint());
   ASSERT_FALSE(srvr.ok());
-  EXPECT_EQ(srvr.status().message(), bound_not_listening.endpoint().ToString() + ": srvr: connection refused");
+  EXPECT_EQ(srvr.status().message(),
+            bound_not_listening.endpoint().ToString() + ": srvr: connection refused");
   EXPECT_LT(Clock::now() - start, 1s);
 
   Result<nlohmann::json> command = admin.Command(bound_not_listening.endpoint(), "monitor");
   ASSERT_FALSE(command.ok());
-  EXPECT_EQ(command.status().message(), bound_not_listening.endpoint().ToString() +
-                                            ": GET /commands/monitor: could not connect (refused or unreachable)");
+  EXPECT_EQ(command.status().message(),
+            bound_not_listening.endpoint().ToString() +
+                ": GET /commands/monitor: could not connect (refused or unreachable)");
   EXPECT_LT(Clock::now() - start, 2s);
 }
 
@@ -390,7 +403,8 @@ TEST(ZkNetworkIntegrationTest, TimeoutIsHonouredAgainstASilentListener) {
   auto elapsed = Clock::now() - start;
   ASSERT_FALSE(srvr.ok());
   EXPECT_EQ(srvr.status().message(),
-            silent.endpoint().ToString() + ": srvr: timed out after 400ms waiting for a reply (0 bytes received)");
+            silent.endpoint().ToString() +
+                ": srvr: timed out after 400ms waiting for a reply (0 bytes received)");
   EXPECT_GE(elapsed, 350ms);
   EXPECT_LT(elapsed, 2s);
 
@@ -398,7 +412,8 @@ TEST(ZkNetworkIntegrationTest, TimeoutIsHonouredAgainstASilentListener) {
   Result<nlohmann::json> command = admin.Command(silent.endpoint(), "monitor");
   elapsed = Clock::now() - start;
   ASSERT_FALSE(command.ok());
-  EXPECT_TRUE(Contains(command.status().message(), "GET /commands/monitor")) << command.status().message();
+  EXPECT_TRUE(Contains(command.status().message(), "GET /commands/monitor"))
+      << command.status().message();
   EXPECT_LT(elapsed, 3s);
 
   start = Clock::now();
@@ -426,8 +441,9 @@ TEST(ZkNetworkIntegrationTest, AdminCommandRepliesAreChecked) {
   });
   server.Get("/commands/monitor", [](const httplib::Request&, httplib::Response& res) {
     res.status = 500;
-    res.set_content("<html><head><title>Error 500 java.lang.NullPointerException</title></head></html>",
-                    "text/html");
+    res.set_content(
+        "<html><head><title>Error 500 java.lang.NullPointerException</title></head></html>",
+        "text/html");
   });
   server.Get("/commands/text", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("imok", "text/plain");
@@ -446,7 +462,8 @@ TEST(ZkNetworkIntegrationTest, AdminCommandRepliesAreChecked) {
   EXPECT_EQ(admin.Command(endpoint, "nosuch").status().message(),
             endpoint.ToString() + ": GET /commands/nosuch: Unknown command: nosuch");
   EXPECT_EQ(admin.Command(endpoint, "monitor").status().message(),
-            endpoint.ToString() + ": GET /commands/monitor: HTTP 500: Error 500 java.lang.NullPointerException");
+            endpoint.ToString() +
+                ": GET /commands/monitor: HTTP 500: Error 500 java.lang.NullPointerException");
   EXPECT_EQ(admin.Command(endpoint, "text").status().message(),
             endpoint.ToString() + ": GET /commands/text: reply is not a JSON object: imok");
   server.stop();

@@ -1,6 +1,7 @@
 #include "zk_fixture/zk_fixture.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -16,8 +17,6 @@
 #include <map>
 #include <sstream>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "zk/four_letter.h"
 #include "zk/zk_client.h"
@@ -114,8 +113,10 @@ ZkTestEnsemble::~ZkTestEnsemble() {
   }
 }
 
-Result<std::unique_ptr<ZkTestEnsemble>> ZkTestEnsemble::Start(int servers, ZkTestEnsembleOptions options) {
-  if (servers < 1) return Status::InvalidInput(fmt::format("zk test ensemble: {} servers", servers));
+Result<std::unique_ptr<ZkTestEnsemble>> ZkTestEnsemble::Start(int servers,
+                                                              ZkTestEnsembleOptions options) {
+  if (servers < 1)
+    return Status::InvalidInput(fmt::format("zk test ensemble: {} servers", servers));
   Status last;
   for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
     std::string tmpl = (fs::temp_directory_path() / "zkpilot-zk-XXXXXX").string();
@@ -143,7 +144,8 @@ Result<std::unique_ptr<ZkTestEnsemble>> ZkTestEnsemble::Start(int servers, ZkTes
     // Another process may have taken a port between picking and binding.
     bool port_clash = false;
     for (int id = 1; id <= servers; ++id) {
-      port_clash = port_clash || ensemble->LogTail(id, 1000).find("Address already in use") != std::string::npos;
+      port_clash = port_clash ||
+                   ensemble->LogTail(id, 1000).find("Address already in use") != std::string::npos;
     }
     if (!port_clash) break;
   }
@@ -156,7 +158,9 @@ Status ZkTestEnsemble::WriteConfigs() {
   for (Server& server : servers_) {
     std::error_code ec;
     fs::create_directories(server.dir / "data", ec);
-    if (ec) return Status::IOError(fmt::format("mkdir {}: {}", (server.dir / "data").string(), ec.message()));
+    if (ec)
+      return Status::IOError(
+          fmt::format("mkdir {}: {}", (server.dir / "data").string(), ec.message()));
     std::string cfg = fmt::format(
         "tickTime={}\n"
         "initLimit=10\n"
@@ -170,8 +174,8 @@ Status ZkTestEnsemble::WriteConfigs() {
         "standaloneEnabled=false\n"
         "preAllocSize=1024\n"
         "forceSync=no\n",
-        options_.tick_time_ms, (server.dir / "data").string(), options_.four_letter_whitelist, server.admin_port,
-        options_.reconfig_enabled ? "true" : "false");
+        options_.tick_time_ms, (server.dir / "data").string(), options_.four_letter_whitelist,
+        server.admin_port, options_.reconfig_enabled ? "true" : "false");
     for (const std::string& line : options_.extra_config) cfg += line + "\n";
     cfg += members;
     ZK_RETURN_IF_ERROR(WriteTextFile(server.dir / "zoo.cfg", cfg));
@@ -196,14 +200,16 @@ Status ZkTestEnsemble::Spawn(Server& server) {
                    DigestId("super", options_.super_password));
   }
   args.insert(args.end(), {"-cp", server.dir.string() + ":" + options_.classpath,
-                           "org.apache.zookeeper.server.quorum.QuorumPeerMain", (server.dir / "zoo.cfg").string()});
+                           "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                           (server.dir / "zoo.cfg").string()});
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
   const std::string log_path = (server.dir / "server.log").string();
   int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) return Status::IOError(fmt::format("open {}: {}", log_path, std::strerror(errno)));
+  if (log_fd < 0)
+    return Status::IOError(fmt::format("open {}: {}", log_path, std::strerror(errno)));
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   const std::string work_dir = server.dir.string();
   const pid_t parent = ::getpid();
@@ -224,7 +230,9 @@ Status ZkTestEnsemble::Spawn(Server& server) {
   int fork_errno = errno;
   ::close(log_fd);
   if (null_fd >= 0) ::close(null_fd);
-  if (pid < 0) return Status::IOError(fmt::format("fork for server {}: {}", server.id, std::strerror(fork_errno)));
+  if (pid < 0)
+    return Status::IOError(
+        fmt::format("fork for server {}: {}", server.id, std::strerror(fork_errno)));
   server.pid = pid;
   return Status::Ok();
 }
@@ -251,7 +259,8 @@ Status ZkTestEnsemble::CheckListsItself(const AdminClient& admin, int id) const 
   std::string expected = ServerLine(id).substr(key.size() + 1);
   if (it == conf.end()) return Status::IOError(fmt::format("its config does not list {}", key));
   if (it->second != expected) {
-    return Status::IOError(fmt::format("its config has {}={}, expected {}", key, it->second, expected));
+    return Status::IOError(
+        fmt::format("its config has {}={}, expected {}", key, it->second, expected));
   }
   return Status::Ok();
 }
@@ -269,7 +278,8 @@ Status ZkTestEnsemble::WaitUntilServing(std::vector<int> ids) {
     for (int id : ids) {
       Status alive = CheckAlive(id);
       if (!alive.ok()) {
-        return Status::IOError(fmt::format("{}\n--- server {} log (tail) ---\n{}", alive.message(), id, LogTail(id)));
+        return Status::IOError(
+            fmt::format("{}\n--- server {} log (tail) ---\n{}", alive.message(), id, LogTail(id)));
       }
       Result<SrvrInfo> info = admin.Srvr(Client(id));
       if (info.ok() && (info->mode == "leader" || info->mode == "follower")) {
@@ -290,19 +300,22 @@ Status ZkTestEnsemble::WaitUntilServing(std::vector<int> ids) {
     if (Clock::now() >= deadline) break;
     std::this_thread::sleep_for(kPollInterval);
   }
-  std::string message = fmt::format("servers not all leader/follower within {}ms:",
-                                    std::chrono::duration_cast<std::chrono::milliseconds>(options_.start_timeout).count());
+  std::string message = fmt::format(
+      "servers not all leader/follower within {}ms:",
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.start_timeout).count());
   for (const auto& [id, state] : last_state) message += fmt::format("\n  server {}: {}", id, state);
   for (int id : ids) message += fmt::format("\n--- server {} log (tail) ---\n{}", id, LogTail(id));
   return Status::IOError(message);
 }
 
 Status ZkTestEnsemble::Kill(int id) {
-  if (id < 1 || id > size()) return Status::InvalidInput(fmt::format("kill server {}: no such server", id));
+  if (id < 1 || id > size())
+    return Status::InvalidInput(fmt::format("kill server {}: no such server", id));
   Server& server = At(id);
   if (server.pid <= 0) return Status::InvalidInput(fmt::format("kill server {}: not running", id));
   if (::kill(server.pid, SIGKILL) != 0 && errno != ESRCH) {
-    return Status::IOError(fmt::format("kill server {} (pid {}): {}", id, server.pid, std::strerror(errno)));
+    return Status::IOError(
+        fmt::format("kill server {} (pid {}): {}", id, server.pid, std::strerror(errno)));
   }
   ::waitpid(server.pid, nullptr, 0);
   server.pid = 0;
@@ -310,7 +323,8 @@ Status ZkTestEnsemble::Kill(int id) {
 }
 
 Status ZkTestEnsemble::Restart(int id) {
-  if (id < 1 || id > size()) return Status::InvalidInput(fmt::format("restart server {}: no such server", id));
+  if (id < 1 || id > size())
+    return Status::InvalidInput(fmt::format("restart server {}: no such server", id));
   if (At(id).pid > 0) ZK_RETURN_IF_ERROR(Kill(id));
   return Spawn(At(id));
 }
@@ -336,8 +350,8 @@ Endpoint ZkTestEnsemble::Admin(int id) const { return Endpoint{"127.0.0.1", At(i
 
 std::string ZkTestEnsemble::ServerLine(int id) const {
   const Server& s = At(id);
-  return fmt::format("server.{}=127.0.0.1:{}:{}:participant;127.0.0.1:{}", id, s.quorum_port, s.election_port,
-                     s.client_port);
+  return fmt::format("server.{}=127.0.0.1:{}:{}:participant;127.0.0.1:{}", id, s.quorum_port,
+                     s.election_port, s.client_port);
 }
 
 pid_t ZkTestEnsemble::Pid(int id) const { return At(id).pid; }

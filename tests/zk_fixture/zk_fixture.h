@@ -52,7 +52,8 @@ struct ZkTestEnsembleOptions {
 class ZkTestEnsemble {
  public:
   // REQUIRES: servers >= 1 (usually 1 or 3).
-  static Result<std::unique_ptr<ZkTestEnsemble>> Start(int servers, ZkTestEnsembleOptions options = {});
+  static Result<std::unique_ptr<ZkTestEnsemble>> Start(int servers,
+                                                       ZkTestEnsembleOptions options = {});
   ~ZkTestEnsemble();
   ZkTestEnsemble(const ZkTestEnsemble&) = delete;
   ZkTestEnsemble& operator=(const ZkTestEnsemble&) = delete;

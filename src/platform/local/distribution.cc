@@ -86,6 +86,7 @@ std::string DefaultDistributionStoreDir() {
     const char* v = std::getenv(name);
     return v ? v : "";
   };
+  if (std::string d = env("ZKPILOT_DISTRIBUTIONS"); !d.empty()) return d;
   std::string home = env("ZKPILOT_HOME");
   if (home.empty()) {
     std::string state = env("XDG_STATE_HOME");

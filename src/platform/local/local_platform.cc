@@ -100,27 +100,6 @@ Result<std::string> EnsureSuperPassword(const std::string& cluster_home) {
   return pw;
 }
 
-// Debian's ZooKeeper jar names no logging back end and no servlet API in its
-// manifest: without them the server logs nothing and has no AdminServer.
-// Add the system's jars when the distribution brings none of its own.
-std::string SupportClasspath(const Distribution& d) {
-  auto has = [&](const std::string& needle) {
-    for (const auto& jar : d.classpath)
-      if (jar.find(needle) != std::string::npos) return true;
-    return false;
-  };
-  std::string extra;
-  auto add = [&](const std::string& jar) {
-    if (fs::exists(jar)) extra += ":" + jar;
-  };
-  if (!has("slf4j-log4j12") && !has("logback-classic") && !has("slf4j-reload4j") && !has("slf4j-simple")) {
-    add("/usr/share/java/slf4j-log4j12.jar");
-    add("/usr/share/java/log4j-1.2.jar");
-  }
-  if (!has("servlet-api")) add("/usr/share/java/servlet-api.jar");
-  return extra;
-}
-
 std::vector<std::string> NodeCommand(const LocalCluster& cluster, const LocalNode& node, const std::string& java) {
   const std::string heap = cluster.values.Get("heapSize").get<std::string>();
   std::vector<std::string> argv = {
@@ -134,9 +113,7 @@ std::vector<std::string> NodeCommand(const LocalCluster& cluster, const LocalNod
       "-Dzookeeper.DigestAuthenticationProvider.superDigest=" + DigestId("super", cluster.super_password),
   };
   for (const auto& w : SplitWords(cluster.values.Get("jvmFlags").get<std::string>())) argv.push_back(w);
-  argv.insert(argv.end(), {"-cp",
-                           cluster.distribution.ClasspathString(node.conf_dir) + SupportClasspath(cluster.distribution),
-                           cluster.distribution.main_class,
+  argv.insert(argv.end(), {"-cp", cluster.distribution.ClasspathString(node.conf_dir), cluster.distribution.main_class,
                            node.conf_dir + "/zoo.cfg"});
   return argv;
 }

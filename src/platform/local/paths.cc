@@ -12,7 +12,10 @@ std::string ZkpilotHome() {
 }
 
 std::string StateDbPath(const std::string& home) { return home + "/state.db"; }
-std::string DistributionsDir(const std::string& home) { return home + "/distributions"; }
+std::string DistributionsDir(const std::string& home) {
+  if (const char* d = std::getenv("ZKPILOT_DISTRIBUTIONS"); d && *d) return d;
+  return home + "/distributions";
+}
 std::string ClusterHome(const std::string& home, const std::string& cluster) { return home + "/clusters/" + cluster; }
 std::string NodeDir(const std::string& cluster_home, int id) { return cluster_home + "/nodes/" + std::to_string(id); }
 

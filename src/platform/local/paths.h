@@ -2,7 +2,7 @@
 //
 //   $ZKPILOT_HOME                    default: $XDG_STATE_HOME/zkpilot, else ~/.local/state/zkpilot
 //     state.db                       the SQLite state (state/state_store.h)
-//     distributions/<id>/            fetched ZooKeeper distributions
+//     distributions/<id>/            fetched ZooKeeper distributions ($ZKPILOT_DISTRIBUTIONS overrides)
 //     clusters/<name>/               one directory per cluster
 //       supervisor.lock, supervisor.log
 //       nodes/<id>/conf/             zoo.cfg, myid's conf dir, log configuration, launch.json
