@@ -3,6 +3,7 @@
 add_library(zkpilot_local
   src/plan/plan.cc
   src/plan/executor.cc
+  src/plan/change_planner.cc
   src/observe/health.cc
   src/platform/local/paths.cc
   src/platform/local/process.cc
@@ -13,13 +14,16 @@ add_library(zkpilot_local
   src/actions/deploy_action.cc
   src/actions/delete_action.cc
   src/actions/status_action.cc
+  src/actions/change_action.cc
 )
 target_link_libraries(zkpilot_local PUBLIC zkpilot_core zkpilot_state zkpilot_zk zkpilot_distribution)
 target_link_libraries(zkpilot PRIVATE zkpilot_local)
 
 add_executable(zkpilot_local_tests
   src/observe/health_test.cc
+  src/plan/change_planner_test.cc
   tests/local_platform_test.cc
+  tests/local_test_util.cc
 )
 target_link_libraries(zkpilot_local_tests PRIVATE zkpilot_local GTest::gtest GTest::gtest_main)
 target_compile_definitions(zkpilot_local_tests PRIVATE

@@ -65,9 +65,47 @@ Result<std::vector<std::pair<int, std::string>>> LogFiles(const std::string& hom
 
 Result<std::unique_ptr<StateStore>> OpenState(const std::string& home);
 
-// Rebuilds a deployed cluster from its record and current revision.
-// `need_distribution`: fail when the version's distribution is missing.
+// Rebuilds a deployed cluster from its record and a revision (0: the current
+// one). Its servers are those of the revision's values plus any the state
+// still has (mid-scale). `need_distribution`: fail when the version's
+// distribution is missing.
 Result<LocalCluster> LoadLocalCluster(StateStore& store, const std::string& home, const std::string& name,
-                                      bool need_distribution);
+                                      bool need_distribution, int revision = 0);
+
+// Values stored with a revision, validated against the package's schema.
+Result<Values> ValuesOfRevision(const Package& package, const RevisionRecord& revision);
+
+// --- day-2 operations (change_action.cc) ---------------------------------
+
+enum class ChangeKind { kConfigure, kUpgrade, kRollback, kRestart, kScale };
+
+struct ChangeRequest {
+  std::string home;
+  std::string name;
+  ChangeKind kind = ChangeKind::kConfigure;
+  ValuesRequest values;      // configure: -f / --set
+  std::string version;       // upgrade
+  int to_revision = 0;       // rollback: 0 = the revision before the current one
+  int replicas = 0;          // scale
+  bool dry_run = false;
+  std::chrono::milliseconds timeout{std::chrono::minutes(2)};  // per wait
+};
+
+struct ChangeResult {
+  std::string plan_text;
+  bool dry_run = false;
+  bool nothing_to_do = false;
+  bool resumed = false;
+  int revision = 0;
+  std::string changes;                 // "tickTime: 2000 -> 3000"
+  std::vector<std::string> warnings;
+  std::string health;                  // once done
+  std::chrono::milliseconds took{0};
+};
+
+Result<ChangeResult> ApplyChange(const ChangeRequest& request, ProgressSink& progress);
+
+// Continues the cluster's interrupted operation from its first unfinished step.
+Result<ChangeResult> Resume(const std::string& home, const std::string& name, ProgressSink& progress);
 
 }  // namespace zkpilot

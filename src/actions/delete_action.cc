@@ -1,5 +1,6 @@
 // zkpilot delete: delete hooks, stop every server and the supervisor, free
 // every port, forget the cluster (and its data with --purge-data).
+#include <algorithm>
 #include <filesystem>
 
 #include "actions/cluster_actions.h"
@@ -12,16 +13,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
+}  // namespace
+
 Result<Values> ValuesOfRevision(const Package& pkg, const RevisionRecord& rev) {
   ValuesInput in;
   in.files = {{"revision " + std::to_string(rev.revision) + " of " + rev.cluster, rev.values_json}};
   return ResolveValues(pkg.schema, in);
 }
 
-}  // namespace
-
 Result<LocalCluster> LoadLocalCluster(StateStore& store, const std::string& home, const std::string& name,
-                                      bool need_distribution) {
+                                      bool need_distribution, int revision) {
   ZK_ASSIGN_OR_RETURN(auto record, store.GetCluster(name));
   if (!record) {
     ZK_ASSIGN_OR_RETURN(auto all, store.ListClusters());
@@ -34,8 +35,9 @@ Result<LocalCluster> LoadLocalCluster(StateStore& store, const std::string& home
   if (revisions.empty()) return Status::Internal("cluster " + name + " has no revision");
   // The revision it runs; during or after a failed first deploy, the newest.
   const RevisionRecord* rev = &revisions.back();
+  const int wanted = revision > 0 ? revision : record->current_revision;
   for (const auto& r : revisions)
-    if (r.revision == record->current_revision) rev = &r;
+    if (r.revision == wanted) rev = &r;
 
   LocalCluster cluster;
   cluster.home = home;
@@ -43,18 +45,20 @@ Result<LocalCluster> LoadLocalCluster(StateStore& store, const std::string& home
   cluster.cluster_home = record->home;
   ZK_ASSIGN_OR_RETURN(cluster.package, LoadPackage(record->package_dir));
   ZK_ASSIGN_OR_RETURN(cluster.values, ValuesOfRevision(cluster.package, *rev));
-  ZK_ASSIGN_OR_RETURN(cluster.nodes, LocalTopology(cluster.values, name, cluster.cluster_home));
-  // Nodes recorded in the state win over the values (e.g. mid-scale).
+  ZK_ASSIGN_OR_RETURN(cluster.nodes, LocalTopology(cluster.package, cluster.values, name, cluster.cluster_home));
+  // Servers the state still has beyond the values (mid-scale) stay known.
   ZK_ASSIGN_OR_RETURN(auto records, store.ListNodes(name));
-  if (!records.empty()) {
-    std::vector<LocalNode> nodes;
-    for (const auto& r : records) {
-      ZK_ASSIGN_OR_RETURN(LocalNode n, LocalNodeFor(cluster.values, name, cluster.cluster_home, r.id));
-      n.endpoint.data_dir = r.data_dir;
-      nodes.push_back(n);
+  for (const auto& r : records) {
+    auto it = std::find_if(cluster.nodes.begin(), cluster.nodes.end(), [&](const LocalNode& n) { return n.endpoint.id == r.id; });
+    if (it == cluster.nodes.end()) {
+      ZK_ASSIGN_OR_RETURN(LocalNode n, LocalNodeFor(cluster.values, LocalDataRoot(cluster.package, cluster.values), name, cluster.cluster_home, r.id));
+      cluster.nodes.push_back(n);
+      it = cluster.nodes.end() - 1;
     }
-    cluster.nodes = nodes;
+    it->endpoint.data_dir = r.data_dir;
   }
+  std::sort(cluster.nodes.begin(), cluster.nodes.end(),
+            [](const LocalNode& a, const LocalNode& b) { return a.endpoint.id < b.endpoint.id; });
   auto distribution = DistributionForVersion(cluster.package, cluster.values, home);
   if (distribution.ok()) cluster.distribution = *distribution;
   else if (need_distribution) return distribution.status();

@@ -61,7 +61,7 @@ Result<DeployResult> Deploy(const DeployRequest& req, ProgressSink& progress) {
   cluster.cluster_home = ClusterHome(req.home, req.name);
   cluster.package = std::move(loaded.package);
   cluster.values = std::move(loaded.values);
-  ZK_ASSIGN_OR_RETURN(cluster.nodes, LocalTopology(cluster.values, cluster.name, cluster.cluster_home));
+  ZK_ASSIGN_OR_RETURN(cluster.nodes, LocalTopology(cluster.package, cluster.values, cluster.name, cluster.cluster_home));
 
   // Everything that can be checked before touching anything.
   if (FindInPath("java").empty())

@@ -209,19 +209,37 @@ Result<std::string> History(const std::string& home, const std::string& name, Fo
   if (!cluster) return Status::InvalidInput("no cluster named " + name);
   ZK_ASSIGN_OR_RETURN(auto revisions, store->ListRevisions(name));
   OJson list = OJson::array();
+  nlohmann::json previous = nlohmann::json::object();
   for (const auto& r : revisions) {
+    // What the revision changed, against the one before it.
+    nlohmann::json values = nlohmann::json::parse(r.values_json, nullptr, false);
+    if (values.is_discarded()) values = nlohmann::json::object();
+    OJson changes = OJson::object();
+    if (r.revision > 1) {
+      for (auto it = values.begin(); it != values.end(); ++it)
+        if (!previous.contains(it.key()) || previous[it.key()] != it.value())
+          changes[it.key()] = {{"from", previous.value(it.key(), nlohmann::json())}, {"to", it.value()}};
+    }
+    previous = values;
     list.push_back({{"revision", r.revision}, {"operation", r.operation}, {"status", RevisionStatusName(r.status)},
                     {"version", r.zk_version}, {"package_version", r.package_version}, {"started", Time(r.started_at)},
-                    {"duration_ms", r.finished_at ? r.finished_at - r.started_at : 0}, {"message", r.message},
-                    {"current", r.revision == cluster->current_revision}});
+                    {"duration_ms", r.finished_at ? r.finished_at - r.started_at : 0}, {"changes", changes},
+                    {"message", r.message}, {"current", r.revision == cluster->current_revision}});
   }
   if (format != Format::kTable) return Render(list, format);
-  std::vector<std::vector<std::string>> rows = {{"REVISION", "OPERATION", "STATUS", "VERSION", "STARTED", "DURATION", "MESSAGE"}};
-  for (const auto& r : list)
+  std::vector<std::vector<std::string>> rows = {{"REVISION", "OPERATION", "STATUS", "VERSION", "STARTED", "DURATION", "CHANGES"}};
+  for (const auto& r : list) {
+    std::string changes;
+    for (auto it = r["changes"].begin(); it != r["changes"].end(); ++it)
+      changes += (changes.empty() ? "" : ", ") + it.key() + ": " + DisplayValue(nlohmann::json(it.value()["from"])) +
+                 " -> " + DisplayValue(nlohmann::json(it.value()["to"]));
+    if (r["status"] == "failed") changes += (changes.empty() ? "" : "; ") + ("failed: " + r["message"].get<std::string>());
+    if (changes.size() > 100) changes = changes.substr(0, 97) + "...";
     rows.push_back({std::to_string(r["revision"].get<int>()) + (r["current"].get<bool>() ? "*" : ""), r["operation"],
                     r["status"], r["version"], r["started"],
                     r["duration_ms"].get<int64_t>() ? fmt::format("{:.1f}s", r["duration_ms"].get<int64_t>() / 1000.0) : "-",
-                    r["message"].get<std::string>().substr(0, 80)});
+                    changes.empty() ? "-" : changes});
+  }
   return Table(rows);
 }
 

@@ -221,6 +221,44 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "yaml"}))
       ->capture_default_str();
 
+  // Day-2 operations share their flags.
+  zkpilot::ChangeRequest change;
+  change.home = home;
+  double change_timeout_s = 120;
+  auto add_change_flags = [&](CLI::App* cmd) {
+    cmd->add_option("name", change.name, "Cluster name")->required();
+    cmd->add_flag("--dry-run", change.dry_run, "Validate and print the plan; change nothing");
+    cmd->add_option("--timeout", change_timeout_s, "Seconds each wait (healthy before, back in sync after) may take")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+  };
+  auto* upgrade_cmd = app.add_subcommand(
+      "upgrade", "Switch the ensemble to another ZooKeeper version (upgrade or downgrade, as the package allows):\n"
+                 "upgrade hooks, then a rolling restart - followers first, the leader last, one server at a time,\n"
+                 "each gated on the ensemble being healthy.");
+  add_change_flags(upgrade_cmd);
+  upgrade_cmd->add_option("--version", change.version, "Target ZooKeeper version")->required();
+  auto* rollback_cmd = app.add_subcommand(
+      "rollback", "Go back to an earlier revision's values (version, configuration) through the same planner.");
+  add_change_flags(rollback_cmd);
+  rollback_cmd->add_option("--to-revision", change.to_revision, "Revision to go back to (default: the previous one)")
+      ->check(CLI::PositiveNumber);
+  auto* configure_cmd = app.add_subcommand(
+      "configure", "Change parameters: validated against the schema; immutable ones are refused; changes that need\n"
+                   "a restart roll the ensemble (quorum-gated); no change, no restart.");
+  add_change_flags(configure_cmd);
+  AddValuesFlags(configure_cmd, change.values);
+  auto* restart_cmd = app.add_subcommand("restart", "A safe rolling restart: followers first, the leader last.");
+  add_change_flags(restart_cmd);
+  auto* scale_cmd = app.add_subcommand(
+      "scale", "Add or remove voters one at a time by dynamic reconfiguration; existing servers keep running.");
+  add_change_flags(scale_cmd);
+  scale_cmd->add_option("--replicas", change.replicas, "Target number of servers")->required()->check(CLI::Range(1, 255));
+  std::string resume_name;
+  auto* resume_cmd = app.add_subcommand(
+      "resume", "Continue an interrupted operation (e.g. zkpilot was killed) from its first unfinished step.");
+  resume_cmd->add_option("name", resume_name, "Cluster name")->required();
+
   // supervise (internal: started in the background by the other commands)
   zkpilot::SupervisorOptions supervise;
   auto* supervise_cmd = app.add_subcommand("supervise", "Run a cluster's supervisor in the foreground (internal)");
@@ -302,6 +340,38 @@ int main(int argc, char** argv) {
     auto text = zkpilot::History(home, history_name, kViewFormats.at(history_format));
     if (!text.ok()) return Fail(text.status());
     fmt::print("{}", *text);
+    return 0;
+  }
+  const std::vector<std::pair<CLI::App*, zkpilot::ChangeKind>> change_cmds = {
+      {upgrade_cmd, zkpilot::ChangeKind::kUpgrade}, {rollback_cmd, zkpilot::ChangeKind::kRollback},
+      {configure_cmd, zkpilot::ChangeKind::kConfigure}, {restart_cmd, zkpilot::ChangeKind::kRestart},
+      {scale_cmd, zkpilot::ChangeKind::kScale}};
+  for (const auto& [cmd, kind] : change_cmds) {
+    if (!cmd->parsed()) continue;
+    change.kind = kind;
+    change.timeout = std::chrono::milliseconds(static_cast<int64_t>(change_timeout_s * 1000));
+    auto result = zkpilot::ApplyChange(change, progress);
+    if (!result.ok()) return Fail(result.status());
+    for (const auto& w : result->warnings) spdlog::warn("{}", w);
+    if (result->nothing_to_do) {
+      fmt::print("{}: nothing to change{}; nothing restarted\n", change.name,
+                 result->changes.empty() ? "" : " (" + result->changes + ")");
+      return 0;
+    }
+    if (result->dry_run) {
+      fmt::print("{}{}(dry run: nothing was changed)\n", result->changes.empty() ? "" : "Changes: " + result->changes + "\n",
+                 result->plan_text);
+      return 0;
+    }
+    fmt::print("{} {}: revision {}{}\n{}\ntook {:.1f}s\n", cmd->get_name(), change.name, result->revision,
+               result->changes.empty() ? "" : " (" + result->changes + ")", result->health, result->took.count() / 1000.0);
+    return 0;
+  }
+  if (resume_cmd->parsed()) {
+    auto result = zkpilot::Resume(home, resume_name, progress);
+    if (!result.ok()) return Fail(result.status());
+    fmt::print("resumed {}: revision {} done\n{}\ntook {:.1f}s\n", resume_name, result->revision, result->health,
+               result->took.count() / 1000.0);
     return 0;
   }
   if (supervise_cmd->parsed()) {

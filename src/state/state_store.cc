@@ -317,8 +317,9 @@ Status StateStore::FinishRevision(const std::string& cluster, int revision, Revi
   const std::string what = "finish revision " + std::to_string(revision) + " of cluster " + cluster;
   return Transact(db_, what, TxKind::kWrite, [&]() -> Status {
     Statement st(db_, what,
-                 "UPDATE revisions SET status = ?, message = ?, finished_at = ? WHERE cluster = ? "
-                 "AND revision = ?");
+                 "UPDATE revisions SET status = ?, message = ?, "
+                 "finished_at = CASE WHEN finished_at > 0 THEN finished_at ELSE ? END "
+                 "WHERE cluster = ? AND revision = ?");
     st.Bind(RevisionStatusName(status), message, NowMillis(), cluster, revision);
     return RunOnExisting(db_, st,
                          Status::NotFound("revision " + std::to_string(revision) + " of cluster " +
@@ -551,6 +552,17 @@ Status StateStore::SetNodeDesired(const std::string& cluster, int id, const std:
 Status StateStore::BumpNodeGeneration(const std::string& cluster, int id) {
   return UpdateNode(db_, NodeWhat("request restart of", cluster, id), cluster, id,
                     "UPDATE nodes SET generation = generation + 1 WHERE cluster = ? AND id = ?");
+}
+
+Status StateStore::RequestGeneration(const std::string& cluster, int id, int64_t generation) {
+  const std::string what = NodeWhat("request restart of", cluster, id);
+  return Transact(db_, what, TxKind::kWrite, [&]() -> Status {
+    Statement st(db_, what, "UPDATE nodes SET generation = MAX(generation, ?) WHERE cluster = ? AND id = ?");
+    st.Bind(generation, cluster, id);
+    ZK_RETURN_IF_ERROR(st.Run());
+    if (sqlite3_changes(db_) == 0) return Status::NotFound("node " + std::to_string(id) + " of cluster " + cluster + " not found");
+    return Status::Ok();
+  });
 }
 
 // ---- Hook runs ----

@@ -124,6 +124,7 @@ class StateStore {
 
   // Revisions. AddRevision assigns the next number and returns it.
   Result<int> AddRevision(const RevisionRecord& r);
+  // Sets the outcome; the finish time is set once (superseding a revision later keeps its duration).
   Status FinishRevision(const std::string& cluster, int revision, RevisionStatus status, const std::string& message);
   Result<std::optional<RevisionRecord>> GetRevision(const std::string& cluster, int revision);
   Result<std::vector<RevisionRecord>> ListRevisions(const std::string& cluster);  // ascending
@@ -148,6 +149,9 @@ class StateStore {
   // Command's view: desired state and restart requests.
   Status SetNodeDesired(const std::string& cluster, int id, const std::string& desired);
   Status BumpNodeGeneration(const std::string& cluster, int id);
+  // Raises the node's generation to `generation` unless it is already there:
+  // asking twice for the same restart restarts once.
+  Status RequestGeneration(const std::string& cluster, int id, int64_t generation);
 
   // Hook runs.
   Status AddHookRun(const HookRunRecord& h);

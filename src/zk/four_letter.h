@@ -48,7 +48,9 @@ struct SrvrInfo {
   int64_t node_count = 0;
 
   // True for a server that serves clients as part of an ensemble or alone:
-  // leader, follower, observer or standalone.
+  // leader, follower, observer or standalone. Note: a server that a reconfig
+  // just removed keeps reporting its old mode (even "leader") for a moment;
+  // `conf` (its server.<id> line) tells whether it is still a member.
   bool IsServing() const;
 };
 

@@ -528,11 +528,12 @@ Result<std::string> ZkClient::Reconfig(const std::string& joining, const std::st
     // Whether the change took effect is read back once the session is back.
     Result<std::string> config = AwaitReconfigResult(joining, leaving);
     if (config.ok()) return config;
-    return ZkError(rc, what, "").WithContext(config.status().message());
+    return Status::IOError(ZkError(rc, what, "").message() + "; " + config.status().message());
   }
   if (rc != ZOK) return ZkError(rc, what, "");
-  if (stat.dataLength > static_cast<int>(buffer.size()))
+  if (stat.dataLength > static_cast<int>(buffer.size())) {
     return GetConfig();  // too large for the buffer
+  }
   buffer.resize(len < 0 ? 0 : static_cast<size_t>(len));
   return buffer;
 }
@@ -576,7 +577,7 @@ Result<std::string> ZkClient::AwaitReconfigResult(const std::string& joining,
 
 Status ZkClient::SetQuota(const std::string& path, int64_t bytes, int64_t count) {
   ZK_RETURN_IF_ERROR(ValidatePath("set quota", path));
-  if (path == "/" || path.starts_with("/zookeeper")) {
+  if (path == "/" || path == "/zookeeper" || path.starts_with("/zookeeper/")) {
     return Status::InvalidInput(
         fmt::format("set quota {}: not allowed on the root or /zookeeper", path));
   }

@@ -117,9 +117,11 @@ class ZkClient {
   Result<std::string> Reconfig(const std::string& joining, const std::string& leaving,
                                int64_t from_config = -1);
 
-  // Sets a (soft) quota on `path`; -1 leaves that dimension unlimited: ZooKeeper logs a warning past it, or
-  // rejects writes if the servers run with -Dzookeeper.enforceQuota=true.
-  // Writes /zookeeper/quota<path>/zookeeper_limits and zookeeper_stats.
+  // Sets a (soft) quota on `path`; -1 leaves that dimension unlimited.
+  // ZooKeeper logs a warning past it, or rejects writes if the servers run
+  // with -Dzookeeper.enforceQuota=true. Writes
+  // /zookeeper/quota<path>/zookeeper_limits and zookeeper_stats. Unlike
+  // zkCli's setquota it does not check for quotas on ancestors/descendants.
   Status SetQuota(const std::string& path, int64_t bytes, int64_t count);
 
   const std::string& connect_string() const { return connect_string_; }

@@ -310,9 +310,19 @@ TEST(ZkSingleServerIntegrationTest, KillAndRestart) {
   ASSERT_TRUE(srvr.ok()) << srvr.status().message();
   EXPECT_EQ(srvr->mode, "leader");  // standaloneEnabled=false: a quorum of one
   ASSERT_GT(ensemble.Pid(1), 0);
+  Result<std::unique_ptr<ZkClient>> session = ZkClient::Connect(ensemble.ConnectString(), 15s, 4000);
+  ASSERT_TRUE(session.ok()) << session.status().message();
 
   ASSERT_TRUE(ensemble.Kill(1).ok());
   EXPECT_EQ(ensemble.Pid(1), 0);
+  // A synchronous call on a session whose only server died does not hang: it
+  // fails within the session timeout.
+  auto call_start = Clock::now();
+  Result<bool> exists = (*session)->Exists("/zookeeper");
+  ASSERT_FALSE(exists.ok());
+  EXPECT_EQ(exists.status().message(), "exists /zookeeper: connection loss (ZCONNECTIONLOSS)");
+  EXPECT_LT(Clock::now() - call_start, 6s);
+
   auto start = Clock::now();
   Result<SrvrInfo> gone = admin.Srvr(ensemble.Client(1));
   ASSERT_FALSE(gone.ok());

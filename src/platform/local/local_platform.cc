@@ -15,6 +15,7 @@
 #include "platform/local/process.h"
 #include "platform/local/supervisor.h"
 #include "util/files.h"
+#include "zk/ensemble_config.h"
 #include "zk/zk_client.h"
 
 namespace zkpilot {
@@ -129,11 +130,34 @@ Result<const LocalNode*> LocalPlatform::NodeArg(const Step& step) const {
 }
 
 Result<std::string> LocalPlatform::RunStep(const Step& step) {
+  const std::vector<int> members = step.args.value("members", std::vector<int>{});
   if (step.kind == "prepare-node" || step.kind == "start-node") {
     ZK_ASSIGN_OR_RETURN(const LocalNode* node, NodeArg(step));
-    return step.kind == "prepare-node" ? PrepareNode(*node) : StartNode(*node);
+    if (step.kind == "start-node") return StartNode(*node);
+    prepare_members_ = members;
+    return PrepareNode(*node);
   }
-  if (step.kind == "wait-healthy") return WaitHealthy(std::chrono::milliseconds(step.args.value("timeout_ms", 120000)));
+  if (step.kind == "wait-healthy")
+    return WaitHealthy(std::chrono::milliseconds(step.args.value("timeout_ms", 120000)), members);
+  if (step.kind == "restart-node") {
+    ZK_ASSIGN_OR_RETURN(const LocalNode* node, NodeArg(step));
+    return RestartNode(*node, step.args.value("generation", int64_t{1}),
+                       std::chrono::milliseconds(step.args.value("timeout_ms", 120000)));
+  }
+  if (step.kind == "reconfig-add" || step.kind == "reconfig-remove") {
+    ZK_ASSIGN_OR_RETURN(const LocalNode* node, NodeArg(step));
+    return Reconfig(*node, step.kind == "reconfig-add");
+  }
+  if (step.kind == "stop-node") {
+    ZK_ASSIGN_OR_RETURN(const LocalNode* node, NodeArg(step));
+    return StopNode(*node);
+  }
+  if (step.kind == "forget-node") {
+    ZK_ASSIGN_OR_RETURN(const LocalNode* node, NodeArg(step));
+    Status s = store_.DeleteNode(cluster_.name, node->endpoint.id);
+    if (!s.ok() && s.code() != ErrorCode::kNotFound) return s;
+    return "server " + std::to_string(node->endpoint.id) + " removed from the state";
+  }
   if (step.kind == "run-hooks") {
     static const std::map<std::string, HookEvent> kEvents = {
         {"deploy", HookEvent::kDeploy}, {"upgrade", HookEvent::kUpgrade}, {"scale", HookEvent::kScale}, {"delete", HookEvent::kDelete}};
@@ -142,10 +166,18 @@ Result<std::string> LocalPlatform::RunStep(const Step& step) {
     HookEnv env;
     env.connect_string = cluster_.ConnectString();
     env.super_password = cluster_.super_password;
-    env.nodes = cluster_.nodes;
+    env.nodes.clear();
+    const std::vector<int> only = step.args.value("nodes", std::vector<int>{});
+    for (const auto& n : cluster_.nodes)
+      if (only.empty() || std::find(only.begin(), only.end(), n.endpoint.id) != only.end()) env.nodes.push_back(n);
+    if (!members.empty()) {
+      env.connect_string.clear();
+      for (const LocalNode* m : Members(members))
+        env.connect_string += (env.connect_string.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(m->endpoint.client_port);
+    }
     env.distribution = &cluster_.distribution;
     env.values = &cluster_.values;
-    env.purge_data = options_.purge_data;
+    env.purge_data = options_.purge_data || step.args.value("purge", false);
     env.store = &store_;
     env.operation_id = operation_id_;
     return RunHooks(cluster_.package, ev->second,
@@ -164,7 +196,8 @@ Result<std::string> LocalPlatform::PrepareNode(const LocalNode& node) {
   ZK_RETURN_IF_ERROR(WriteFileAtomically(e.data_dir + "/myid", std::to_string(e.id) + "\n"));
 
   RenderOptions opts{cluster_.name, "local", "local"};
-  const auto endpoints = Endpoints(cluster_.nodes);
+  std::vector<NodeEndpoint> endpoints;
+  for (const LocalNode* m : Members(prepare_members_)) endpoints.push_back(m->endpoint);
   ZK_ASSIGN_OR_RETURN(std::string zoo_cfg,
                       RenderDeclaredFile(cluster_.package, cluster_.values, opts, endpoints, e, "zooCfg"));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/zoo.cfg", zoo_cfg));
@@ -204,10 +237,18 @@ Result<std::string> LocalPlatform::StartNode(const LocalNode& node) {
   return "supervisor pid " + std::to_string(SupervisorPid(cluster_.home, cluster_.name));
 }
 
-Result<std::string> LocalPlatform::WaitHealthy(std::chrono::milliseconds timeout) {
+std::vector<const LocalNode*> LocalPlatform::Members(const std::vector<int>& ids) const {
+  std::vector<const LocalNode*> out;
+  for (const auto& n : cluster_.nodes)
+    if (ids.empty() || std::find(ids.begin(), ids.end(), n.endpoint.id) != ids.end()) out.push_back(&n);
+  return out;
+}
+
+Result<std::string> LocalPlatform::WaitHealthy(std::chrono::milliseconds timeout, const std::vector<int>& members) {
   AdminClient admin(std::chrono::milliseconds(1000));
   std::vector<std::pair<int, Endpoint>> servers;
-  for (const auto& n : cluster_.nodes) servers.push_back({n.endpoint.id, Endpoint{"127.0.0.1", n.endpoint.client_port}});
+  for (const LocalNode* n : Members(members))
+    servers.push_back({n->endpoint.id, Endpoint{"127.0.0.1", n->endpoint.client_port}});
   ZK_ASSIGN_OR_RETURN(auto before, store_.ListNodes(cluster_.name));
   std::map<int, int> restarts_before;
   for (const auto& r : before) restarts_before[r.id] = r.restarts;
@@ -274,6 +315,87 @@ Result<std::string> LocalPlatform::WaitPortsFree() {
   return std::to_string(ports.size()) + " ports free";
 }
 
+Result<std::string> LocalPlatform::RestartNode(const LocalNode& node, int64_t generation, std::chrono::milliseconds timeout) {
+  const int id = node.endpoint.id;
+  auto record = [&]() -> Result<NodeRecord> {
+    ZK_ASSIGN_OR_RETURN(auto records, store_.ListNodes(cluster_.name));
+    for (const auto& r : records)
+      if (r.id == id) return r;
+    return Status::NotFound("server " + std::to_string(id) + " is not in the state");
+  };
+  ZK_ASSIGN_OR_RETURN(NodeRecord before, record());
+  if (before.started_generation < generation) {
+    // Never take a server down while the ensemble is not healthy.
+    auto gate = WaitHealthy(timeout);
+    if (!gate.ok()) return gate.status().WithContext("not restarting server " + std::to_string(id) + ": the ensemble is not healthy");
+    ZK_RETURN_IF_ERROR(store_.RequestGeneration(cluster_.name, id, generation));
+    ZK_RETURN_IF_ERROR(EnsureSupervisor(cluster_.home, cluster_.name));
+    const auto deadline = Clock::now() + timeout;
+    while (true) {
+      ZK_ASSIGN_OR_RETURN(NodeRecord now, record());
+      if (now.started_generation >= generation && ProcessAlive(now.pid, "-Dzkpilot.node=" + node.dir)) break;
+      if (now.restarts - before.restarts >= kCrashLoopExits)
+        return Status::IOError("server " + std::to_string(id) + " keeps exiting after its restart (" + now.last_exit +
+                               "); the end of its log " + node.log_path + ":\n" + TailFile(node.log_path, kLogTailLines));
+      if (Clock::now() >= deadline)
+        return Status::IOError("server " + std::to_string(id) + " was not restarted within " +
+                               std::to_string(timeout.count() / 1000) + "s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ZK_ASSIGN_OR_RETURN(NodeRecord restarted, record());
+  auto back = WaitHealthy(timeout);
+  if (!back.ok())
+    return back.status().WithContext("server " + std::to_string(id) + " did not come back in sync (the other servers keep serving)");
+  return "pid " + std::to_string(restarted.pid) + "; " + *back;
+}
+
+Result<std::string> LocalPlatform::Reconfig(const LocalNode& node, bool add) {
+  const int id = node.endpoint.id;
+  // Talk to the servers that are members before the change.
+  std::string connect;
+  for (const auto& n : cluster_.nodes)
+    if (n.endpoint.id != id || !add)
+      connect += (connect.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(n.endpoint.client_port);
+  ZK_ASSIGN_OR_RETURN(auto zk, ZkClient::Connect(connect, std::chrono::seconds(15)));
+  ZK_RETURN_IF_ERROR(zk->AddAuth("digest", "super:" + cluster_.super_password));
+  ZK_ASSIGN_OR_RETURN(std::string text, zk->GetConfig());
+  ZK_ASSIGN_OR_RETURN(EnsembleConfig config, ParseEnsembleConfig(text));
+  const bool member = config.servers.count(id) > 0;
+  if (add == member) return std::string(add ? "already a member" : "already removed");
+  ServerEntry entry;
+  entry.id = id;
+  entry.host = "127.0.0.1";
+  entry.quorum_port = node.endpoint.quorum_port;
+  entry.election_port = node.endpoint.election_port;
+  entry.client = Endpoint{"127.0.0.1", node.endpoint.client_port};
+  ZK_ASSIGN_OR_RETURN(std::string updated, add ? zk->Reconfig(entry.ToConfigLine(), "") : zk->Reconfig("", std::to_string(id)));
+  ZK_ASSIGN_OR_RETURN(EnsembleConfig after, ParseEnsembleConfig(updated));
+  return (add ? "added; " : "removed; ") + std::to_string(after.servers.size()) + " voters, config version " +
+         std::to_string(after.version);
+}
+
+Result<std::string> LocalPlatform::StopNode(const LocalNode& node) {
+  const int id = node.endpoint.id;
+  ZK_RETURN_IF_ERROR(store_.SetNodeDesired(cluster_.name, id, "stopped"));
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (true) {
+    ZK_ASSIGN_OR_RETURN(auto records, store_.ListNodes(cluster_.name));
+    const NodeRecord* r = nullptr;
+    for (const auto& rec : records)
+      if (rec.id == id) r = &rec;
+    if (!r) return std::string("not in the state");
+    const bool alive = ProcessAlive(r->pid, "-Dzkpilot.node=" + node.dir);
+    if (!alive && r->pid == 0) return "stopped server " + std::to_string(id);
+    if (SupervisorPid(cluster_.home, cluster_.name) == 0 || Clock::now() >= deadline) {
+      ZK_RETURN_IF_ERROR(TerminateProcess(r->pid, "-Dzkpilot.node=" + node.dir, std::chrono::seconds(15)));
+      ZK_RETURN_IF_ERROR(store_.RecordNodeExit(cluster_.name, id, "stopped", false));
+      return "stopped server " + std::to_string(id);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 Step PrepareNodeStep(const LocalNode& node) {
   return {"prepare-node", {{"node", node.endpoint.id}},
           "prepare server " + std::to_string(node.endpoint.id) + " (127.0.0.1:" + std::to_string(node.endpoint.client_port) + ")"};
@@ -288,6 +410,27 @@ Step RunHooksStep(HookEvent event, HookPhase phase) {
   return {"run-hooks", {{"event", HookEventName(event)}, {"phase", HookPhaseName(phase)}},
           std::string("run the ") + HookEventName(event) + " " + HookPhaseName(phase) + " hooks"};
 }
+Step RestartNodeStep(const LocalNode& node, int64_t generation, const std::string& role) {
+  return {"restart-node", {{"node", node.endpoint.id}, {"generation", generation}},
+          "restart server " + std::to_string(node.endpoint.id) + (role.empty() ? "" : " (" + role + ")") +
+              " and wait until it is back in sync"};
+}
+Step ReconfigStep(const LocalNode& node, bool add) {
+  return {add ? "reconfig-add" : "reconfig-remove", {{"node", node.endpoint.id}},
+          std::string(add ? "add" : "remove") + " server " + std::to_string(node.endpoint.id) +
+              (add ? " to" : " from") + " the ensemble (dynamic reconfiguration)"};
+}
+Step StopNodeStep(const LocalNode& node) {
+  return {"stop-node", {{"node", node.endpoint.id}}, "stop server " + std::to_string(node.endpoint.id)};
+}
+Step ForgetNodeStep(const LocalNode& node) {
+  return {"forget-node", {{"node", node.endpoint.id}}, "forget server " + std::to_string(node.endpoint.id)};
+}
+Step WithMembers(Step step, const std::vector<int>& members) {
+  step.args["members"] = members;
+  return step;
+}
+
 Step StopNodesStep() { return {"stop-nodes", nlohmann::json::object(), "stop every server and the supervisor"}; }
 Step WaitPortsFreeStep() { return {"wait-ports-free", nlohmann::json::object(), "wait until every port is free"}; }
 

@@ -11,6 +11,16 @@
 //   stop-nodes               mark every node stopped; wait until the processes
 //                            are gone and the supervisor has exited
 //   wait-ports-free          every port of the cluster can be bound again
+//   restart-node {node, generation}  once the ensemble is healthy, ask the
+//                            supervisor for a restart (to `generation`, so a
+//                            resumed step restarts once) and wait until the
+//                            server is back in sync
+//   reconfig-add {node} / reconfig-remove {node}  dynamic reconfiguration
+//                            (skipped when already done)
+//   stop-node {node}         stop one server and wait until it is gone
+//   forget-node {node}       drop a removed server from the state
+// prepare-node, wait-healthy and run-hooks take an optional `members` list:
+// the server ids that make up the ensemble at that point (scaling).
 // Every step can be run again (resume) without harm.
 #pragma once
 
@@ -62,7 +72,11 @@ class LocalPlatform : public StepRunner {
   Result<const LocalNode*> NodeArg(const Step& step) const;
   Result<std::string> PrepareNode(const LocalNode& node);
   Result<std::string> StartNode(const LocalNode& node);
-  Result<std::string> WaitHealthy(std::chrono::milliseconds timeout);
+  Result<std::string> WaitHealthy(std::chrono::milliseconds timeout, const std::vector<int>& members = {});
+  Result<std::string> RestartNode(const LocalNode& node, int64_t generation, std::chrono::milliseconds timeout);
+  Result<std::string> Reconfig(const LocalNode& node, bool add);
+  Result<std::string> StopNode(const LocalNode& node);
+  std::vector<const LocalNode*> Members(const std::vector<int>& ids) const;
   Result<std::string> StopNodes();
   Result<std::string> WaitPortsFree();
 
@@ -70,6 +84,7 @@ class LocalPlatform : public StepRunner {
   LocalCluster& cluster_;
   int64_t operation_id_;
   LocalPlatformOptions options_;
+  std::vector<int> prepare_members_;  // membership the current prepare-node renders
 };
 
 // Steps.
@@ -79,5 +94,11 @@ Step WaitHealthyStep(std::chrono::milliseconds timeout, const std::string& why);
 Step RunHooksStep(HookEvent event, HookPhase phase);
 Step StopNodesStep();
 Step WaitPortsFreeStep();
+Step RestartNodeStep(const LocalNode& node, int64_t generation, const std::string& role);
+Step ReconfigStep(const LocalNode& node, bool add);
+Step StopNodeStep(const LocalNode& node);
+Step ForgetNodeStep(const LocalNode& node);
+// Adds the ensemble's membership at that point to a step.
+Step WithMembers(Step step, const std::vector<int>& members);
 
 }  // namespace zkpilot

@@ -4,7 +4,15 @@
 
 namespace zkpilot {
 
-Result<LocalNode> LocalNodeFor(const Values& values, const std::string& cluster, const std::string& cluster_home, int id) {
+std::string LocalDataRoot(const Package& package, const Values& values) {
+  const ParamSpec* spec = package.schema.Find("dataDir");
+  if (!values.Has("dataDir")) return "";
+  if (spec && values.Get("dataDir") == spec->default_value) return "";
+  return values.Get("dataDir").get<std::string>();
+}
+
+Result<LocalNode> LocalNodeFor(const Values& values, const std::string& data_root, const std::string& cluster,
+                               const std::string& cluster_home, int id) {
   const int client_port = values.Get("clientPort").get<int>();
   const int base = client_port + (id - 1) * kLocalPortStride;
   if (base + 3 > 65535)
@@ -25,19 +33,19 @@ Result<LocalNode> LocalNodeFor(const Values& values, const std::string& cluster,
   e.election_port = base + 2;
   e.admin_server_port = base + 3;
   e.metrics_port = 0;  // the local platform exports metrics itself
-  const bool custom_data = values.Origin("dataDir") != "default";
-  e.data_dir = custom_data ? values.Get("dataDir").get<std::string>() + "/" + e.name : n.dir + "/data";
+  e.data_dir = data_root.empty() ? n.dir + "/data" : data_root + "/" + e.name;
   const std::string log_dir = values.Has("dataLogDir") ? values.Get("dataLogDir").get<std::string>() : "";
   e.data_log_dir = log_dir.empty() ? "" : log_dir + "/" + e.name;
   return n;
 }
 
-Result<std::vector<LocalNode>> LocalTopology(const Values& values, const std::string& cluster,
+Result<std::vector<LocalNode>> LocalTopology(const Package& package, const Values& values, const std::string& cluster,
                                              const std::string& cluster_home) {
   std::vector<LocalNode> nodes;
+  const std::string data_root = LocalDataRoot(package, values);
   const int replicas = values.Get("replicas").get<int>();
   for (int id = 1; id <= replicas; ++id) {
-    ZK_ASSIGN_OR_RETURN(LocalNode n, LocalNodeFor(values, cluster, cluster_home, id));
+    ZK_ASSIGN_OR_RETURN(LocalNode n, LocalNodeFor(values, data_root, cluster, cluster_home, id));
     nodes.push_back(std::move(n));
   }
   return nodes;

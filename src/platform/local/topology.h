@@ -3,13 +3,15 @@
 // Ports are derived from `clientPort` and the server id, in blocks of
 // kLocalPortStride: server N uses clientPort + (N-1)*10 for clients, +1 for
 // the quorum, +2 for elections and +3 for its AdminServer, all on 127.0.0.1.
-// Data lives in the node's directory under the cluster's home, or — when the
-// user set `dataDir` — in <dataDir>/<cluster>-<id> (likewise `dataLogDir`).
+// Data lives in the node's directory under the cluster's home, or — when
+// `dataDir` differs from the schema's default (the Kubernetes mount path) —
+// in <dataDir>/<cluster>-<id> (likewise a non-empty `dataLogDir`).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "package/package.h"
 #include "render/renderer.h"
 #include "util/status.h"
 #include "values/values.h"
@@ -25,11 +27,16 @@ struct LocalNode {
   std::string log_path;  // dir/zookeeper.log
 };
 
+// Where local servers keep data: "" for inside their node directory, else
+// the host directory set as dataDir.
+std::string LocalDataRoot(const Package& package, const Values& values);
+
 // The node with this id. InvalidInput when its ports would pass 65535.
-Result<LocalNode> LocalNodeFor(const Values& values, const std::string& cluster, const std::string& cluster_home, int id);
+Result<LocalNode> LocalNodeFor(const Values& values, const std::string& data_root, const std::string& cluster,
+                               const std::string& cluster_home, int id);
 
 // Servers 1..replicas.
-Result<std::vector<LocalNode>> LocalTopology(const Values& values, const std::string& cluster,
+Result<std::vector<LocalNode>> LocalTopology(const Package& package, const Values& values, const std::string& cluster,
                                              const std::string& cluster_home);
 
 std::vector<NodeEndpoint> Endpoints(const std::vector<LocalNode>& nodes);

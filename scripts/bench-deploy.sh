@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# bench/deploy: time from `zkpilot deploy` to a healthy 3- and 5-server local
+# ensemble, against the same JVMs started by hand (the floor). Options go to
+# bench/deploy.py (--runs N, --servers 3,5, --json FILE, --timeout S).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ ! -x build/zkpilot ]]; then
+  echo "build/zkpilot is missing: run scripts/setup.sh first" >&2
+  exit 1
+fi
+exec python3 bench/deploy.py --zkpilot build/zkpilot "$@"

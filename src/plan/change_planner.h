@@ -1,0 +1,80 @@
+// Change planners: what to do to take a running ensemble from its current
+// values to new ones. Pure functions of data; platform-neutral step kinds
+// (prepare-node, restart-node, reconfig-add, ...) that a platform carries out.
+//
+// Rules they encode (the reason zkpilot exists):
+//  - a rolling restart goes followers first (ascending id), the leader last,
+//    one server at a time; each restart waits for the ensemble to be healthy
+//    before and for the server to be back in sync after;
+//  - membership changes use dynamic reconfiguration, one voter at a time,
+//    without restarting existing members; a removed server is stopped only
+//    after the reconfig is committed;
+//  - immutable parameters never change; version switches follow the
+//    package's upgrade paths.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "package/package.h"
+#include "plan/plan.h"
+#include "util/status.h"
+#include "values/values.h"
+
+namespace zkpilot {
+
+// What differs between two sets of values, by what a change needs.
+struct ChangeSet {
+  std::vector<std::string> changed;    // every parameter that differs, sorted
+  std::vector<std::string> rolling;    // those needing a rolling restart
+  std::vector<std::string> dynamic;    // those needing no restart
+  std::vector<std::string> immutable;  // those that may not change
+  std::string from_version, to_version;
+  int from_replicas = 0, to_replicas = 0;
+
+  bool Empty() const { return changed.empty(); }
+  bool VersionChanged() const { return from_version != to_version; }
+  bool ReplicasChanged() const { return from_replicas != to_replicas; }
+  // "tickTime: 2000 -> 3000, version: 3.8.0 -> 3.9.3"
+  static std::string Describe(const Values& from, const Values& to, const std::vector<std::string>& names);
+};
+
+ChangeSet DiffValues(const Package& package, const Values& from, const Values& to);
+
+// Checks a change against the package: immutable parameters and upgrade paths.
+Status CheckChangeAllowed(const Package& package, const ChangeSet& change);
+
+// The running ensemble as planners see it.
+struct EnsembleView {
+  std::vector<int> members;            // current voter ids, ascending
+  int leader = 0;                      // 0: unknown
+  std::map<int, int64_t> generations;  // restart generation per server
+};
+
+// Followers in ascending id, then the leader.
+std::vector<int> RollOrder(const std::vector<int>& members, int leader);
+
+struct PlanOptions {
+  std::chrono::milliseconds timeout{std::chrono::minutes(2)};  // per wait
+};
+
+// A quorum-gated rolling restart of every member; `prepare` re-renders each
+// server's configuration right before its restart (config or version change).
+std::vector<Step> PlanRoll(const EnsembleView& view, bool prepare, const PlanOptions& options);
+
+// Adds or removes voters one at a time until there are `to_replicas`.
+// New servers get the next ids; the highest ids leave first.
+std::vector<Step> PlanScale(const EnsembleView& view, int to_replicas, const PlanOptions& options);
+
+// The whole plan for a change of values (configure, upgrade, rollback).
+// An empty ChangeSet gives an empty plan. Dynamic-only changes give a plan
+// that re-renders the configuration without restarting anything.
+Result<Plan> PlanChange(const std::string& operation, const std::string& cluster, const Package& package,
+                        const ChangeSet& change, const EnsembleView& view, const PlanOptions& options);
+
+// Gate step: the ensemble must be healthy before anything is touched.
+Step CheckHealthyStep(const std::vector<int>& members, std::chrono::milliseconds timeout);
+
+}  // namespace zkpilot

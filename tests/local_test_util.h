@@ -1,0 +1,77 @@
+// Helpers for the local platform's end-to-end tests: run a program the way a
+// user does (environment, stdin /dev/null, separate stdout and stderr, exit
+// code), find free blocks of 127.0.0.1 ports, find the processes a test left
+// behind, wait for a condition with a deadline, read a znode's ACL.
+//
+// These helpers deliberately do not use the local platform's own process and
+// port functions: the tests check that code, so they look for themselves.
+// Thread-safety: RunProcess forks; call it from one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace zkpilot::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when killed by a signal or timed out
+  bool timed_out = false;
+  std::string out;  // stdout
+  std::string err;  // stderr
+  std::string All() const { return out + err; }
+};
+
+struct RunOptions {
+  std::vector<std::string> env;  // "KEY=value": replaces or extends the test's environment
+  std::string working_dir;       // empty: inherit
+  std::string capture_dir;       // where stdout and stderr are collected (must exist)
+  std::chrono::milliseconds timeout{std::chrono::minutes(3)};  // then SIGKILL
+};
+
+// Runs `argv` (argv[0] an absolute path) to completion, stdin /dev/null.
+ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions& options);
+
+// True when a TCP socket can bind and listen on 127.0.0.1:port (with
+// SO_REUSEADDR, as ZooKeeper's JVM sets it: TIME_WAIT leftovers do not count).
+bool PortBindable(int port);
+
+// A base port in a random region of 10000..32000 (below the kernel's
+// ephemeral range, so outgoing connections cannot take it) such that
+// base..base+span all bind; blocks handed out by this process never overlap.
+// Returns 0 when no free block is found.
+int FindFreePortBlock(int span);
+
+// Listens on 127.0.0.1:port until destroyed (to make a port "in use").
+class Listener {
+ public:
+  explicit Listener(int port);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// True when `pid` exists and is not a zombie.
+bool PidAlive(int pid);
+// The process's command line, arguments joined by spaces ("" if gone).
+std::string Cmdline(int pid);
+// Live (non-zombie) processes whose command line contains `needle`.
+std::vector<int> PidsWithCmdline(const std::string& needle);
+
+// Calls `done` every `interval` until it returns true (then true) or
+// `timeout` has passed (then false).
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds interval = std::chrono::milliseconds(100));
+
+// The ACL of a znode as "scheme:id:perms" entries joined by ',', perms in
+// the order "cdrwa" (the notation of the package's hooks.yaml).
+Result<std::string> ZnodeAcl(const std::string& connect_string, const std::string& path);
+
+}  // namespace zkpilot::testing
