@@ -78,7 +78,8 @@ def tail(path: Path | str, lines: int = 20) -> str:
             text = f.read().decode("utf-8", "replace")
     except OSError as e:
         return f"(cannot read {path}: {e})"
-    out = text.splitlines()[-lines:]
+    # The 50 ms `srvr` polls would fill the tail with "Processing srvr command".
+    out = [line for line in text.splitlines() if "Processing srvr command" not in line][-lines:]
     return "\n".join("    " + line for line in out) if out else "    (empty)"
 
 

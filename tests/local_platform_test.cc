@@ -1,0 +1,482 @@
+// End-to-end tests of the local platform: the real zkpilot binary against
+// real ZooKeeper servers on free 127.0.0.1 ports, with a fresh ZKPILOT_HOME
+// per test. Tests poll with deadlines (no fixed sleeps) and clean up in
+// TearDown even when they fail: `delete --purge-data`, then SIGKILL whatever
+// still runs from the test's home (node JVMs carry it in their marker,
+// supervisors in --home), then the home itself.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "local_test_util.h"
+#include "package/package_loader.h"
+#include "platform/local/paths.h"
+#include "platform/local/process.h"
+#include "state/state_store.h"
+#include "zk/four_letter.h"
+#include "zk/zk_client.h"
+
+namespace zkpilot {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::PidAlive;
+using testing::ProcessResult;
+
+const std::string kPackage = std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper";
+constexpr int kPortSpan = 60;     // base..base+60 must bind; 3 servers use base..base+23
+constexpr int kServers = 3;       // the package's default replicas
+constexpr auto kRecovery = 90s;   // failover, restart with backoff, catch-up (slow, shared machines)
+
+::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << part << "\" not in:\n" << text;
+}
+
+class LocalPlatformTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "zkpilot-local-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+    home_ = root_ + "/home";
+    capture_ = root_ + "/capture";
+    fs::create_directories(capture_);
+    base_ = testing::FindFreePortBlock(kPortSpan);
+    ASSERT_GT(base_, 0) << "no block of " << kPortSpan << " free ports on 127.0.0.1";
+  }
+
+  void TearDown() override {
+    if (root_.empty()) return;
+    std::set<int> pids;
+    std::vector<std::string> names;
+    if (fs::exists(StateDbPath(home_))) {
+      auto store = StateStore::Open(StateDbPath(home_));
+      auto clusters = store.ok() ? (*store)->ListClusters() : Result<std::vector<ClusterRecord>>(store.status());
+      for (const auto& c : clusters.ok() ? *clusters : std::vector<ClusterRecord>{}) {
+        names.push_back(c.name);
+        auto nodes = (*store)->ListNodes(c.name);
+        if (nodes.ok())
+          for (const auto& n : *nodes) pids.insert(n.pid);
+      }
+    }
+    for (int pid : testing::PidsWithCmdline(home_)) pids.insert(pid);
+    for (const auto& name : names) (void)Zk({"delete", name, "--purge-data"});
+    for (int pid : testing::PidsWithCmdline(home_)) pids.insert(pid);
+    // A recorded PID may have been reused: kill only what belongs to this home.
+    for (int pid : pids)
+      if (PidAlive(pid) && testing::Cmdline(pid).find(home_) != std::string::npos) ::kill(pid, SIGKILL);
+    EXPECT_TRUE(testing::WaitUntil([&] { return testing::PidsWithCmdline(home_).empty(); }, 30s))
+        << "processes of " << home_ << " survived SIGKILL";
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  // `zkpilot args...` from the source directory, with ZKPILOT_HOME (and `env`).
+  ProcessResult Zk(std::vector<std::string> args, std::vector<std::string> env = {}) {
+    args.insert(args.begin(), ZKPILOT_BINARY);
+    env.push_back("ZKPILOT_HOME=" + home_);
+    return testing::RunProcess(args, {env, ZKPILOT_SOURCE_DIR, capture_, 3min});
+  }
+
+  // `zkpilot deploy NAME <package> --set clientPort=<base> --timeout 60 --set ...`.
+  ProcessResult Deploy(const std::string& name, const std::vector<std::string>& sets = {},
+                       const std::vector<std::string>& env = {}) {
+    std::vector<std::string> args = {"deploy", name, kPackage, "--set", "clientPort=" + std::to_string(base_),
+                                     "--timeout", "60"};
+    for (const auto& s : sets) args.insert(args.end(), {"--set", s});
+    return Zk(args, env);
+  }
+
+  // Parses the stdout of `zkpilot VERB [NAME] -o json`; `exit_code` gets its code.
+  json JsonOf(const std::vector<std::string>& args, int* exit_code = nullptr) {
+    ProcessResult r = Zk(args);
+    if (exit_code) *exit_code = r.exit_code;
+    json j = json::parse(r.out, nullptr, false);
+    if (j.is_discarded()) ADD_FAILURE() << "not JSON from zkpilot " << args[0] << ":\n" << r.All();
+    return j;
+  }
+  json StatusJson(const std::string& name, int* exit_code = nullptr) {
+    return JsonOf({"status", name, "-o", "json"}, exit_code);
+  }
+  json ListJson() { return JsonOf({"list", "-o", "json"}); }
+
+  std::vector<NodeRecord> Nodes(const std::string& name) {
+    auto store = StateStore::Open(StateDbPath(home_));
+    auto nodes = store.ok() ? (*store)->ListNodes(name) : Result<std::vector<NodeRecord>>(store.status());
+    if (!nodes.ok()) ADD_FAILURE() << nodes.status().message();
+    return nodes.ok() ? *nodes : std::vector<NodeRecord>{};
+  }
+  NodeRecord Node(const std::string& name, int id) {
+    for (const auto& n : Nodes(name))
+      if (n.id == id) return n;
+    ADD_FAILURE() << "no node " << id << " recorded for " << name;
+    return {};
+  }
+
+  Endpoint ClientEndpoint(int id) const { return {"127.0.0.1", base_ + (id - 1) * 10}; }
+  std::string ConnectString(int id) const { return ClientEndpoint(id).ToString(); }
+  std::string ClusterDir(const std::string& name) const { return ClusterHome(home_, name); }
+  std::string Marker(const std::string& name, int id) const {
+    return "-Dzkpilot.node=" + NodeDir(ClusterDir(name), id);
+  }
+  // A process of this node runs under `pid`.
+  bool NodeRuns(const std::string& name, int id, int pid) const {
+    return PidAlive(pid) && testing::Cmdline(pid).find(Marker(name, id)) != std::string::npos;
+  }
+
+  // What the state and the supervisor say, for failure messages.
+  std::string Describe(const std::string& name) {
+    std::string out = "nodes:\n";
+    for (const auto& n : Nodes(name))
+      out += "  " + std::to_string(n.id) + " pid " + std::to_string(n.pid) + " desired " + n.desired + " restarts " +
+             std::to_string(n.restarts) + " last_exit '" + n.last_exit + "'\n";
+    return out + "supervisor.log:\n" + TailFile(ClusterDir(name) + "/supervisor.log", 20);
+  }
+
+  // Nothing recorded, no process, no port taken (except `held`, ours), no
+  // files: what cluster_actions.h promises when input is rejected.
+  void ExpectNothingLeft(const std::string& name, const std::set<int>& held = {}) {
+    EXPECT_EQ(ListJson(), json::array()) << "a cluster was recorded although the command was rejected";
+    EXPECT_EQ(testing::PidsWithCmdline("-Dzkpilot.node=" + home_), std::vector<int>{}) << "a server runs";
+    EXPECT_EQ(testing::PidsWithCmdline(home_), std::vector<int>{}) << "a process of this home runs";
+    for (int port = base_; port < base_ + kServers * 10; ++port)
+      EXPECT_TRUE(held.count(port) || testing::PortBindable(port)) << "port " << port << " taken";
+    EXPECT_FALSE(fs::exists(ClusterDir(name))) << ClusterDir(name) << " was created";
+  }
+
+  std::string root_, home_, capture_;
+  int base_ = 0;
+};
+
+TEST_F(LocalPlatformTest, DeployStartsAHealthyEnsembleAndRecordsIt) {
+  ProcessResult r = Deploy("alpha");
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  EXPECT_TRUE(Contains(r.err, "] prepare server 1 (127.0.0.1:" + std::to_string(base_) + ") ..."));
+  EXPECT_TRUE(Contains(r.err, "] start server 3 ..."));
+  EXPECT_TRUE(Contains(r.err, "] wait until healthy"));
+  EXPECT_TRUE(Contains(r.err, "] done in "));
+  EXPECT_TRUE(Contains(r.out, "deployed alpha (revision 1)"));
+  EXPECT_TRUE(Contains(r.out, "time to healthy: "));
+
+  int code = -1;
+  json s = StatusJson("alpha", &code);
+  EXPECT_EQ(code, 0) << s.dump(2);
+  EXPECT_EQ(s["healthy"], true);
+  std::vector<int> leaders;
+  ASSERT_EQ(s["nodes"].size(), static_cast<size_t>(kServers)) << s.dump(2);
+  for (const auto& n : s["nodes"]) {
+    const int id = n["id"].get<int>();
+    if (n["role"] == "leader") leaders.push_back(id);
+    EXPECT_GT(n["pid"].get<int>(), 0) << n.dump();
+    EXPECT_TRUE(NodeRuns("alpha", id, n["pid"].get<int>())) << n.dump();
+    EXPECT_EQ(n["version"], "3.8.0") << n.dump();
+  }
+  ASSERT_EQ(leaders.size(), 1u) << s.dump(2);
+  EXPECT_EQ(s["leader"].get<int>(), leaders[0]);
+
+  json list = ListJson();
+  ASSERT_EQ(list.size(), 1u) << list.dump(2);
+  EXPECT_EQ(list[0]["name"], "alpha");
+  EXPECT_EQ(list[0]["status"], "deployed");
+  EXPECT_EQ(list[0]["running"], kServers);
+  EXPECT_TRUE(Contains(Zk({"list"}).out, "alpha"));
+
+  json history = JsonOf({"history", "alpha", "-o", "json"});
+  ASSERT_EQ(history.size(), 1u) << history.dump(2);
+  EXPECT_EQ(history[0]["revision"], 1);
+  EXPECT_EQ(history[0]["operation"], "deploy");
+  EXPECT_EQ(history[0]["status"], "deployed");
+  EXPECT_EQ(history[0]["current"], true);
+}
+
+TEST_F(LocalPlatformTest, WriteThroughOneServerIsReadThroughTheOthers) {
+  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  const std::string data = "written through server 1";
+  {
+    auto writer = ZkClient::Connect(ConnectString(1), 15s);
+    ASSERT_TRUE(writer.ok()) << writer.status().message();
+    ASSERT_TRUE((*writer)->Create("/replicated", data).ok());
+  }
+  for (int id : {2, 3}) {
+    auto reader = ZkClient::Connect(ConnectString(id), 15s);
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    ASSERT_TRUE((*reader)->Sync("/replicated").ok()) << "server " << id;
+    auto got = (*reader)->Get("/replicated");
+    ASSERT_TRUE(got.ok()) << "server " << id << ": " << got.status().message();
+    EXPECT_EQ(*got, data) << "server " << id;
+  }
+}
+
+TEST_F(LocalPlatformTest, KilledLeaderIsRestartedAndRejoinsWithoutAnyCommand) {
+  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  json before = StatusJson("alpha");
+  const int killed = before["leader"].get<int>();
+  const int old_pid = Node("alpha", killed).pid;
+  ASSERT_TRUE(NodeRuns("alpha", killed, old_pid));
+  ASSERT_EQ(::kill(old_pid, SIGKILL), 0);
+
+  // From here on only the servers and the state are looked at: no zkpilot command.
+  AdminClient admin(1000ms);
+  auto leader_now = [&] {
+    for (int id = 1; id <= kServers; ++id) {
+      auto s = admin.Srvr(ClientEndpoint(id));
+      if (s.ok() && s->mode == "leader") return id;
+    }
+    return 0;
+  };
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        const int leader = leader_now();
+        const NodeRecord n = Node("alpha", killed);
+        auto s = admin.Srvr(ClientEndpoint(killed));
+        return leader != 0 && leader != killed && n.pid != old_pid && NodeRuns("alpha", killed, n.pid) && s.ok() &&
+               s->mode == "follower";
+      },
+      kRecovery))
+      << "no new leader with server " << killed << " back as a follower\n" << Describe("alpha");
+  EXPECT_FALSE(PidAlive(old_pid));
+
+  // After a write, every server reaches the leader's zxid.
+  auto client = ZkClient::Connect(ConnectString(1) + "," + ConnectString(2) + "," + ConnectString(3), 15s);
+  ASSERT_TRUE(client.ok()) << client.status().message();
+  ASSERT_TRUE((*client)->Create("/after-failover", "x").ok());
+  std::string zxids;
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        std::set<int64_t> seen;
+        zxids.clear();
+        for (int id = 1; id <= kServers; ++id) {
+          auto s = admin.Srvr(ClientEndpoint(id));
+          if (!s.ok()) return false;
+          seen.insert(s->zxid);
+          zxids += std::to_string(id) + ":" + s->mode + ":" + std::to_string(s->zxid) + " ";
+        }
+        return seen.size() == 1;
+      },
+      30s))
+      << "servers not in sync after a write: " << zxids;
+
+  for (const auto& n : Nodes("alpha")) EXPECT_EQ(n.restarts, n.id == killed ? 1 : 0) << Describe("alpha");
+}
+
+TEST_F(LocalPlatformTest, ServersOutliveAKilledSupervisorAndStatusRestartsIt) {
+  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  json before = StatusJson("alpha");
+  const int supervisor = before["supervisor"]["pid"].get<int>();
+  ASSERT_TRUE(PidAlive(supervisor)) << before.dump(2);
+  std::map<int, int> pids;
+  for (const auto& n : before["nodes"]) pids[n["id"].get<int>()] = n["pid"].get<int>();
+
+  ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
+  ASSERT_TRUE(testing::WaitUntil([&] { return !PidAlive(supervisor); }, 10s));
+  AdminClient admin(1000ms);
+  for (const auto& n : Nodes("alpha")) {
+    EXPECT_EQ(n.pid, pids[n.id]) << "server " << n.id;
+    EXPECT_TRUE(NodeRuns("alpha", n.id, n.pid)) << "server " << n.id << " died with the supervisor";
+    auto s = admin.Srvr(ClientEndpoint(n.id));
+    EXPECT_TRUE(s.ok() && s->IsServing()) << "server " << n.id;
+  }
+
+  int code = -1;
+  json after = StatusJson("alpha", &code);
+  EXPECT_EQ(code, 0) << after.dump(2);
+  const int new_supervisor = after["supervisor"]["pid"].get<int>();
+  EXPECT_GT(new_supervisor, 0);
+  EXPECT_NE(new_supervisor, supervisor);
+  EXPECT_TRUE(PidAlive(new_supervisor));
+  EXPECT_EQ(after["supervisor"].value("restarted", false), true) << after["supervisor"].dump();
+  for (const auto& n : after["nodes"]) EXPECT_EQ(n["pid"].get<int>(), pids[n["id"].get<int>()]) << n.dump();
+
+  // The new supervisor adopted the servers: it restarts a killed follower.
+  int follower = 0;
+  for (const auto& n : after["nodes"])
+    if (n["role"] == "follower") follower = n["id"].get<int>();
+  ASSERT_NE(follower, 0) << after.dump(2);
+  const int old_pid = pids[follower];
+  ASSERT_EQ(::kill(old_pid, SIGKILL), 0);
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        const NodeRecord n = Node("alpha", follower);
+        auto s = admin.Srvr(ClientEndpoint(follower));
+        return n.pid != old_pid && NodeRuns("alpha", follower, n.pid) && s.ok() && s->mode == "follower";
+      },
+      kRecovery))
+      << "follower " << follower << " not restarted\n" << Describe("alpha");
+  EXPECT_EQ(Node("alpha", follower).restarts, 1);
+}
+
+TEST_F(LocalPlatformTest, DeployInitHooksCreateTheirZnodesWithTheirAcl) {
+  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  auto package = LoadPackage(kPackage);
+  ASSERT_TRUE(package.ok()) << package.status().message();
+  std::vector<HookStep> creates;  // the znodes packages/zookeeper/hooks.yaml creates on deploy
+  for (const auto& hook : package->hooks)
+    if (hook.event == HookEvent::kDeploy && hook.phase == HookPhase::kInit)
+      for (const auto& step : hook.steps)
+        if (step.action == "create-znode") creates.push_back(step);
+  ASSERT_GE(creates.size(), 2u) << "hooks.yaml creates /zkpilot and /apps on deploy";
+
+  auto store = StateStore::Open(StateDbPath(home_));
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto ops = (*store)->ListOperations("alpha");
+  ASSERT_TRUE(ops.ok() && !ops->empty());
+  auto runs = (*store)->ListHookRuns(ops->front().id);
+  ASSERT_TRUE(runs.ok()) << runs.status().message();
+
+  for (const auto& step : creates) {
+    const std::string path = step.args.at("path").get<std::string>();
+    const std::string acl = step.args.value("acl", std::string("world:anyone:cdrwa"));
+    auto got = testing::ZnodeAcl(ConnectString(2), path);
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    EXPECT_EQ(*got, acl) << path;
+    int ok_runs = 0;
+    for (const auto& run : *runs)
+      if (run.step == step.name && run.event == "deploy" && run.phase == "init" && run.action == "create-znode")
+        ok_runs += run.status == "ok";
+    EXPECT_EQ(ok_runs, 1) << "hook run of " << step.name;
+  }
+  for (const auto& run : *runs) EXPECT_EQ(run.status, "ok") << run.step << ": " << run.message;
+}
+
+TEST_F(LocalPlatformTest, DeleteStopsEverythingFreesPortsAndKeepsDataUnlessPurged) {
+  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  json s = StatusJson("alpha");
+  std::vector<int> pids = {s["supervisor"]["pid"].get<int>()};
+  for (const auto& n : s["nodes"]) pids.push_back(n["pid"].get<int>());
+
+  ProcessResult r = Zk({"delete", "alpha"});
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  EXPECT_TRUE(Contains(r.out, "deleted alpha"));
+  for (int pid : pids) EXPECT_FALSE(PidAlive(pid) && testing::Cmdline(pid).find(home_) != std::string::npos) << pid;
+  for (int id = 1; id <= kServers; ++id)
+    for (int port = ClientEndpoint(id).port; port <= ClientEndpoint(id).port + 3; ++port)
+      EXPECT_TRUE(testing::PortBindable(port)) << "port " << port;
+  EXPECT_EQ(ListJson(), json::array());
+  for (int id = 1; id <= kServers; ++id)
+    EXPECT_TRUE(fs::exists(NodeDir(ClusterDir("alpha"), id) + "/data/version-2")) << "data of server " << id;
+
+  ProcessResult again = Deploy("alpha");
+  ASSERT_EQ(again.exit_code, 0) << again.All();
+  r = Zk({"delete", "alpha", "--purge-data"});
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  EXPECT_FALSE(fs::exists(ClusterDir("alpha")));
+  EXPECT_EQ(ListJson(), json::array());
+  EXPECT_EQ(testing::PidsWithCmdline(home_), std::vector<int>{});
+}
+
+TEST_F(LocalPlatformTest, DryRunPrintsThePlanAndChangesNothing) {
+  ProcessResult r = Zk({"deploy", "plan-only", kPackage, "--set", "clientPort=" + std::to_string(base_), "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  for (const std::string& line : std::vector<std::string>{
+           "Plan: deploy plan-only", "prepare server 1 (127.0.0.1:" + std::to_string(base_) + ")", "start server 3",
+        "wait until healthy", "run the deploy init hooks", "(dry run: nothing was changed)"})
+    EXPECT_TRUE(Contains(r.out, line));
+  ExpectNothingLeft("plan-only");
+}
+
+// --- bad input ----------------------------------------------------------
+
+struct BadDeploy {
+  const char* name;
+  enum Setup { kNothing, kTakeServer2QuorumPort, kNoJavaInPath } setup;
+  std::vector<std::string> sets;
+  int exit_code;
+  std::vector<std::string> messages;  // "{port}" stands for the port taken by the setup
+};
+
+void PrintTo(const BadDeploy& c, std::ostream* os) { *os << c.name; }
+
+class BadDeployTest : public LocalPlatformTest, public ::testing::WithParamInterface<BadDeploy> {};
+
+TEST_P(BadDeployTest, FailsNamingTheFaultAndLeavesNothing) {
+  const BadDeploy& c = GetParam();
+  const int port = ClientEndpoint(2).port + 1;
+  std::unique_ptr<testing::Listener> listener;
+  std::vector<std::string> env;
+  if (c.setup == BadDeploy::kTakeServer2QuorumPort) {
+    listener = std::make_unique<testing::Listener>(port);
+    ASSERT_TRUE(listener->ok());
+  }
+  if (c.setup == BadDeploy::kNoJavaInPath) {
+    fs::create_directories(root_ + "/empty-bin");
+    env.push_back("PATH=" + root_ + "/empty-bin");
+  }
+  ProcessResult r = Deploy("bad", c.sets, env);
+  EXPECT_EQ(r.exit_code, c.exit_code) << r.All();
+  for (std::string m : c.messages) {
+    if (auto at = m.find("{port}"); at != std::string::npos) m.replace(at, 6, std::to_string(port));
+    EXPECT_TRUE(Contains(r.err, m));
+  }
+  ExpectNothingLeft("bad", listener ? std::set<int>{port} : std::set<int>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LocalPlatform, BadDeployTest,
+    ::testing::Values(
+        BadDeploy{"PortInUse", BadDeploy::kTakeServer2QuorumPort, {}, 2, {"port {port}", "already in use"}},
+        BadDeploy{"JavaMissing", BadDeploy::kNoJavaInPath, {}, 1, {"java is not installed"}},
+        // Not creatable even by root (the tests may run as root).
+        BadDeploy{"DataDirNotWritable", BadDeploy::kNothing, {"dataDir=/proc/zkpilot-test"}, 2,
+                  {"dataDir", "/proc/zkpilot-test"}},
+        BadDeploy{"VersionWithoutDistribution", BadDeploy::kNothing, {"version=3.8.4"}, 1,
+                  {"version 3.8.4", "apache-3.8.4", "fetch-zookeeper.sh"}}),
+    [](const ::testing::TestParamInfo<BadDeploy>& info) { return std::string(info.param.name); });
+
+TEST_F(LocalPlatformTest, DeployOfAnExistingNameFailsAndLeavesTheFirstClusterAlone) {
+  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  json before = StatusJson("alpha");
+  // Other ports, so only the name is at fault.
+  ProcessResult r = Deploy("alpha", {"clientPort=" + std::to_string(base_ + 30)});
+  EXPECT_EQ(r.exit_code, 2) << r.All();
+  EXPECT_TRUE(Contains(r.err, "cluster alpha already exists"));
+
+  int code = -1;
+  json after = StatusJson("alpha", &code);
+  EXPECT_EQ(code, 0) << after.dump(2);
+  EXPECT_EQ(after["healthy"], true);
+  for (size_t i = 0; i < before["nodes"].size(); ++i) EXPECT_EQ(after["nodes"][i]["pid"], before["nodes"][i]["pid"]);
+  EXPECT_EQ(ListJson().size(), 1u);
+  EXPECT_EQ(JsonOf({"history", "alpha", "-o", "json"}).size(), 1u);
+  for (int port = base_ + 30; port < base_ + 30 + kServers * 10; ++port)
+    EXPECT_TRUE(testing::PortBindable(port)) << "port " << port;
+}
+
+TEST_F(LocalPlatformTest, UnknownClusterIsInvalidInputForEveryVerb) {
+  for (const auto& verb : std::vector<std::vector<std::string>>{
+           {"status", "ghost"}, {"delete", "ghost"}, {"logs", "ghost"}, {"history", "ghost"}}) {
+    ProcessResult r = Zk(verb);
+    EXPECT_EQ(r.exit_code, 2) << verb[0] << ": " << r.All();
+    EXPECT_TRUE(Contains(r.err, "no cluster named ghost")) << verb[0];
+  }
+  ExpectNothingLeft("ghost");
+}
+
+TEST_F(LocalPlatformTest, ServerThatCannotStartFailsTheDeployWithItsLog) {
+  ProcessResult r = Deploy("broken", {"jvmFlags=-XX:+NoSuchJvmOption"});
+  EXPECT_NE(r.exit_code, 0) << r.All();
+  EXPECT_TRUE(Contains(r.err, "Unrecognized VM option 'NoSuchJvmOption'"));
+  EXPECT_TRUE(Contains(r.err, "zookeeper.log"));
+
+  json list = ListJson();
+  ASSERT_EQ(list.size(), 1u) << list.dump(2);
+  EXPECT_EQ(list[0]["status"], "failed");
+  EXPECT_EQ(list[0]["running"], 0);
+  json history = JsonOf({"history", "broken", "-o", "json"});
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0]["status"], "failed");
+  EXPECT_EQ(testing::PidsWithCmdline(home_), std::vector<int>{}) << "a server or the supervisor still runs";
+  for (int port = base_; port < base_ + kServers * 10; ++port)
+    EXPECT_TRUE(testing::PortBindable(port)) << "port " << port;
+}
+
+}  // namespace
+}  // namespace zkpilot

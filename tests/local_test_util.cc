@@ -7,6 +7,11 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+// The synchronous C API (zoo_get_acl) is declared only with THREADED; the
+// test links libzookeeper_mt through zkpilot_zk.
+#ifndef THREADED
+#define THREADED
+#endif
 #include <zookeeper/zookeeper.h>
 
 #include <atomic>

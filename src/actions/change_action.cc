@@ -51,6 +51,10 @@ Result<Values> TargetValues(StateStore& store, const LocalCluster& current, int 
       break;
     case ChangeKind::kRollback: {
       ZK_ASSIGN_OR_RETURN(auto revisions, store.ListRevisions(current.name));
+      ZK_ASSIGN_OR_RETURN(auto record, store.GetCluster(current.name));
+      // After a failed change, rolling back means returning every server to
+      // the current revision.
+      if (req.to_revision == 0 && record && record->status == "update-failed") return current.values;
       const RevisionRecord* target = nullptr;
       for (const auto& r : revisions) {
         if (req.to_revision > 0 ? r.revision == req.to_revision
@@ -158,8 +162,21 @@ Result<ChangeResult> ApplyChange(const ChangeRequest& req, ProgressSink& progres
   Plan plan{op_name, req.name, {}};
   if (req.kind == ChangeKind::kRestart) {
     plan.steps.push_back(CheckHealthyStep(view.members, req.timeout));
-    for (auto& s : PlanRoll(view, false, options)) plan.steps.push_back(std::move(s));
+    for (auto& s : PlanRoll(view, {}, false, options)) plan.steps.push_back(std::move(s));
   } else {
+    // Which servers run a configuration other than the target's.
+    if (!change.ReplicasChanged()) {
+      LocalCluster probe = current;
+      probe.values = target;
+      auto d = DistributionForVersion(probe.package, target, req.home);
+      if (d.ok()) probe.distribution = *d;
+      LocalPlatform platform(*store, probe, 0);
+      for (const auto& n : probe.nodes) {
+        if (std::find(view.members.begin(), view.members.end(), n.endpoint.id) == view.members.end()) continue;
+        ZK_ASSIGN_OR_RETURN(bool needs, platform.NeedsRestart(n));
+        if (needs) view.needs_restart.push_back(n.endpoint.id);
+      }
+    }
     ZK_ASSIGN_OR_RETURN(plan, PlanChange(op_name, req.name, current.package, change, view, options));
   }
   result.plan_text = plan.ToText();
@@ -167,8 +184,13 @@ Result<ChangeResult> ApplyChange(const ChangeRequest& req, ProgressSink& progres
     result.nothing_to_do = true;
     return result;
   }
-  // Rolls order servers by role: the plan needs a leader to put last.
-  if (!health.healthy)
+  // Rolls order servers by role: the plan needs a leader to put last. Only
+  // servers this plan repairs may be unhealthy, and only with quorum.
+  bool others_healthy = health.quorum;
+  for (const auto& n : health.nodes)
+    others_healthy = others_healthy && (n.healthy || std::find(view.needs_restart.begin(), view.needs_restart.end(), n.id) !=
+                                                         view.needs_restart.end());
+  if (!others_healthy)
     return Status::IOError("not changing " + req.name + ": the ensemble is not healthy (" + health.Summary() +
                            "); zkpilot never takes a server down while another is unhealthy");
   if (req.dry_run) {

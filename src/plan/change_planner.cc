@@ -95,13 +95,17 @@ std::vector<int> RollOrder(const std::vector<int>& members, int leader) {
   return order;
 }
 
-Step CheckHealthyStep(const std::vector<int>& members, std::chrono::milliseconds timeout) {
-  return WaitHealthy(members, timeout, "the ensemble must be healthy before anything changes");
+Step CheckHealthyStep(const std::vector<int>& members, std::chrono::milliseconds timeout,
+                      const std::vector<int>& about_to_restart) {
+  Step s = WaitHealthy(members, timeout, "the ensemble must be healthy before anything changes");
+  if (!about_to_restart.empty()) s.args["except"] = about_to_restart;
+  return s;
 }
 
-std::vector<Step> PlanRoll(const EnsembleView& view, bool prepare, const PlanOptions& options) {
+std::vector<Step> PlanRoll(const EnsembleView& view, const std::vector<int>& servers, bool prepare,
+                           const PlanOptions& options) {
   std::vector<Step> steps;
-  for (int id : RollOrder(view.members, view.leader)) {
+  for (int id : RollOrder(servers.empty() ? view.members : servers, view.leader)) {
     if (prepare) steps.push_back(Prepare(id, view.members));
     auto gen = view.generations.find(id);
     steps.push_back(Restart(id, (gen == view.generations.end() ? 0 : gen->second) + 1,
@@ -139,18 +143,19 @@ Result<Plan> PlanChange(const std::string& operation, const std::string& cluster
                         const ChangeSet& change, const EnsembleView& view, const PlanOptions& options) {
   ZK_RETURN_IF_ERROR(CheckChangeAllowed(package, change));
   Plan plan{operation, cluster, {}};
-  if (change.Empty()) return plan;
+  if (change.Empty() && view.needs_restart.empty()) return plan;
   if (change.ReplicasChanged() && (change.VersionChanged() || !change.rolling.empty()))
     return Status::InvalidInput("replicas changes by dynamic reconfiguration, other changes by a rolling restart: "
                                 "change one at a time (zkpilot scale first, then the rest)");
-  plan.steps.push_back(CheckHealthyStep(view.members, options.timeout));
   if (change.ReplicasChanged()) {
+    plan.steps.push_back(CheckHealthyStep(view.members, options.timeout));
     for (auto& s : PlanScale(view, change.to_replicas, options)) plan.steps.push_back(std::move(s));
     return plan;
   }
+  plan.steps.push_back(CheckHealthyStep(view.members, options.timeout, view.needs_restart));
   if (change.VersionChanged()) plan.steps.push_back(Hooks("upgrade", "init", view.members));
-  if (change.VersionChanged() || !change.rolling.empty()) {
-    for (auto& s : PlanRoll(view, true, options)) plan.steps.push_back(std::move(s));
+  if (!view.needs_restart.empty()) {
+    for (auto& s : PlanRoll(view, view.needs_restart, true, options)) plan.steps.push_back(std::move(s));
   }
   // Dynamic changes only: nothing in a server's configuration changes, nothing
   // restarts; the new revision records the values.

@@ -51,6 +51,10 @@ struct EnsembleView {
   std::vector<int> members;            // current voter ids, ascending
   int leader = 0;                      // 0: unknown
   std::map<int, int64_t> generations;  // restart generation per server
+  // Servers whose configuration differs from the target values (the
+  // platform knows: a config fingerprint locally, the config hash on
+  // Kubernetes); only they are restarted.
+  std::vector<int> needs_restart;
 };
 
 // Followers in ascending id, then the leader.
@@ -60,9 +64,11 @@ struct PlanOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};  // per wait
 };
 
-// A quorum-gated rolling restart of every member; `prepare` re-renders each
-// server's configuration right before its restart (config or version change).
-std::vector<Step> PlanRoll(const EnsembleView& view, bool prepare, const PlanOptions& options);
+// A quorum-gated rolling restart of `servers` (all members when empty);
+// `prepare` re-renders each server's configuration right before its restart
+// (config or version change).
+std::vector<Step> PlanRoll(const EnsembleView& view, const std::vector<int>& servers, bool prepare,
+                           const PlanOptions& options);
 
 // Adds or removes voters one at a time until there are `to_replicas`.
 // New servers get the next ids; the highest ids leave first.
@@ -74,7 +80,9 @@ std::vector<Step> PlanScale(const EnsembleView& view, int to_replicas, const Pla
 Result<Plan> PlanChange(const std::string& operation, const std::string& cluster, const Package& package,
                         const ChangeSet& change, const EnsembleView& view, const PlanOptions& options);
 
-// Gate step: the ensemble must be healthy before anything is touched.
-Step CheckHealthyStep(const std::vector<int>& members, std::chrono::milliseconds timeout);
+// Gate step: the ensemble must be healthy before anything is touched, except
+// for `about_to_restart` (servers the plan repairs), as long as it has quorum.
+Step CheckHealthyStep(const std::vector<int>& members, std::chrono::milliseconds timeout,
+                      const std::vector<int>& about_to_restart = {});
 
 }  // namespace zkpilot

@@ -15,6 +15,7 @@
 #include "platform/local/process.h"
 #include "platform/local/supervisor.h"
 #include "util/files.h"
+#include "util/hash.h"
 #include "zk/ensemble_config.h"
 #include "zk/zk_client.h"
 
@@ -56,7 +57,10 @@ constexpr const char* kLog4jProperties =
     "log4j.rootLogger=INFO, CONSOLE\n"
     "log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\n"
     "log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\n"
-    "log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m%n\n";
+    "log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m%n\n"
+    // zkpilot polls `srvr` several times a second; one INFO line per poll
+    // would bury everything else.
+    "log4j.logger.org.apache.zookeeper.server.NIOServerCnxn=WARN\n";
 
 std::vector<std::string> SplitWords(const std::string& s) {
   std::istringstream in(s);
@@ -138,7 +142,8 @@ Result<std::string> LocalPlatform::RunStep(const Step& step) {
     return PrepareNode(*node);
   }
   if (step.kind == "wait-healthy")
-    return WaitHealthy(std::chrono::milliseconds(step.args.value("timeout_ms", 120000)), members);
+    return WaitHealthyImpl(std::chrono::milliseconds(step.args.value("timeout_ms", 120000)), members,
+                           step.args.value("except", std::vector<int>{}));
   if (step.kind == "restart-node") {
     ZK_ASSIGN_OR_RETURN(const LocalNode* node, NodeArg(step));
     return RestartNode(*node, step.args.value("generation", int64_t{1}),
@@ -188,30 +193,50 @@ Result<std::string> LocalPlatform::RunStep(const Step& step) {
   return Status::Internal("the local platform cannot run a step of kind " + step.kind);
 }
 
-Result<std::string> LocalPlatform::PrepareNode(const LocalNode& node) {
+Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode& node, const std::vector<int>& members) const {
   const NodeEndpoint& e = node.endpoint;
-  ZK_RETURN_IF_ERROR(MakeWritableDir(node.conf_dir, "node directory"));
-  ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_dir, "dataDir"));
-  if (!e.data_log_dir.empty()) ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_log_dir, "dataLogDir"));
-  ZK_RETURN_IF_ERROR(WriteFileAtomically(e.data_dir + "/myid", std::to_string(e.id) + "\n"));
-
   RenderOptions opts{cluster_.name, "local", "local"};
   std::vector<NodeEndpoint> endpoints;
-  for (const LocalNode* m : Members(prepare_members_)) endpoints.push_back(m->endpoint);
-  ZK_ASSIGN_OR_RETURN(std::string zoo_cfg,
-                      RenderDeclaredFile(cluster_.package, cluster_.values, opts, endpoints, e, "zooCfg"));
-  ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/zoo.cfg", zoo_cfg));
+  for (const LocalNode* m : Members(members)) endpoints.push_back(m->endpoint);
+  NodeFiles files;
+  ZK_ASSIGN_OR_RETURN(files.zoo_cfg, RenderDeclaredFile(cluster_.package, cluster_.values, opts, endpoints, e, "zooCfg"));
   auto logback = RenderDeclaredFile(cluster_.package, cluster_.values, opts, endpoints, e, "logback");
-  if (logback.ok()) ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/logback.xml", *logback));
-  ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/log4j.properties", kLog4jProperties));
-
+  if (logback.ok()) files.logback = *logback;
   std::string java = FindInPath("java");
   if (java.empty()) return Status::NotFound("java is not installed (apt-get install default-jre-headless)");
   LaunchSpec launch;
   launch.argv = NodeCommand(cluster_, node, java);
   launch.marker = "-Dzkpilot.node=" + node.dir;
   launch.log_path = node.log_path;
-  ZK_RETURN_IF_ERROR(WriteFileAtomically(LaunchSpecPath(node.dir), launch.ToJson().dump(2) + "\n"));
+  files.launch_json = launch.ToJson().dump(2) + "\n";
+  // What a running server would need a restart for: everything but the
+  // membership, which changes by dynamic reconfiguration.
+  std::string hashed;
+  std::istringstream cfg(files.zoo_cfg);
+  for (std::string line; std::getline(cfg, line);)
+    if (line.rfind("server.", 0) != 0) hashed += line + "\n";
+  files.fingerprint = Sha256Hex(hashed + '\0' + files.logback + '\0' + kLog4jProperties + '\0' + files.launch_json);
+  return files;
+}
+
+Result<bool> LocalPlatform::NeedsRestart(const LocalNode& node) const {
+  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(node, {}));
+  auto stored = ReadFile(node.conf_dir + "/prepared.sha256");
+  return !stored.ok() || *stored != files.fingerprint + "\n";
+}
+
+Result<std::string> LocalPlatform::PrepareNode(const LocalNode& node) {
+  const NodeEndpoint& e = node.endpoint;
+  ZK_RETURN_IF_ERROR(MakeWritableDir(node.conf_dir, "node directory"));
+  ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_dir, "dataDir"));
+  if (!e.data_log_dir.empty()) ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_log_dir, "dataLogDir"));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(e.data_dir + "/myid", std::to_string(e.id) + "\n"));
+  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(node, prepare_members_));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/zoo.cfg", files.zoo_cfg));
+  if (!files.logback.empty()) ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/logback.xml", files.logback));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/log4j.properties", kLog4jProperties));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(LaunchSpecPath(node.dir), files.launch_json));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/prepared.sha256", files.fingerprint + "\n"));
 
   ZK_ASSIGN_OR_RETURN(auto existing, store_.ListNodes(cluster_.name));
   NodeRecord record;
@@ -245,6 +270,15 @@ std::vector<const LocalNode*> LocalPlatform::Members(const std::vector<int>& ids
 }
 
 Result<std::string> LocalPlatform::WaitHealthy(std::chrono::milliseconds timeout, const std::vector<int>& members) {
+  return WaitHealthyImpl(timeout, members, {});
+}
+
+Result<std::string> LocalPlatform::WaitHealthyExcept(std::chrono::milliseconds timeout, int except) {
+  return WaitHealthyImpl(timeout, {}, {except});
+}
+
+Result<std::string> LocalPlatform::WaitHealthyImpl(std::chrono::milliseconds timeout, const std::vector<int>& members,
+                                                    const std::vector<int>& except) {
   AdminClient admin(std::chrono::milliseconds(1000));
   std::vector<std::pair<int, Endpoint>> servers;
   for (const LocalNode* n : Members(members))
@@ -258,6 +292,12 @@ Result<std::string> LocalPlatform::WaitHealthy(std::chrono::milliseconds timeout
   while (true) {
     health = EvaluateHealth(ObserveEnsemble(servers, admin));
     if (health.healthy) return health.Summary();
+    if (!except.empty() && health.quorum) {
+      bool others = true;
+      for (const auto& n : health.nodes)
+        others = others && (n.healthy || std::find(except.begin(), except.end(), n.id) != except.end());
+      if (others) return health.Summary() + " (enough: the others are about to restart)";
+    }
     ZK_ASSIGN_OR_RETURN(auto records, store_.ListNodes(cluster_.name));
     for (const auto& r : records) {
       if (r.restarts - restarts_before[r.id] >= kCrashLoopExits) {
@@ -325,8 +365,9 @@ Result<std::string> LocalPlatform::RestartNode(const LocalNode& node, int64_t ge
   };
   ZK_ASSIGN_OR_RETURN(NodeRecord before, record());
   if (before.started_generation < generation) {
-    // Never take a server down while the ensemble is not healthy.
-    auto gate = WaitHealthy(timeout);
+    // Never take a server down while another one is unhealthy (the server
+    // itself may be: restarting it is how a broken server gets repaired).
+    auto gate = WaitHealthyExcept(timeout, id);
     if (!gate.ok()) return gate.status().WithContext("not restarting server " + std::to_string(id) + ": the ensemble is not healthy");
     ZK_RETURN_IF_ERROR(store_.RequestGeneration(cluster_.name, id, generation));
     ZK_RETURN_IF_ERROR(EnsureSupervisor(cluster_.home, cluster_.name));

@@ -68,7 +68,16 @@ class LocalPlatform : public StepRunner {
   LocalPlatform(StateStore& store, LocalCluster& cluster, int64_t operation_id, LocalPlatformOptions options = {});
   Result<std::string> RunStep(const Step& step) override;
 
+  // True when the server's prepared configuration (zoo.cfg apart from the
+  // membership, logging, JVM command line) differs from what the cluster's
+  // values give: it needs a restart to take them.
+  Result<bool> NeedsRestart(const LocalNode& node) const;
+
  private:
+  struct NodeFiles {
+    std::string zoo_cfg, logback, launch_json, fingerprint;
+  };
+  Result<NodeFiles> RenderNodeFiles(const LocalNode& node, const std::vector<int>& members) const;
   Result<const LocalNode*> NodeArg(const Step& step) const;
   Result<std::string> PrepareNode(const LocalNode& node);
   Result<std::string> StartNode(const LocalNode& node);
@@ -77,6 +86,10 @@ class LocalPlatform : public StepRunner {
   Result<std::string> Reconfig(const LocalNode& node, bool add);
   Result<std::string> StopNode(const LocalNode& node);
   std::vector<const LocalNode*> Members(const std::vector<int>& ids) const;
+  // Healthy, but for server `except` (0: none), which is about to be restarted.
+  Result<std::string> WaitHealthyExcept(std::chrono::milliseconds timeout, int except);
+  Result<std::string> WaitHealthyImpl(std::chrono::milliseconds timeout, const std::vector<int>& members,
+                                      const std::vector<int>& except);
   Result<std::string> StopNodes();
   Result<std::string> WaitPortsFree();
 

@@ -153,6 +153,9 @@ class Supervisor {
       if (!requested) ScheduleRetry(rt);
       return true;  // start on a later pass, after the backoff
     }
+    // A restart asked for by a command (e.g. with a repaired configuration)
+    // does not wait out the crash backoff.
+    if (node.generation > node.started_generation) rt.next_start = Clock::now();
     if (Clock::now() >= rt.next_start) Start(node, *launch);
     return true;
   }
