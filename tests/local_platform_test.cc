@@ -4,15 +4,14 @@
 // TearDown even when they fail: `delete --purge-data`, then SIGKILL whatever
 // still runs from the test's home (node JVMs carry it in their marker,
 // supervisors in --home), then the home itself.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
-#include <set>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "local_test_util.h"
 #include "package/package_loader.h"
@@ -32,9 +31,9 @@ using testing::PidAlive;
 using testing::ProcessResult;
 
 const std::string kPackage = std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper";
-constexpr int kPortSpan = 60;     // base..base+60 must bind; 3 servers use base..base+23
-constexpr int kServers = 3;       // the package's default replicas
-constexpr auto kRecovery = 90s;   // failover, restart with backoff, catch-up (slow, shared machines)
+constexpr int kPortSpan = 60;    // base..base+60 must bind; 3 servers use base..base+23
+constexpr int kServers = 3;      // the package's default replicas
+constexpr auto kRecovery = 90s;  // failover, restart with backoff, catch-up (slow, shared machines)
 
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
@@ -60,7 +59,8 @@ class LocalPlatformTest : public ::testing::Test {
     std::vector<std::string> names;
     if (fs::exists(StateDbPath(home_))) {
       auto store = StateStore::Open(StateDbPath(home_));
-      auto clusters = store.ok() ? (*store)->ListClusters() : Result<std::vector<ClusterRecord>>(store.status());
+      auto clusters = store.ok() ? (*store)->ListClusters()
+                                 : Result<std::vector<ClusterRecord>>(store.status());
       for (const auto& c : clusters.ok() ? *clusters : std::vector<ClusterRecord>{}) {
         names.push_back(c.name);
         auto nodes = (*store)->ListNodes(c.name);
@@ -73,7 +73,8 @@ class LocalPlatformTest : public ::testing::Test {
     for (int pid : testing::PidsWithCmdline(home_)) pids.insert(pid);
     // A recorded PID may have been reused: kill only what belongs to this home.
     for (int pid : pids)
-      if (PidAlive(pid) && testing::Cmdline(pid).find(home_) != std::string::npos) ::kill(pid, SIGKILL);
+      if (PidAlive(pid) && testing::Cmdline(pid).find(home_) != std::string::npos)
+        ::kill(pid, SIGKILL);
     EXPECT_TRUE(testing::WaitUntil([&] { return testing::PidsWithCmdline(home_).empty(); }, 30s))
         << "processes of " << home_ << " survived SIGKILL";
     std::error_code ec;
@@ -90,8 +91,8 @@ class LocalPlatformTest : public ::testing::Test {
   // `zkpilot deploy NAME <package> --set clientPort=<base> --timeout 60 --set ...`.
   ProcessResult Deploy(const std::string& name, const std::vector<std::string>& sets = {},
                        const std::vector<std::string>& env = {}) {
-    std::vector<std::string> args = {"deploy", name, kPackage, "--set", "clientPort=" + std::to_string(base_),
-                                     "--timeout", "60"};
+    const std::string port = "clientPort=" + std::to_string(base_);
+    std::vector<std::string> args = {"deploy", name, kPackage, "--set", port, "--timeout", "60"};
     for (const auto& s : sets) args.insert(args.end(), {"--set", s});
     return Zk(args, env);
   }
@@ -111,7 +112,8 @@ class LocalPlatformTest : public ::testing::Test {
 
   std::vector<NodeRecord> Nodes(const std::string& name) {
     auto store = StateStore::Open(StateDbPath(home_));
-    auto nodes = store.ok() ? (*store)->ListNodes(name) : Result<std::vector<NodeRecord>>(store.status());
+    auto nodes =
+        store.ok() ? (*store)->ListNodes(name) : Result<std::vector<NodeRecord>>(store.status());
     if (!nodes.ok()) ADD_FAILURE() << nodes.status().message();
     return nodes.ok() ? *nodes : std::vector<NodeRecord>{};
   }
@@ -137,16 +139,19 @@ class LocalPlatformTest : public ::testing::Test {
   std::string Describe(const std::string& name) {
     std::string out = "nodes:\n";
     for (const auto& n : Nodes(name))
-      out += "  " + std::to_string(n.id) + " pid " + std::to_string(n.pid) + " desired " + n.desired + " restarts " +
-             std::to_string(n.restarts) + " last_exit '" + n.last_exit + "'\n";
+      out += "  " + std::to_string(n.id) + " pid " + std::to_string(n.pid) + " desired " +
+             n.desired + " restarts " + std::to_string(n.restarts) + " last_exit '" + n.last_exit +
+             "'\n";
     return out + "supervisor.log:\n" + TailFile(ClusterDir(name) + "/supervisor.log", 20);
   }
 
   // Nothing recorded, no process, no port taken (except `held`, ours), no
   // files: what cluster_actions.h promises when input is rejected.
   void ExpectNothingLeft(const std::string& name, const std::set<int>& held = {}) {
-    EXPECT_EQ(ListJson(), json::array()) << "a cluster was recorded although the command was rejected";
-    EXPECT_EQ(testing::PidsWithCmdline("-Dzkpilot.node=" + home_), std::vector<int>{}) << "a server runs";
+    EXPECT_EQ(ListJson(), json::array())
+        << "a cluster was recorded although the command was rejected";
+    EXPECT_EQ(testing::PidsWithCmdline("-Dzkpilot.node=" + home_), std::vector<int>{})
+        << "a server runs";
     EXPECT_EQ(testing::PidsWithCmdline(home_), std::vector<int>{}) << "a process of this home runs";
     for (int port = base_; port < base_ + kServers * 10; ++port)
       EXPECT_TRUE(held.count(port) || testing::PortBindable(port)) << "port " << port << " taken";
@@ -238,15 +243,17 @@ TEST_F(LocalPlatformTest, KilledLeaderIsRestartedAndRejoinsWithoutAnyCommand) {
         const int leader = leader_now();
         const NodeRecord n = Node("alpha", killed);
         auto s = admin.Srvr(ClientEndpoint(killed));
-        return leader != 0 && leader != killed && n.pid != old_pid && NodeRuns("alpha", killed, n.pid) && s.ok() &&
-               s->mode == "follower";
+        return leader != 0 && leader != killed && n.pid != old_pid &&
+               NodeRuns("alpha", killed, n.pid) && s.ok() && s->mode == "follower";
       },
       kRecovery))
-      << "no new leader with server " << killed << " back as a follower\n" << Describe("alpha");
+      << "no new leader with server " << killed << " back as a follower\n"
+      << Describe("alpha");
   EXPECT_FALSE(PidAlive(old_pid));
 
   // After a write, every server reaches the leader's zxid.
-  auto client = ZkClient::Connect(ConnectString(1) + "," + ConnectString(2) + "," + ConnectString(3), 15s);
+  auto client =
+      ZkClient::Connect(ConnectString(1) + "," + ConnectString(2) + "," + ConnectString(3), 15s);
   ASSERT_TRUE(client.ok()) << client.status().message();
   ASSERT_TRUE((*client)->Create("/after-failover", "x").ok());
   std::string zxids;
@@ -265,7 +272,8 @@ TEST_F(LocalPlatformTest, KilledLeaderIsRestartedAndRejoinsWithoutAnyCommand) {
       30s))
       << "servers not in sync after a write: " << zxids;
 
-  for (const auto& n : Nodes("alpha")) EXPECT_EQ(n.restarts, n.id == killed ? 1 : 0) << Describe("alpha");
+  for (const auto& n : Nodes("alpha"))
+    EXPECT_EQ(n.restarts, n.id == killed ? 1 : 0) << Describe("alpha");
 }
 
 TEST_F(LocalPlatformTest, ServersOutliveAKilledSupervisorAndStatusRestartsIt) {
@@ -294,7 +302,8 @@ TEST_F(LocalPlatformTest, ServersOutliveAKilledSupervisorAndStatusRestartsIt) {
   EXPECT_NE(new_supervisor, supervisor);
   EXPECT_TRUE(PidAlive(new_supervisor));
   EXPECT_EQ(after["supervisor"].value("restarted", false), true) << after["supervisor"].dump();
-  for (const auto& n : after["nodes"]) EXPECT_EQ(n["pid"].get<int>(), pids[n["id"].get<int>()]) << n.dump();
+  for (const auto& n : after["nodes"])
+    EXPECT_EQ(n["pid"].get<int>(), pids[n["id"].get<int>()]) << n.dump();
 
   // The new supervisor adopted the servers: it restarts a killed follower.
   int follower = 0;
@@ -307,10 +316,12 @@ TEST_F(LocalPlatformTest, ServersOutliveAKilledSupervisorAndStatusRestartsIt) {
       [&] {
         const NodeRecord n = Node("alpha", follower);
         auto s = admin.Srvr(ClientEndpoint(follower));
-        return n.pid != old_pid && NodeRuns("alpha", follower, n.pid) && s.ok() && s->mode == "follower";
+        return n.pid != old_pid && NodeRuns("alpha", follower, n.pid) && s.ok() &&
+               s->mode == "follower";
       },
       kRecovery))
-      << "follower " << follower << " not restarted\n" << Describe("alpha");
+      << "follower " << follower << " not restarted\n"
+      << Describe("alpha");
   EXPECT_EQ(Node("alpha", follower).restarts, 1);
 }
 
@@ -340,7 +351,8 @@ TEST_F(LocalPlatformTest, DeployInitHooksCreateTheirZnodesWithTheirAcl) {
     EXPECT_EQ(*got, acl) << path;
     int ok_runs = 0;
     for (const auto& run : *runs)
-      if (run.step == step.name && run.event == "deploy" && run.phase == "init" && run.action == "create-znode")
+      if (run.step == step.name && run.event == "deploy" && run.phase == "init" &&
+          run.action == "create-znode")
         ok_runs += run.status == "ok";
     EXPECT_EQ(ok_runs, 1) << "hook run of " << step.name;
   }
@@ -356,13 +368,15 @@ TEST_F(LocalPlatformTest, DeleteStopsEverythingFreesPortsAndKeepsDataUnlessPurge
   ProcessResult r = Zk({"delete", "alpha"});
   ASSERT_EQ(r.exit_code, 0) << r.All();
   EXPECT_TRUE(Contains(r.out, "deleted alpha"));
-  for (int pid : pids) EXPECT_FALSE(PidAlive(pid) && testing::Cmdline(pid).find(home_) != std::string::npos) << pid;
+  for (int pid : pids)
+    EXPECT_FALSE(PidAlive(pid) && testing::Cmdline(pid).find(home_) != std::string::npos) << pid;
   for (int id = 1; id <= kServers; ++id)
     for (int port = ClientEndpoint(id).port; port <= ClientEndpoint(id).port + 3; ++port)
       EXPECT_TRUE(testing::PortBindable(port)) << "port " << port;
   EXPECT_EQ(ListJson(), json::array());
   for (int id = 1; id <= kServers; ++id)
-    EXPECT_TRUE(fs::exists(NodeDir(ClusterDir("alpha"), id) + "/data/version-2")) << "data of server " << id;
+    EXPECT_TRUE(fs::exists(NodeDir(ClusterDir("alpha"), id) + "/data/version-2"))
+        << "data of server " << id;
 
   ProcessResult again = Deploy("alpha");
   ASSERT_EQ(again.exit_code, 0) << again.All();
@@ -374,11 +388,13 @@ TEST_F(LocalPlatformTest, DeleteStopsEverythingFreesPortsAndKeepsDataUnlessPurge
 }
 
 TEST_F(LocalPlatformTest, DryRunPrintsThePlanAndChangesNothing) {
-  ProcessResult r = Zk({"deploy", "plan-only", kPackage, "--set", "clientPort=" + std::to_string(base_), "--dry-run"});
+  ProcessResult r = Zk({"deploy", "plan-only", kPackage, "--set",
+                        "clientPort=" + std::to_string(base_), "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.All();
   for (const std::string& line : std::vector<std::string>{
-           "Plan: deploy plan-only", "prepare server 1 (127.0.0.1:" + std::to_string(base_) + ")", "start server 3",
-        "wait until healthy", "run the deploy init hooks", "(dry run: nothing was changed)"})
+           "Plan: deploy plan-only", "prepare server 1 (127.0.0.1:" + std::to_string(base_) + ")",
+           "start server 3", "wait until healthy", "run the deploy init hooks",
+           "(dry run: nothing was changed)"})
     EXPECT_TRUE(Contains(r.out, line));
   ExpectNothingLeft("plan-only");
 }
@@ -422,12 +438,23 @@ TEST_P(BadDeployTest, FailsNamingTheFaultAndLeavesNothing) {
 INSTANTIATE_TEST_SUITE_P(
     LocalPlatform, BadDeployTest,
     ::testing::Values(
-        BadDeploy{"PortInUse", BadDeploy::kTakeServer2QuorumPort, {}, 2, {"port {port}", "already in use"}},
+        BadDeploy{"PortInUse",
+                  BadDeploy::kTakeServer2QuorumPort,
+                  {},
+                  2,
+                  {"port {port}", "already in use"}},
         BadDeploy{"JavaMissing", BadDeploy::kNoJavaInPath, {}, 1, {"java is not installed"}},
-        // Not creatable even by root (the tests may run as root).
-        BadDeploy{"DataDirNotWritable", BadDeploy::kNothing, {"dataDir=/proc/zkpilot-test"}, 2,
+        // /proc/zkpilot-test cannot be created even by root, for whom access(2)
+        // reports every directory writable: the check must not rely on it alone.
+        BadDeploy{"DataDirNotWritable",
+                  BadDeploy::kNothing,
+                  {"dataDir=/proc/zkpilot-test"},
+                  2,
                   {"dataDir", "/proc/zkpilot-test"}},
-        BadDeploy{"VersionWithoutDistribution", BadDeploy::kNothing, {"version=3.8.4"}, 1,
+        BadDeploy{"VersionWithoutDistribution",
+                  BadDeploy::kNothing,
+                  {"version=3.8.4"},
+                  1,
                   {"version 3.8.4", "apache-3.8.4", "fetch-zookeeper.sh"}}),
     [](const ::testing::TestParamInfo<BadDeploy>& info) { return std::string(info.param.name); });
 
@@ -443,7 +470,8 @@ TEST_F(LocalPlatformTest, DeployOfAnExistingNameFailsAndLeavesTheFirstClusterAlo
   json after = StatusJson("alpha", &code);
   EXPECT_EQ(code, 0) << after.dump(2);
   EXPECT_EQ(after["healthy"], true);
-  for (size_t i = 0; i < before["nodes"].size(); ++i) EXPECT_EQ(after["nodes"][i]["pid"], before["nodes"][i]["pid"]);
+  for (size_t i = 0; i < before["nodes"].size(); ++i)
+    EXPECT_EQ(after["nodes"][i]["pid"], before["nodes"][i]["pid"]);
   EXPECT_EQ(ListJson().size(), 1u);
   EXPECT_EQ(JsonOf({"history", "alpha", "-o", "json"}).size(), 1u);
   for (int port = base_ + 30; port < base_ + 30 + kServers * 10; ++port)
@@ -473,7 +501,8 @@ TEST_F(LocalPlatformTest, ServerThatCannotStartFailsTheDeployWithItsLog) {
   json history = JsonOf({"history", "broken", "-o", "json"});
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0]["status"], "failed");
-  EXPECT_EQ(testing::PidsWithCmdline(home_), std::vector<int>{}) << "a server or the supervisor still runs";
+  EXPECT_EQ(testing::PidsWithCmdline(home_), std::vector<int>{})
+      << "a server or the supervisor still runs";
   for (int port = base_; port < base_ + kServers * 10; ++port)
     EXPECT_TRUE(testing::PortBindable(port)) << "port " << port;
 }

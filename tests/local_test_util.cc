@@ -92,7 +92,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions&
     int in = ::open("/dev/null", O_RDONLY);
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0)
+    if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
+        ::dup2(err, 2) < 0)
       ::_exit(126);
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
     ::execve(c_args[0], c_args.data(), c_env.data());
@@ -195,7 +196,8 @@ Result<std::string> ZnodeAcl(const std::string& connect_string, const std::strin
   if (!WaitUntil([&] { return zoo_state(zh) == ZOO_CONNECTED_STATE; }, std::chrono::seconds(15),
                  std::chrono::milliseconds(20))) {
     zookeeper_close(zh);
-    return Status::IOError("getAcl " + path + ": no session with " + connect_string + " within 15s");
+    return Status::IOError("getAcl " + path + ": no session with " + connect_string +
+                           " within 15s");
   }
   ACL_vector acl{};
   struct Stat stat {};
@@ -205,8 +207,11 @@ Result<std::string> ZnodeAcl(const std::string& connect_string, const std::strin
     for (int32_t i = 0; i < acl.count; ++i) {
       const ACL& a = acl.data[i];
       std::string perms;
-      for (auto [bit, letter] : {std::pair{ZOO_PERM_CREATE, 'c'}, {ZOO_PERM_DELETE, 'd'},
-                                 {ZOO_PERM_READ, 'r'}, {ZOO_PERM_WRITE, 'w'}, {ZOO_PERM_ADMIN, 'a'}})
+      for (auto [bit, letter] : {std::pair{ZOO_PERM_CREATE, 'c'},
+                                 {ZOO_PERM_DELETE, 'd'},
+                                 {ZOO_PERM_READ, 'r'},
+                                 {ZOO_PERM_WRITE, 'w'},
+                                 {ZOO_PERM_ADMIN, 'a'}})
         if (a.perms & bit) perms += letter;
       out += (out.empty() ? "" : ",") + std::string(a.id.scheme) + ":" + a.id.id + ":" + perms;
     }

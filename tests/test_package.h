@@ -81,6 +81,7 @@ addons:
   - name: extra.enabled
     type: boolean
     default: false
+    change: dynamic
     description: extra add-on
   - name: extra.name
     type: string

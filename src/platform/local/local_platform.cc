@@ -259,6 +259,7 @@ Result<std::string> LocalPlatform::PrepareNode(const LocalNode& node) {
 Result<std::string> LocalPlatform::StartNode(const LocalNode& node) {
   ZK_RETURN_IF_ERROR(store_.SetNodeDesired(cluster_.name, node.endpoint.id, "running"));
   ZK_RETURN_IF_ERROR(EnsureSupervisor(cluster_.home, cluster_.name));
+  KickSupervisor(cluster_.home, cluster_.name);
   return "supervisor pid " + std::to_string(SupervisorPid(cluster_.home, cluster_.name));
 }
 
@@ -322,6 +323,7 @@ Result<std::string> LocalPlatform::WaitHealthyImpl(std::chrono::milliseconds tim
 Result<std::string> LocalPlatform::StopNodes() {
   ZK_ASSIGN_OR_RETURN(auto records, store_.ListNodes(cluster_.name));
   for (const auto& r : records) ZK_RETURN_IF_ERROR(store_.SetNodeDesired(cluster_.name, r.id, "stopped"));
+  KickSupervisor(cluster_.home, cluster_.name);
   // The supervisor stops them; if it is not running, stop them here.
   if (SupervisorPid(cluster_.home, cluster_.name) == 0) {
     for (const auto& r : records) {
@@ -371,6 +373,7 @@ Result<std::string> LocalPlatform::RestartNode(const LocalNode& node, int64_t ge
     if (!gate.ok()) return gate.status().WithContext("not restarting server " + std::to_string(id) + ": the ensemble is not healthy");
     ZK_RETURN_IF_ERROR(store_.RequestGeneration(cluster_.name, id, generation));
     ZK_RETURN_IF_ERROR(EnsureSupervisor(cluster_.home, cluster_.name));
+    KickSupervisor(cluster_.home, cluster_.name);
     const auto deadline = Clock::now() + timeout;
     while (true) {
       ZK_ASSIGN_OR_RETURN(NodeRecord now, record());
@@ -419,6 +422,7 @@ Result<std::string> LocalPlatform::Reconfig(const LocalNode& node, bool add) {
 Result<std::string> LocalPlatform::StopNode(const LocalNode& node) {
   const int id = node.endpoint.id;
   ZK_RETURN_IF_ERROR(store_.SetNodeDesired(cluster_.name, id, "stopped"));
+  KickSupervisor(cluster_.home, cluster_.name);
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   while (true) {
     ZK_ASSIGN_OR_RETURN(auto records, store_.ListNodes(cluster_.name));

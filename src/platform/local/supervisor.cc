@@ -213,11 +213,18 @@ int RunSupervisor(const SupervisorOptions& options) {
   ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
 
+  // SIGUSR1 (KickSupervisor) ends a wait early; it is only ever taken by sigtimedwait.
+  sigset_t kick;
+  sigemptyset(&kick);
+  sigaddset(&kick, SIGUSR1);
+  ::sigprocmask(SIG_BLOCK, &kick, nullptr);
   spdlog::info("supervisor for {} started, pid {}", options.cluster, ::getpid());
   Supervisor supervisor(options, std::move(store).value());
   while (!g_stop) {
     if (!supervisor.Reconcile()) break;
-    std::this_thread::sleep_for(options.poll);
+    const auto ms = options.poll.count();
+    timespec wait{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
+    ::sigtimedwait(&kick, nullptr, &wait);  // a kick, a timeout or SIGTERM (EINTR)
   }
   spdlog::info("supervisor for {} exits{}", options.cluster, g_stop ? " on a signal (nodes keep running)" : "");
   ::close(fd);
@@ -260,6 +267,11 @@ Status EnsureSupervisor(const std::string& home, const std::string& cluster) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return Status::IOError("supervisor for " + cluster + " did not start within 10s:\n" + TailFile(spawn.log_path, 10));
+}
+
+void KickSupervisor(const std::string& home, const std::string& cluster) {
+  int pid = SupervisorPid(home, cluster);
+  if (pid > 0) ::kill(pid, SIGUSR1);
 }
 
 Status WaitSupervisorExit(const std::string& home, const std::string& cluster, std::chrono::milliseconds timeout) {

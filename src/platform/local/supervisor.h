@@ -56,6 +56,10 @@ int SupervisorPid(const std::string& home, const std::string& cluster);
 // Starts the cluster's supervisor unless one runs; waits until it does.
 Status EnsureSupervisor(const std::string& home, const std::string& cluster);
 
+// Tells a running supervisor to reconcile now rather than at its next poll
+// (SIGUSR1), after a command changed what it wants.
+void KickSupervisor(const std::string& home, const std::string& cluster);
+
 // Waits until the cluster's supervisor has exited (it exits by itself once
 // no node is desired running); SIGTERMs it after `timeout`.
 Status WaitSupervisorExit(const std::string& home, const std::string& cluster, std::chrono::milliseconds timeout);
