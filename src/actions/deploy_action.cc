@@ -1,6 +1,7 @@
 // zkpilot deploy: validate, plan, start the servers, wait for quorum health,
 // run the deploy hooks.
 #include <filesystem>
+#include <fstream>
 
 #include "actions/cluster_actions.h"
 #include "platform/local/paths.h"
@@ -13,16 +14,30 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// Fails when a directory cannot be created or written, without leaving it behind.
+// Fails when a directory cannot be created or written, without leaving it
+// behind: it is created (with a probe file) and what was created is removed.
+// Trying beats access(2), which says yes to root everywhere (even in /proc).
 Status CheckWritable(const std::string& dir, const std::string& what) {
   std::error_code ec;
-  fs::path p(dir);
+  fs::path p = fs::path(dir).lexically_normal();
   fs::path existing = p;
-  while (!existing.empty() && !fs::exists(existing, ec)) existing = existing.parent_path();
-  if (existing.empty()) existing = "/";
-  if (!fs::is_directory(existing, ec)) return Status::InvalidInput(what + " " + dir + ": " + existing.string() + " is not a directory");
-  if (::access(existing.c_str(), W_OK) != 0)
-    return Status::InvalidInput(what + " " + dir + ": not writable (" + existing.string() + " is not writable by this user)");
+  while (!existing.empty() && existing != existing.root_path() && !fs::exists(existing, ec)) existing = existing.parent_path();
+  if (fs::exists(existing, ec) && !fs::is_directory(existing, ec))
+    return Status::InvalidInput(what + " " + dir + ": " + existing.string() + " is not a directory");
+  fs::create_directories(p, ec);
+  if (ec) return Status::InvalidInput(what + " " + dir + ": cannot be created: " + ec.message());
+  const fs::path probe = p / ".zkpilot-write-probe";
+  bool ok = false;
+  {
+    std::ofstream out(probe);
+    out << "probe\n";
+    out.close();
+    ok = static_cast<bool>(out);
+  }
+  fs::remove(probe, ec);
+  // Remove the directories this check created, deepest first.
+  for (fs::path q = p; !q.empty() && q != existing && q != q.root_path(); q = q.parent_path()) fs::remove(q, ec);
+  if (!ok) return Status::InvalidInput(what + " " + dir + ": not writable");
   return Status::Ok();
 }
 
