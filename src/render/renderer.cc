@@ -256,19 +256,11 @@ std::vector<NodeEndpoint> KubernetesTopology(const Values& values, const RenderO
   const bool statefulset = StringValue(values, "controller", "statefulset") == "statefulset";
   const std::string domain = StringValue(values, "clusterDomain", "cluster.local");
   for (int id = 1; id <= replicas; ++id) {
-    NodeEndpoint n;
+    NodeEndpoint n = KubernetesSelf(values);  // every pod has the same ports and mounts
     n.id = id;
     n.name = options.cluster_name + "-" + std::to_string(id);
     n.pod_name = statefulset ? n.name + "-0" : n.name;
     n.host = n.pod_name + "." + options.cluster_name + "-headless." + options.namespace_name + ".svc." + domain;
-    n.client_port = IntValue(values, "clientPort", 2181);
-    n.quorum_port = IntValue(values, "quorumPort", 2888);
-    n.election_port = IntValue(values, "electionPort", 3888);
-    n.admin_server_port = IntValue(values, "adminServerPort", 8080);
-    n.metrics_port = IntValue(values, "metricsPort", 7000);
-    n.bind_address = "0.0.0.0";
-    n.data_dir = StringValue(values, "dataDir", "/data");
-    n.data_log_dir = StringValue(values, "dataLogDir", "");
     nodes.push_back(n);
   }
   return nodes;
