@@ -22,5 +22,5 @@ gtest_discover_tests(zkpilot_distribution_tests
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
   TEST_FILTER "*DistributionIntegration*"
   TEST_LIST zkpilot_distribution_integration_tests
-  PROPERTIES LABELS "integration;zookeeper" TIMEOUT 300
+  PROPERTIES LABELS integration TIMEOUT 300
   DISCOVERY_TIMEOUT 60)

@@ -33,5 +33,5 @@ add_dependencies(zkpilot_local_tests zkpilot)
 include(GoogleTest)
 gtest_discover_tests(zkpilot_local_tests
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
-  PROPERTIES LABELS "integration;zookeeper" TIMEOUT 600
+  PROPERTIES LABELS integration TIMEOUT 600
   DISCOVERY_TIMEOUT 60)

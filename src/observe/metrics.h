@@ -54,12 +54,12 @@ struct ServerReading {
 // What the zkpilot side knows about the cluster (from its state store).
 struct ExporterSelf {
   std::map<std::pair<std::string, std::string>, int64_t> operations;  // (type, outcome) -> count
-  std::map<int, int64_t> node_restarts;                                 // server id -> restarts
+  std::map<int, int64_t> node_restarts;                               // server id -> restarts
 };
 
 struct MetricsSnapshot {
   std::string cluster;
-  std::vector<ServerReading> servers;  // any order
+  std::vector<ServerReading> servers;  // any order. REQUIRES: distinct ids
   ExporterSelf self;
   // zkpilot_scrape_duration_seconds; left out when empty (e.g. one node's view).
   std::optional<double> scrape_duration_seconds;
