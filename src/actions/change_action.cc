@@ -180,6 +180,12 @@ Result<ChangeResult> ApplyChange(const ChangeRequest& req, ProgressSink& progres
     ZK_ASSIGN_OR_RETURN(plan, PlanChange(op_name, req.name, current.package, change, view, options));
   }
   result.plan_text = plan.ToText();
+  if (change.Empty() && !view.needs_restart.empty()) {
+    std::string ids;
+    for (int id : view.needs_restart) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+    result.changes = "repair: server" + std::string(view.needs_restart.size() > 1 ? "s " : " ") + ids +
+                     " back to revision " + std::to_string(record->current_revision) + "'s configuration";
+  }
   if (plan.steps.empty()) {
     result.nothing_to_do = true;
     return result;

@@ -27,7 +27,8 @@ bool Serving(const std::string& mode) {
 // The session is gone for good: the C client will not recover it.
 bool SessionLost(const Status& status) {
   const std::string& m = status.message();
-  for (const char* code : {"ZSESSIONEXPIRED", "ZINVALIDSTATE", "ZAUTHFAILED", "ZCLOSING", "ZSESSIONMOVED"})
+  for (const char* code :
+       {"ZSESSIONEXPIRED", "ZINVALIDSTATE", "ZAUTHFAILED", "ZCLOSING", "ZSESSIONMOVED"})
     if (m.find(code) != std::string::npos) return true;
   return false;
 }
@@ -47,7 +48,8 @@ double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   const double rank = std::ceil(p / 100.0 * static_cast<double>(values.size()));
-  const size_t index = static_cast<size_t>(std::clamp(rank, 1.0, static_cast<double>(values.size()))) - 1;
+  const size_t index =
+      static_cast<size_t>(std::clamp(rank, 1.0, static_cast<double>(values.size()))) - 1;
   return values[index];
 }
 
@@ -61,7 +63,8 @@ milliseconds LongestGap(const std::vector<AckedWrite>& acked, milliseconds end) 
 }
 
 WriteReport Summarize(const std::vector<AckedWrite>& acked, int64_t failed,
-                      const std::vector<std::pair<std::string, std::string>>& read_back, milliseconds duration) {
+                      const std::vector<std::pair<std::string, std::string>>& read_back,
+                      milliseconds duration) {
   WriteReport report;
   report.acknowledged = static_cast<int64_t>(acked.size());
   report.failed = failed;
@@ -85,7 +88,8 @@ WriteReport Summarize(const std::vector<AckedWrite>& acked, int64_t failed,
     if (report.lost_examples.size() < 10)
       report.lost_examples.push_back(fmt::format("{} (counter {}): {}", name, w.counter, problem));
   }
-  for (const auto& [name, data] : present) report.unacknowledged_present += acked_names.count(name) == 0;
+  for (const auto& [name, data] : present)
+    report.unacknowledged_present += acked_names.count(name) == 0;
   report.p50_latency_ms = Percentile(latencies, 50);
   report.p99_latency_ms = Percentile(latencies, 99);
   report.max_latency_ms = Percentile(latencies, 100);
@@ -97,11 +101,12 @@ std::string WriteReport::Summary() const {
   std::string leader_list;
   for (int id : leaders) leader_list += (leader_list.empty() ? "" : "->") + std::to_string(id);
   return fmt::format(
-      "acknowledged {}, failed {}, lost {}, longest gap {:.0f} ms, latency p50 {:.1f} ms p99 {:.1f} ms max "
+      "acknowledged {}, failed {}, lost {}, longest gap {:.0f} ms, latency p50 {:.1f} ms p99 "
+      "{:.1f} ms max "
       "{:.1f} ms, elections {} (epoch {} -> {}), leaders {}, sessions {}, duration {:.1f} s{}",
-      acknowledged, failed, lost, longest_gap_ms, p50_latency_ms, p99_latency_ms, max_latency_ms, elections,
-      epoch_first, epoch_last, leader_list.empty() ? "none" : leader_list, sessions, duration_ms / 1000.0,
-      first_error.empty() ? "" : "; first error: " + first_error);
+      acknowledged, failed, lost, longest_gap_ms, p50_latency_ms, p99_latency_ms, max_latency_ms,
+      elections, epoch_first, epoch_last, leader_list.empty() ? "none" : leader_list, sessions,
+      duration_ms / 1000.0, first_error.empty() ? "" : "; first error: " + first_error);
 }
 
 void ElectionCounter::Observe(const std::vector<Reading>& poll) {
@@ -141,7 +146,8 @@ struct WriteChecker::State {
   AdminClient admin{milliseconds(500)};
 };
 
-WriteChecker::WriteChecker(WriteCheckerOptions options) : options_(std::move(options)), state_(new State) {
+WriteChecker::WriteChecker(WriteCheckerOptions options)
+    : options_(std::move(options)), state_(new State) {
   if (options_.root.empty()) options_.root = RandomRoot();
 }
 
@@ -214,7 +220,8 @@ void WriteChecker::WriteLoop() {
     if (created.ok()) {
       last_ok = answered;
       std::lock_guard<std::mutex> lock(state_->mu);
-      state_->acked.push_back({n, created->path, duration_cast<milliseconds>(answered - state_->start),
+      state_->acked.push_back({n, created->path,
+                               duration_cast<milliseconds>(answered - state_->start),
                                duration_cast<microseconds>(answered - sent)});
       acknowledged_.fetch_add(1);
       continue;
@@ -248,7 +255,8 @@ Result<WriteReport> WriteChecker::Stop() {
         ZK_ASSIGN_OR_RETURN(std::string data, client->Get(options_.root + "/" + name));
         read_back.emplace_back(name, std::move(data));
       }
-      if (options_.delete_after_check) ZK_RETURN_IF_ERROR(client->Delete(options_.root, DeleteMode::kRecursive));
+      if (options_.delete_after_check)
+        ZK_RETURN_IF_ERROR(client->Delete(options_.root, DeleteMode::kRecursive));
       return Status::Ok();
     }();
     if (last.ok()) break;

@@ -44,8 +44,8 @@
 namespace zkpilot::testing {
 
 struct CheckedServer {
-  int id = 0;        // the server's myid (how leaders are reported)
-  Endpoint client;   // its client port (four-letter words go there too)
+  int id = 0;       // the server's myid (how leaders are reported)
+  Endpoint client;  // its client port (four-letter words go there too)
 };
 
 struct WriteCheckerOptions {
@@ -62,22 +62,22 @@ struct WriteCheckerOptions {
 // One acknowledged write.
 struct AckedWrite {
   int64_t counter = 0;
-  std::string path;                  // as returned by the server
-  std::chrono::milliseconds at{0};   // when acknowledged, since Start()
+  std::string path;                 // as returned by the server
+  std::chrono::milliseconds at{0};  // when acknowledged, since Start()
   std::chrono::microseconds latency{0};
 };
 
 struct WriteReport {
   int64_t acknowledged = 0;
-  int64_t failed = 0;     // requests answered with an error
-  int64_t lost = 0;       // acknowledged but missing or different when read back
+  int64_t failed = 0;                  // requests answered with an error
+  int64_t lost = 0;                    // acknowledged but missing or different when read back
   int64_t unacknowledged_present = 0;  // failed writes ZooKeeper applied anyway (harmless)
-  int64_t sessions = 0;   // sessions opened by the writer (1 = never reconnected)
+  int64_t sessions = 0;                // sessions opened by the writer (1 = never reconnected)
   double longest_gap_ms = 0;  // longest time without an acknowledged write (incl. both ends)
   double p50_latency_ms = 0, p99_latency_ms = 0, max_latency_ms = 0;
-  int elections = 0;          // increases of the highest epoch seen
+  int elections = 0;  // increases of the highest epoch seen
   int64_t epoch_first = 0, epoch_last = 0;
-  std::vector<int> leaders;   // servers seen leading, in order (consecutive repeats folded)
+  std::vector<int> leaders;  // servers seen leading, in order (consecutive repeats folded)
   double duration_ms = 0;
   std::vector<std::string> lost_examples;  // up to 10: "w-0000000042 (counter 42): missing"
   std::string first_error;                 // the first failed request's message
@@ -93,7 +93,8 @@ double Percentile(std::vector<double> values, double p);
 
 // Longest interval between consecutive acknowledgements, counting from
 // `start` (0) to the first one and from the last one to `end`.
-std::chrono::milliseconds LongestGap(const std::vector<AckedWrite>& acked, std::chrono::milliseconds end);
+std::chrono::milliseconds LongestGap(const std::vector<AckedWrite>& acked,
+                                     std::chrono::milliseconds end);
 
 // Report of a run: `read_back` maps child names of the root to their data.
 WriteReport Summarize(const std::vector<AckedWrite>& acked, int64_t failed,

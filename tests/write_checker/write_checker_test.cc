@@ -34,15 +34,21 @@ TEST(Percentile, NearestRank) {
 
 TEST(LongestGap, CountsBothEnds) {
   EXPECT_EQ(LongestGap({}, milliseconds(900)), milliseconds(900));
-  EXPECT_EQ(LongestGap({Acked(1, 10), Acked(2, 20), Acked(3, 530)}, milliseconds(600)), milliseconds(510));
-  EXPECT_EQ(LongestGap({Acked(1, 300), Acked(2, 310)}, milliseconds(320)), milliseconds(300));  // from start
-  EXPECT_EQ(LongestGap({Acked(1, 10), Acked(2, 20)}, milliseconds(2020)), milliseconds(2000));  // to the end
+  EXPECT_EQ(LongestGap({Acked(1, 10), Acked(2, 20), Acked(3, 530)}, milliseconds(600)),
+            milliseconds(510));
+  EXPECT_EQ(LongestGap({Acked(1, 300), Acked(2, 310)}, milliseconds(320)),
+            milliseconds(300));  // from start
+  EXPECT_EQ(LongestGap({Acked(1, 10), Acked(2, 20)}, milliseconds(2020)),
+            milliseconds(2000));  // to the end
 }
 
 TEST(Summarize, EverythingReadBackIsNothingLost) {
   std::vector<AckedWrite> acked = {Acked(1, 10, 1000), Acked(2, 20, 3000), Acked(4, 40, 2000)};
-  std::vector<std::pair<std::string, std::string>> back = {Present(acked[0]), Present(acked[1]), Present(acked[2]),
-                                                           {"w-0000000003", "3"}};  // failed, applied anyway
+  std::vector<std::pair<std::string, std::string>> back = {
+      Present(acked[0]),
+      Present(acked[1]),
+      Present(acked[2]),
+      {"w-0000000003", "3"}};  // failed, applied anyway
   WriteReport r = Summarize(acked, 1, back, milliseconds(50));
   EXPECT_EQ(r.acknowledged, 3);
   EXPECT_EQ(r.failed, 1);
@@ -58,7 +64,8 @@ TEST(Summarize, EverythingReadBackIsNothingLost) {
 
 TEST(Summarize, MissingOrOverwrittenAcknowledgedWritesAreLost) {
   std::vector<AckedWrite> acked = {Acked(1, 10), Acked(2, 20), Acked(3, 30)};
-  std::vector<std::pair<std::string, std::string>> back = {Present(acked[0]), {"w-0000000003", "99"}};
+  std::vector<std::pair<std::string, std::string>> back = {Present(acked[0]),
+                                                           {"w-0000000003", "99"}};
   WriteReport r = Summarize(acked, 0, back, milliseconds(30));
   EXPECT_EQ(r.lost, 2);
   ASSERT_EQ(r.lost_examples.size(), 2u);
@@ -81,9 +88,10 @@ constexpr int64_t Zxid(int64_t epoch, int64_t counter) { return (epoch << 32) | 
 TEST(ElectionCounter, FollowerRestartsAreNoElection) {
   ElectionCounter c;
   c.Observe({{1, "follower", Zxid(1, 5)}, {2, "follower", Zxid(1, 5)}, {3, "leader", Zxid(1, 5)}});
-  c.Observe({{2, "follower", Zxid(1, 9)}, {3, "leader", Zxid(1, 9)}});     // server 1 down
+  c.Observe({{2, "follower", Zxid(1, 9)}, {3, "leader", Zxid(1, 9)}});  // server 1 down
   c.Observe({{1, "not-serving", 0}, {2, "follower", Zxid(1, 12)}, {3, "leader", Zxid(1, 12)}});
-  c.Observe({{1, "follower", Zxid(1, 20)}, {2, "follower", Zxid(1, 20)}, {3, "leader", Zxid(1, 20)}});
+  c.Observe(
+      {{1, "follower", Zxid(1, 20)}, {2, "follower", Zxid(1, 20)}, {3, "leader", Zxid(1, 20)}});
   EXPECT_EQ(c.elections(), 0);
   EXPECT_EQ(c.first_epoch(), 1);
   EXPECT_EQ(c.leaders(), std::vector<int>{3});
@@ -94,9 +102,12 @@ TEST(ElectionCounter, EachEpochIncreaseIsOneElection) {
   c.Observe({});  // nobody answered: no baseline yet
   c.Observe({{1, "follower", Zxid(4, 1)}, {3, "leader", Zxid(4, 1)}});
   c.Observe({{1, "not-serving", 0}, {2, "not-serving", 0}});  // election under way
-  c.Observe({{1, "leader", Zxid(5, 0)}, {2, "follower", Zxid(4, 7)}, {3, "leader", Zxid(4, 7)}});  // 3 deposed
+  c.Observe({{1, "leader", Zxid(5, 0)},
+             {2, "follower", Zxid(4, 7)},
+             {3, "leader", Zxid(4, 7)}});  // 3 deposed
   c.Observe({{1, "leader", Zxid(5, 3)}, {2, "follower", Zxid(5, 3)}});
-  c.Observe({{1, "looking", Zxid(5, 3)}, {2, "leader", Zxid(7, 0)}});  // epoch jumps by 2: still one increase
+  c.Observe({{1, "looking", Zxid(5, 3)},
+             {2, "leader", Zxid(7, 0)}});  // epoch jumps by 2: still one increase
   EXPECT_EQ(c.elections(), 2);
   EXPECT_EQ(c.first_epoch(), 4);
   EXPECT_EQ(c.epoch(), 7);
