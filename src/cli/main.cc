@@ -172,6 +172,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"local", "kubernetes"}))
       ->capture_default_str();
   deploy_cmd->add_flag("--dry-run", deploy.dry_run, "Validate and print the plan; change nothing");
+  deploy_cmd->footer(
+      "Examples:\n"
+      "  zkpilot deploy demo packages/zookeeper\n"
+      "  zkpilot deploy orders packages/zookeeper --set replicas=5 --set version=3.9.3 --set clientPort=3181\n"
+      "Locally server N listens on 127.0.0.1, ports clientPort+(N-1)*10 (client) .. +3 (admin).");
   deploy_cmd->add_option("--timeout", deploy_timeout_s, "Seconds to wait for the ensemble to become healthy")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -238,6 +243,7 @@ int main(int argc, char** argv) {
                  "each gated on the ensemble being healthy.");
   add_change_flags(upgrade_cmd);
   upgrade_cmd->add_option("--version", change.version, "Target ZooKeeper version")->required();
+  upgrade_cmd->footer("Example: zkpilot upgrade demo --version 3.9.3 --dry-run");
   auto* rollback_cmd = app.add_subcommand(
       "rollback", "Go back to an earlier revision's values (version, configuration) through the same planner.");
   add_change_flags(rollback_cmd);
@@ -248,12 +254,14 @@ int main(int argc, char** argv) {
                    "a restart roll the ensemble (quorum-gated); no change, no restart.");
   add_change_flags(configure_cmd);
   AddValuesFlags(configure_cmd, change.values);
+  configure_cmd->footer("Example: zkpilot configure demo --set tickTime=3000   (zkpilot params PACKAGE: what each change needs)");
   auto* restart_cmd = app.add_subcommand("restart", "A safe rolling restart: followers first, the leader last.");
   add_change_flags(restart_cmd);
   auto* scale_cmd = app.add_subcommand(
       "scale", "Add or remove voters one at a time by dynamic reconfiguration; existing servers keep running.");
   add_change_flags(scale_cmd);
   scale_cmd->add_option("--replicas", change.replicas, "Target number of servers")->required()->check(CLI::Range(1, 255));
+  scale_cmd->footer("Example: zkpilot scale demo --replicas 5   (odd sizes tolerate the most failures)");
   std::string resume_name;
   auto* resume_cmd = app.add_subcommand(
       "resume", "Continue an interrupted operation (e.g. zkpilot was killed) from its first unfinished step.");
