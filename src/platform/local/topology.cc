@@ -51,6 +51,11 @@ Result<std::vector<LocalNode>> LocalTopology(const Package& package, const Value
   return nodes;
 }
 
+LocalMonitoringPorts MonitoringPorts(const Values& values) {
+  const int base = values.Get("clientPort").get<int>();
+  return {base + 5, base + 6, base + 7};
+}
+
 std::vector<NodeEndpoint> Endpoints(const std::vector<LocalNode>& nodes) {
   std::vector<NodeEndpoint> out;
   for (const auto& n : nodes) out.push_back(n.endpoint);

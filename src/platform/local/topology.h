@@ -41,4 +41,11 @@ Result<std::vector<LocalNode>> LocalTopology(const Package& package, const Value
 
 std::vector<NodeEndpoint> Endpoints(const std::vector<LocalNode>& nodes);
 
+// Where a local cluster's monitoring listens on 127.0.0.1: in server 1's port
+// block, clientPort+5 (exporter), +6 (Prometheus), +7 (Alertmanager).
+struct LocalMonitoringPorts {
+  int exporter = 0, prometheus = 0, alertmanager = 0;
+};
+LocalMonitoringPorts MonitoringPorts(const Values& values);
+
 }  // namespace zkpilot
