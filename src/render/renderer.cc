@@ -94,6 +94,7 @@ nlohmann::json BaseContext(const Package& pkg, const Values& values, const Rende
   nlohmann::json ctx;
   ctx["cluster"] = {{"name", options.cluster_name}, {"namespace", options.namespace_name}};
   ctx["platform"] = {{"name", options.platform}, {options.platform, true}};
+  if (!options.platform_values.empty()) ctx[options.platform] = options.platform_values;
   ctx["self"] = NodeJson(self, 0, 1);
   if (self.id == 0) ctx["self"].erase("id");
   ctx["package"] = {{"name", pkg.name}, {"version", pkg.version}};

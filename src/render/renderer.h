@@ -21,6 +21,7 @@ struct RenderOptions {
   std::string cluster_name = "zookeeper";  // DNS-1123 label, at most 40 characters
   std::string namespace_name = "default";
   std::string platform = "kubernetes";     // `platform.<name>` is true in templates
+  nlohmann::json platform_values = nlohmann::json::object();  // `<platform>.*` in templates, e.g. local.alertmanagerPort
 };
 
 // One ZooKeeper server as templates see it (`node.*`).

@@ -32,7 +32,7 @@ Result<LocalNode> LocalNodeFor(const Values& values, const std::string& data_roo
   e.quorum_port = base + 1;
   e.election_port = base + 2;
   e.admin_server_port = base + 3;
-  e.metrics_port = 0;  // the local platform exports metrics itself
+  e.metrics_port = MonitoringPorts(values).exporter;  // zkpilot's exporter, /metrics?node=<id>
   e.data_dir = data_root.empty() ? n.dir + "/data" : data_root + "/" + e.name;
   const std::string log_dir = values.Has("dataLogDir") ? values.Get("dataLogDir").get<std::string>() : "";
   e.data_log_dir = log_dir.empty() ? "" : log_dir + "/" + e.name;
