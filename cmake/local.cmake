@@ -8,6 +8,7 @@ add_library(zkpilot_local
   src/platform/local/paths.cc
   src/platform/local/process.cc
   src/platform/local/supervisor.cc
+  src/platform/local/services.cc
   src/platform/local/topology.cc
   src/platform/local/hooks.cc
   src/platform/local/local_platform.cc
@@ -16,7 +17,7 @@ add_library(zkpilot_local
   src/actions/status_action.cc
   src/actions/change_action.cc
 )
-target_link_libraries(zkpilot_local PUBLIC zkpilot_core zkpilot_state zkpilot_zk zkpilot_distribution)
+target_link_libraries(zkpilot_local PUBLIC zkpilot_core zkpilot_state zkpilot_zk zkpilot_distribution zkpilot_exporter)
 target_link_libraries(zkpilot PRIVATE zkpilot_local)
 
 add_executable(zkpilot_local_tests

@@ -151,6 +151,7 @@ Result<ChangeResult> ApplyChange(const ChangeRequest& req, ProgressSink& progres
     result.warnings.push_back("replicas=" + std::to_string(change.to_replicas) + " is even: it tolerates no more failures than " +
                               std::to_string(change.to_replicas - 1));
   ZK_RETURN_IF_ERROR(CheckChangeAllowed(current.package, change));
+  ZK_RETURN_IF_ERROR(CheckAddonPrograms(target));
   if (change.VersionChanged() || change.ReplicasChanged()) {
     auto d = DistributionForVersion(current.package, target, req.home);
     if (!d.ok()) return d.status().WithContext(op_name + " " + req.name);

@@ -46,6 +46,7 @@ Plan DeployPlan(const LocalCluster& cluster, std::chrono::milliseconds timeout) 
   for (const auto& n : cluster.nodes) plan.steps.push_back(PrepareNodeStep(n));
   for (const auto& n : cluster.nodes) plan.steps.push_back(StartNodeStep(n));
   plan.steps.push_back(WaitHealthyStep(timeout, std::to_string(cluster.nodes.size()) + " servers in quorum"));
+  if (cluster.values.Get("prometheus.enabled") == true) plan.steps.push_back(ApplyAddonsStep());
   plan.steps.push_back(RunHooksStep(HookEvent::kDeploy, HookPhase::kInit));
   plan.steps.push_back(RunHooksStep(HookEvent::kDeploy, HookPhase::kCleanup));
   return plan;
@@ -83,6 +84,7 @@ Result<DeployResult> Deploy(const DeployRequest& req, ProgressSink& progress) {
     return Status::NotFound("java is not installed; the local platform runs ZooKeeper on a JVM "
                             "(apt-get install default-jre-headless)");
   ZK_ASSIGN_OR_RETURN(cluster.distribution, DistributionForVersion(cluster.package, cluster.values, req.home));
+  ZK_RETURN_IF_ERROR(CheckAddonPrograms(cluster.values));
   for (const auto& n : cluster.nodes) {
     const auto& e = n.endpoint;
     for (auto [port, what] : {std::pair{e.client_port, "client"}, {e.quorum_port, "quorum"},

@@ -8,6 +8,7 @@
 #include "observe/health.h"
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
+#include "platform/local/services.h"
 #include "platform/local/supervisor.h"
 #include "util/yaml_json.h"
 
@@ -97,6 +98,14 @@ Result<nlohmann::ordered_json> ClusterStatus(const std::string& home, const std:
   out["leader"] = health.leader;
   out["summary"] = health.Summary();
   out["supervisor"] = supervisor;
+  OJson monitoring = OJson::object();
+  ZK_ASSIGN_OR_RETURN(auto services, ReadServices(cluster.cluster_home));
+  for (const auto& svc : services) {
+    if (!svc.enabled) continue;
+    const bool up = svc.name == kExporterService ? spid > 0 : ProcessAlive(ServicePid(cluster.cluster_home, svc.name), svc.launch.marker);
+    monitoring[svc.name] = {{"address", "http://" + svc.address + "/"}, {"running", up}};
+  }
+  out["monitoring"] = monitoring;
   OJson conditions = OJson::array();
   for (const auto& c : health.conditions)
     conditions.push_back({{"type", c.type}, {"status", c.status}, {"reason", c.reason}, {"message", c.message}});
@@ -170,6 +179,10 @@ std::string FormatStatus(const nlohmann::ordered_json& s, Format format) {
     conds.push_back({c["type"].get<std::string>(), c["status"].get<bool>() ? "True" : "False",
                      c["reason"].get<std::string>(), c["message"].get<std::string>()});
   out += Table(conds);
+  for (auto it = s["monitoring"].begin(); it != s["monitoring"].end(); ++it)
+    out += fmt::format("\n{}: {}{}", it.key(), it.value()["address"].get<std::string>(),
+                       it.value()["running"].get<bool>() ? "" : " (not running)");
+  if (!s["monitoring"].empty()) out += "\n";
   out += fmt::format("\nsupervisor: {}\n", s["supervisor"]["running"].get<bool>()
                                                ? "pid " + std::to_string(s["supervisor"]["pid"].get<int>()) +
                                                      (s["supervisor"].value("restarted", false) ? " (was down; restarted)" : "")

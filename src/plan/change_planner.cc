@@ -160,6 +160,8 @@ Result<Plan> PlanChange(const std::string& operation, const std::string& cluster
   // Dynamic changes only: nothing in a server's configuration changes, nothing
   // restarts; the new revision records the values.
   if (change.VersionChanged()) plan.steps.push_back(Hooks("upgrade", "cleanup", view.members));
+  // Add-ons (dynamic parameters) are applied without touching the servers.
+  if (!change.dynamic.empty()) plan.steps.push_back({"apply-addons", json::object(), "apply the add-ons"});
   return plan;
 }
 

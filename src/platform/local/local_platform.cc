@@ -13,6 +13,8 @@
 #include "platform/local/hooks.h"
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
+#include "platform/local/services.h"
+#include <csignal>
 #include "platform/local/supervisor.h"
 #include "util/files.h"
 #include "util/hash.h"
@@ -189,6 +191,7 @@ Result<std::string> LocalPlatform::RunStep(const Step& step) {
                     step.args.value("phase", "") == "init" ? HookPhase::kInit : HookPhase::kCleanup, env);
   }
   if (step.kind == "stop-nodes") return StopNodes();
+  if (step.kind == "apply-addons") return ApplyAddons();
   if (step.kind == "wait-ports-free") return WaitPortsFree();
   return Status::Internal("the local platform cannot run a step of kind " + step.kind);
 }
@@ -321,6 +324,7 @@ Result<std::string> LocalPlatform::WaitHealthyImpl(std::chrono::milliseconds tim
 }
 
 Result<std::string> LocalPlatform::StopNodes() {
+  ZK_RETURN_IF_ERROR(DisableServices(cluster_.cluster_home));
   ZK_ASSIGN_OR_RETURN(auto records, store_.ListNodes(cluster_.name));
   for (const auto& r : records) ZK_RETURN_IF_ERROR(store_.SetNodeDesired(cluster_.name, r.id, "stopped"));
   KickSupervisor(cluster_.home, cluster_.name);
@@ -440,6 +444,92 @@ Result<std::string> LocalPlatform::StopNode(const LocalNode& node) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
+
+namespace {
+
+bool Enabled(const Values& values, const std::string& name) { return values.Has(name) && values.Get(name) == true; }
+
+// True once GET http://127.0.0.1:port<path> answers 200.
+bool HttpReady(int port, const std::string& path) {
+  auto reply = TcpExchange(Endpoint{"127.0.0.1", port}, "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+                           std::chrono::milliseconds(1000));
+  return reply.ok() && reply->rfind("HTTP/1.", 0) == 0 && reply->find(" 200 ") != std::string::npos;
+}
+
+}  // namespace
+
+Status CheckAddonPrograms(const Values& values) {
+  if (Enabled(values, "prometheus.enabled") && FindInPath("prometheus").empty())
+    return Status::NotFound("prometheus.enabled=true, but prometheus is not installed (apt-get install prometheus)");
+  if (Enabled(values, "alertmanager.enabled") && FindInPath("prometheus-alertmanager").empty())
+    return Status::NotFound(
+        "alertmanager.enabled=true, but prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager)");
+  return Status::Ok();
+}
+
+Result<std::string> LocalPlatform::ApplyAddons() {
+  ZK_RETURN_IF_ERROR(CheckAddonPrograms(cluster_.values));
+  const auto ports = MonitoringPorts(cluster_.values);
+  const bool prometheus = Enabled(cluster_.values, "prometheus.enabled");
+  const bool alertmanager = prometheus && Enabled(cluster_.values, "alertmanager.enabled");
+  const std::string dir = cluster_.cluster_home + "/monitoring";
+  ZK_RETURN_IF_ERROR(MakeWritableDir(dir + "/prometheus/data", "monitoring directory"));
+  ZK_RETURN_IF_ERROR(MakeWritableDir(dir + "/alertmanager/data", "monitoring directory"));
+
+  RenderOptions opts{cluster_.name, "local", "local", {{"alertmanagerPort", ports.alertmanager}}};
+  const std::string prom_cfg = dir + "/prometheus/prometheus.yml";
+  auto old_cfg = ReadFile(prom_cfg);
+  ZK_ASSIGN_OR_RETURN(std::string cfg, RenderDeclaredFile(cluster_.package, cluster_.values, opts,
+                                                          Endpoints(cluster_.nodes), cluster_.nodes.front().endpoint,
+                                                          "prometheusConfig"));
+  ZK_ASSIGN_OR_RETURN(std::string rules, RenderDeclaredFile(cluster_.package, cluster_.values, opts, {},
+                                                            cluster_.nodes.front().endpoint, "alertRules"));
+  ZK_ASSIGN_OR_RETURN(std::string am_cfg, RenderDeclaredFile(cluster_.package, cluster_.values, opts, {},
+                                                             cluster_.nodes.front().endpoint, "alertmanagerConfig"));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(dir + "/prometheus/zookeeper-alerts.yaml", rules));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(prom_cfg, cfg));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(dir + "/alertmanager/alertmanager.yml", am_cfg));
+
+  ServiceSpec exporter{kExporterService, prometheus, "127.0.0.1:" + std::to_string(ports.exporter), {}, ports.exporter};
+  ServiceSpec prom{"prometheus", prometheus, "127.0.0.1:" + std::to_string(ports.prometheus), {}, ports.prometheus};
+  prom.launch.argv = {FindInPath("prometheus"), "--config.file=" + prom_cfg,
+                      "--storage.tsdb.path=" + dir + "/prometheus/data",
+                      "--web.listen-address=127.0.0.1:" + std::to_string(ports.prometheus),
+                      "--storage.tsdb.retention.time=" + cluster_.values.Get("prometheus.retention").get<std::string>()};
+  prom.launch.marker = "--config.file=" + prom_cfg;
+  prom.launch.log_path = dir + "/prometheus.log";
+  ServiceSpec am{"alertmanager", alertmanager, "127.0.0.1:" + std::to_string(ports.alertmanager), {}, ports.alertmanager};
+  am.launch.argv = {FindInPath("prometheus-alertmanager"), "--config.file=" + dir + "/alertmanager/alertmanager.yml",
+                    "--storage.path=" + dir + "/alertmanager/data",
+                    "--web.listen-address=127.0.0.1:" + std::to_string(ports.alertmanager),
+                    "--cluster.listen-address="};  // no gossip port: one instance, loopback only
+  am.launch.marker = "--config.file=" + dir + "/alertmanager/alertmanager.yml";
+  am.launch.log_path = dir + "/alertmanager.log";
+  for (const auto* spec : {&exporter, &prom, &am}) ZK_RETURN_IF_ERROR(WriteService(cluster_.cluster_home, *spec));
+  // A running Prometheus reloads a changed configuration on SIGHUP.
+  const int prom_pid = ServicePid(cluster_.cluster_home, "prometheus");
+  if (prometheus && old_cfg.ok() && *old_cfg != cfg && ProcessAlive(prom_pid, prom.launch.marker)) ::kill(prom_pid, SIGHUP);
+  ZK_RETURN_IF_ERROR(EnsureSupervisor(cluster_.home, cluster_.name));
+  KickSupervisor(cluster_.home, cluster_.name);
+  if (!prometheus) return std::string("monitoring off");
+
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  std::vector<std::pair<std::string, int>> waits = {{"exporter", ports.exporter}, {"prometheus", ports.prometheus}};
+  if (alertmanager) waits.push_back({"alertmanager", ports.alertmanager});
+  for (const auto& [name, port] : waits) {
+    const std::string path = name == "exporter" ? "/metrics" : "/-/ready";
+    while (!HttpReady(port, path)) {
+      if (Clock::now() >= deadline)
+        return Status::IOError(name + " did not become ready on 127.0.0.1:" + std::to_string(port) + " within 60s:\n" +
+                               TailFile(dir + "/" + name + ".log", 10) + TailFile(cluster_.cluster_home + "/supervisor.log", 5));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return "exporter 127.0.0.1:" + std::to_string(ports.exporter) + ", prometheus 127.0.0.1:" + std::to_string(ports.prometheus) +
+         (alertmanager ? ", alertmanager 127.0.0.1:" + std::to_string(ports.alertmanager) : "");
+}
+
+Step ApplyAddonsStep() { return {"apply-addons", nlohmann::json::object(), "apply the monitoring add-ons"}; }
 
 Step PrepareNodeStep(const LocalNode& node) {
   return {"prepare-node", {{"node", node.endpoint.id}},

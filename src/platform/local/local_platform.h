@@ -18,6 +18,9 @@
 //   reconfig-add {node} / reconfig-remove {node}  dynamic reconfiguration
 //                            (skipped when already done)
 //   stop-node {node}         stop one server and wait until it is gone
+//   apply-addons             monitoring: the exporter, Prometheus (with the
+//                            package's rules) and Alertmanager on 127.0.0.1,
+//                            as the values switch them on or off
 //   forget-node {node}       drop a removed server from the state
 // prepare-node, wait-healthy and run-hooks take an optional `members` list:
 // the server ids that make up the ensemble at that point (scaling).
@@ -85,6 +88,7 @@ class LocalPlatform : public StepRunner {
   Result<std::string> RestartNode(const LocalNode& node, int64_t generation, std::chrono::milliseconds timeout);
   Result<std::string> Reconfig(const LocalNode& node, bool add);
   Result<std::string> StopNode(const LocalNode& node);
+  Result<std::string> ApplyAddons();
   std::vector<const LocalNode*> Members(const std::vector<int>& ids) const;
   // Healthy, but for server `except` (0: none), which is about to be restarted.
   Result<std::string> WaitHealthyExcept(std::chrono::milliseconds timeout, int except);
@@ -106,6 +110,11 @@ Step StartNodeStep(const LocalNode& node);
 Step WaitHealthyStep(std::chrono::milliseconds timeout, const std::string& why);
 Step RunHooksStep(HookEvent event, HookPhase phase);
 Step StopNodesStep();
+Step ApplyAddonsStep();
+
+// Fails (NotFound, with the package to install) when the values switch on a
+// monitoring add-on whose program is not installed.
+Status CheckAddonPrograms(const Values& values);
 Step WaitPortsFreeStep();
 Step RestartNodeStep(const LocalNode& node, int64_t generation, const std::string& role);
 Step ReconfigStep(const LocalNode& node, bool add);

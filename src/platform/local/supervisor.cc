@@ -13,8 +13,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "observe/exporter.h"
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
+#include "platform/local/services.h"
 #include "state/state_store.h"
 #include "util/files.h"
 
@@ -70,6 +72,7 @@ class Supervisor {
     }
     bool anything = false;
     for (const auto& node : *nodes) anything = ReconcileNode(node) || anything;
+    anything = ReconcileServices((*cluster)->home, *nodes) || anything;
     return anything;
   }
 
@@ -160,8 +163,85 @@ class Supervisor {
     return true;
   }
 
+  // Prometheus, Alertmanager (processes) and the exporter (in this process).
+  // Returns true while any is enabled or still running.
+  bool ReconcileServices(const std::string& cluster_home, const std::vector<NodeRecord>& nodes) {
+    auto services = ReadServices(cluster_home);
+    if (!services.ok()) {
+      spdlog::warn("services: {}", services.status().message());
+      return true;
+    }
+    bool anything = false;
+    for (const auto& spec : *services) {
+      if (spec.name == kExporterService) {
+        anything = ReconcileExporter(spec, nodes) || anything;
+        continue;
+      }
+      const int pid = ServicePid(cluster_home, spec.name);
+      const bool alive = ProcessAlive(pid, spec.launch.marker);
+      if (!spec.enabled) {
+        if (alive) {
+          spdlog::info("{}: stopping pid {}", spec.name, pid);
+          Status st = TerminateProcess(pid, spec.launch.marker, options_.stop_grace);
+          if (!st.ok()) spdlog::error("{}: {}", spec.name, st.message());
+        }
+        if (pid != 0) SetServicePid(cluster_home, spec.name, 0);
+        continue;
+      }
+      anything = true;
+      if (alive) continue;
+      auto& next = service_next_start_[spec.name];
+      if (Clock::now() < next) continue;
+      next = Clock::now() + std::chrono::seconds(3);
+      if (pid != 0) spdlog::warn("{}: pid {} is gone; starting it again", spec.name, pid);
+      auto started = Spawn(SpawnOptions{spec.launch.argv, "", spec.launch.log_path, spec.launch.env, true});
+      if (!started.ok()) {
+        spdlog::error("{}: cannot start: {}", spec.name, started.status().message());
+        continue;
+      }
+      SetServicePid(cluster_home, spec.name, *started);
+      spdlog::info("{}: started, pid {} ({})", spec.name, *started, spec.address);
+    }
+    return anything;
+  }
+
+  bool ReconcileExporter(const ServiceSpec& spec, const std::vector<NodeRecord>& nodes) {
+    std::vector<std::pair<int, Endpoint>> servers;
+    for (const auto& n : nodes)
+      if (n.desired == "running") servers.push_back({n.id, Endpoint{"127.0.0.1", n.client_port}});
+    const bool wanted = spec.enabled && !servers.empty();
+    if (exporter_ && (!wanted || servers != exporter_servers_ || spec.port != exporter_port_)) {
+      exporter_->Stop();
+      exporter_.reset();
+      spdlog::info("exporter: stopped");
+    }
+    if (!wanted || exporter_) return wanted;
+    ExporterOptions options;
+    options.cluster = options_.cluster;
+    options.servers = servers;
+    options.port = spec.port;
+    std::map<int, std::string> states;
+    for (const auto& n : nodes) states[n.id] = n.desired;
+    options.node_states = [states] { return states; };
+    auto exporter = std::make_unique<Exporter>(options);
+    Status started = exporter->Start();
+    if (!started.ok()) {
+      spdlog::error("exporter: {}", started.message());
+      return true;  // try again on the next pass
+    }
+    spdlog::info("exporter: serving {} servers on 127.0.0.1:{}", servers.size(), exporter->port());
+    exporter_ = std::move(exporter);
+    exporter_servers_ = servers;
+    exporter_port_ = spec.port;
+    return true;
+  }
+
   SupervisorOptions options_;
   std::unique_ptr<StateStore> store_;
+  std::map<std::string, Clock::time_point> service_next_start_;
+  std::unique_ptr<Exporter> exporter_;
+  std::vector<std::pair<int, Endpoint>> exporter_servers_;
+  int exporter_port_ = 0;
   std::map<int, NodeRuntime> runtime_;
   std::map<int, std::string> exits_;  // exit descriptions of reaped children
 };
