@@ -16,7 +16,8 @@ PACKAGES=(
   zookeeper             # ZooKeeper 3.8.0 for the local platform (brings a JRE)
   default-jre-headless
   libslf4j-java liblog4j1.2-java libservlet-api-java   # logging and AdminServer for Debian's ZooKeeper
-  prometheus            # promtool: checks and unit-tests the alert rules
+  prometheus            # promtool, and the Prometheus of local monitoring
+  prometheus-alertmanager
   python3 ca-certificates
 )
 
