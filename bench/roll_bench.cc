@@ -1,0 +1,975 @@
+// bench/roll: what a zkpilot rolling upgrade and a zkpilot scale-up cost the
+// clients of a busy ensemble, against the naive way of doing the same thing,
+// in one run on one machine.
+//
+// Part 1, upgrade 3.8.0 -> 3.9.3 of a 5-server ensemble:
+//
+//   zkpilot   `zkpilot deploy roll packages/zookeeper --set replicas=5
+//             --set clientPort=BASE`, then `zkpilot upgrade roll --version
+//             3.9.3` (followers first by id, the leader last, each server back
+//             in sync before the next), then `zkpilot delete --purge-data`.
+//
+//   baseline  what a StatefulSet RollingUpdate with a `ruok` probe does: the
+//             same five servers, started by this program at 3.8.0, restarted
+//             one at a time in DESCENDING id order (5, 4, 3, 2, 1) with the
+//             3.9.3 JVM command line; the next server is stopped as soon as
+//             the restarted one answers `ruok` with `imok` (polled every
+//             50 ms). Stop = SIGTERM, wait for the exit (SIGKILL after 30 s).
+//
+// Part 2, scale 3 -> 5 servers (ZooKeeper 3.8.0):
+//
+//   zkpilot   `zkpilot deploy scale ... --set replicas=3`, then `zkpilot scale
+//             scale --replicas 5` (dynamic reconfiguration, one voter at a
+//             time; the three servers keep running).
+//
+//   baseline  the static-membership way: servers 1-3 run with a static
+//             3-server list; server 4 is started with the static 5-server
+//             list and, once it answers `imok`, server 5 likewise (a
+//             StatefulSet's OrderedReady scale-up); then servers 3, 2, 1 are
+//             restarted in that order with the 5-server list, each as soon as
+//             the previous one answers `imok`. Every baseline server here has
+//             `reconfigEnabled=false` (ZooKeeper's default): with dynamic
+//             reconfiguration on, the ensemble's committed 3-server
+//             configuration (a higher config version) would override the
+//             rolled-out static lists and servers 4 and 5 would never vote.
+//             Everything else in zoo.cfg is what zkpilot renders.
+//
+// How the baseline gets its servers. One untimed `zkpilot deploy prep
+// --set replicas=5` in the same ZKPILOT_HOME provides every server's exact
+// JVM command line (conf/launch.json `argv`), the rendered zoo.cfg (kept by
+// ZooKeeper as zoo.cfg.bak when it splits off the dynamic part), the log
+// configuration and myid; then `zkpilot delete prep --purge-data`. The files
+// are copied to a baseline directory with every absolute path rewritten to
+// it, and the JVMs are started by this program (own session, output to
+// <node>/zookeeper.log, working directory the node directory), not by
+// zkpilot's supervisor, which would restart what the baseline stops. The
+// 3.9.3 command line is the 3.8.0 one with `-cp <conf dir>:<the classpath of
+// the 3.9.3 distribution's distribution.json>`, which is how zkpilot builds
+// it; after the zkpilot upgrade the two are compared (paths and the cluster's
+// super-user digest aside) and a difference is printed. All runs use the
+// same 127.0.0.1 ports (server i: BASE+(i-1)*10 client, +1 quorum,
+// +2 election, +3 AdminServer), one after another: prep, zkpilot, baseline.
+//
+// Measured, for every run alike: a WriteChecker (tests/write_checker/) is
+// started against all five client ports once the ensemble is healthy, writes
+// one sequential znode every 8 ms (--write-interval-ms) and must have 100
+// acknowledged writes before the operation starts; after the operation the
+// ensemble must be healthy again (exactly one leader, every other server a
+// follower of the same epoch and at most 100 transactions behind) and the
+// checker must have 100 more acknowledged writes before it is stopped and
+// reads everything back. Table rows: leader elections (increases of the
+// highest epoch any server reports, polled every 50 ms; two leaders of the
+// same new epoch at once, a split brain, count once, so the number of leader
+// changes the same polls saw is printed below the table), the longest time
+// without an acknowledged write, p99 write latency, failed write requests,
+// acknowledged writes missing when read back, and the operation's time
+// (zkpilot: the command's wall time; baseline: from the first stop or start
+// to the last `imok`). Below each table: time until healthy (from the start
+// of the operation), zkpilot's own steps as it printed them on stderr, the
+// baseline's steps, and each ensemble's final state (leader, versions,
+// membership per the leader's `conf`, synced voters per its `mntr`).
+//
+// Every wait polls with a deadline. Every process this program starts is
+// stopped by PID at the end, also on failure or Ctrl-C (zkpilot clusters with
+// `zkpilot delete --purge-data`, then anything whose command line names the
+// temporary directory is killed), and the temporary directory is removed.
+// SIGINT/SIGTERM sent to this process alone take effect once a running zkpilot
+// command has returned (a terminal's Ctrl-C reaches that command as well).
+//
+// Usage: bench_roll [--part all|upgrade|scale] [--write-interval-ms N]
+//                   [--zkpilot PATH]
+// Needs ZooKeeper 3.9.3 in the distribution store (scripts/setup.sh fetches
+// it; $ZKPILOT_DISTRIBUTIONS, default ~/.local/state/zkpilot/distributions).
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "platform/local/paths.h"
+#include "platform/local/process.h"
+#include "platform/local/supervisor.h"
+#include "util/files.h"
+#include "util/status.h"
+#include "write_checker/write_checker.h"
+#include "zk/four_letter.h"
+
+namespace zkpilot::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr int kMaxServers = 5;
+constexpr int kPortStride = 10;
+constexpr int kPortsPerServer = 4;
+constexpr int64_t kAcksAround = 100;  // acknowledged writes before and after each operation
+constexpr int64_t kMaxLag = 100;      // transactions a follower may be behind and count as in sync
+constexpr milliseconds kPoll{50};
+constexpr milliseconds kStopGrace{30000};
+const std::string kFromVersion = "3.8.0";
+const std::string kToVersion = "3.9.3";
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted.store(true); }
+
+struct Settings {
+  std::string zkpilot = ZKPILOT_BINARY;
+  std::string package = std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper";
+  std::string distributions;
+  std::string root;  // the temporary directory: everything this run writes
+  std::string home;  // ZKPILOT_HOME, under root
+  int base = 0;      // first port
+  milliseconds write_interval{8};
+};
+Settings g;
+
+// What is running and must be stopped at the end, whatever happens.
+struct OwnedJvm {
+  int id = 0;
+  int pid = 0;
+  std::string marker;
+};
+std::vector<OwnedJvm> g_jvms;      // baseline JVMs started here and not yet stopped
+std::set<std::string> g_clusters;  // zkpilot clusters deployed in g.home and not yet deleted
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+void Log(const std::string& line) {
+  fmt::print(stderr, "bench/roll: {}\n", line);
+  std::fflush(stderr);
+}
+
+std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
+  if (from.empty()) return s;
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+  return s;
+}
+
+std::string LastLines(const std::string& text, int n) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::string out;
+  for (size_t i = lines.size() > static_cast<size_t>(n) ? lines.size() - n : 0; i < lines.size();
+       ++i)
+    out += "    " + lines[i] + "\n";
+  return out;
+}
+
+// Polls `done` every `interval` until it holds; fails after `timeout` or on Ctrl-C.
+Status WaitFor(const std::string& what, milliseconds timeout, const std::function<bool()>& done,
+               milliseconds interval = kPoll) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (done()) return Status::Ok();
+    if (g_interrupted.load()) return Status::Internal("interrupted while waiting for " + what);
+    if (Clock::now() >= deadline)
+      return Status::IOError(
+          fmt::format("timed out after {:.0f} s waiting for {}", timeout.count() / 1000.0, what));
+    std::this_thread::sleep_for(interval);
+  }
+}
+
+Endpoint Client(int id) { return {"127.0.0.1", g.base + (id - 1) * kPortStride}; }
+
+std::vector<int> Ids(int n) {
+  std::vector<int> ids;
+  for (int id = 1; id <= n; ++id) ids.push_back(id);
+  return ids;
+}
+
+Status WaitPortsFree() {
+  std::string busy;
+  Status s = WaitFor("ports " + std::to_string(g.base) + ".. to be free", 60s, [&] {
+    busy.clear();
+    for (int id = 1; id <= kMaxServers; ++id)
+      for (int k = 0; k < kPortsPerServer; ++k) {
+        const int port = g.base + (id - 1) * kPortStride + k;
+        if (!PortFree(port)) busy += (busy.empty() ? "" : " ") + std::to_string(port);
+      }
+    return busy.empty();
+  });
+  return s.ok() ? s : s.WithContext("busy: " + busy);
+}
+
+// A block of ports that all bind, in 20000..30000 (below the ephemeral range).
+int FindPortBlock() {
+  std::mt19937 rng(std::random_device{}());
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int base = 20000 + static_cast<int>(rng() % 100) * 100;
+    bool free = true;
+    for (int p = base; p < base + kMaxServers * kPortStride && free; ++p) free = PortFree(p);
+    if (free) return base;
+  }
+  return 0;
+}
+
+// --- health, as every run is judged -------------------------------------------
+
+struct Health {
+  bool healthy = false;
+  int leader = 0;
+  std::string why;  // when not healthy
+};
+
+// One leader; every other server of `ids` a follower of the same epoch at most
+// kMaxLag transactions behind it (or the leader has no transaction in its
+// epoch yet, as right after an election without writes).
+Health CheckHealth(const std::vector<int>& ids) {
+  const AdminClient admin(500ms);
+  std::map<int, SrvrInfo> info;
+  Health h;
+  for (int id : ids) {
+    auto s = admin.Srvr(Client(id));
+    if (!s.ok()) {
+      h.why = fmt::format("server {}: {}", id, s.status().message());
+      return h;
+    }
+    info[id] = *s;
+  }
+  std::vector<int> leaders;
+  for (const auto& [id, s] : info)
+    if (s.mode == "leader") leaders.push_back(id);
+  if (leaders.size() != 1) {
+    h.why = fmt::format("{} leaders", leaders.size());
+    return h;
+  }
+  const SrvrInfo& lead = info[leaders[0]];
+  for (const auto& [id, s] : info) {
+    if (id == leaders[0]) continue;
+    if (s.mode != "follower") {
+      h.why = fmt::format("server {} is {}", id, s.mode);
+      return h;
+    }
+    // A new leader without a transaction in its epoch yet: nothing to be behind on.
+    const bool fresh_epoch = (lead.zxid & 0xffffffffLL) == 0 && s.zxid <= lead.zxid;
+    if (!fresh_epoch && ((s.zxid >> 32) != (lead.zxid >> 32) || lead.zxid - s.zxid > kMaxLag)) {
+      h.why = fmt::format("server {} at zxid {:#x}, leader at {:#x}", id, s.zxid, lead.zxid);
+      return h;
+    }
+  }
+  h.healthy = true;
+  h.leader = leaders[0];
+  return h;
+}
+
+Status WaitHealthy(const std::vector<int>& ids, milliseconds timeout) {
+  Health last;
+  Status s = WaitFor(fmt::format("a healthy {}-server ensemble", ids.size()), timeout, [&] {
+    last = CheckHealth(ids);
+    return last.healthy;
+  });
+  return s.ok() ? s : s.WithContext(last.why);
+}
+
+// Leader, versions, membership and synced voters as the servers report them.
+std::string FinalState(const std::vector<int>& ids) {
+  const AdminClient admin(2000ms);
+  std::map<std::string, int> versions;
+  int leader = 0, serving = 0;
+  for (int id : ids) {
+    auto s = admin.Srvr(Client(id));
+    if (!s.ok()) continue;
+    ++versions[s->version];
+    if (s->IsServing()) ++serving;
+    if (s->mode == "leader") leader = id;
+  }
+  std::string version_list;
+  for (const auto& [v, n] : versions)
+    version_list += (version_list.empty() ? "" : ", ") + fmt::format("{} x{}", v, n);
+  std::string membership = "?", synced = "?";
+  if (leader != 0) {
+    if (auto conf = admin.Conf(Client(leader)); conf.ok()) {
+      int voters = 0;
+      for (const auto& [key, value] : *conf)
+        if (key.rfind("server.", 0) == 0 && value.find("observer") == std::string::npos) ++voters;
+      membership = std::to_string(voters);
+    }
+    if (auto mntr = admin.Mntr(Client(leader)); mntr.ok() && mntr->count("zk_synced_followers"))
+      synced = mntr->at("zk_synced_followers");
+  }
+  return fmt::format(
+      "leader {}, {}/{} serving ({}), leader's config: {} voters, {} synced followers",
+      leader == 0 ? std::string("none") : std::to_string(leader), serving, ids.size(), version_list,
+      membership, synced);
+}
+
+std::string ModeOf(int id) {
+  auto s = AdminClient(500ms).Srvr(Client(id));
+  return s.ok() ? s->mode : "down";
+}
+
+// --- the write checker around an operation ------------------------------------
+
+class Checker {
+ public:
+  // Starts writing to servers 1..n and waits for kAcksAround acknowledged writes.
+  Status Start(int n) {
+    testing::WriteCheckerOptions options;
+    for (int id = 1; id <= n; ++id) options.servers.push_back({id, Client(id)});
+    options.write_interval = g.write_interval;
+    options.delete_after_check = true;
+    checker_ = std::make_unique<testing::WriteChecker>(options);
+    ZK_RETURN_IF_ERROR(checker_->Start().WithContext("write checker"));
+    return WaitMoreAcks();
+  }
+  Status WaitMoreAcks() {
+    const int64_t target = checker_->acknowledged() + kAcksAround;
+    return WaitFor(
+        fmt::format("{} acknowledged writes", target), 120s,
+        [&] { return checker_->acknowledged() >= target; }, 10ms);
+  }
+  Result<testing::WriteReport> Stop() {
+    auto report = checker_->Stop();
+    checker_.reset();
+    return report;
+  }
+
+ private:
+  std::unique_ptr<testing::WriteChecker> checker_;
+};
+
+// --- one run's result --------------------------------------------------------
+
+struct RunResult {
+  testing::WriteReport report;
+  double operation_s = 0;  // the operation itself
+  double healthy_s = 0;    // from the operation's start until the ensemble was healthy again
+  std::vector<std::string> steps;
+  std::string final_state;
+};
+
+// --- zkpilot ------------------------------------------------------------------
+
+Result<CommandResult> Zkpilot(const std::vector<std::string>& args, milliseconds timeout) {
+  std::vector<std::string> argv{g.zkpilot};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ZK_ASSIGN_OR_RETURN(CommandResult r, RunCommand(argv, timeout));
+  if (r.exit_code != 0)
+    return Status::IOError(fmt::format(
+        "zkpilot {} {}: {}; last output:\n{}", args[0], args[1],
+        r.timed_out ? "timed out" : fmt::format("exit {}", r.exit_code), LastLines(r.output, 25)));
+  return r;
+}
+
+Status Deploy(const std::string& name, int replicas) {
+  ZK_RETURN_IF_ERROR(WaitPortsFree());
+  g_clusters.insert(name);
+  return Zkpilot({"deploy", name, g.package, "--set", "replicas=" + std::to_string(replicas),
+                  "--set", "clientPort=" + std::to_string(g.base)},
+                 5min)
+      .status();
+}
+
+Status DeleteCluster(const std::string& name) {
+  ZK_RETURN_IF_ERROR(Zkpilot({"delete", name, "--purge-data"}, 3min).status());
+  g_clusters.erase(name);
+  return Status::Ok();
+}
+
+// zkpilot's progress lines: "[4/13] restart server 1 (follower) ... ..." and
+// "[4/13] done in 2.2s: pid 17176; healthy: ..." -> one line per step.
+std::vector<std::string> StepLines(const std::string& output) {
+  static const std::regex kBegin(R"(^\[(\d+)/(\d+)\] (.*) \.\.\.$)");
+  static const std::regex kEnd(R"(^\[(\d+)/(\d+)\] (done in|FAILED after) ([0-9.]+)s(: (.*))?$)");
+  std::map<std::string, std::string> started;
+  std::vector<std::string> steps;
+  std::istringstream in(output);
+  std::smatch m;
+  for (std::string line; std::getline(in, line);) {
+    if (std::regex_match(line, m, kEnd)) {
+      const std::string key = m[1].str() + "/" + m[2].str();
+      steps.push_back(fmt::format("[{}] {:>5}s  {}{}{}", key, m[4].str(), started[key],
+                                  m[3].str() == "done in" ? "" : " FAILED",
+                                  m[6].matched ? " -- " + m[6].str() : ""));
+    } else if (std::regex_match(line, m, kBegin)) {
+      started[m[1].str() + "/" + m[2].str()] = m[3].str();
+    }
+  }
+  return steps;
+}
+
+// Runs `operation` (a zkpilot command) on the deployed cluster `name` of `n`
+// servers while the checker writes to servers 1..checked; ends when `after`
+// servers are healthy and the checker has its closing writes.
+Status ZkpilotRun(const std::string& name, const std::vector<std::string>& operation, int checked,
+                  int after, RunResult& out) {
+  Checker checker;
+  ZK_RETURN_IF_ERROR(checker.Start(checked));
+  Log("zkpilot " + operation[0] + " ...");
+  const auto t0 = Clock::now();
+  auto r = Zkpilot(operation, 15min);
+  out.operation_s = Seconds(Clock::now() - t0);
+  if (!r.ok()) return r.status();
+  out.steps = StepLines(r->output);
+  ZK_RETURN_IF_ERROR(WaitHealthy(Ids(after), 120s).WithContext("after zkpilot " + operation[0]));
+  out.healthy_s = Seconds(Clock::now() - t0);
+  ZK_RETURN_IF_ERROR(checker.WaitMoreAcks());
+  ZK_ASSIGN_OR_RETURN(out.report, checker.Stop());
+  out.final_state = FinalState(Ids(after));
+  return Status::Ok();
+}
+
+// --- the baseline's servers ------------------------------------------------------
+
+// One server as zkpilot prepared it (paths under `cluster_dir` of the template).
+struct NodeTemplate {
+  int id = 0;
+  std::string zoo_cfg;                      // the rendered static configuration
+  std::map<std::string, std::string> conf;  // other conf files: log4j.properties, logback.xml
+  LaunchSpec launch;                        // 3.8.0
+  std::string myid;
+};
+struct Templates {
+  std::string cluster_dir;  // the absolute path to rewrite
+  std::map<int, NodeTemplate> nodes;
+};
+
+// Copies every server's files out of a fresh 5-server zkpilot deployment.
+Result<Templates> CaptureTemplates() {
+  const std::string name = "prep";
+  Log("deploying a scratch 5-server cluster for the baseline's configuration ...");
+  ZK_RETURN_IF_ERROR(Deploy(name, kMaxServers));
+  Templates t;
+  t.cluster_dir = ClusterHome(g.home, name);
+  for (int id = 1; id <= kMaxServers; ++id) {
+    NodeTemplate n;
+    n.id = id;
+    const std::string node = NodeDir(t.cluster_dir, id);
+    const std::string conf = node + "/conf";
+    // ZooKeeper keeps the file as rendered in zoo.cfg.bak when it splits the
+    // membership off into zoo.cfg.dynamic.*.
+    auto bak = ReadFile(conf + "/zoo.cfg.bak");
+    if (bak.ok()) {
+      n.zoo_cfg = *bak;
+    } else {
+      ZK_ASSIGN_OR_RETURN(n.zoo_cfg, ReadFile(conf + "/zoo.cfg"));
+    }
+    for (const auto& entry : fs::directory_iterator(conf)) {
+      const std::string file = entry.path().filename().string();
+      if (file.rfind("zoo.cfg", 0) == 0 || file == "launch.json" || file == "prepared.sha256")
+        continue;
+      ZK_ASSIGN_OR_RETURN(n.conf[file], ReadFile(entry.path().string()));
+    }
+    ZK_ASSIGN_OR_RETURN(std::string launch, ReadFile(LaunchSpecPath(node)));
+    try {
+      ZK_ASSIGN_OR_RETURN(n.launch, LaunchSpec::FromJson(nlohmann::json::parse(launch)));
+    } catch (const std::exception& e) {
+      return Status::IOError(LaunchSpecPath(node) + ": " + e.what());
+    }
+    ZK_ASSIGN_OR_RETURN(n.myid, ReadFile(node + "/data/myid"));
+    t.nodes[id] = std::move(n);
+  }
+  ZK_RETURN_IF_ERROR(DeleteCluster(name));
+  return t;
+}
+
+// The classpath of the stored distribution of `version`.
+Result<std::vector<std::string>> DistributionClasspath(const std::string& version) {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(g.distributions, ec)) dirs.push_back(e.path());
+  std::sort(dirs.begin(), dirs.end());
+  for (const auto& dir : dirs) {
+    auto text = ReadFile((dir / "distribution.json").string());
+    if (!text.ok()) continue;
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded() || j.value("version", "") != version) continue;
+    return j.value("classpath", std::vector<std::string>{});
+  }
+  return Status::NotFound(
+      fmt::format("no ZooKeeper {} in the distribution store {}: run scripts/fetch-zookeeper.sh {}",
+                  version, g.distributions, version));
+}
+
+// Server lines of a zoo.cfg other than those of `keep` ids are dropped; the
+// reconfigEnabled line is set to `reconfig`.
+std::string EditZooCfg(const std::string& cfg, int keep, bool reconfig) {
+  static const std::regex kServer(R"(^server\.(\d+)=.*)");
+  std::istringstream in(cfg);
+  std::string out;
+  std::smatch m;
+  for (std::string line; std::getline(in, line);) {
+    if (std::regex_match(line, m, kServer) && std::stoi(m[1].str()) > keep) continue;
+    if (line.rfind("reconfigEnabled=", 0) == 0)
+      line = std::string("reconfigEnabled=") + (reconfig ? "true" : "false");
+    out += line + "\n";
+  }
+  return out;
+}
+
+// The baseline ensemble: the template's servers under `dir`, run by this program.
+class Baseline {
+ public:
+  Baseline(std::string dir, const Templates& t) : dir_(std::move(dir)), t_(t) {}
+  ~Baseline() { StopAll(); }
+
+  std::string NodeDirOf(int id) const { return dir_ + "/nodes/" + std::to_string(id); }
+  std::string Map(const std::string& s) const { return ReplaceAll(s, t_.cluster_dir, dir_); }
+
+  // Writes server `id`'s conf directory (with `zoo_cfg`, paths not yet mapped) and myid.
+  Status Prepare(int id, const std::string& zoo_cfg) {
+    const NodeTemplate& n = t_.nodes.at(id);
+    const std::string node = NodeDirOf(id);
+    std::error_code ec;
+    fs::create_directories(node + "/conf", ec);
+    fs::create_directories(node + "/data", ec);
+    if (ec) return Status::IOError("creating " + node + ": " + ec.message());
+    ZK_RETURN_IF_ERROR(Write(node + "/data/myid", n.myid));
+    for (const auto& [file, text] : n.conf) ZK_RETURN_IF_ERROR(Write(node + "/conf/" + file, text));
+    return WriteZooCfg(id, zoo_cfg);
+  }
+  // A new static zoo.cfg; ZooKeeper's own split files of an earlier start go.
+  Status WriteZooCfg(int id, const std::string& zoo_cfg) {
+    const std::string conf = NodeDirOf(id) + "/conf";
+    for (const auto& entry : fs::directory_iterator(conf)) {
+      const std::string file = entry.path().filename().string();
+      if (file.rfind("zoo.cfg", 0) == 0) fs::remove(entry.path());
+    }
+    return Write(conf + "/zoo.cfg", Map(zoo_cfg));
+  }
+
+  // The JVM command line of server `id` at `version` (kFromVersion: zkpilot's
+  // own; kToVersion: the same with the 3.9.3 distribution's classpath).
+  Result<std::vector<std::string>> Argv(int id, const std::string& version) const {
+    std::vector<std::string> argv;
+    for (const auto& a : t_.nodes.at(id).launch.argv) argv.push_back(Map(a));
+    if (version == kFromVersion) return argv;
+    ZK_ASSIGN_OR_RETURN(auto jars, DistributionClasspath(version));
+    auto cp = std::find(argv.begin(), argv.end(), "-cp");
+    if (cp == argv.end() || cp + 1 == argv.end()) return Status::Internal("launch.json: no -cp");
+    const std::string conf = NodeDirOf(id) + "/conf";
+    if ((cp + 1)->rfind(conf + ":", 0) != 0)
+      return Status::Internal("launch.json: -cp does not start with the conf dir: " + *(cp + 1));
+    std::string classpath = conf;
+    for (const auto& jar : jars) classpath += ":" + jar;
+    *(cp + 1) = classpath;
+    return argv;
+  }
+
+  Status Start(int id, const std::vector<std::string>& argv) {
+    const LaunchSpec& launch = t_.nodes.at(id).launch;
+    SpawnOptions spawn;
+    spawn.argv = argv;
+    spawn.working_dir = NodeDirOf(id);
+    spawn.log_path = Map(launch.log_path);
+    spawn.extra_env = launch.env;
+    spawn.new_session = true;
+    ZK_ASSIGN_OR_RETURN(int pid, Spawn(spawn));
+    g_jvms.push_back({id, pid, Map(launch.marker)});
+    return Status::Ok();
+  }
+
+  // SIGTERM and wait for the exit (SIGKILL after kStopGrace).
+  Status Stop(int id) {
+    for (auto it = g_jvms.begin(); it != g_jvms.end(); ++it) {
+      if (it->id != id || it->marker.find(dir_ + "/") == std::string::npos) continue;
+      const OwnedJvm jvm = *it;
+      g_jvms.erase(it);
+      return TerminateProcess(jvm.pid, jvm.marker, kStopGrace);
+    }
+    return Status::Internal(fmt::format("baseline server {} is not running", id));
+  }
+
+  void StopAll() {
+    for (size_t i = 0; i < g_jvms.size();) {
+      if (g_jvms[i].marker.find(dir_ + "/") == std::string::npos) {
+        ++i;
+        continue;
+      }
+      const OwnedJvm jvm = g_jvms[i];
+      g_jvms.erase(g_jvms.begin() + static_cast<long>(i));
+      Status s = TerminateProcess(jvm.pid, jvm.marker, kStopGrace);
+      if (!s.ok()) Log("stopping baseline server " + std::to_string(jvm.id) + ": " + s.message());
+    }
+  }
+
+  // Until the server answers ruok with imok.
+  Status WaitRuok(int id) {
+    const AdminClient admin(500ms);
+    Status s = WaitFor(fmt::format("server {} to answer imok", id), 120s,
+                       [&] { return admin.Ruok(Client(id)).ok(); });
+    if (!s.ok() && !g_interrupted.load())
+      return s.WithContext("log tail:\n" + TailFile(Map(t_.nodes.at(id).launch.log_path), 20));
+    return s;
+  }
+
+ private:
+  static Status Write(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return Status::IOError("writing " + path);
+    return Status::Ok();
+  }
+
+  std::string dir_;
+  const Templates& t_;
+};
+
+// --- part 1: upgrade -----------------------------------------------------------
+
+// zkpilot's 3.9.3 command line of server 1 after its upgrade, to compare.
+std::vector<std::string> g_zkpilot_upgraded_argv;
+std::string g_zkpilot_upgraded_dir;
+
+Status ZkpilotUpgrade(RunResult& out) {
+  const std::string name = "roll";
+  Log("zkpilot: deploying 5 servers at " + kFromVersion + " ...");
+  ZK_RETURN_IF_ERROR(Deploy(name, kMaxServers));
+  ZK_RETURN_IF_ERROR(
+      ZkpilotRun(name, {"upgrade", name, "--version", kToVersion}, kMaxServers, kMaxServers, out));
+  g_zkpilot_upgraded_dir = ClusterHome(g.home, name);
+  if (auto text = ReadFile(LaunchSpecPath(NodeDir(g_zkpilot_upgraded_dir, 1))); text.ok()) {
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    if (!j.is_discarded())
+      if (auto spec = LaunchSpec::FromJson(j); spec.ok()) g_zkpilot_upgraded_argv = spec->argv;
+  }
+  return DeleteCluster(name);
+}
+
+// The super-user digest differs per cluster; the rest must be equal.
+std::vector<std::string> Comparable(std::vector<std::string> argv, const std::string& dir) {
+  for (auto& a : argv) {
+    a = ReplaceAll(a, dir, "<cluster>");
+    if (a.rfind("-Dzookeeper.DigestAuthenticationProvider.superDigest=", 0) == 0)
+      a = "-Dzookeeper.DigestAuthenticationProvider.superDigest=<digest>";
+  }
+  return argv;
+}
+
+Status BaselineUpgrade(const Templates& t, RunResult& out, std::string& argv_note) {
+  const std::string dir = g.root + "/baseline-upgrade";
+  Baseline b(dir, t);
+  if (!g_zkpilot_upgraded_argv.empty()) {
+    ZK_ASSIGN_OR_RETURN(auto mine, b.Argv(1, kToVersion));
+    const bool same =
+        Comparable(mine, dir) == Comparable(g_zkpilot_upgraded_argv, g_zkpilot_upgraded_dir);
+    argv_note = same ? "baseline's 3.9.3 JVM command line = zkpilot's (paths and digest aside)"
+                     : "WARNING: baseline's 3.9.3 JVM command line differs from zkpilot's";
+    if (!same) {
+      std::string a, z;
+      for (const auto& x : Comparable(mine, dir)) a += " " + x;
+      for (const auto& x : Comparable(g_zkpilot_upgraded_argv, g_zkpilot_upgraded_dir))
+        z += " " + x;
+      argv_note += "\n    baseline:" + a + "\n    zkpilot: " + z;
+    }
+  }
+  ZK_RETURN_IF_ERROR(WaitPortsFree());
+  Log("baseline: starting 5 servers at " + kFromVersion + " ...");
+  for (int id = 1; id <= kMaxServers; ++id) {
+    ZK_RETURN_IF_ERROR(b.Prepare(id, t.nodes.at(id).zoo_cfg));
+    ZK_ASSIGN_OR_RETURN(auto argv, b.Argv(id, kFromVersion));
+    ZK_RETURN_IF_ERROR(b.Start(id, argv));
+  }
+  ZK_RETURN_IF_ERROR(WaitHealthy(Ids(kMaxServers), 120s));
+  Checker checker;
+  ZK_RETURN_IF_ERROR(checker.Start(kMaxServers));
+  Log("baseline: rolling 5 -> 1 to " + kToVersion + " ...");
+  const auto t0 = Clock::now();
+  int step = 0;
+  for (int id = kMaxServers; id >= 1; --id) {
+    const std::string mode = ModeOf(id);
+    const auto at = Clock::now();
+    ZK_RETURN_IF_ERROR(b.Stop(id));
+    const auto stopped = Clock::now();
+    ZK_ASSIGN_OR_RETURN(auto argv, b.Argv(id, kToVersion));
+    ZK_RETURN_IF_ERROR(b.Start(id, argv));
+    ZK_RETURN_IF_ERROR(b.WaitRuok(id));
+    out.steps.push_back(
+        fmt::format("[{}/{}] t+{:4.1f}s  restart server {} ({}) with {}: stopped in {:.1f}s, imok "
+                    "{:.1f}s after start",
+                    ++step, kMaxServers, Seconds(at - t0), id, mode, kToVersion,
+                    Seconds(stopped - at), Seconds(Clock::now() - stopped)));
+  }
+  out.operation_s = Seconds(Clock::now() - t0);
+  ZK_RETURN_IF_ERROR(WaitHealthy(Ids(kMaxServers), 120s).WithContext("after the baseline roll"));
+  out.healthy_s = Seconds(Clock::now() - t0);
+  ZK_RETURN_IF_ERROR(checker.WaitMoreAcks());
+  ZK_ASSIGN_OR_RETURN(out.report, checker.Stop());
+  out.final_state = FinalState(Ids(kMaxServers));
+  b.StopAll();
+  return Status::Ok();
+}
+
+// --- part 2: scale 3 -> 5 -------------------------------------------------------
+
+Status ZkpilotScale(RunResult& out) {
+  const std::string name = "scale";
+  Log("zkpilot: deploying 3 servers at " + kFromVersion + " ...");
+  ZK_RETURN_IF_ERROR(Deploy(name, 3));
+  ZK_RETURN_IF_ERROR(ZkpilotRun(name, {"scale", name, "--replicas", std::to_string(kMaxServers)},
+                                kMaxServers, kMaxServers, out));
+  return DeleteCluster(name);
+}
+
+Status BaselineScale(const Templates& t, RunResult& out) {
+  const std::string dir = g.root + "/baseline-scale";
+  Baseline b(dir, t);
+  ZK_RETURN_IF_ERROR(WaitPortsFree());
+  Log("baseline: starting 3 servers with a static 3-server list ...");
+  for (int id = 1; id <= 3; ++id) {
+    ZK_RETURN_IF_ERROR(b.Prepare(id, EditZooCfg(t.nodes.at(id).zoo_cfg, 3, false)));
+    ZK_ASSIGN_OR_RETURN(auto argv, b.Argv(id, kFromVersion));
+    ZK_RETURN_IF_ERROR(b.Start(id, argv));
+  }
+  ZK_RETURN_IF_ERROR(WaitHealthy(Ids(3), 120s));
+  Checker checker;
+  ZK_RETURN_IF_ERROR(checker.Start(kMaxServers));
+  Log("baseline: starting 4, 5 and rolling 3, 2, 1 with the 5-server list ...");
+  const auto t0 = Clock::now();
+  int step = 0;
+  const int steps = 5;
+  for (int id = 4; id <= kMaxServers; ++id) {
+    const auto at = Clock::now();
+    ZK_RETURN_IF_ERROR(b.Prepare(id, EditZooCfg(t.nodes.at(id).zoo_cfg, kMaxServers, false)));
+    ZK_ASSIGN_OR_RETURN(auto argv, b.Argv(id, kFromVersion));
+    ZK_RETURN_IF_ERROR(b.Start(id, argv));
+    ZK_RETURN_IF_ERROR(b.WaitRuok(id));
+    out.steps.push_back(fmt::format(
+        "[{}/{}] t+{:4.1f}s  start server {} with the 5-server list: imok {:.1f}s after start",
+        ++step, steps, Seconds(at - t0), id, Seconds(Clock::now() - at)));
+  }
+  for (int id = 3; id >= 1; --id) {
+    const std::string mode = ModeOf(id);
+    const auto at = Clock::now();
+    ZK_RETURN_IF_ERROR(b.Stop(id));
+    const auto stopped = Clock::now();
+    ZK_RETURN_IF_ERROR(b.WriteZooCfg(id, EditZooCfg(t.nodes.at(id).zoo_cfg, kMaxServers, false)));
+    ZK_ASSIGN_OR_RETURN(auto argv, b.Argv(id, kFromVersion));
+    ZK_RETURN_IF_ERROR(b.Start(id, argv));
+    ZK_RETURN_IF_ERROR(b.WaitRuok(id));
+    out.steps.push_back(
+        fmt::format("[{}/{}] t+{:4.1f}s  restart server {} ({}) with the 5-server list: stopped in "
+                    "{:.1f}s, imok {:.1f}s after start",
+                    ++step, steps, Seconds(at - t0), id, mode, Seconds(stopped - at),
+                    Seconds(Clock::now() - stopped)));
+  }
+  out.operation_s = Seconds(Clock::now() - t0);
+  ZK_RETURN_IF_ERROR(WaitHealthy(Ids(kMaxServers), 120s).WithContext("after the baseline scale"));
+  out.healthy_s = Seconds(Clock::now() - t0);
+  ZK_RETURN_IF_ERROR(checker.WaitMoreAcks());
+  ZK_ASSIGN_OR_RETURN(out.report, checker.Stop());
+  out.final_state = FinalState(Ids(kMaxServers));
+  b.StopAll();
+  return Status::Ok();
+}
+
+// --- output ----------------------------------------------------------------------
+
+std::string Ratio(double zkpilot, double baseline) {
+  if (zkpilot == 0 && baseline == 0) return "-";
+  if (zkpilot == 0) return "inf";
+  return fmt::format("{:.2f}", baseline / zkpilot);
+}
+
+std::string Leaders(const std::vector<int>& leaders) {
+  std::string out;
+  for (int id : leaders) out += (out.empty() ? "" : "->") + std::to_string(id);
+  return out.empty() ? "none" : out;
+}
+
+int LeaderChanges(const std::vector<int>& leaders) {
+  return leaders.empty() ? 0 : static_cast<int>(leaders.size()) - 1;
+}
+
+void PrintPart(const std::string& title, const RunResult& z, const RunResult& b,
+               const std::string& note) {
+  auto row = [](const std::string& name, double zv, double bv, int decimals) {
+    fmt::print("{:<28}{:>12.{}f}{:>12.{}f}{:>20}\n", name, zv, decimals, bv, decimals,
+               Ratio(zv, bv));
+  };
+  fmt::print("\n{}\n", title);
+  fmt::print("{:<28}{:>12}{:>12}{:>20}\n", "", "zkpilot", "baseline", "baseline/zkpilot");
+  row("leader elections", z.report.elections, b.report.elections, 0);
+  row("longest write gap (ms)", z.report.longest_gap_ms, b.report.longest_gap_ms, 0);
+  row("p99 write latency (ms)", z.report.p99_latency_ms, b.report.p99_latency_ms, 1);
+  row("failed writes", static_cast<double>(z.report.failed), static_cast<double>(b.report.failed),
+      0);
+  row("lost acknowledged writes", static_cast<double>(z.report.lost),
+      static_cast<double>(b.report.lost), 0);
+  row("total roll time (s)", z.operation_s, b.operation_s, 1);
+  fmt::print("{:<28}{:>12.1f}{:>12.1f}\n", "time until healthy (s)", z.healthy_s, b.healthy_s);
+  fmt::print("{:<28}{:>12}{:>12}\n", "acknowledged writes", z.report.acknowledged,
+             b.report.acknowledged);
+  fmt::print("{:<28}{:>12}{:>12}\n", "writer sessions", z.report.sessions, b.report.sessions);
+  // Two leaders of the same new epoch (a split brain) raise the highest epoch
+  // once; the servers seen leading tell them apart.
+  fmt::print("{:<28}{:>12}{:>12}\n", "leader changes seen", LeaderChanges(z.report.leaders),
+             LeaderChanges(b.report.leaders));
+  fmt::print("{:<28}{:>12}{:>12}\n", "leaders seen", Leaders(z.report.leaders),
+             Leaders(b.report.leaders));
+  fmt::print("zkpilot's steps (its stderr):\n");
+  for (const auto& s : z.steps) fmt::print("  {}\n", s);
+  fmt::print("baseline's steps:\n");
+  for (const auto& s : b.steps) fmt::print("  {}\n", s);
+  fmt::print("zkpilot  checker: {}\n", z.report.Summary());
+  fmt::print("baseline checker: {}\n", b.report.Summary());
+  fmt::print("zkpilot  final: {}\n", z.final_state);
+  fmt::print("baseline final: {}\n", b.final_state);
+  for (const auto& [who, r] : {std::pair{"zkpilot", &z}, std::pair{"baseline", &b}})
+    for (const auto& lost : r->report.lost_examples) fmt::print("{} lost: {}\n", who, lost);
+  if (!note.empty()) fmt::print("{}\n", note);
+  std::fflush(stdout);
+}
+
+// --- cleanup ---------------------------------------------------------------------
+
+// Live processes whose command line names `needle`.
+std::vector<int> PidsNaming(const std::string& needle) {
+  std::vector<int> pids;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    const int pid = std::stoi(name);
+    if (pid == ::getpid()) continue;
+    if (ProcessAlive(pid, needle)) pids.push_back(pid);
+  }
+  return pids;
+}
+
+void Cleanup() {
+  if (g.root.empty()) return;
+  for (const auto& jvm : g_jvms)
+    if (ProcessAlive(jvm.pid, jvm.marker)) ::kill(jvm.pid, SIGKILL);
+  for (const auto& jvm : g_jvms) ::waitpid(jvm.pid, nullptr, 0);
+  g_jvms.clear();
+  std::vector<int> supervisors;
+  for (const auto& name : std::set<std::string>(g_clusters)) {
+    if (int pid = SupervisorPid(g.home, name); pid > 0) supervisors.push_back(pid);
+    Log("cleanup: zkpilot delete " + name + " --purge-data");
+    auto r = Zkpilot({"delete", name, "--purge-data"}, 3min);
+    if (!r.ok()) Log("cleanup: " + r.status().message());
+  }
+  for (int pid : supervisors)
+    if (ProcessAlive(pid, "supervise")) ::kill(pid, SIGKILL);
+  for (int pid : PidsNaming(g.root)) ::kill(pid, SIGKILL);
+  Status gone = WaitFor("processes of " + g.root + " to exit", 30s,
+                        [] { return PidsNaming(g.root).empty(); });
+  if (!gone.ok()) Log("cleanup: " + gone.message());
+  std::error_code ec;
+  fs::remove_all(g.root, ec);
+  if (ec) Log("cleanup: removing " + g.root + ": " + ec.message());
+}
+
+int Usage(const char* self, int code) {
+  fmt::print(code == 0 ? stdout : stderr,
+             "usage: {} [--part all|upgrade|scale] [--write-interval-ms N] [--zkpilot PATH]\n"
+             "Rolling upgrade 3.8.0 -> 3.9.3 and scale 3 -> 5 of a local ensemble under writes:\n"
+             "zkpilot against a naive roll (see bench/roll_bench.cc).\n",
+             self);
+  return code;
+}
+
+int Main(int argc, char** argv) {
+  std::string part = "all";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--help" || a == "-h") return Usage(argv[0], 0);
+    if (a == "--part") {
+      part = value();
+    } else if (a == "--write-interval-ms") {
+      const std::string v = value();
+      const int ms = std::atoi(v.c_str());
+      if (ms <= 0) return Usage(argv[0], 2);
+      g.write_interval = milliseconds(ms);
+    } else if (a == "--zkpilot") {
+      g.zkpilot = value();
+    } else {
+      return Usage(argv[0], 2);
+    }
+  }
+  if (part != "all" && part != "upgrade" && part != "scale") return Usage(argv[0], 2);
+  if (::access(g.zkpilot.c_str(), X_OK) != 0) {
+    fmt::print(stderr, "bench/roll: {} is not an executable zkpilot\n", g.zkpilot);
+    return 1;
+  }
+  const char* dist = std::getenv("ZKPILOT_DISTRIBUTIONS");
+  const char* user_home = std::getenv("HOME");
+  g.distributions = dist && *dist ? dist
+                                  : std::string(user_home ? user_home : "/root") +
+                                        "/.local/state/zkpilot/distributions";
+  if (auto cp = DistributionClasspath(kToVersion); !cp.ok()) {
+    fmt::print(stderr, "bench/roll: {}\n", cp.status().message());
+    return 1;
+  }
+  g.base = FindPortBlock();
+  if (g.base == 0) {
+    fmt::print(stderr, "bench/roll: no free block of {} ports on 127.0.0.1\n",
+               kMaxServers * kPortStride);
+    return 1;
+  }
+  std::string tmpl = (fs::temp_directory_path() / "zkpilot-bench-roll-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    fmt::print(stderr, "bench/roll: mkdtemp: {}\n", std::strerror(errno));
+    return 1;
+  }
+  g.root = tmpl;
+  g.home = g.root + "/home";
+  // Before any thread exists: every zkpilot command inherits these.
+  ::setenv("ZKPILOT_HOME", g.home.c_str(), 1);
+  ::setenv("ZKPILOT_DISTRIBUTIONS", g.distributions.c_str(), 1);
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  Log(fmt::format("ports {}..{}, directory {}, writes every {} ms", g.base,
+                  g.base + (kMaxServers - 1) * kPortStride + kPortsPerServer - 1, g.root,
+                  g.write_interval.count()));
+
+  Status status = [&]() -> Status {
+    ZK_ASSIGN_OR_RETURN(Templates t, CaptureTemplates());
+    if (part != "scale") {
+      RunResult z, b;
+      std::string note;
+      ZK_RETURN_IF_ERROR(ZkpilotUpgrade(z).WithContext("zkpilot upgrade"));
+      ZK_RETURN_IF_ERROR(BaselineUpgrade(t, b, note).WithContext("baseline upgrade"));
+      PrintPart(fmt::format("upgrade {} -> {}, 5 servers, a write every {} ms", kFromVersion,
+                            kToVersion, g.write_interval.count()),
+                z, b, note);
+    }
+    if (part != "upgrade") {
+      RunResult z, b;
+      ZK_RETURN_IF_ERROR(ZkpilotScale(z).WithContext("zkpilot scale"));
+      ZK_RETURN_IF_ERROR(BaselineScale(t, b).WithContext("baseline scale"));
+      PrintPart(fmt::format("scale 3 -> 5 servers ({}), a write every {} ms", kFromVersion,
+                            g.write_interval.count()),
+                z, b, "");
+    }
+    return Status::Ok();
+  }();
+  if (!status.ok()) fmt::print(stderr, "bench/roll: FAILED: {}\n", status.message());
+  Cleanup();
+  return status.ok() ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace zkpilot::bench
+
+int main(int argc, char** argv) { return zkpilot::bench::Main(argc, argv); }
