@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "actions/cluster_actions.h"
+#include "actions/monitoring_action.h"
 #include "actions/render_action.h"
 #include "platform/local/paths.h"
 #include "platform/local/supervisor.h"
@@ -267,6 +268,24 @@ int main(int argc, char** argv) {
       "resume", "Continue an interrupted operation (e.g. zkpilot was killed) from its first unfinished step.");
   resume_cmd->add_option("name", resume_name, "Cluster name")->required();
 
+  // alerts, dashboards
+  std::string alerts_name, alerts_format = "table";
+  auto* alerts_cmd = app.add_subcommand(
+      "alerts", "The cluster's alerts that are firing or pending (from its Prometheus): severity, summary,\n"
+                "since when, the server concerned. Exit code 0 when none, 3 when some.");
+  alerts_cmd->add_option("name", alerts_name, "Cluster name")->required();
+  alerts_cmd->add_option("-o,--output", alerts_format, "Output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  std::string dashboards_name, dashboards_dir;
+  auto* dashboards_cmd = app.add_subcommand(
+      "dashboards", "Write the package's Grafana dashboards, set up for the cluster's Prometheus, with Grafana\n"
+                    "provisioning files, ready to import (see docs/local-monitoring.md).");
+  dashboards_cmd->add_option("name", dashboards_name, "Cluster name")->required();
+  dashboards_cmd->add_option("--output-dir", dashboards_dir, "Directory to write (must not exist, or be empty)")
+      ->required()
+      ->type_name("DIR");
+
   // supervise (internal: started in the background by the other commands)
   zkpilot::SupervisorOptions supervise;
   auto* supervise_cmd = app.add_subcommand("supervise", "Run a cluster's supervisor in the foreground (internal)");
@@ -380,6 +399,19 @@ int main(int argc, char** argv) {
     if (!result.ok()) return Fail(result.status());
     fmt::print("resumed {}: revision {} done\n{}\ntook {:.1f}s\n", resume_name, result->revision, result->health,
                result->took.count() / 1000.0);
+    return 0;
+  }
+  if (alerts_cmd->parsed()) {
+    std::string text;
+    auto code = zkpilot::AlertsCommand(home, alerts_name, alerts_format == "json", &text);
+    if (!code.ok()) return Fail(code.status());
+    fmt::print("{}", text);
+    return *code;
+  }
+  if (dashboards_cmd->parsed()) {
+    auto text = zkpilot::DashboardsCommand(home, dashboards_name, dashboards_dir);
+    if (!text.ok()) return Fail(text.status());
+    fmt::print("{}\n", *text);
     return 0;
   }
   if (supervise_cmd->parsed()) {
