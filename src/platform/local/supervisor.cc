@@ -223,6 +223,18 @@ class Supervisor {
     std::map<int, std::string> states;
     for (const auto& n : nodes) states[n.id] = n.desired;
     options.node_states = [states] { return states; };
+    // zkpilot's own records: operations by type and outcome, restarts. Read
+    // through a connection of the scrape's own (StateStore is per thread).
+    options.self_metrics = [home = options_.home, cluster = options_.cluster] {
+      ExporterSelf self;
+      auto store = StateStore::Open(StateDbPath(home));
+      if (!store.ok()) return self;
+      if (auto ops = (*store)->ListOperations(cluster); ops.ok())
+        for (const auto& op : *ops) ++self.operations[{op.type, OperationStatusName(op.status)}];
+      if (auto records = (*store)->ListNodes(cluster); records.ok())
+        for (const auto& n : *records) self.node_restarts[n.id] = n.restarts;
+      return self;
+    };
     auto exporter = std::make_unique<Exporter>(options);
     Status started = exporter->Start();
     if (!started.ok()) {
