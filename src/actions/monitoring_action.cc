@@ -102,7 +102,7 @@ std::string ProviderYaml(const std::string& cluster, const std::string& dir) {
 }
 
 std::string Readme(const std::string& cluster, const std::string& dir, const Datasource& ds,
-                   const std::vector<std::string>& dashboards, bool monitoring_on) {
+                   const std::vector<std::string>& dashboards, bool monitoring_on, const std::string& image) {
   std::string list;
   for (const auto& d : dashboards) list += "  " + d + "\n";
   return fmt::format(
@@ -132,14 +132,14 @@ provider's path holds inside the container too):
     -v {dir}:{dir}:ro \
     -v {dir}/datasource.yaml:/etc/grafana/provisioning/datasources/zkpilot-{cluster}.yaml:ro \
     -v {dir}/dashboard-provider.yaml:/etc/grafana/provisioning/dashboards/zkpilot-{cluster}.yaml:ro \
-    grafana/grafana-oss
+    {image}
 
 Then open http://127.0.0.1:3000 (admin/admin at first login), folder
 "ZooKeeper". Without provisioning: add a Prometheus datasource with the URL
 {url}, then Dashboards > New > Import and upload the dashboard JSON.
 )",
       fmt::arg("cluster", cluster), fmt::arg("dir", dir), fmt::arg("ds_name", ds.name), fmt::arg("ds_uid", ds.uid),
-      fmt::arg("url", ds.url), fmt::arg("list", list),
+      fmt::arg("url", ds.url), fmt::arg("list", list), fmt::arg("image", image),
       fmt::arg("off", monitoring_on ? "" : "\nNote: " + MonitoringOffMessage(cluster) + "\n"));
 }
 
@@ -197,7 +197,11 @@ Result<std::string> DashboardsCommand(const std::string& home, const std::string
   const bool monitoring_on = MonitoringEnabled(cluster.values);
   files.emplace_back("datasource.yaml", DatasourceYaml(name, ds, cluster.values));
   files.emplace_back("dashboard-provider.yaml", ProviderYaml(name, dir));
-  files.emplace_back("README.txt", Readme(name, dir, ds, dashboards, monitoring_on));
+  // The image the package's grafana add-on runs on Kubernetes.
+  std::string image = "grafana/grafana-oss";
+  if (cluster.values.Has("grafana.image") && cluster.values.Get("grafana.image").is_string())
+    image = cluster.values.Get("grafana.image").get<std::string>();
+  files.emplace_back("README.txt", Readme(name, dir, ds, dashboards, monitoring_on, image));
   Status written = WriteDirectoryAtomically(dir, files);
   if (!written.ok()) return written.WithContext(context);
 

@@ -397,7 +397,9 @@ TEST(MonitoringAction, DashboardsWriteGrafanaFilesForTheCluster) {
       EXPECT_EQ(v["current"]["text"], source["name"].as<std::string>());
       EXPECT_EQ(v["query"], "prometheus");  // the variable lists Prometheus datasources
     }
-    if (v["name"] == "cluster") EXPECT_EQ(v["current"]["value"], "shop");
+    if (v["name"] == "cluster") {
+      EXPECT_EQ(v["current"]["value"], "shop");
+    }
   }
   EXPECT_EQ(datasource_vars, 1);
   // Panels are unchanged: they still refer to the variable.
