@@ -57,13 +57,6 @@ constexpr int kPortSpan = 60;  // base..base+60 must bind; 5 servers use base..b
   return ::testing::AssertionFailure() << "\"" << part << "\" not in:\n" << text;
 }
 
-std::string Distributions() {
-  const char* set = std::getenv("ZKPILOT_DISTRIBUTIONS");
-  if (set && *set) return set;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.local/state/zkpilot/distributions";
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
@@ -168,52 +161,25 @@ class PidWatcher {
 class Day2Test : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "zkpilot-day2-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-    home_ = root_ + "/home";
-    capture_ = root_ + "/capture";
-    fs::create_directories(capture_);
-    base_ = testing::FindFreePortBlock(kPortSpan);
-    ASSERT_GT(base_, 0) << "no block of " << kPortSpan << " free ports on 127.0.0.1";
+    std::string error;
+    ASSERT_TRUE(world_.Create("zkpilot-day2", kPortSpan, &error)) << error;
+    root_ = world_.root();
+    home_ = world_.home();
+    capture_ = world_.capture();
+    base_ = world_.base_port();
   }
 
   void TearDown() override {
-    if (root_.empty()) return;
     checker_.reset();
     watcher_.reset();
     if (background_ > 0) {
       ::kill(background_, SIGKILL);
       ::waitpid(background_, nullptr, 0);
     }
-    std::set<int> pids;
-    std::vector<std::string> names;
-    if (fs::exists(StateDbPath(home_))) {
-      auto store = StateStore::Open(StateDbPath(home_));
-      auto clusters = store.ok() ? (*store)->ListClusters()
-                                 : Result<std::vector<ClusterRecord>>(store.status());
-      for (const auto& c : clusters.ok() ? *clusters : std::vector<ClusterRecord>{}) {
-        names.push_back(c.name);
-        auto nodes = (*store)->ListNodes(c.name);
-        for (const auto& n : nodes.ok() ? *nodes : std::vector<NodeRecord>{}) pids.insert(n.pid);
-      }
-    }
-    for (int pid : testing::PidsWithCmdline(home_)) pids.insert(pid);
-    for (const auto& name : names) (void)Zk({"delete", name, "--purge-data"});
-    for (int pid : testing::PidsWithCmdline(home_)) pids.insert(pid);
-    // A recorded PID may have been reused: kill only what belongs to this home.
-    for (int pid : pids)
-      if (testing::PidAlive(pid) && testing::Cmdline(pid).find(home_) != std::string::npos)
-        ::kill(pid, SIGKILL);
-    EXPECT_TRUE(testing::WaitUntil([&] { return testing::PidsWithCmdline(home_).empty(); }, 30s))
-        << "processes of " << home_ << " survived SIGKILL";
-    std::error_code ec;
-    fs::remove_all(root_, ec);
+    EXPECT_TRUE(world_.Cleanup(ZKPILOT_BINARY)) << "processes of " << home_ << " survived SIGKILL";
   }
 
-  std::vector<std::string> Env() const {
-    return {"ZKPILOT_HOME=" + home_, "ZKPILOT_DISTRIBUTIONS=" + Distributions()};
-  }
+  std::vector<std::string> Env() const { return world_.Env(); }
 
   // `zkpilot args...` from the source directory.
   ProcessResult Zk(std::vector<std::string> args) {
@@ -336,6 +302,7 @@ class Day2Test : public ::testing::Test {
     }
   }
 
+  testing::TestHome world_;
   std::string root_, home_, capture_;
   int base_ = 0;
   pid_t background_ = -1;

@@ -43,42 +43,16 @@ constexpr auto kRecovery = 90s;  // failover, restart with backoff, catch-up (sl
 class LocalPlatformTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "zkpilot-local-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-    home_ = root_ + "/home";
-    capture_ = root_ + "/capture";
-    fs::create_directories(capture_);
-    base_ = testing::FindFreePortBlock(kPortSpan);
-    ASSERT_GT(base_, 0) << "no block of " << kPortSpan << " free ports on 127.0.0.1";
+    std::string error;
+    ASSERT_TRUE(world_.Create("zkpilot-local", kPortSpan, &error)) << error;
+    root_ = world_.root();
+    home_ = world_.home();
+    capture_ = world_.capture();
+    base_ = world_.base_port();
   }
 
   void TearDown() override {
-    if (root_.empty()) return;
-    std::set<int> pids;
-    std::vector<std::string> names;
-    if (fs::exists(StateDbPath(home_))) {
-      auto store = StateStore::Open(StateDbPath(home_));
-      auto clusters = store.ok() ? (*store)->ListClusters()
-                                 : Result<std::vector<ClusterRecord>>(store.status());
-      for (const auto& c : clusters.ok() ? *clusters : std::vector<ClusterRecord>{}) {
-        names.push_back(c.name);
-        auto nodes = (*store)->ListNodes(c.name);
-        if (nodes.ok())
-          for (const auto& n : *nodes) pids.insert(n.pid);
-      }
-    }
-    for (int pid : testing::PidsWithCmdline(home_)) pids.insert(pid);
-    for (const auto& name : names) (void)Zk({"delete", name, "--purge-data"});
-    for (int pid : testing::PidsWithCmdline(home_)) pids.insert(pid);
-    // A recorded PID may have been reused: kill only what belongs to this home.
-    for (int pid : pids)
-      if (PidAlive(pid) && testing::Cmdline(pid).find(home_) != std::string::npos)
-        ::kill(pid, SIGKILL);
-    EXPECT_TRUE(testing::WaitUntil([&] { return testing::PidsWithCmdline(home_).empty(); }, 30s))
-        << "processes of " << home_ << " survived SIGKILL";
-    std::error_code ec;
-    fs::remove_all(root_, ec);
+    EXPECT_TRUE(world_.Cleanup(ZKPILOT_BINARY)) << "processes of " << home_ << " survived SIGKILL";
   }
 
   // `zkpilot args...` from the source directory, with ZKPILOT_HOME (and `env`).
@@ -158,6 +132,7 @@ class LocalPlatformTest : public ::testing::Test {
     EXPECT_FALSE(fs::exists(ClusterDir(name))) << ClusterDir(name) << " was created";
   }
 
+  testing::TestHome world_;
   std::string root_, home_, capture_;
   int base_ = 0;
 };

@@ -14,11 +14,16 @@
 #endif
 #include <zookeeper/zookeeper.h>
 
+#include "platform/local/paths.h"
+#include "state/state_store.h"
+
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -220,6 +225,62 @@ Result<std::string> ZnodeAcl(const std::string& connect_string, const std::strin
   zookeeper_close(zh);
   if (rc != ZOK) return Status::IOError("getAcl " + path + ": " + zerror(rc));
   return out;
+}
+
+}  // namespace zkpilot::testing
+
+namespace zkpilot::testing {
+
+std::string DistributionStore() {
+  const char* set = std::getenv("ZKPILOT_DISTRIBUTIONS");
+  if (set && *set) return set;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "/root") + "/.local/state/zkpilot/distributions";
+}
+
+bool TestHome::Create(const std::string& prefix, int port_span, std::string* error) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    *error = "mkdtemp failed";
+    return false;
+  }
+  root_ = tmpl;
+  home_ = root_ + "/home";
+  capture_ = root_ + "/capture";
+  std::filesystem::create_directories(capture_);
+  base_ = FindFreePortBlock(port_span);
+  if (base_ <= 0) *error = "no block of " + std::to_string(port_span) + " free ports on 127.0.0.1";
+  return base_ > 0;
+}
+
+std::vector<std::string> TestHome::Env() const {
+  return {"ZKPILOT_HOME=" + home_, "ZKPILOT_DISTRIBUTIONS=" + DistributionStore()};
+}
+
+bool TestHome::Cleanup(const std::string& zkpilot) {
+  if (root_.empty()) return true;
+  std::set<int> pids;
+  std::vector<std::string> names;
+  if (std::filesystem::exists(StateDbPath(home_))) {
+    auto store = StateStore::Open(StateDbPath(home_));
+    auto clusters = store.ok() ? (*store)->ListClusters() : Result<std::vector<ClusterRecord>>(store.status());
+    for (const auto& c : clusters.ok() ? *clusters : std::vector<ClusterRecord>{}) {
+      names.push_back(c.name);
+      auto nodes = (*store)->ListNodes(c.name);
+      for (const auto& n : nodes.ok() ? *nodes : std::vector<NodeRecord>{}) pids.insert(n.pid);
+    }
+  }
+  for (int pid : PidsWithCmdline(home_)) pids.insert(pid);
+  for (const auto& name : names) (void)RunProcess({zkpilot, "delete", name, "--purge-data"}, {Env(), "", capture_});
+  for (int pid : PidsWithCmdline(home_)) pids.insert(pid);
+  // A recorded PID may have been reused: kill only what belongs to this home.
+  for (int pid : pids)
+    if (PidAlive(pid) && Cmdline(pid).find(home_) != std::string::npos) ::kill(pid, SIGKILL);
+  const bool gone = WaitUntil([&] { return PidsWithCmdline(home_).empty(); }, std::chrono::seconds(30));
+  std::error_code ec;
+  std::filesystem::remove_all(root_, ec);
+  root_.clear();
+  return gone;
 }
 
 }  // namespace zkpilot::testing

@@ -75,3 +75,37 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 Result<std::string> ZnodeAcl(const std::string& connect_string, const std::string& path);
 
 }  // namespace zkpilot::testing
+
+namespace zkpilot::testing {
+
+// The distribution store tests use: $ZKPILOT_DISTRIBUTIONS, else the default
+// store that scripts/setup.sh fills.
+std::string DistributionStore();
+
+// A test's own zkpilot world: a temporary ZKPILOT_HOME, a directory for
+// captured output and a block of free 127.0.0.1 ports. Cleanup() leaves
+// nothing behind even after a failed test: it deletes every recorded cluster
+// with `zkpilot delete --purge-data`, SIGKILLs whatever still runs with the
+// home in its command line (servers' markers, supervisors' --home, add-ons'
+// config paths), waits until it is gone, and removes the directory.
+class TestHome {
+ public:
+  // False (with a reason in `error`) when no directory or port block could be had.
+  bool Create(const std::string& prefix, int port_span, std::string* error);
+  // REQUIRES: `zkpilot` is the binary's absolute path. Returns false when
+  // processes survived SIGKILL.
+  bool Cleanup(const std::string& zkpilot);
+
+  const std::string& root() const { return root_; }
+  const std::string& home() const { return home_; }
+  const std::string& capture() const { return capture_; }
+  int base_port() const { return base_; }
+  // ZKPILOT_HOME and ZKPILOT_DISTRIBUTIONS for the binary's environment.
+  std::vector<std::string> Env() const;
+
+ private:
+  std::string root_, home_, capture_;
+  int base_ = 0;
+};
+
+}  // namespace zkpilot::testing

@@ -32,35 +32,22 @@ constexpr auto kNodeDownFiring = 2min + 60s;
 class MonitoringTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "zkpilot-mon-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-    home_ = root_ + "/home";
-    capture_ = root_ + "/capture";
-    fs::create_directories(capture_);
-    base_ = testing::FindFreePortBlock(60);
-    ASSERT_GT(base_, 0);
+    std::string error;
+    ASSERT_TRUE(world_.Create("zkpilot-mon", 60, &error)) << error;
+    home_ = world_.home();
+    root_ = world_.root();
+    base_ = world_.base_port();
   }
 
   void TearDown() override {
-    if (root_.empty()) return;
     for (int pid : stopped_) ::kill(pid, SIGCONT);
-    (void)Zk({"delete", "mon", "--purge-data"});
-    for (int pid : testing::PidsWithCmdline(home_)) ::kill(pid, SIGKILL);
-    EXPECT_TRUE(testing::WaitUntil([&] { return testing::PidsWithCmdline(home_).empty(); }, 30s));
-    std::error_code ec;
-    fs::remove_all(root_, ec);
+    EXPECT_TRUE(world_.Cleanup(ZKPILOT_BINARY)) << "processes of " << home_ << " survived SIGKILL";
   }
 
   testing::ProcessResult Zk(std::vector<std::string> args, std::vector<std::string> env = {}) {
     testing::RunOptions options;
-    options.capture_dir = capture_;
-    options.env = {"ZKPILOT_HOME=" + home_};
-    const char* dist = std::getenv("ZKPILOT_DISTRIBUTIONS");
-    const char* user_home = std::getenv("HOME");
-    options.env.push_back("ZKPILOT_DISTRIBUTIONS=" +
-                          std::string(dist ? dist : std::string(user_home ? user_home : "/root") +
-                                                        "/.local/state/zkpilot/distributions"));
+    options.capture_dir = world_.capture();
+    options.env = world_.Env();
     for (auto& e : env) options.env.push_back(e);
     std::vector<std::string> argv = {ZKPILOT_BINARY};
     for (auto& a : args) argv.push_back(a);
@@ -101,7 +88,8 @@ class MonitoringTest : public ::testing::Test {
     return std::nullopt;
   }
 
-  std::string root_, home_, capture_;
+  testing::TestHome world_;
+  std::string root_, home_;
   int base_ = 0;
   std::vector<int> stopped_;
 };
