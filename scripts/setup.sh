@@ -19,6 +19,15 @@ PACKAGES=(
   prometheus            # promtool, and the Prometheus of local monitoring
   prometheus-alertmanager
   python3 ca-certificates
+  # The Kubernetes test cluster (tests/kube-sim/) and its clients
+  kubectl               # the real client the test cluster is held to
+  iproute2 util-linux   # network and mount namespaces for pods
+  nftables              # NetworkPolicy enforcement and Service addresses
+  dnsmasq-base          # cluster DNS
+  openssl               # the cluster's CA and certificates
+  python3-kubernetes    # a second real client (watch)
+  python3-kazoo         # a real ZooKeeper client inside the cluster network
+  python3-yaml
 )
 
 missing=()

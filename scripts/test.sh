@@ -9,5 +9,11 @@ BUILD_DIR=${BUILD_DIR:-build}
 if [[ ! -d tests/k8s-schema/node_modules ]]; then
   (cd tests/k8s-schema && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The Kubernetes test cluster's npm packages, pinned likewise.
+if [[ ! -d tests/kube-sim/node_modules ]]; then
+  (cd tests/kube-sim && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# New test files (kube-sim's are globbed) need a fresh CTest list.
+cmake "$BUILD_DIR" >/dev/null
 cd "$BUILD_DIR"
 ctest --output-on-failure -j"$(nproc)" "$@"

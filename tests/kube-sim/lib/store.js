@@ -14,7 +14,9 @@ const { EventEmitter } = require('events');
 const errors = require('./errors');
 const { parseLabelSelector, parseFieldSelector } = require('./selectors');
 
-const HISTORY = 1000;
+// Watch history kept for resuming watches: the real API server's watch cache
+// is bounded as well. KUBE_SIM_WATCH_HISTORY makes it small for tests of 410.
+const HISTORY = Number(process.env.KUBE_SIM_WATCH_HISTORY) || 1000;
 
 const copy = (o) => (o === undefined ? undefined : structuredClone(o));
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
