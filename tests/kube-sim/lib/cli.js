@@ -107,7 +107,9 @@ async function run(stateDir, opts) {
   if (!s || !alive(s.pid)) throw new Error(`no cluster runs for ${stateDir}; start it with kube-sim start`);
   const { Network } = require('./network');
   const network = new Network({ stateDir, prefix: s.prefix });
-  return network.runIn(opts.rest, { stdio: 'inherit' });
+  const result = await network.runIn(opts.rest, { stdio: 'inherit' });
+  if (result.signal) return 128 + (require('os').constants.signals[result.signal] || 1);
+  return result.exitCode ?? 1;
 }
 
 module.exports = { start, stop, run, status };

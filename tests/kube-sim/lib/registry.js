@@ -36,12 +36,14 @@ const BUILTIN = [
   ['apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, ['crd', 'crds'], ['status'], [], true],
   ['authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, [], [], [], false],
   ['authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', false, [], [], [], false],
+  ['authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, [], [], [], false],
+  ['authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true, [], [], [], false],
   ['authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, [], [], [], false],
   ['authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', false, [], [], [], false],
 ];
 
 // Kinds that exist only as a create (reviews): no storage, no list/watch.
-const CREATE_ONLY = new Set(['selfsubjectaccessreviews', 'subjectaccessreviews', 'tokenreviews', 'selfsubjectreviews']);
+const CREATE_ONLY = new Set(['selfsubjectaccessreviews', 'subjectaccessreviews', 'selfsubjectrulesreviews', 'localsubjectaccessreviews', 'tokenreviews', 'selfsubjectreviews']);
 
 function makeResource(group, version, kind, plural, namespaced, shortNames, subresources, categories, hasStatus, extra) {
   return {
