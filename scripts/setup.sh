@@ -28,6 +28,7 @@ PACKAGES=(
   python3-kubernetes    # a second real client (watch)
   python3-kazoo         # a real ZooKeeper client inside the cluster network
   python3-yaml
+  liblogback-java       # logback for the test cluster's ZooKeeper image layers
 )
 
 missing=()

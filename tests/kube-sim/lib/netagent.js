@@ -110,18 +110,18 @@ class NetAgent {
       await this.network.setServices(rules);
       this.lastServices = serviceText;
     }
-    if (this.netpol) await this.syncPolicies();
+    if (this.netpol) await this.syncPolicies(rules);
   }
 
-  async syncPolicies() {
+  async syncPolicies(services) {
     const policies = this.store.list(this.res('networkpolicies', 'networking.k8s.io'), null).items;
     const pods = this.store.list(this.res('pods'), null).items.filter((p) => p.status && p.status.podIP);
-    const namespaces = this.store.list(this.res('namespaces'), null).items;
+    const namespaces = new Map(this.store.list(this.res('namespaces'), null).items.map((n) => [n.metadata.name, n]));
     const podsByIp = new Map(pods.map((p) => [p.status.podIP, p]));
     for (const pod of pods) {
       const net = this.network.podNetwork(this.podKeyOf(pod));
       if (!net) continue;
-      const text = this.netpol.compile(policies, pod, { pods, podsByIp, namespaces });
+      const text = this.netpol.compile(policies, pod, { podsByIp, namespaces, services });
       if (this.applied.get(net.netns) === text) continue;
       try {
         await this.netpol.apply(net.netns, text);

@@ -1,0 +1,341 @@
+'use strict';
+// The container runtime of the test cluster: one container = real processes
+// in the pod's network namespace plus their own mount, UTS, IPC and PID
+// namespaces, on an overlay root (image layer over host /), run as the pod's
+// user with util-linux tools (nsenter, unshare, setpriv, chroot).
+//
+// Overlayfs refuses layers that share a file system with another layer
+// ("overlapping lowerdir path"), and host / is one: so each container gets a
+// tmpfs (its writable layer, lost on restart as in a real runtime) holding a
+// copy of the image layer — small, its big files are symlinks into host /.
+
+const fs = require('fs');
+const path = require('path');
+const { spawn } = require('child_process');
+const { safeName } = require('./network');
+
+const NSENTER = '/usr/bin/nsenter';
+const UNSHARE = '/usr/bin/unshare';
+const ROOTFS_SIZE = '1g';
+
+function shq(s) {
+  return `'${String(s).replace(/'/g, "'\\''")}'`;
+}
+
+// Kubernetes $(VAR) expansion: defined names are replaced, $$ escapes, an
+// undefined reference stays as written.
+function expandVars(str, vars) {
+  return String(str).replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) => {
+    if (m === '$$') return '$';
+    return Object.prototype.hasOwnProperty.call(vars, name) ? vars[name] : m;
+  });
+}
+
+// command replaces the image's ENTRYPOINT, args its CMD (command alone drops
+// CMD); both expanded from the container's env.
+function resolveArgv(image, container, envList) {
+  const vars = {};
+  for (const { name, value } of envList) vars[name] = value ?? '';
+  const expand = (a) => (a || []).map((s) => expandVars(s, vars));
+  let argv;
+  if (container.command && container.command.length) argv = [...expand(container.command), ...expand(container.args)];
+  else if (container.args && container.args.length) argv = [...image.entrypoint, ...expand(container.args)];
+  else argv = [...image.entrypoint, ...image.cmd];
+  return argv;
+}
+
+// Image env first, then the container's (already resolved by the kubelet:
+// [{name, value}]), later names overriding earlier ones in place.
+function mergeEnv(image, env, hostname) {
+  const out = new Map();
+  out.set('HOSTNAME', hostname);
+  for (const [k, v] of image.env) out.set(k, v);
+  for (const { name, value } of env || []) out.set(name, value ?? '');
+  return [...out].map(([name, value]) => ({ name, value }));
+}
+
+function lookupUser(layerDir, uid) {
+  try {
+    for (const l of fs.readFileSync(path.join(layerDir, 'etc', 'passwd'), 'utf8').split('\n')) {
+      const f = l.split(':');
+      if (f.length > 3 && f[2] === String(uid)) return { name: f[0], gid: Number(f[3]), home: f[5] };
+    }
+  } catch { /* no passwd in layer */ }
+  return null;
+}
+
+// -> {uid, gid, groups:[...], noNewPrivs, dropAll, addCaps}
+function resolveIdentity(image, podSC = {}, containerSC = {}) {
+  const sc = { ...podSC, ...containerSC };
+  const uid = sc.runAsUser ?? image.user.uid;
+  const known = lookupUser(image.layerDir, uid);
+  const gid = sc.runAsGroup ?? (sc.runAsUser === undefined ? image.user.gid : (known ? known.gid : 0));
+  const groups = [];
+  if (podSC.fsGroup !== undefined && podSC.fsGroup !== null) groups.push(podSC.fsGroup);
+  for (const g of podSC.supplementalGroups || []) groups.push(g);
+  const caps = containerSC.capabilities || {};
+  return {
+    uid: Number(uid), gid: Number(gid), groups: [...new Set(groups.map(Number))],
+    home: known ? known.home : '/',
+    noNewPrivs: containerSC.allowPrivilegeEscalation === false,
+    dropAll: (caps.drop || []).some((c) => String(c).toUpperCase() === 'ALL'),
+    addCaps: (caps.add || []).map((c) => String(c).toLowerCase().replace(/^cap_/, '')),
+  };
+}
+
+function setprivArgs(id) {
+  const a = ['/usr/bin/setpriv', `--reuid=${id.uid}`, `--regid=${id.gid}`];
+  a.push(id.groups.length ? `--groups=${id.groups.join(',')}` : '--clear-groups');
+  if (id.noNewPrivs) a.push('--no-new-privs');
+  if (id.dropAll && id.uid === 0) {
+    const add = id.addCaps.map((c) => `,+${c}`).join('');
+    a.push(`--inh-caps=-all${add}`, `--bounding-set=-all${add}`);
+    if (id.addCaps.length) a.push(`--ambient-caps=-all${add}`);
+  }
+  a.push('--');
+  return a;
+}
+
+function envArgs(env, workingDir) {
+  return ['/usr/bin/env', '-i', ...(workingDir ? ['-C', workingDir] : []), '--', ...env.map((e) => `${e.name}=${e.value}`)];
+}
+
+function findChild(pid) {
+  try {
+    const c = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return c.length ? Number(c[0]) : null;
+  } catch { return null; }
+}
+
+// The setup that runs as PID 1 of the container's namespaces and ends by
+// exec'ing the container's process in its root.
+function setupScript(o) {
+  const R = o.rootDir;
+  const L = [];
+  const q = shq;
+  L.push('set -eu');
+  L.push(`fail() { printf '%s\\n' "$*" > ${q(o.startErrorFile)}; exit 128; }`);
+  L.push(`exec 3>&2 2>${q(o.setupLogFile)}`);
+  L.push(`mount -t tmpfs -o size=${ROOTFS_SIZE},mode=755 kubesim-rootfs ${q(o.runDir)}`);
+  L.push(`mkdir -p ${q(`${o.runDir}/layer`)} ${q(`${o.runDir}/upper`)} ${q(`${o.runDir}/work`)} ${q(R)}`);
+  L.push(`(cd ${q(o.layerDir)} && find . -mindepth 1 -maxdepth 1 ! -name .blobs ! -name .complete -exec cp -a {} ${q(`${o.runDir}/layer/`)} \\;)`);
+  L.push(`mount -t overlay overlay -o ${q(`lowerdir=${o.runDir}/layer:/,upperdir=${o.runDir}/upper,workdir=${o.runDir}/work`)} ${q(R)} || fail "cannot mount the container root"`);
+  L.push(`mount -t proc -o nosuid,nodev,noexec proc ${q(`${R}/proc`)}`);
+  L.push(`mount -t sysfs -o ro,nosuid,nodev,noexec sysfs ${q(`${R}/sys`)} 2>/dev/null || mount --rbind -o ro /sys ${q(`${R}/sys`)} || true`);
+  L.push(`mount -t tmpfs -o mode=755,nosuid,size=65536k kubesim-dev ${q(`${R}/dev`)}`);
+  L.push(`for d in null zero full random urandom tty; do touch ${q(R)}/dev/$d; mount --bind /dev/$d ${q(R)}/dev/$d; done`);
+  L.push(`mkdir -p ${q(`${R}/dev/shm`)} ${q(`${R}/dev/pts`)}`);
+  L.push(`mount -t tmpfs -o nosuid,nodev,mode=1777,size=65536k shm ${q(`${R}/dev/shm`)}`);
+  L.push(`mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts ${q(`${R}/dev/pts`)} 2>/dev/null || true`);
+  L.push(`ln -s pts/ptmx ${q(`${R}/dev/ptmx`)}; ln -s /proc/self/fd ${q(`${R}/dev/fd`)}`);
+  L.push(`ln -s /proc/self/fd/0 ${q(`${R}/dev/stdin`)}; ln -s /proc/self/fd/1 ${q(`${R}/dev/stdout`)}; ln -s /proc/self/fd/2 ${q(`${R}/dev/stderr`)}`);
+  // The host's /tmp and /run are no business of the container: empty tmpfs
+  // (read-only below when the root is).
+  L.push(`mount -t tmpfs -o mode=1777,nosuid,nodev kubesim-tmp ${q(`${R}/tmp`)}`);
+  L.push(`mount -t tmpfs -o mode=755,nosuid,nodev kubesim-run ${q(`${R}/run`)}`);
+  for (const b of o.binds) {
+    L.push(`mount --bind ${q(b.source)} ${q(`${R}${b.target}`)} && mount -o remount,bind,ro ${q(`${R}${b.target}`)} || fail ${q(`image file ${b.target} cannot be mounted from ${b.source}`)}`);
+  }
+  if (o.hostsFile) L.push(`mount --bind ${q(o.hostsFile)} ${q(`${R}/etc/hosts`)}`);
+  if (o.resolvFile) L.push(`mount --bind ${q(o.resolvFile)} ${q(`${R}/etc/resolv.conf`)}`);
+  L.push(`mount --bind ${q(o.hostnameFile)} ${q(`${R}/etc/hostname`)}`);
+  L.push(`hostname ${q(o.hostname)}`);
+  for (const v of o.volumes) {
+    const t = `${R}${v.mountPath}`;
+    L.push(`[ -e ${q(v.source)} ] || fail ${q(`volume ${v.name}: ${v.source} does not exist`)}`);
+    L.push(`if [ -d ${q(v.source)} ]; then mkdir -p ${q(t)}; else mkdir -p "$(dirname ${q(t)})"; [ -e ${q(t)} ] || touch ${q(t)}; fi`);
+    L.push(`mount --bind ${q(v.source)} ${q(t)}`);
+    if (v.readOnly) L.push(`mount -o remount,bind,ro ${q(t)}`);
+  }
+  L.push(`mkdir -p ${q(`${R}${o.workingDir}`)}`);
+  if (o.readOnlyRootFilesystem) {
+    L.push(`mount -o remount,ro ${q(R)}`);
+    L.push(`mount -o remount,ro ${q(`${R}/tmp`)}; mount -o remount,ro ${q(`${R}/run`)}`);
+  }
+  // A command that is not there is a start error (exit 128), as a runtime
+  // reports it, not a process that prints and exits.
+  const lookup = 'case "$1" in */*) [ -x "$1" ] ;; *) command -v -- "$1" >/dev/null ;; esac';
+  L.push(`chroot ${q(R)} /usr/bin/env -i -C ${q(o.workingDir)} PATH=${q(o.pathValue)} /bin/sh -c ${q(lookup)} sh ${q(o.argv[0])} || fail ${q(`exec: "${o.argv[0]}": executable file not found in $PATH`)}`);
+  L.push('exec 2>&3 3>&-');
+  L.push(`exec chroot ${q(R)} ${o.exec.map(q).join(' ')}`);
+  return `${L.join('\n')}\n`;
+}
+
+// Starts one container. Resolves {pid, wait, ...}: pid is the container's
+// first process (PID 1 of its PID namespace) as the host sees it; wait
+// resolves {exitCode, signal, startError?} when every process of it is gone.
+// opts: {podKey, netns, root (an image from images.js), container,
+//   podSecurityContext, volumes:[{name, hostPath, mountPath, readOnly,
+//   subPath}], hostsFile, resolvFile, readOnlyRootFilesystem (default from
+//   container.securityContext), logPath, env:[{name, value}] (resolved),
+//   hostname, stateDir}
+async function startContainer(opts) {
+  const { podKey, netns, root: image, container } = opts;
+  if (!image || !image.layerDir) throw new Error('startContainer needs root: an image from images.js');
+  const stateDir = opts.stateDir || path.join(path.dirname(opts.logPath), '.runtime');
+  const hostname = opts.hostname || String(podKey).split('/').pop();
+  const runDir = path.join(stateDir, 'containers', safeName(podKey), safeName(container.name), `${Date.now()}-${process.pid}`);
+  fs.rmSync(path.dirname(runDir), { recursive: true, force: true }); // earlier runs of this container
+  fs.mkdirSync(runDir, { recursive: true });
+  const metaDir = `${runDir}.meta`;
+  fs.mkdirSync(metaDir, { recursive: true });
+  const hostnameFile = path.join(metaDir, 'hostname');
+  fs.writeFileSync(hostnameFile, `${hostname}\n`, { mode: 0o644 });
+
+  const csc = container.securityContext || {};
+  const identity = resolveIdentity(image, opts.podSecurityContext || {}, csc);
+  const env = mergeEnv(image, opts.env || container.env || [], hostname);
+  if (!env.some((e) => e.name === 'HOME')) env.push({ name: 'HOME', value: identity.home || '/' });
+  const workingDir = container.workingDir || image.workingDir || '/';
+  const argv = resolveArgv(image, container, opts.env || container.env || []);
+  if (!argv.length) throw new Error(`container ${container.name}: no command and the image has no entrypoint`);
+  const volumes = (opts.volumes || []).map((v) => ({
+    name: v.name,
+    source: v.subPath ? path.join(v.hostPath, v.subPath) : v.hostPath,
+    mountPath: path.posix.normalize(`/${v.mountPath}`),
+    readOnly: !!v.readOnly,
+  })).sort((a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length);
+  for (const v of volumes) {
+    if (v.source && !fs.existsSync(v.source) && v.subPath !== undefined) fs.mkdirSync(v.source, { recursive: true });
+  }
+  const readOnlyRootFilesystem = opts.readOnlyRootFilesystem ?? !!csc.readOnlyRootFilesystem;
+  const pathValue = (env.find((e) => e.name === 'PATH') || {}).value || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  const exec = [...setprivArgs(identity), ...envArgs(env, workingDir), ...argv];
+  const script = setupScript({
+    runDir, rootDir: path.join(runDir, 'root'), layerDir: image.layerDir, binds: image.binds || [], hostsFile: opts.hostsFile,
+    resolvFile: opts.resolvFile, hostnameFile, hostname, volumes, workingDir, readOnlyRootFilesystem,
+    argv, exec, pathValue, startErrorFile: path.join(metaDir, 'start-error'), setupLogFile: path.join(metaDir, 'setup.log'),
+  });
+  const scriptPath = path.join(metaDir, 'setup.sh');
+  fs.writeFileSync(scriptPath, script, { mode: 0o700 });
+
+  fs.mkdirSync(path.dirname(opts.logPath), { recursive: true });
+  const logFd = fs.openSync(opts.logPath, 'a');
+  let child;
+  try {
+    child = spawn(NSENTER, [`--net=/run/netns/${netns}`, UNSHARE, '--mount', '--uts', '--ipc', '--pid', '--fork',
+      '--kill-child=SIGKILL', '--propagation', 'private', '/bin/bash', scriptPath],
+    { stdio: ['ignore', logFd, logFd], detached: true });
+  } finally {
+    fs.closeSync(logFd);
+  }
+  const wait = new Promise((resolve) => {
+    child.on('error', (e) => resolve({ exitCode: 128, signal: null, startError: e.message }));
+    child.on('exit', (code, signal) => {
+      const errFile = path.join(metaDir, 'start-error');
+      const startError = fs.existsSync(errFile) ? fs.readFileSync(errFile, 'utf8').trim() : undefined;
+      const exitCode = code ?? 128 + (require('os').constants.signals[signal] || 0);
+      // The writable layer is a tmpfs of the container's mount namespace,
+      // gone with it; only the empty mount point and metadata remain.
+      fs.rmSync(runDir, { recursive: true, force: true });
+      resolve({ exitCode, signal, ...(startError ? { startError } : {}) });
+    });
+  });
+  // The container's PID 1 is unshare's child.
+  const deadline = Date.now() + 5000;
+  let pid = null;
+  while (!pid) {
+    pid = findChild(child.pid);
+    if (pid) break;
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return {
+    pid, wrapperPid: child.pid, wait, podKey, netns, uid: identity.uid, gid: identity.gid, groups: identity.groups,
+    identity, env, workingDir, argv, metaDir, logPath: opts.logPath,
+  };
+}
+
+// SIGTERM to the container's first process, SIGKILL after the grace period
+// (that ends its PID namespace, so every descendant goes). Resolves the
+// wait() result once all is gone.
+async function stopContainer(handle, { gracePeriodSeconds = 30 } = {}) {
+  const timeout = (ms) => new Promise((r) => { const t = setTimeout(r, ms, 'timeout'); t.unref?.(); });
+  const send = (sig) => {
+    try { process.kill(handle.pid || handle.wrapperPid, sig); } catch { /* already gone */ }
+  };
+  if (gracePeriodSeconds > 0) {
+    send('SIGTERM');
+    const r = await Promise.race([handle.wait, timeout(gracePeriodSeconds * 1000)]);
+    if (r !== 'timeout') return r;
+  }
+  send('SIGKILL');
+  try { process.kill(handle.wrapperPid, 'SIGKILL'); } catch { /* gone */ }
+  return handle.wait;
+}
+
+// Runs argv inside a running container (its namespaces, root, working dir and
+// user), as an exec probe or `kubectl exec` does. target: a handle from
+// startContainer (or {pid, uid, gid, groups, env, workingDir}).
+// opts: {timeoutMs, env:[{name, value}] (added), user:{uid, gid}, input}
+// Resolves {exitCode, signal, stdout, stderr, timedOut}.
+function execIn(target, argv, { timeoutMs = 10000, env = [], user, input, maxOutput = 1 << 20 } = {}) {
+  if (!target || !target.pid) return Promise.resolve({ exitCode: 126, signal: null, stdout: '', stderr: 'container is not running', timedOut: false });
+  const id = { uid: target.uid ?? 0, gid: target.gid ?? 0, groups: target.groups || [], ...(target.identity || {}), ...(user || {}) };
+  const merged = new Map((target.env || []).map((e) => [e.name, e.value]));
+  for (const e of env) merged.set(e.name, e.value);
+  const envList = [...merged].map(([name, value]) => ({ name, value }));
+  const args = ['--target', String(target.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '--wd', '--',
+    ...setprivArgs(id), ...envArgs(envList, null), ...argv];
+  return new Promise((resolve) => {
+    const child = spawn(NSENTER, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d) => { if (stdout.length < maxOutput) stdout += d; });
+    child.stderr.on('data', (d) => { if (stderr.length < maxOutput) stderr += d; });
+    child.stdin.on('error', () => {});
+    child.stdin.end(input ?? '');
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    }, timeoutMs);
+    child.on('error', (e) => { clearTimeout(timer); resolve({ exitCode: 126, signal: null, stdout, stderr: e.message, timedOut }); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code ?? 137, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+// Gives a volume directory to the pod's fsGroup as the kubelet does: group
+// ownership, group read/write, setgid directories.
+function applyFsGroup(dir, gid) {
+  const walk = (p) => {
+    const st = fs.lstatSync(p);
+    if (st.isSymbolicLink()) return;
+    fs.chownSync(p, st.uid, gid);
+    if (st.isDirectory()) {
+      fs.chmodSync(p, (st.mode & 0o7777) | 0o2070);
+      for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+    } else {
+      fs.chmodSync(p, (st.mode & 0o7777) | 0o060 | ((st.mode & 0o100) ? 0o010 : 0));
+    }
+  };
+  walk(dir);
+}
+
+// Removes what the runtime keeps for a pod (per-container metadata) once
+// every container of it is gone.
+function removePodState(stateDir, podKey) {
+  fs.rmSync(path.join(stateDir, 'containers', safeName(podKey)), { recursive: true, force: true });
+}
+
+// Log files: one per container run, <logDir>/<ns_pod>/<container>/<restartCount>.log;
+// "previous" is restartCount - 1.
+function containerLogPath(logDir, podKey, containerName, restartCount) {
+  return path.join(logDir, safeName(podKey), safeName(containerName), `${restartCount}.log`);
+}
+
+module.exports = {
+  startContainer,
+  stopContainer,
+  execIn,
+  applyFsGroup,
+  removePodState,
+  containerLogPath,
+  expandVars,
+  resolveArgv,
+  resolveIdentity,
+  ...require('./netcheck'),
+};
