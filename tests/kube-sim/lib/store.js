@@ -172,7 +172,9 @@ class Store extends EventEmitter {
     }
     if (dryRun) return obj;
     // The last finalizer gone from an object being deleted: it goes.
-    if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers || []).length && !this.gracefulPod(res, obj)) {
+    // (A Namespace goes only through finalizeNamespace, once it is empty.)
+    const isNamespace = res.kind === 'Namespace' && res.group === '';
+    if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers || []).length && !this.gracefulPod(res, obj) && !isNamespace) {
       return this.remove(res, key, obj);
     }
     obj.metadata.resourceVersion = this.nextRV();

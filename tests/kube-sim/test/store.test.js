@@ -80,3 +80,14 @@ test('bound pods are deleted gracefully; namespaces terminate', () => {
   store.finalizeNamespace('default');
   assert.strictEqual(store.tryGet(r('namespaces'), '', 'default'), null);
 });
+
+test('a terminating namespace stays through updates until finalized', () => {
+  const { store, r } = setup();
+  const ns = r('namespaces');
+  store.delete(ns, '', 'default');
+  const got = store.get(ns, '', 'default');
+  store.update(ns, { ...got, metadata: { ...got.metadata, labels: { x: 'y' } } });
+  assert.ok(store.tryGet(ns, '', 'default'), 'still there after an update');
+  store.finalizeNamespace('default');
+  assert.strictEqual(store.tryGet(ns, '', 'default'), null);
+});
