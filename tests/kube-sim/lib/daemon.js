@@ -27,9 +27,10 @@ async function main(stateDir) {
   const { ensurePki } = require('./certs');
   const { Auth } = require('./auth');
   const { Faults } = require('./faults');
-  const { Network } = require('./network');
+  const { Network, allocateClusterIP } = require('./network');
   const { startControllers } = require('./controllers');
-  const { Kubelet } = require('./kubelet');
+  const { Kubelet, podKeyOf } = require('./kubelet');
+  const netpol = require('./netpol');
   const { NetAgent } = require('./netagent');
   const { ApiServer } = require('./apiserver');
   const { writeKubeconfig } = require('./kubeconfig');
@@ -49,14 +50,15 @@ async function main(stateDir) {
   const controllers = startControllers({
     store, registry, log, caPem: pki.caPem, volumesDir: path.join(stateDir, 'volumes'),
   });
-  auth.bootstrap(store);
-  const netagent = new NetAgent({ store, registry, network, log });
+  auth.bootstrap();
+  const netagent = new NetAgent({ store, registry, network, netpol, podKeyOf, log });
   await netagent.start();
-  const kubelet = new Kubelet({ store, registry, network, runtime, images, auth, stateDir, log });
+  const kubelet = new Kubelet({ store, registry, network, runtime, images, auth, stateDir, log, netagent });
   await kubelet.start();
   const api = new ApiServer({
     store, registry, auth, faults, kubelet, log,
-    allocateClusterIP: () => network.allocateClusterIP(),
+    allocateClusterIP: () => allocateClusterIP(store.list(registry.byPlural('', 'v1', 'services'), null).items
+      .map((svc) => svc.spec && svc.spec.clusterIP).filter(Boolean)),
     tls: { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caPem },
   });
   const apiPort = await api.listen('127.0.0.1', Number(process.env.KUBE_SIM_API_PORT || 0));
