@@ -108,6 +108,10 @@ class Network {
     await nsIp('link', 'add', this.bridge, 'type', 'bridge');
     await nsIp('addr', 'add', `${BRIDGE_IP}/16`, 'dev', this.bridge);
     await nsIp('link', 'set', this.bridge, 'up');
+    // The node itself (kube-sim run) reaches ClusterIPs too: a route makes the
+    // first lookup succeed, then the nat output chain rewrites the destination
+    // to an endpoint, as kube-proxy's rules do on a real node.
+    await nsIp('route', 'add', '10.96.0.0/16', 'dev', this.bridge);
     await this.sysctl(ns, {
       'net.ipv4.ip_forward': 1,
       // Pods talk to each other through the bridge address on the same
