@@ -27,7 +27,7 @@ async function main(stateDir) {
   const { ensurePki } = require('./certs');
   const { Auth } = require('./auth');
   const { Faults } = require('./faults');
-  const { Network, allocateClusterIP } = require('./network');
+  const { Network } = require('./network');
   const { startControllers } = require('./controllers');
   const { Kubelet, podKeyOf } = require('./kubelet');
   const netpol = require('./netpol');
@@ -57,8 +57,6 @@ async function main(stateDir) {
   await kubelet.start();
   const api = new ApiServer({
     store, registry, auth, faults, kubelet, log,
-    allocateClusterIP: () => allocateClusterIP(store.list(registry.byPlural('', 'v1', 'services'), null).items
-      .map((svc) => svc.spec && svc.spec.clusterIP).filter(Boolean)),
     tls: { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caPem },
   });
   const apiPort = await api.listen('127.0.0.1', Number(process.env.KUBE_SIM_API_PORT || 0));
