@@ -50,7 +50,9 @@ spec:
   schedule: "0 3 * * *"
   unknownField: dropped
 YAML
-kubectl apply -f "${STATE_DIR}/bk.yaml" >/dev/null
+expect_fail "an unknown field is refused under strict validation (kubectl's default)" \
+  'strict decoding error: unknown field "spec.unknownField"' kubectl apply -f "${STATE_DIR}/bk.yaml"
+kubectl apply --validate=false -f "${STATE_DIR}/bk.yaml" >/dev/null
 expect_eq "a default is applied" 7 "$(kubectl get bk nightly -o jsonpath='{.spec.keep}')"
 expect_eq "an unknown field is pruned" "" "$(kubectl get bk nightly -o jsonpath='{.spec.unknownField}')"
 expect_match "printer columns" 'nightly +0 3 \* \* \*' "$(kubectl get backups)"
@@ -60,7 +62,7 @@ kubectl patch bk nightly --type merge -p '{"status":{"phase":"Done"}}' >/dev/nul
 expect_eq "status is ignored on the main resource" "" "$(kubectl get bk nightly -o jsonpath='{.status.phase}')"
 kubectl patch bk nightly --subresource=status --type merge -p '{"status":{"phase":"Done"}}' >/dev/null
 expect_eq "the status subresource writes status" Done "$(kubectl get bk nightly -o jsonpath='{.status.phase}')"
-kubectl apply --server-side -f "${STATE_DIR}/bk.yaml" --force-conflicts >/dev/null
+kubectl apply --server-side --validate=false -f "${STATE_DIR}/bk.yaml" --force-conflicts >/dev/null
 expect_eq "server-side apply on a custom resource" "0 3 * * *" "$(kubectl get bk nightly -o jsonpath='{.spec.schedule}')"
 
 kubectl delete crd backups.example.zkpilot.io >/dev/null

@@ -1,4 +1,5 @@
 'use strict';
+const { parseBool } = require('./selectors');
 // Reads and deletes of stored objects: get, list (selectors, limit/continue),
 // watch (chunked newline-delimited JSON events, bookmarks, timeouts, 410 as an
 // ERROR event), delete with DeleteOptions and deletecollection.
@@ -101,7 +102,7 @@ function watch(ctx) {
   const http = ctx.res;
   const opts = listOptions(ctx);
   const rv = ctx.query.get('resourceVersion') || undefined;
-  const bookmarks = ctx.query.get('allowWatchBookmarks') === 'true' || ctx.query.get('allowWatchBookmarks') === '1';
+  const bookmarks = parseBool(ctx.query.get('allowWatchBookmarks'));
   const timeout = Number(ctx.query.get('timeoutSeconds') || WATCH_DEFAULT_SECONDS);
   const headers = { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' };
   if (ctx.warnings.length) headers.Warning = ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
@@ -154,7 +155,7 @@ async function deleteOptions(ctx) {
   const opts = { ...body };
   if (q.get('propagationPolicy')) opts.propagationPolicy = q.get('propagationPolicy');
   if (q.get('gracePeriodSeconds') !== null) opts.gracePeriodSeconds = Number(q.get('gracePeriodSeconds'));
-  if (q.get('orphanDependents') !== null) opts.orphanDependents = q.get('orphanDependents') === 'true';
+  if (q.get('orphanDependents') !== null) opts.orphanDependents = parseBool(q.get('orphanDependents'));
   if (opts.orphanDependents !== undefined && opts.propagationPolicy) {
     throw errors.invalid(null, 'DeleteOptions', '', [{ field: 'propagationPolicy', message: 'Invalid value: "' + opts.propagationPolicy + '": orphanDependents and deletionPropagation cannot be both set' }]);
   }

@@ -1,4 +1,5 @@
 'use strict';
+const { parseBool } = require('./selectors');
 // What an HTTP request means to the API: the resource path parsed as the real
 // server's RequestInfo does, the RBAC attributes it needs, the Forbidden text,
 // the body, and what the client accepts.
@@ -46,7 +47,7 @@ function parseResourcePath(pathname) {
 
 // The RBAC verb of a resource request.
 function verbFor(method, info, query) {
-  const watching = info.watchPath || query.get('watch') === '1' || query.get('watch') === 'true';
+  const watching = info.watchPath || parseBool(query.get('watch'));
   switch (method) {
     case 'GET': case 'HEAD':
       if (watching) return 'watch';

@@ -82,4 +82,10 @@ function parseFieldSelector(str) {
   return (obj) => reqs.every((r) => r(obj));
 }
 
-module.exports = { parseLabelSelector, labelSelectorFromObject, parseFieldSelector, splitTerms };
+// A query boolean as the real server parses it (Go's strconv.ParseBool):
+// 1, t, T, TRUE, true, True are true. Python's client sends "True".
+function parseBool(value) {
+  return ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
+}
+
+module.exports = { parseBool, parseLabelSelector, labelSelectorFromObject, parseFieldSelector, splitTerms };

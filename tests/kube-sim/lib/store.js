@@ -113,7 +113,8 @@ class Store extends EventEmitter {
     else delete meta.namespace;
     const key = Store.key(res, meta.namespace, meta.name);
     if (this.objects.has(key)) throw errors.alreadyExists(res, meta.name);
-    meta.uid = crypto.randomUUID();
+    // A uid chosen before the store (a Job's, during defaulting) is kept.
+    meta.uid = meta.uid || crypto.randomUUID();
     meta.creationTimestamp = now();
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;

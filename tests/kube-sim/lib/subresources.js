@@ -1,4 +1,5 @@
 'use strict';
+const { parseBool } = require('./selectors');
 // Subresources: status, scale, pods/log, pods|services/proxy, pods/eviction,
 // pods/binding, serviceaccounts/token; pods/exec is refused with a reason.
 
@@ -86,11 +87,12 @@ async function logs(ctx) {
   const { kubelet, store } = ctx.server;
   const pod = store.get(ctx.resource, ctx.namespace, ctx.info.name);
   const q = ctx.query;
-  const bool = (k) => q.get(k) === 'true' || q.get(k) === '1';
+  const bool = (k) => parseBool(q.get(k));
   const num = (k) => (q.get(k) === null ? undefined : Number(q.get(k)));
   const opts = {
     container: defaultContainer(pod, q.get('container')), follow: bool('follow'), previous: bool('previous'),
     timestamps: bool('timestamps'), tailLines: num('tailLines'), sinceSeconds: num('sinceSeconds'),
+    sinceTime: q.get('sinceTime') || undefined, limitBytes: num('limitBytes'),
   };
   if (!kubelet) throw errors.badRequest('no kubelet serves logs in this cluster');
   const http = ctx.res;
@@ -105,6 +107,8 @@ async function logs(ctx) {
   });
   http.on('close', () => out.destroy());
   await kubelet.logs(ctx.namespace, ctx.info.name, opts, out);
+  // Writes queue in `out` until each reaches the socket: flush before ending.
+  if (!out.destroyed) await new Promise((resolve) => { out.end(resolve); out.on('error', resolve); });
   if (!http.headersSent) http.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
   if (!http.writableEnded) http.end();
 }

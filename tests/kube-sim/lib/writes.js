@@ -1,4 +1,5 @@
 'use strict';
+const { parseBool } = require('./selectors');
 // Writes through the API: create (POST), update (PUT) and patch (merge,
 // strategic, JSON patch, server-side apply). Every write runs the same
 // admission: type and namespace checks, unknown-field handling per
@@ -86,6 +87,16 @@ function deletePath(obj, path) {
 function admit(ctx, obj, old, { subresource = null } = {}) {
   const { mods } = ctx.server;
   const res = ctx.resource;
+  // Status belongs to the status subresource, as in the real strategies'
+  // PrepareForCreate/PrepareForUpdate: a create starts without one (a Pod as
+  // Pending), a main-resource update keeps the stored one.
+  if (res.hasStatus && subresource !== 'status') {
+    if (!old) {
+      if (res.kind === 'Pod' && res.group === '') obj.status = { phase: 'Pending' };
+      else if (res.kind !== 'Namespace') delete obj.status;
+    } else if (old.status !== undefined) obj.status = structuredClone(old.status);
+    else delete obj.status;
+  }
   const unknown = mods.validate.unknownFields(res, obj) || [];
   if (unknown.length) {
     const mode = fieldValidation(ctx);
@@ -149,6 +160,7 @@ async function create(ctx) {
   const dryRun = isDryRun(ctx);
   fieldValidation(ctx);
   delete obj.metadata.resourceVersion;
+  delete obj.metadata.uid; // the server's to choose (defaulting may, for a Job)
   admit(ctx, obj, null);
   recordManager(ctx, null, obj, null);
   const created = ctx.server.store.create(res, obj, { dryRun });
@@ -259,7 +271,7 @@ async function serverSideApply(ctx, old, applied, subresource) {
   checkTypeMeta(ctx, applied);
   checkNamespace(ctx, applied);
   checkName(ctx, applied);
-  const force = ctx.query.get('force') === 'true';
+  const force = parseBool(ctx.query.get('force'));
   fieldValidation(ctx);
   let result;
   const opts = { manager, force, schema: schemaFor(ctx), now: now(), subresource: subresource || undefined };
