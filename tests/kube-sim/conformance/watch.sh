@@ -40,9 +40,12 @@ expect_match "a too-old resourceVersion is 410 Gone" 'error 410' "$out"
 
 # kubectl get --watch prints a change as it happens.
 kubectl create configmap kw >/dev/null
-( kubectl get configmap kw --watch --output-watch-events -o name > "${STATE_DIR}/watch.out" 2>&1 & echo $! > "${STATE_DIR}/watch.pid" )
-wait_until 10 "kubectl watch received the current object" grep -q ADDED "${STATE_DIR}/watch.out"
+timeout 60 /usr/bin/kubectl --kubeconfig "${KUBECONFIG}" --cache-dir "${STATE_DIR}/kubectl-cache" \
+  get configmap kw --watch --output-watch-events > "${STATE_DIR}/watch.out" 2>&1 &
+watcher=$!
+wait_until 10 "kubectl watch received the current object" grep -q '^ADDED *kw' "${STATE_DIR}/watch.out"
 kubectl label configmap kw changed=yes >/dev/null
-wait_until 10 "kubectl watch received the change" grep -q MODIFIED "${STATE_DIR}/watch.out"
-kill "$(cat "${STATE_DIR}/watch.pid")" 2>/dev/null || true
+wait_until 10 "kubectl watch received the change" grep -q '^MODIFIED *kw' "${STATE_DIR}/watch.out"
+kill "$watcher" 2>/dev/null || true
+wait "$watcher" 2>/dev/null || true
 finish
