@@ -2,7 +2,7 @@
 # The API double as kubectl sees it: client- and server-side apply, get/list
 # with selectors and chunking, patches, optimistic concurrency (409), schema
 # validation (422), SSA conflicts between field managers, dry-run, delete.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../testlib.bash"
 start_cluster
 
 expect_match "version" 'Server Version: v1\.32' "$(kubectl version 2>&1)"

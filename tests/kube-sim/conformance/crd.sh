@@ -3,7 +3,7 @@
 # discovered; objects are validated against openAPIV3Schema (422), defaulted
 # and pruned; the status subresource is separate; deleting the CRD removes
 # its objects.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../testlib.bash"
 start_cluster
 
 cat > "${STATE_DIR}/crd.yaml" <<'YAML'

@@ -2,7 +2,7 @@
 # Fault injection: the Nth matching request fails with the injected status
 # (kubectl reports it), 429 carries Retry-After, rules expire; a partition cuts
 # a pod off the network and healing restores it.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../testlib.bash"
 start_cluster
 wait_until 10 "the default namespace exists" kubectl get namespace default
 faults() { command kubectl --kubeconfig "${KUBECONFIG}" --cache-dir "${STATE_DIR}/kubectl-cache" "$@"; }

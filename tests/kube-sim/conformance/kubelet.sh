@@ -4,7 +4,7 @@
 # off (CrashLoopBackOff); runAsNonRoot with a root image user is refused;
 # runAsUser, fsGroup, a read-only root and the service-account token are as
 # on a cluster; an unknown image fails to pull.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../testlib.bash"
 KUBE_SIM_BACKOFF_BASE_MS=500 start_cluster
 wait_until 10 "the default service account exists" kubectl get serviceaccount default
 

@@ -2,7 +2,7 @@
 # Authorization as on a real cluster: a service account's token is limited to
 # its Role (a 403 names the missing permission), `auth can-i` answers for it,
 # a ClusterRoleBinding widens it; client certificates authenticate too.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../testlib.bash"
 start_cluster
 
 kubectl create namespace team >/dev/null

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Watch with a second real client (Debian's python3-kubernetes): events from a
 # resourceVersion in order, and 410 Gone for one older than the history.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../testlib.bash"
 # A short watch history, so that the start-up writes already push RV 1 out.
 KUBE_SIM_WATCH_HISTORY=20 start_cluster
 wait_until 10 "the default namespace exists" kubectl get namespace default

@@ -3,7 +3,7 @@
 # rollout status), serve through the pod proxy, log, scale; a Deployment rolls
 # out; a Job completes; deletion cascades (background, foreground, orphan);
 # an eviction honours the PodDisruptionBudget.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../testlib.bash"
 start_cluster
 
 cat > "${STATE_DIR}/web.yaml" <<'YAML'

@@ -3,7 +3,7 @@
 # port (3888) left out keeps a new ensemble from forming — the servers cannot
 # open election channels to each other and none becomes Ready — and the
 # package's real policy, applied over it, lets the same pods form a quorum.
-source "$(dirname "$0")/../conformance/lib.sh"
+source "$(dirname "$0")/../testlib.bash"
 start_cluster
 wait_until 10 "the default namespace exists" kubectl get namespace default
 

@@ -4,7 +4,7 @@
 # whose servers form a quorum (checked with a real client from inside the
 # cluster network); it survives a pod deletion (data kept on the claim) and a
 # network partition of one server.
-source "$(dirname "$0")/../conformance/lib.sh"
+source "$(dirname "$0")/../testlib.bash"
 start_cluster
 wait_until 10 "the default namespace exists" kubectl get namespace default
 

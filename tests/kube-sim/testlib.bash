@@ -4,7 +4,7 @@
 # print what they compared; polling with a deadline instead of sleeps.
 set -euo pipefail
 
-KUBE_SIM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KUBE_SIM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 KUBE_SIM="${KUBE_SIM_DIR}/kube-sim"
 ROOT="${ZKPILOT_SOURCE_DIR:-$(cd "${KUBE_SIM_DIR}/../.." && pwd)}"
 ZKPILOT="${ZKPILOT_BINARY:-${ROOT}/build/zkpilot}"
