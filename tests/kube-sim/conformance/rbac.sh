@@ -28,6 +28,36 @@ expect_fail "a missing permission is a 403 naming it" \
 expect_fail "another namespace is forbidden" 'cannot list resource "pods" in API group "" in the namespace "default"' \
   as_reader get pods -n default
 
+# From inside a pod: the mounted token and the `kubernetes` Service, as
+# in-cluster clients use them (python3-kubernetes' load_incluster_config).
+cat > "${STATE_DIR}/incluster.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: incluster, namespace: team}
+spec:
+  serviceAccountName: reader
+  restartPolicy: Never
+  containers:
+    - name: main
+      image: kube-sim/host:latest
+      command: ["/usr/bin/python3", "-c"]
+      args:
+        - |
+          from kubernetes import client, config
+          config.load_incluster_config()
+          v1 = client.CoreV1Api()
+          print("pods:", ",".join(p.metadata.name for p in v1.list_namespaced_pod("team").items))
+          try:
+              v1.list_namespaced_secret("team")
+          except client.exceptions.ApiException as e:
+              print("secrets:", e.status)
+YAML
+kubectl apply -f "${STATE_DIR}/incluster.yaml" >/dev/null
+kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/incluster -n team --timeout=60s >/dev/null
+log="$(kubectl logs incluster -n team)"
+expect_match "a pod reaches the API through the kubernetes Service with its token" 'pods: incluster' "$log"
+expect_match "and is held to its Role there too" 'secrets: 403' "$log"
+
 kubectl create clusterrole cm-reader --verb=get,list --resource=configmaps >/dev/null
 kubectl create clusterrolebinding reader-cm --clusterrole=cm-reader --serviceaccount=team:reader >/dev/null
 expect_match "a ClusterRoleBinding grants cluster-wide" 'kube-root-ca.crt' "$(as_reader get configmaps -n default 2>&1)"

@@ -60,6 +60,7 @@ async function main(stateDir) {
     tls: { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caPem },
   });
   const apiPort = await api.listen('127.0.0.1', Number(process.env.KUBE_SIM_API_PORT || 0));
+  await exposeInCluster({ store, registry, network, api, stateDir, log });
   const server = `https://127.0.0.1:${apiPort}`;
   writeKubeconfig(path.join(stateDir, 'kubeconfig'), {
     server, caPem: pki.caPem, token: adminToken, clientCert: pki.adminCertPem, clientKey: pki.adminKeyPem,
@@ -86,6 +87,39 @@ async function main(stateDir) {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+// The API inside the cluster, as on a real one: the Service `kubernetes`
+// (10.96.0.1:443, which the serving certificate names) leads to a forwarder on
+// the node's address in the cluster namespace, which pipes to the API's unix
+// socket. Pods get KUBERNETES_SERVICE_HOST/PORT from the kubelet.
+async function exposeInCluster({ store, registry, network, api, stateDir, log }) {
+  const { spawn } = require('child_process');
+  const socket = path.join(stateDir, 'api.sock');
+  await api.listenUnix(socket);
+  const port = 6443;
+  const child = spawn('/usr/sbin/ip', ['netns', 'exec', network.clusterNetns, process.execPath,
+    path.join(__dirname, 'forwarder.js'), network.bridgeIp, String(port), socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the API forwarder exited (${code})`)));
+    child.stdout.once('data', resolve);
+  });
+  child.removeAllListeners('exit');
+  child.on('exit', (code) => log(`kube-sim: the API forwarder exited (${code})`));
+  const services = registry.byPlural('', 'v1', 'services');
+  const endpoints = registry.byPlural('', 'v1', 'endpoints');
+  const labels = { component: 'apiserver', provider: 'kubernetes' };
+  store.create(services, {
+    metadata: { name: 'kubernetes', namespace: 'default', labels },
+    spec: {
+      type: 'ClusterIP', clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.1'], sessionAffinity: 'None',
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
+    },
+  });
+  store.create(endpoints, {
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: network.bridgeIp }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+  });
 }
 
 if (require.main === module) {
