@@ -28,6 +28,12 @@ class FieldSet {
     for (const p of this.toArrays()) if (!startsWith(p, prefix)) r.add(p);
     return r;
   }
+  // Keys of the paths that lie strictly above some path of the set.
+  prefixes() {
+    const r = new Set();
+    for (const p of this.toArrays()) for (let i = 1; i < p.length; i++) r.add(FieldSet.key(p.slice(0, i)));
+    return r;
+  }
   equals(o) { return this.size === o.size && [...this.paths].every((p) => o.paths.has(p)); }
 }
 

@@ -24,19 +24,6 @@ const sleep = (ms, signal) => new Promise((resolve) => {
   if (signal) signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
 });
 
-// startContainer may resolve while the container's first process still runs
-// its setup on the host's root; exec and probes must wait for the chroot
-// (the process's root is no longer "/"), or for its end.
-async function untilInRoot(handle) {
-  const deadline = Date.now() + 30000;
-  let exited = false;
-  Promise.resolve(handle.wait).then(() => { exited = true; });
-  while (!exited && Date.now() < deadline) {
-    try { if (fs.readlinkSync(`/proc/${handle.pid}/root`) !== '/') return; } catch { return; }
-    await sleep(5);
-  }
-}
-
 class PodWorker {
   constructor(kubelet, pod) {
     this.k = kubelet;
@@ -302,7 +289,6 @@ class PodWorker {
         hostname: pod.spec.hostname || pod.metadata.name,
         stateDir: path.join(this.k.volumes.podDir(this.uid), 'runtime'),
       });
-      await untilInRoot(handle);
     } catch (e) {
       pipe.close();
       this.event('Warning', 'Failed', `Error: ${e.message}`, c);
@@ -367,7 +353,7 @@ class PodWorker {
   // local image layer lacks (but the real image has) gets a private copy
   // without those settings, with a Warning event.
   async mountsOf(c, image) {
-    const mounts = Volumes.mountsFor(c.spec, this.volumeMap, image.layerDir);
+    const mounts = Volumes.mountsFor(c.spec, this.volumeMap);
     if (!this.k.images.checkConfigClasses) return mounts;
     for (const m of mounts) {
       const cfg = path.join(m.hostPath, 'zoo.cfg');

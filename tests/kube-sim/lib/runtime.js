@@ -107,63 +107,135 @@ function findChild(pid) {
   } catch { return null; }
 }
 
+// Shell functions of the setup: `inroot PATH` sets IN_ROOT to PATH as the
+// container sees it, every symlink followed relative to the container root $R
+// ('..' stops at it), so that no mount or directory of the container lands on
+// the host through a link of the image such as /var/run -> /run; `at PATH`
+// sets T to that path on the setup's side ($R/...), `dir_at` and `file_at`
+// also create what is missing there.
+const SETUP_FUNCTIONS = `
+inroot() {
+  local rest="$1" out="" name link hops=0
+  while [ -n "$rest" ]; do
+    name="\${rest%%/*}"
+    if [ "$name" = "$rest" ]; then rest=""; else rest="\${rest#*/}"; fi
+    case "$name" in
+      ''|.) ;;
+      ..) out="\${out%/*}" ;;
+      *)
+        if [ -L "$R$out/$name" ]; then
+          hops=$((hops + 1))
+          [ "$hops" -le 40 ] || return 1
+          link="$(readlink -- "$R$out/$name"; echo .)"
+          link="\${link%?.}"
+          case "$link" in /*) out="" ;; esac
+          rest="$link/$rest"
+        else
+          out="$out/$name"
+        fi ;;
+    esac
+  done
+  IN_ROOT="\${out:-/}"
+}
+at() { inroot "$1" || fail "$1: too many levels of symbolic links"; T="$R$IN_ROOT"; }
+dir_at() { at "$1"; mkdir -p -- "$T"; }
+file_at() { at "$1"; mkdir -p -- "$(dirname -- "$T")"; [ -e "$T" ] || touch -- "$T"; }
+`;
+
+// The descriptor on which the container's first process reports, from
+// inside its root, that its setup is done (see startContainer).
+const READY_FD = 4;
+
 // The setup that runs as PID 1 of the container's namespaces and ends by
-// exec'ing the container's process in its root.
+// exec'ing the container's process in its root. Every path inside the root
+// goes through `at` (see SETUP_FUNCTIONS).
 function setupScript(o) {
   const R = o.rootDir;
   const L = [];
   const q = shq;
   L.push('set -eu');
+  L.push(`R=${q(R)}`);
   L.push(`fail() { printf '%s\\n' "$*" > ${q(o.startErrorFile)}; exit 128; }`);
+  L.push(SETUP_FUNCTIONS.trim());
   L.push(`exec 3>&2 2>${q(o.setupLogFile)}`);
   L.push(`mount -t tmpfs -o size=${ROOTFS_SIZE},mode=755 kubesim-rootfs ${q(o.runDir)}`);
-  L.push(`mkdir -p ${q(`${o.runDir}/layer`)} ${q(`${o.runDir}/upper`)} ${q(`${o.runDir}/work`)} ${q(R)}`);
+  L.push(`mkdir -p ${q(`${o.runDir}/layer`)} ${q(`${o.runDir}/upper`)} ${q(`${o.runDir}/work`)} "$R"`);
   L.push(`(cd ${q(o.layerDir)} && find . -mindepth 1 -maxdepth 1 ! -name .blobs ! -name .complete -exec cp -a {} ${q(`${o.runDir}/layer/`)} \\;)`);
-  L.push(`mount -t overlay overlay -o ${q(`lowerdir=${o.runDir}/layer:/,upperdir=${o.runDir}/upper,workdir=${o.runDir}/work`)} ${q(R)} || fail "cannot mount the container root"`);
-  L.push(`mount -t proc -o nosuid,nodev,noexec proc ${q(`${R}/proc`)}`);
-  L.push(`mount -t sysfs -o ro,nosuid,nodev,noexec sysfs ${q(`${R}/sys`)} 2>/dev/null || mount --rbind -o ro /sys ${q(`${R}/sys`)} || true`);
-  L.push(`mount -t tmpfs -o mode=755,nosuid,size=65536k kubesim-dev ${q(`${R}/dev`)}`);
-  L.push(`for d in null zero full random urandom tty; do touch ${q(R)}/dev/$d; mount --bind /dev/$d ${q(R)}/dev/$d; done`);
-  L.push(`mkdir -p ${q(`${R}/dev/shm`)} ${q(`${R}/dev/pts`)}`);
-  L.push(`mount -t tmpfs -o nosuid,nodev,mode=1777,size=65536k shm ${q(`${R}/dev/shm`)}`);
-  L.push(`mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts ${q(`${R}/dev/pts`)} 2>/dev/null || true`);
-  L.push(`ln -s pts/ptmx ${q(`${R}/dev/ptmx`)}; ln -s /proc/self/fd ${q(`${R}/dev/fd`)}`);
-  L.push(`ln -s /proc/self/fd/0 ${q(`${R}/dev/stdin`)}; ln -s /proc/self/fd/1 ${q(`${R}/dev/stdout`)}; ln -s /proc/self/fd/2 ${q(`${R}/dev/stderr`)}`);
+  L.push(`mount -t overlay overlay -o ${q(`lowerdir=${o.runDir}/layer:/,upperdir=${o.runDir}/upper,workdir=${o.runDir}/work`)} "$R" || fail "cannot mount the container root"`);
+  L.push('dir_at /proc; mount -t proc -o nosuid,nodev,noexec proc "$T"');
+  L.push('dir_at /sys; mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$T" 2>/dev/null || mount --rbind -o ro /sys "$T" || true');
+  L.push('dir_at /dev; DEV="$T"; mount -t tmpfs -o mode=755,nosuid,size=65536k kubesim-dev "$DEV"');
+  L.push('for d in null zero full random urandom tty; do touch "$DEV/$d"; mount --bind "/dev/$d" "$DEV/$d"; done');
+  L.push('mkdir -p "$DEV/shm" "$DEV/pts"');
+  L.push('mount -t tmpfs -o nosuid,nodev,mode=1777,size=65536k shm "$DEV/shm"');
+  L.push('mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$DEV/pts" 2>/dev/null || true');
+  L.push('ln -s pts/ptmx "$DEV/ptmx"; ln -s /proc/self/fd "$DEV/fd"');
+  L.push('ln -s /proc/self/fd/0 "$DEV/stdin"; ln -s /proc/self/fd/1 "$DEV/stdout"; ln -s /proc/self/fd/2 "$DEV/stderr"');
   // The host's /tmp and /run are no business of the container: empty tmpfs
   // (read-only below when the root is).
-  L.push(`mount -t tmpfs -o mode=1777,nosuid,nodev kubesim-tmp ${q(`${R}/tmp`)}`);
-  L.push(`mount -t tmpfs -o mode=755,nosuid,nodev kubesim-run ${q(`${R}/run`)}`);
+  L.push('dir_at /tmp; TMP="$T"; mount -t tmpfs -o mode=1777,nosuid,nodev kubesim-tmp "$TMP"');
+  L.push('dir_at /run; RUN="$T"; mount -t tmpfs -o mode=755,nosuid,nodev kubesim-run "$RUN"');
   for (const b of o.binds) {
-    L.push(`mount --bind ${q(b.source)} ${q(`${R}${b.target}`)} && mount -o remount,bind,ro ${q(`${R}${b.target}`)} || fail ${q(`image file ${b.target} cannot be mounted from ${b.source}`)}`);
+    L.push(`{ file_at ${q(b.target)} && mount --bind ${q(b.source)} "$T" && mount -o remount,bind,ro "$T"; } || fail ${q(`image file ${b.target} cannot be mounted from ${b.source}`)}`);
   }
-  if (o.hostsFile) L.push(`mount --bind ${q(o.hostsFile)} ${q(`${R}/etc/hosts`)}`);
-  if (o.resolvFile) L.push(`mount --bind ${q(o.resolvFile)} ${q(`${R}/etc/resolv.conf`)}`);
-  L.push(`mount --bind ${q(o.hostnameFile)} ${q(`${R}/etc/hostname`)}`);
+  if (o.hostsFile) L.push(`file_at /etc/hosts; mount --bind ${q(o.hostsFile)} "$T"`);
+  if (o.resolvFile) L.push(`file_at /etc/resolv.conf; mount --bind ${q(o.resolvFile)} "$T"`);
+  L.push(`file_at /etc/hostname; mount --bind ${q(o.hostnameFile)} "$T"`);
   L.push(`hostname ${q(o.hostname)}`);
   for (const v of o.volumes) {
-    const t = `${R}${v.mountPath}`;
     L.push(`[ -e ${q(v.source)} ] || fail ${q(`volume ${v.name}: ${v.source} does not exist`)}`);
-    L.push(`if [ -d ${q(v.source)} ]; then mkdir -p ${q(t)}; else mkdir -p "$(dirname ${q(t)})"; [ -e ${q(t)} ] || touch ${q(t)}; fi`);
-    L.push(`mount --bind ${q(v.source)} ${q(t)}`);
-    if (v.readOnly) L.push(`mount -o remount,bind,ro ${q(t)}`);
+    L.push(`if [ -d ${q(v.source)} ]; then dir_at ${q(v.mountPath)}; else file_at ${q(v.mountPath)}; fi`);
+    L.push(`mount --bind ${q(v.source)} "$T"`);
+    if (v.readOnly) L.push('mount -o remount,bind,ro "$T"');
   }
-  L.push(`mkdir -p ${q(`${R}${o.workingDir}`)}`);
+  L.push(`dir_at ${q(o.workingDir)}`);
   if (o.readOnlyRootFilesystem) {
-    L.push(`mount -o remount,ro ${q(R)}`);
-    L.push(`mount -o remount,ro ${q(`${R}/tmp`)}; mount -o remount,ro ${q(`${R}/run`)}`);
+    L.push('mount -o remount,ro "$R"');
+    L.push('mount -o remount,ro "$TMP"; mount -o remount,ro "$RUN"');
   }
   // A command that is not there is a start error (exit 128), as a runtime
   // reports it, not a process that prints and exits.
   const lookup = 'case "$1" in */*) [ -x "$1" ] ;; *) command -v -- "$1" >/dev/null ;; esac';
-  L.push(`chroot ${q(R)} /usr/bin/env -i -C ${q(o.workingDir)} PATH=${q(o.pathValue)} /bin/sh -c ${q(lookup)} sh ${q(o.argv[0])} || fail ${q(`exec: "${o.argv[0]}": executable file not found in $PATH`)}`);
+  L.push(`chroot "$R" /usr/bin/env -i -C ${q(o.workingDir)} PATH=${q(o.pathValue)} /bin/sh -c ${q(lookup)} sh ${q(o.argv[0])} || fail ${q(`exec: "${o.argv[0]}": executable file not found in $PATH`)}`);
   L.push('exec 2>&3 3>&-');
-  L.push(`exec chroot ${q(R)} ${o.exec.map(q).join(' ')}`);
+  // In its root, in the working directory (the container's process sets it
+  // again as its user), the process reports that it is ready, then becomes
+  // the container's process without the report's descriptor.
+  const ready = `cd -- "$1" 2>/dev/null || :; shift; printf 1 >&${READY_FD}; exec "$@" ${READY_FD}>&-`;
+  L.push(`exec chroot "$R" /bin/sh -c ${q(ready)} sh ${q(o.workingDir)} ${o.exec.map(q).join(' ')}`);
   return `${L.join('\n')}\n`;
 }
 
-// Starts one container. Resolves {pid, wait, ...}: pid is the container's
-// first process (PID 1 of its PID namespace) as the host sees it; wait
-// resolves {exitCode, signal, startError?} when every process of it is gone.
+const START_TIMEOUT_MS = 60000;
+
+// -> 'ready' once the container's first process reports from inside its
+// root; 'gone' when it ended (or never ran) without; 'timeout'. The report
+// comes before the end of the stream, which ends only when every process of
+// the container's start has let go of it.
+function untilReady(child, wait) {
+  const stream = child.stdio[READY_FD];
+  return new Promise((resolve) => {
+    let timer = null;
+    const done = (v) => {
+      clearTimeout(timer);
+      if (stream) { stream.removeAllListeners('data'); stream.destroy(); }
+      resolve(v);
+    };
+    timer = setTimeout(done, START_TIMEOUT_MS, 'timeout');
+    if (!stream) { wait.then(() => done('gone')); return; }
+    stream.once('data', () => done('ready'));
+    stream.once('close', () => done('gone'));
+    stream.on('error', () => {});
+  });
+}
+
+// Starts one container. Resolves {pid, wait, ...} once the container's first
+// process (PID 1 of its PID namespace; pid as the host sees it) is in its
+// namespaces and its root, every mount made, so that an exec at once runs in
+// the container; or, with pid null, once it ended before that (a start error:
+// see wait). wait resolves {exitCode, signal, startError?} when every process
+// of it is gone. Mount paths (volumes, image files, /etc/hosts...) are
+// resolved inside the container's root: its symlinks never lead out of it.
 // opts: {podKey, netns, root (an image from images.js), container,
 //   podSecurityContext, volumes:[{name, hostPath, mountPath, readOnly,
 //   subPath}], hostsFile, resolvFile, readOnlyRootFilesystem (default from
@@ -215,7 +287,7 @@ async function startContainer(opts) {
   try {
     child = spawn(NSENTER, [`--net=/run/netns/${netns}`, UNSHARE, '--mount', '--uts', '--ipc', '--pid', '--fork',
       '--kill-child=SIGKILL', '--propagation', 'private', '/bin/bash', scriptPath],
-    { stdio: ['ignore', logFd, logFd], detached: true });
+    { stdio: ['ignore', logFd, logFd, 'ignore', 'pipe'], detached: true });
   } finally {
     fs.closeSync(logFd);
   }
@@ -231,15 +303,16 @@ async function startContainer(opts) {
       resolve({ exitCode, signal, ...(startError ? { startError } : {}) });
     });
   });
-  // The container's PID 1 is unshare's child.
-  const deadline = Date.now() + 5000;
-  let pid = null;
-  while (!pid) {
-    pid = findChild(child.pid);
-    if (pid) break;
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 5));
+  // Started means: the first process is in its namespaces and its root, its
+  // setup done (it says so on READY_FD from there); or it is gone. Then its
+  // PID 1, unshare's child, is found.
+  const ready = await untilReady(child, wait);
+  if (ready === 'timeout') {
+    try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
+    await wait;
+    throw new Error(`container ${container.name}: not started within ${START_TIMEOUT_MS / 1000}s (setup log: ${path.join(metaDir, 'setup.log')})`);
   }
+  const pid = ready === 'ready' ? findChild(child.pid) : null;
   return {
     pid, wrapperPid: child.pid, wait, podKey, netns, uid: identity.uid, gid: identity.gid, groups: identity.groups,
     identity, env, workingDir, argv, metaDir, logPath: opts.logPath,

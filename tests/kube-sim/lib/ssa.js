@@ -66,7 +66,8 @@ function itemPE(item, meta) {
 
 // The fields a configuration sets, as the API server computes them (leaves, list items, map entries,
 // atomic values; struct fields only when empty).
-function toFieldSet(obj, meta) {
+// opts.lenient: list items whose path element cannot be computed are skipped instead of refused.
+function toFieldSet(obj, meta, opts = {}) {
   const set = new FieldSet();
   const walk = (v, m, path) => {
     if (Array.isArray(v)) {
@@ -74,7 +75,8 @@ function toFieldSet(obj, meta) {
       const im = m.item();
       const seen = new Set();
       for (const it of v) {
-        const pe = itemPE(it, m);
+        let pe;
+        try { pe = itemPE(it, m); } catch (e) { if (opts.lenient) continue; throw e; }
         if (seen.has(pe)) continue;
         seen.add(pe);
         walk(it, im, path.concat(pe));
@@ -188,34 +190,79 @@ function mergeLists(l, r, m) {
   return out;
 }
 
-// Removes the given paths; containers emptied on the way are removed too.
-function removePaths(obj, set, meta) {
-  for (const path of set.toArrays()) removePath(obj, path, meta);
-  return obj;
+// Removes the given paths (and everything below them) as structured-merge-diff's RemoveItems does: a map
+// or list whose every member is removed is left as null, which dropNulls() clears afterwards.
+function removeItems(value, set, meta) {
+  const prefixes = set.prefixes();
+  const walk = (v, m, path) => {
+    if (Array.isArray(v)) {
+      if (!v.length || m.listType === 'atomic') return null;
+      const im = m.item();
+      const out = [];
+      for (const it of v) {
+        let pe;
+        try { pe = itemPE(it, m); } catch (e) { out.push(clone(it)); continue; }
+        const p = path.concat(pe);
+        const k = FieldSet.key(p);
+        if (set.has(k)) continue;
+        out.push(prefixes.has(k) ? walk(it, im, p) : clone(it));
+      }
+      return out.length ? out : null;
+    }
+    if (isObj(v)) {
+      if (!Object.keys(v).length || (m.atomic && path.length)) return null;
+      const out = {};
+      for (const [key, x] of Object.entries(v)) {
+        const p = path.concat(fieldPE(key));
+        const k = FieldSet.key(p);
+        if (set.has(k)) continue;
+        out[key] = prefixes.has(k) ? walk(x, m.child(key), p) : clone(x);
+      }
+      return Object.keys(out).length ? out : null;
+    }
+    return clone(v);
+  };
+  return walk(value, meta, []);
 }
 
-function removePath(node, path, m) {
-  if (!path.length || node === null || typeof node !== 'object') return false;
-  const [pe, ...rest] = path;
-  let key; let childMeta;
-  if (pe.startsWith('f:')) {
-    if (!isObj(node)) return false;
-    key = pe.slice(2); childMeta = m.child(key);
-    if (!(key in node)) return false;
-  } else if (Array.isArray(node)) {
-    key = node.findIndex((it) => { try { return itemPE(it, m) === pe; } catch (e) { return false; } });
-    if (key < 0) return false;
-    childMeta = m.item();
-  } else return false;
-  if (!rest.length) {
-    if (Array.isArray(node)) node.splice(key, 1); else delete node[key];
-    return true;
+// structured-merge-diff's EnsureNamedFieldsAreMembers: a struct field (a field the schema names, as opposed
+// to an entry of a map) with something below it in the set is made a member of the set as well.
+function ensureNamedFieldsAreMembers(set, meta) {
+  const out = new FieldSet();
+  for (const path of set.toArrays()) {
+    out.add(path);
+    let m = meta;
+    for (let i = 0; i < path.length - 1; i++) {
+      const pe = path[i];
+      if (pe.startsWith('f:')) {
+        m = m.child(pe.slice(2));
+        if (!m.mapEntry) out.add(path.slice(0, i + 1));
+      } else m = m.item();
+    }
   }
-  const child = node[key];
-  const removed = removePath(child, rest, childMeta);
-  const emptied = child !== null && typeof child === 'object' && Object.keys(child).length === 0;
-  if (removed && emptied) { if (Array.isArray(node)) node.splice(key, 1); else delete node[key]; }
-  return removed;
+  return out;
+}
+
+// The field set of a stored object; list items whose key cannot be computed are left out.
+function objectFieldSet(obj, meta) {
+  return toFieldSet(obj, meta, { lenient: true });
+}
+
+// structured-merge-diff's Updater.prune: removes from `merged` what the applier owned last time (lastSet),
+// no longer applies and no manager (the applier's new configuration included, in `managed`) owns; what was
+// removed along with it but was never the applier's is added back.
+function prune(merged, lastSet, managed, meta) {
+  if (!lastSet || lastSet.empty()) return merged;
+  const E = (s) => ensureNamedFieldsAreMembers(s, meta);
+  const last = E(lastSet);
+  const mergedSet = E(objectFieldSet(merged, meta));
+  // removeItems of the previously applied set; then add back what any manager owns ...
+  const pruned = removeItems(merged, last, meta);
+  const prunedSet = E(objectFieldSet(pruned, meta));
+  const ownedBack = removeItems(merged, mergedSet.difference(prunedSet.union(E(managed))), meta);
+  // ... and what the applier never owned (dangling items).
+  const keptSet = E(objectFieldSet(ownedBack, meta));
+  return removeItems(merged, mergedSet.difference(keptSet).intersection(last), meta);
 }
 
 function dropNulls(v) {
@@ -328,9 +375,10 @@ function apply(live, applied, opts = {}) {
 
   const others = entries.filter((e) => identity(e) !== myId);
   if (prev) {
-    const ownedByOthers = others.reduce((acc, e) => acc.union(e.set), new FieldSet());
-    const toRemove = prev.set.difference(newSet).difference(ownedByOthers);
-    merged = removePaths(merged, toRemove, meta);
+    // Every manager's fields count as owned, the applier's new configuration included, and so do the
+    // fields the API server keeps out of field sets (apiVersion, kind, metadata.name...).
+    const managed = others.reduce((acc, e) => acc.union(e.set), newSet).union(new FieldSet(STRIPPED));
+    merged = prune(merged, prev.set, managed, meta) || {};
   }
   merged = dropNulls(merged);
 

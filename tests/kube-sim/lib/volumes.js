@@ -324,50 +324,20 @@ class Volumes {
     await fsp.rm(path.join(this.podDir(uid), 'volumes'), { recursive: true, force: true });
   }
 
-  // The runtime's mount list for one container. Mount paths are resolved
-  // inside the container's root (the image layer over host /): a path
-  // through a symlink such as /var/run -> /run must land in the container,
-  // never on the host.
-  static mountsFor(container, volumeMap, layerDir) {
-    const inRoot = (p) => (layerDir ? resolveInRoot(layerDir, p) : p);
+  // The runtime's mount list for one container. Mount paths are as the pod
+  // spec writes them: the runtime resolves them inside the container's root.
+  static mountsFor(container, volumeMap) {
     const mounts = [];
     const explicit = (container.volumeMounts || []);
     for (const m of explicit) {
       const v = volumeMap.get(m.name);
       if (!v) throw new VolumeError('FailedMount', `volumeMount "${m.name}" of container "${container.name}" names no volume of the pod`);
-      mounts.push({ name: m.name, hostPath: v.hostPath, mountPath: inRoot(m.mountPath), readOnly: !!m.readOnly || v.readOnly, subPath: m.subPath || undefined });
+      mounts.push({ name: m.name, hostPath: v.hostPath, mountPath: m.mountPath, readOnly: !!m.readOnly || v.readOnly, subPath: m.subPath || undefined });
     }
     const auto = volumeMap.get(AUTO_SA_VOLUME);
-    if (auto) mounts.push({ name: AUTO_SA_VOLUME, hostPath: auto.hostPath, mountPath: inRoot(SA_MOUNT), readOnly: true });
+    if (auto) mounts.push({ name: AUTO_SA_VOLUME, hostPath: auto.hostPath, mountPath: SA_MOUNT, readOnly: true });
     return mounts;
   }
 }
 
-// Resolves the symlinks of an absolute path as the container sees them:
-// each component is looked up in the layer first, then in host /; link
-// targets are taken relative to the container root.
-function resolveInRoot(layerDir, p) {
-  let parts = path.posix.normalize(`/${p}`).split('/').filter(Boolean);
-  const done = [];
-  for (let hops = 0; parts.length; ) {
-    const name = parts.shift();
-    if (name === '..') { done.pop(); continue; }
-    const rel = [...done, name].join('/');
-    let target = null;
-    for (const base of [layerDir, '/']) {
-      try {
-        const st = fs.lstatSync(path.join(base, rel));
-        if (st.isSymbolicLink()) target = fs.readlinkSync(path.join(base, rel));
-        break;
-      } catch { /* not in this layer */ }
-    }
-    if (target === null) { done.push(name); continue; }
-    if (++hops > 40) throw new VolumeError('FailedMount', `too many levels of symbolic links in ${p}`);
-    const rest = target.split('/').filter(Boolean);
-    if (target.startsWith('/')) done.length = 0;
-    parts = [...rest, ...parts];
-  }
-  return `/${done.join('/')}`;
-}
-
-module.exports = { Volumes, resolveInRoot, VolumeError, atomicWrite, applyOwnership, SA_MOUNT, AUTO_SA_VOLUME };
+module.exports = { Volumes, VolumeError, atomicWrite, applyOwnership, SA_MOUNT, AUTO_SA_VOLUME };

@@ -255,3 +255,68 @@ test('custom resources use the CRD schema: list-map items keyed, unknown lists a
   assert.deepEqual(obj.spec.servers.map((s) => s.id), [1, 2]);
   assert.deepEqual(obj.spec.args, ['x']);
 });
+
+test('client-side apply, then server-side apply of a change: kubectl migrates the field owners, the map is kept', () => {
+  const LAST = 'kubectl.kubernetes.io/last-applied-configuration';
+  const cm = (data) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'migrated', namespace: 'default' }, ...(data ? { data } : {}) });
+  const T2 = new Date('2025-01-01T00:02:00Z');
+  // kubectl apply: a create by "kubectl-client-side-apply" (an Update) that owns the map itself ('.')
+  let obj = cm({ size: '3' });
+  obj.metadata.annotations = { [LAST]: JSON.stringify(cm({ size: '3' })) };
+  obj.metadata.managedFields = recordUpdate(null, obj, { manager: 'kubectl-client-side-apply', apiVersion: 'v1', now: T0 });
+  assert.deepEqual(entry(obj, 'kubectl-client-side-apply').fieldsV1, {
+    'f:data': { '.': {}, 'f:size': {} }, 'f:metadata': { 'f:annotations': { '.': {}, [`f:${LAST}`]: {} } },
+  });
+  // kubectl apply --server-side: the change (conflicting with the client-side owner, forced), then the
+  // last-applied annotation saved by its own manager
+  obj = stored(apply(obj, cm({ size: '5' }), { manager: 'kubectl', force: true, now: T1 }));
+  const justAnnotation = cm();
+  justAnnotation.metadata.annotations = { [LAST]: obj.metadata.annotations[LAST] };
+  obj = stored(apply(obj, justAnnotation, { manager: 'kubectl-last-applied', now: T1 }));
+  // ... then kubectl's JSON patch of metadata.managedFields: the client-side entry merged into "kubectl"
+  const csa = entry(obj, 'kubectl-client-side-apply');
+  const ssa = entry(obj, 'kubectl', 'Apply');
+  const migrated = JSON.parse(JSON.stringify(obj));
+  migrated.metadata.managedFields = obj.metadata.managedFields.filter((e) => e !== csa).map((e) => (e !== ssa ? e
+    : { ...e, fieldsV1: toFieldsV1(fromFieldsV1(e.fieldsV1).union(fromFieldsV1(csa.fieldsV1))) }));
+  migrated.metadata.managedFields = recordUpdate({ ...obj, metadata: { ...obj.metadata, managedFields: migrated.metadata.managedFields } },
+    migrated, { manager: 'kubectl', apiVersion: 'v1', now: T1 });
+  assert.deepEqual(entry(migrated, 'kubectl', 'Apply').fieldsV1['f:data'], { '.': {}, 'f:size': {} });
+  assert.equal(entry(migrated, 'kubectl-client-side-apply'), undefined);
+  // ... and the configuration applied again: "kubectl" stops owning the map itself, which keeps its entry
+  obj = stored(apply(migrated, cm({ size: '5' }), { manager: 'kubectl', now: T2 }));
+  assert.deepEqual(obj.data, { size: '5' });
+  assert.equal(obj.metadata.annotations[LAST], justAnnotation.metadata.annotations[LAST], 'still owned by kubectl-last-applied');
+  assert.deepEqual(entry(obj, 'kubectl', 'Apply').fieldsV1, { 'f:data': { 'f:size': {} } });
+  assert.deepEqual(entry(obj, 'kubectl-last-applied').fieldsV1, { 'f:metadata': { 'f:annotations': { [`f:${LAST}`]: {} } } });
+
+  // An entry another manager set stays when the applier stops applying the map; the applier's entries go.
+  const edited = JSON.parse(JSON.stringify(obj));
+  edited.data.other = 'x';
+  edited.metadata.managedFields = recordUpdate(obj, edited, { manager: 'kubectl-edit', apiVersion: 'v1', now: T2 });
+  const dropped = stored(apply(edited, cm(), { manager: 'kubectl', now: T2 }));
+  assert.deepEqual(dropped.data, { other: 'x' });
+  // With no other owner, the map goes with its last entry.
+  const gone = stored(apply(obj, cm(), { manager: 'kubectl', now: T2 }));
+  assert.equal(gone.data, undefined);
+  assert.equal(gone.metadata.name, 'migrated');
+  assert.equal(gone.metadata.annotations[LAST], justAnnotation.metadata.annotations[LAST]);
+});
+
+test('a custom resource: the applier keeps a struct it still applies, under its new field set', () => {
+  const { patchMetaFromCRD } = require('../lib/patchmeta');
+  const crd = { spec: { versions: [{ name: 'v1', schema: { openAPIV3Schema: { type: 'object', properties: {
+    spec: { type: 'object', properties: { schedule: { type: 'string' }, keep: { type: 'integer' } } } } } } }] } };
+  const schema = patchMetaFromCRD(crd, 'v1');
+  const cr = (spec) => ({ apiVersion: 'example.zkpilot.io/v1', kind: 'Backup', metadata: { name: 'nightly', namespace: 'default' }, spec });
+  // the applier owns spec itself ('.') besides its fields, as after kubectl's migration
+  const live = cr({ schedule: '0 3 * * *', keep: 7 });
+  live.metadata.managedFields = [{ manager: 'kubectl', operation: 'Apply', apiVersion: 'example.zkpilot.io/v1', time: '2025-01-01T00:00:00Z',
+    fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { '.': {}, 'f:keep': {}, 'f:schedule': {} } } }];
+  const obj = stored(apply(live, cr({ schedule: '0 4 * * *' }), { manager: 'kubectl', schema, now: T1 }));
+  assert.deepEqual(obj.spec, { schedule: '0 4 * * *' }, 'keep (no longer applied) goes, spec stays');
+  assert.deepEqual(entry(obj, 'kubectl').fieldsV1, { 'f:spec': { 'f:schedule': {} } });
+  // a field below an unowned struct is kept when the applier never owned it
+  const withStatus = { ...live, status: { phase: 'Done' } };
+  assert.deepEqual(stored(apply(withStatus, cr({ schedule: '0 3 * * *' }), { manager: 'kubectl', schema, now: T1 })).status, { phase: 'Done' });
+});
