@@ -97,12 +97,15 @@ spec:
           echo "id=$(id -u):$(id -g) groups=$(id -G)"
           touch /rootfile 2>/dev/null && echo "root=writable" || echo "root=readonly"
           touch /scratch/f && echo "scratch=writable"
+          touch /sub/f && echo "subpath=writable"
           echo "scratch-group=$(stat -c %g /scratch)"
           echo "ns=$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)"
           test -s /var/run/secrets/kubernetes.io/serviceaccount/token && echo token=present
           echo "hostname=$(hostname)"
       securityContext: {readOnlyRootFilesystem: true}
-      volumeMounts: [{name: scratch, mountPath: /scratch}]
+      volumeMounts:
+        - {name: scratch, mountPath: /scratch}
+        - {name: scratch, mountPath: /sub, subPath: made/by/kubelet}
   volumes: [{name: scratch, emptyDir: {}}]
 YAML
 kubectl apply -f "${STATE_DIR}/probe.yaml" >/dev/null
@@ -113,6 +116,7 @@ expect_match "runAsUser/runAsGroup and fsGroup as a supplementary group" 'id=100
 expect_match "readOnlyRootFilesystem" 'root=readonly' "$log"
 expect_match "an emptyDir is writable" 'scratch=writable' "$log"
 expect_match "volumes belong to the fsGroup" 'scratch-group=2000' "$log"
+expect_match "a missing subPath is created, writable by the fsGroup" 'subpath=writable' "$log"
 expect_match "the service-account token is mounted" 'ns=default.*token=present' "$(tr '\n' ' ' <<<"$log")"
 expect_match "the hostname is the pod's name" 'hostname=whoami' "$log"
 

@@ -266,9 +266,18 @@ async function startContainer(opts) {
     source: v.subPath ? path.join(v.hostPath, v.subPath) : v.hostPath,
     mountPath: path.posix.normalize(`/${v.mountPath}`),
     readOnly: !!v.readOnly,
+    subPath: v.subPath || undefined,
+    volumeRoot: v.hostPath,
   })).sort((a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length);
+  // A missing subPath is created in the volume, as the kubelet does, with the
+  // mode and group of the volume (so an fsGroup volume's group can write it).
   for (const v of volumes) {
-    if (v.source && !fs.existsSync(v.source) && v.subPath !== undefined) fs.mkdirSync(v.source, { recursive: true });
+    if (v.source && !fs.existsSync(v.source) && v.subPath !== undefined) {
+      const parent = fs.statSync(v.volumeRoot);
+      fs.mkdirSync(v.source, { recursive: true });
+      fs.chmodSync(v.source, parent.mode & 0o7777);
+      fs.chownSync(v.source, parent.uid, parent.gid);
+    }
   }
   const readOnlyRootFilesystem = opts.readOnlyRootFilesystem ?? !!csc.readOnlyRootFilesystem;
   const pathValue = (env.find((e) => e.name === 'PATH') || {}).value || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
