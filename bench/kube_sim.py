@@ -47,7 +47,8 @@ def timed(argv, **kw):
 
 def ready_pods(kubeconfig):
     out = subprocess.run(
-        ["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-l",
+        ["kubectl", "--kubeconfig", kubeconfig, "--cache-dir", os.path.join(os.path.dirname(kubeconfig), "kubectl-cache"),
+         "get", "pods", "-l",
          "app.kubernetes.io/component=server", "-o", "json"],
         check=True, capture_output=True, text=True).stdout
     n = 0
@@ -66,7 +67,8 @@ def kube_sim_run(zkpilot, servers, timeout):
         t0 = time.monotonic()
         render = subprocess.Popen([zkpilot, "render", os.path.join(ROOT, "packages", "zookeeper"),
                                    "--set", f"replicas={servers}"], stdout=subprocess.PIPE)
-        subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "apply", "--server-side", "-f", "-"],
+        subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "--cache-dir", os.path.join(state, "kubectl-cache"),
+                        "apply", "--server-side", "-f", "-"],
                        stdin=render.stdout, check=True, stdout=subprocess.DEVNULL)
         render.stdout.close()
         if render.wait() != 0:

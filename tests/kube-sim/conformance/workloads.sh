@@ -79,7 +79,8 @@ kubectl create deployment app --image=kube-sim/host:latest --replicas=2 -- /usr/
 expect_match "deployment rollout" 'successfully rolled out' "$(kubectl rollout status deploy/app --timeout=120s)"
 kubectl set env deploy/app MODE=two >/dev/null
 expect_match "deployment rolls to a new template" 'successfully rolled out' "$(kubectl rollout status deploy/app --timeout=120s)"
-expect_eq "two replica sets (old scaled to 0)" 2 "$(kubectl get rs -l app=app -o name | wc -l)"
+expect_eq "two replica sets, the old one scaled to 0" "0 2" \
+  "$(kubectl get rs -l app=app -o jsonpath='{range .items[*]}{.spec.replicas}{"\n"}{end}' | sort -n | tr '\n' ' ' | sed 's/ $//')"
 
 # A Job runs to completion.
 kubectl create job once --image=kube-sim/host:latest -- /usr/bin/bash -c 'echo done-once' >/dev/null

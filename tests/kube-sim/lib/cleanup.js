@@ -17,20 +17,12 @@ function ourNamespaces(prefix) {
   return sh('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(prefix + '-'));
 }
 
-// Processes whose network namespace is one of ours, or whose root or cwd is
-// under the state directory (a pod process in a namespace already gone).
-function ourProcesses(namespaces, stateDir) {
+// Processes inside our network namespaces: every pod's processes, the
+// cluster DNS and the API forwarder live in one.
+function ourProcesses(namespaces) {
   const pids = new Set();
   for (const ns of namespaces) {
     for (const p of sh('ip', ['netns', 'pids', ns]).split('\n')) if (/^\d+$/.test(p.trim())) pids.add(Number(p));
-  }
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const pidFile = path.join('/proc', entry, 'environ');
-      const env = fs.readFileSync(pidFile, 'utf8');
-      if (env.includes(`KUBE_SIM_STATE_DIR=${stateDir}\0`)) pids.add(Number(entry));
-    } catch { /* gone or not ours */ }
   }
   pids.delete(process.pid);
   return [...pids];
@@ -47,7 +39,7 @@ async function cleanup(stateDir) {
   const prefix = prefixFor(dir);
   const removed = [];
   const namespaces = ourNamespaces(prefix);
-  const pids = ourProcesses(namespaces, dir);
+  const pids = ourProcesses(namespaces);
   for (const pid of pids) {
     try { process.kill(pid, 'SIGKILL'); removed.push(`process ${pid}`); } catch { /* already gone */ }
   }
