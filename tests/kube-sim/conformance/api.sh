@@ -91,6 +91,29 @@ expect_eq "another manager's field stays" bob "$(kubectl get cm shared -n conf -
 kubectl create configmap dry -n conf --from-literal=x=1 --dry-run=server >/dev/null
 expect_fail "dry-run=server stores nothing" 'NotFound' kubectl get cm dry -n conf
 
+# Field selectors: only the fields each kind supports, with the real 400s.
+expect_fail "a ConfigMap has only metadata fields" \
+  'BadRequest.*"data.a" is not a known field selector: only "metadata.name", "metadata.namespace"' \
+  kubectl get cm -n conf --field-selector data.a=1
+expect_fail "a Pod field the server does not index" 'BadRequest.*field label not supported: spec.containers' \
+  kubectl get pods -n conf --field-selector spec.containers=x
+expect_match "a Pod field it does" 'No resources found' "$(kubectl get pods -n conf --field-selector spec.nodeName=nowhere 2>&1)"
+expect_fail "a Namespace has no metadata.namespace" 'field label not supported: metadata.namespace' \
+  kubectl get namespaces --field-selector metadata.namespace=conf
+expect_eq "a Namespace by status.phase" conf \
+  "$(kubectl get namespaces --field-selector status.phase=Active,metadata.name=conf -o jsonpath='{.items[*].metadata.name}')"
+
+# A namespace being deleted takes no new objects; the 403 names the object.
+kubectl create namespace doomed >/dev/null
+kubectl create configmap keep -n doomed >/dev/null
+kubectl patch cm keep -n doomed --type merge -p '{"metadata":{"finalizers":["example.com/hold"]}}' >/dev/null
+kubectl delete namespace doomed --wait=false >/dev/null
+expect_fail "no new content in a terminating namespace" \
+  'configmaps "late" is forbidden: unable to create new content in namespace doomed because it is being terminated' \
+  kubectl create configmap late -n doomed
+kubectl patch cm keep -n doomed --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null
+wait_until 30 "the namespace goes once its last object does" absent namespace doomed
+
 # Delete, and a namespace's deletion empties it.
 kubectl delete cm extra-1 -n conf >/dev/null
 expect_fail "deleted" 'NotFound' kubectl get cm extra-1 -n conf

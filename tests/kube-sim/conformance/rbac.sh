@@ -58,6 +58,45 @@ log="$(kubectl logs incluster -n team)"
 expect_match "a pod reaches the API through the kubernetes Service with its token" 'pods: incluster' "$log"
 expect_match "and is held to its Role there too" 'secrets: 403' "$log"
 
+# Escalation prevention: a service account that may create roles and
+# rolebindings but itself holds only `get pods` cannot grant `list secrets`,
+# neither in a Role nor by binding a Role that has it; `escalate` on roles
+# lets it write such a Role, `bind` on that Role lets it bind it.
+kubectl create serviceaccount granter -n team >/dev/null
+kubectl create role rbac-writer -n team --verb=create,get --resource=roles,rolebindings >/dev/null
+kubectl create role pod-getter -n team --verb=get --resource=pods >/dev/null
+kubectl create rolebinding granter-writes -n team --role=rbac-writer --serviceaccount=team:granter >/dev/null
+kubectl create rolebinding granter-gets -n team --role=pod-getter --serviceaccount=team:granter >/dev/null
+kubectl create role secret-lister -n team --verb=list --resource=secrets >/dev/null
+GTOKEN="$(kubectl create token granter -n team)"
+# (No --user "": `create rolebinding` would take it for a User subject.)
+as_granter() { command kubectl --kubeconfig "${KUBECONFIG}" --cache-dir "${STATE_DIR}/kubectl-cache-granter" --token "$GTOKEN" "$@"; }
+expect_match "a Role within what the writer holds is created" 'role.rbac.authorization.k8s.io/pods-only created' \
+  "$(as_granter create role pods-only -n team --verb=get --resource=pods 2>&1)"
+expect_fail "a Role granting more is a 403 naming the requester" \
+  'Error from server \(Forbidden\): roles\.rbac\.authorization\.k8s\.io "more" is forbidden: user "system:serviceaccount:team:granter" \(groups=\["system:serviceaccounts" "system:serviceaccounts:team" "system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:' \
+  as_granter create role more -n team --verb=list --resource=secrets
+expect_fail "... and the permission it lacks" '\{APIGroups:\[""\], Resources:\["secrets"\], Verbs:\["list"\]\}' \
+  as_granter create role more -n team --verb=list --resource=secrets
+expect_fail "binding a Role with permissions the writer lacks is a 403" \
+  'rolebindings\.rbac\.authorization\.k8s\.io "lister" is forbidden: user "system:serviceaccount:team:granter" .* not currently held:' \
+  as_granter create rolebinding lister -n team --role=secret-lister --serviceaccount=team:reader
+expect_fail "binding a missing Role is a 404" 'roles\.rbac\.authorization\.k8s\.io "nope" not found' \
+  as_granter create rolebinding nope -n team --role=nope --serviceaccount=team:reader
+kubectl create role escalator -n team --verb=escalate --resource=roles >/dev/null
+kubectl create rolebinding granter-escalates -n team --role=escalator --serviceaccount=team:granter >/dev/null
+expect_match "with escalate on roles it can" 'role.rbac.authorization.k8s.io/more created' \
+  "$(as_granter create role more -n team --verb=list --resource=secrets 2>&1)"
+expect_fail "escalate is no bind" 'rolebindings\.rbac\.authorization\.k8s\.io "lister" is forbidden' \
+  as_granter create rolebinding lister -n team --role=secret-lister --serviceaccount=team:reader
+kubectl create role binder -n team --verb=bind --resource=roles --resource-name=secret-lister >/dev/null
+kubectl create rolebinding granter-binds -n team --role=binder --serviceaccount=team:granter >/dev/null
+expect_match "bind on that Role lets it bind it" 'rolebinding.rbac.authorization.k8s.io/lister created' \
+  "$(as_granter create rolebinding lister -n team --role=secret-lister --serviceaccount=team:reader 2>&1)"
+kubectl create role pod-deleter -n team --verb=delete --resource=pods >/dev/null
+expect_fail "but no other" 'rolebindings\.rbac\.authorization\.k8s\.io "deleter" is forbidden' \
+  as_granter create rolebinding deleter -n team --role=pod-deleter --serviceaccount=team:reader
+
 kubectl create clusterrole cm-reader --verb=get,list --resource=configmaps >/dev/null
 kubectl create clusterrolebinding reader-cm --clusterrole=cm-reader --serviceaccount=team:reader >/dev/null
 expect_match "a ClusterRoleBinding grants cluster-wide" 'kube-root-ca.crt' "$(as_reader get configmaps -n default 2>&1)"

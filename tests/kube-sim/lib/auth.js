@@ -201,6 +201,10 @@ class Auth {
   // The 403 ApiError for a denied request.
   forbidden(user, attrs, reason = '') { return forbiddenError(user, attrs, reason); }
 
+  // Creating or updating a Role, ClusterRole or a binding: throws the 403
+  // of the RBAC storage's escalation prevention (see Rbac.checkWrite).
+  checkRbacWrite(user, req, obj, old) { this.rbac.checkWrite(user, req, obj, old); }
+
   // SelfSubjectRulesReview status.
   rulesFor(user, namespace) { return this.rbac.rulesFor(user, namespace); }
 

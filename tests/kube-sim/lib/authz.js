@@ -2,10 +2,12 @@
 // RBAC as the real authorizer evaluates it: ClusterRoleBindings grant
 // cluster-wide, RoleBindings (to a Role or a ClusterRole) only in their
 // namespace; a request is allowed when any rule of any bound role covers it.
-// Also the default ClusterRoles and bindings a new cluster has.
+// Also the default ClusterRoles and bindings a new cluster has, and the RBAC
+// storage's escalation prevention (writing a role or binding that grants what
+// the writer does not hold).
 
 const { labelSelectorFromObject } = require('./selectors');
-const { ApiError } = require('./errors');
+const { ApiError, notFound } = require('./errors');
 
 const RBAC = 'rbac.authorization.k8s.io';
 const MASTERS = 'system:masters';
@@ -251,6 +253,77 @@ class Rbac {
     return { allowed: false, reason: errs.length ? `RBAC: [${errs.join(', ')}]` : '' };
   }
 
+  // Every rule that applies to user in namespace (cluster-wide ones only for
+  // ''), as the rule resolver's RulesFor. -> {rules, errs}
+  rulesOf(user, namespace) {
+    const rules = [];
+    const groups = user.groups || [];
+    if (groups.includes(AUTHENTICATED)) rules.push(...DISCOVERY_RULES, ...BASIC_USER_RULES, ...PUBLIC_INFO_RULES);
+    if (groups.includes(UNAUTHENTICATED)) rules.push(...PUBLIC_INFO_RULES);
+    const { errs } = this.visitRules(user, namespace, (rule) => { rules.push(rule); return false; });
+    return { rules, errs };
+  }
+
+  // ConfirmNoEscalation: null when user holds every permission of rules in
+  // namespace, else the real error text naming the missing ones.
+  escalation(user, namespace, rules) {
+    const { rules: owned, errs } = this.rulesOf(user, namespace);
+    const missing = uncovered(owned, rules);
+    if (!missing.length) return null;
+    const described = [...new Set(compactRules(missing).map(compactString))].sort();
+    let msg = `user ${goQuote(user.username)} (groups=${goList(user.groups || [])}) is attempting to grant RBAC permissions not currently held:\n${described.join('\n')}`;
+    if (errs.length) msg += `; resolution errors: [${errs.length === 1 ? errs[0] : `[${errs.join(', ')}]`}]`;
+    return msg;
+  }
+
+  // The rules a binding in namespace would grant (GetRoleReferenceRules);
+  // a missing role is the registry's 404.
+  roleRefRules(ref, namespace) {
+    if (ref.kind === 'ClusterRole') {
+      const role = this.store.tryGet(this.res.clusterRoles, '', ref.name);
+      if (!role) throw notFound(this.res.clusterRoles, ref.name);
+      return this.clusterRoleRules(role);
+    }
+    if (ref.kind === 'Role') {
+      const role = this.store.tryGet(this.res.roles, namespace, ref.name);
+      if (!role) throw notFound(this.res.roles, ref.name);
+      return role.rules || [];
+    }
+    throw new ApiError(400, 'BadRequest', `unsupported role reference kind: "${ref.kind}"`);
+  }
+
+  // Escalation prevention of the RBAC storage (pkg/registry/rbac/*/policybased):
+  // throws the 403 (or the 404 of a missing role) unless user may write obj.
+  // req: {resource: roles|clusterroles|rolebindings|clusterrolebindings,
+  // namespace, name (of the request URL; '' for a create)}; old: the stored
+  // object of an update.
+  checkWrite(user, req, obj, old) {
+    if ((user.groups || []).includes(MASTERS)) return;
+    if (old && onlyGCFieldsChange(obj, old)) return;
+    const name = (obj.metadata && obj.metadata.name) || '';
+    const deny = (text) => forbiddenWrite(req.resource, name, text);
+    if (req.resource === 'roles' || req.resource === 'clusterroles') {
+      const escalate = { verb: 'escalate', apiGroup: RBAC, resource: req.resource, namespace: req.namespace, name: req.name };
+      if (this.authorize(user, escalate).allowed) return;
+      const missing = this.escalation(user, req.namespace, obj.rules || []);
+      if (missing) throw deny(missing);
+      if (req.resource === 'clusterroles' && (obj.aggregationRule || (old && old.aggregationRule))
+          && this.escalation(user, req.namespace, FULL_AUTHORITY)) {
+        throw deny('must have cluster-admin privileges to use the aggregationRule');
+      }
+      return;
+    }
+    if (req.resource === 'rolebindings' || req.resource === 'clusterrolebindings') {
+      const ref = obj.roleRef || {};
+      const refResource = { ClusterRole: 'clusterroles', Role: 'roles' }[ref.kind];
+      // bind is checked in the binding's namespace ('' for a ClusterRoleBinding).
+      const bind = { verb: 'bind', apiGroup: ref.apiGroup || '', resource: refResource, namespace: req.namespace, name: ref.name };
+      if (refResource && this.authorize(user, bind).allowed) return;
+      const missing = this.escalation(user, req.namespace, this.roleRefRules(ref, req.namespace));
+      if (missing) throw deny(missing);
+    }
+  }
+
   // For SelfSubjectRulesReview: -> {resourceRules, nonResourceRules, incomplete, evaluationError}
   rulesFor(user, namespace) {
     const all = [];
@@ -270,6 +343,109 @@ class Rbac {
     if (errs.length) out.evaluationError = errs.join(', ');
     return out;
   }
+}
+
+// ---- escalation checks (pkg/registry/rbac/validation: policy_comparator.go,
+// policy_compact.go; pkg/apis/rbac/v1/evaluation_helpers.go CompactString)
+
+const FULL_AUTHORITY = [
+  { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+  { verbs: ['*'], nonResourceURLs: ['*'] },
+];
+
+// A rule split into rules of one verb, one group, one resource and one resource name.
+function breakdownRule(rule) {
+  const out = [];
+  for (const group of rule.apiGroups || []) {
+    for (const resource of rule.resources || []) {
+      for (const verb of rule.verbs || []) {
+        const names = rule.resourceNames || [];
+        if (names.length) for (const n of names) out.push({ apiGroups: [group], resources: [resource], verbs: [verb], resourceNames: [n] });
+        else out.push({ apiGroups: [group], resources: [resource], verbs: [verb] });
+      }
+    }
+  }
+  for (const url of rule.nonResourceURLs || []) {
+    for (const verb of rule.verbs || []) out.push({ nonResourceURLs: [url], verbs: [verb] });
+  }
+  return out;
+}
+
+const hasAll = (set, wanted) => (wanted || []).every((w) => (set || []).includes(w));
+
+function resourcesCover(owner, wanted) {
+  if ((owner || []).includes('*') || hasAll(owner, wanted)) return true;
+  return (wanted || []).every((r) => (owner || []).includes(r)
+    || (r.includes('/') && (owner || []).includes(`*/${r.slice(r.indexOf('/') + 1)}`)));
+}
+
+function nonResourceURLsCover(owner, wanted) {
+  return (wanted || []).every((path) => (owner || []).some((o) => o === path
+    || (o.endsWith('*') && path.startsWith(o.replace(/\*+$/, '')))));
+}
+
+// Does owner (a rule as held) cover sub (one broken-down rule)?
+function ruleCovers(owner, sub) {
+  const verbs = (owner.verbs || []).includes('*') || hasAll(owner.verbs, sub.verbs);
+  const groups = (owner.apiGroups || []).includes('*') || hasAll(owner.apiGroups, sub.apiGroups);
+  const ownerNames = owner.resourceNames || [];
+  const names = !(sub.resourceNames || []).length ? ownerNames.length === 0 : ownerNames.length === 0 || hasAll(ownerNames, sub.resourceNames);
+  return verbs && groups && resourcesCover(owner.resources, sub.resources)
+    && nonResourceURLsCover(owner.nonResourceURLs, sub.nonResourceURLs) && names;
+}
+
+// The broken-down rules of wanted that no rule of owned covers.
+function uncovered(owned, wanted) {
+  return wanted.flatMap(breakdownRule).filter((sub) => !owned.some((o) => ruleCovers(o, sub)));
+}
+
+// Rules of one group and resource (and at most one name) merged into one with all their verbs.
+function compactRules(rules) {
+  const out = [];
+  const simple = new Map();
+  for (const r of rules) {
+    const isSimple = (r.apiGroups || []).length === 1 && (r.resources || []).length === 1
+      && (r.resourceNames || []).length <= 1 && !(r.nonResourceURLs || []).length;
+    if (!isSimple) { out.push(r); continue; }
+    const key = JSON.stringify([r.apiGroups[0], r.resources[0], (r.resourceNames || [])[0]]);
+    const seen = simple.get(key);
+    if (seen) for (const v of r.verbs || []) { if (!seen.verbs.includes(v)) seen.verbs.push(v); }
+    else simple.set(key, { ...r, verbs: [...(r.verbs || [])] });
+  }
+  return [...out, ...simple.values()];
+}
+
+const goQuote = (s) => JSON.stringify(String(s));
+const goList = (list) => `[${list.map(goQuote).join(' ')}]`;
+
+// `{APIGroups:[""], Resources:["secrets"], Verbs:["get" "list"]}`
+function compactString(r) {
+  const parts = [];
+  if ((r.apiGroups || []).length) parts.push(`APIGroups:${goList(r.apiGroups)}`);
+  if ((r.resources || []).length) parts.push(`Resources:${goList(r.resources)}`);
+  if ((r.nonResourceURLs || []).length) parts.push(`NonResourceURLs:${goList(r.nonResourceURLs)}`);
+  if ((r.resourceNames || []).length) parts.push(`ResourceNames:${goList(r.resourceNames)}`);
+  if ((r.verbs || []).length) parts.push(`Verbs:${goList(r.verbs)}`);
+  return `{${parts.join(', ')}}`;
+}
+
+// IsOnlyMutatingGCFields: an update that changes nothing but ownerReferences
+// and finalizers (and what the server sets itself) grants nothing new.
+function onlyGCFieldsChange(obj, old) {
+  const canon = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x)
+    ? Object.fromEntries(Object.keys(x).sort().map((key) => [key, x[key]])) : x));
+  const strip = (o) => {
+    const { apiVersion, kind, metadata = {}, ...rest } = o;
+    const { ownerReferences, finalizers, managedFields, selfLink, resourceVersion, uid, creationTimestamp, generation, ...meta } = metadata;
+    return canon({ rest, meta });
+  };
+  return strip(obj) === strip(old);
+}
+
+// NewForbidden(rbac.authorization.k8s.io/<resource>, name, err).
+function forbiddenWrite(resource, name, text) {
+  const what = name ? `${resource}.${RBAC} ${goQuote(name)}` : `${resource}.${RBAC}`;
+  return new ApiError(403, 'Forbidden', `${what} is forbidden: ${text}`, { name, group: RBAC, kind: resource });
 }
 
 // The real 403 text: `pods "x" is forbidden: User "u" cannot get resource
@@ -301,5 +477,6 @@ function forbiddenError(user, attrs, reason = '') {
 
 module.exports = {
   Rbac, bootstrap, ruleAllows, subjectApplies, forbiddenTail, forbiddenMessage, forbiddenError,
+  breakdownRule, ruleCovers, uncovered, compactRules, compactString,
   BOOTSTRAP_ROLES, BOOTSTRAP_BINDINGS, MASTERS, AUTHENTICATED, UNAUTHENTICATED,
 };

@@ -2,15 +2,20 @@
 // Fault injection: tests make chosen API requests fail (an error status, a
 // delay, or no answer at all) to prove that clients retry and recover.
 //
-// A rule: { method?, path?, nth?, times?, status?, retryAfter?, delayMs?, timeout?, message? }
-//   path   a regular expression searched in the request URL (path and query),
-//          or a plain prefix of it
+// A rule: { method?, path?, pathRegex?, nth?, times?, status?, retryAfter?, delayMs?, timeout?, message? }
+//   path       the request's path (the URL without its query): equal to it, or,
+//              when path ends with "/", a prefix of it. "/api/v1/namespaces/a/configmaps/f1"
+//              matches that object only (not f10); "/api/v1/namespaces/a/" everything in a.
+//   pathRegex  a JavaScript regular expression searched in the whole request
+//              URL, query included ("[?&]watch=(1|true)")
+//   (both given: both must match; neither: every request matches)
 //   nth    fail the Nth matching request (counting from 1); default: every one
 //   times  how many requests to fail; default 1 with nth, unlimited without
 // Rules come from add() or from a JSON file (an array of rules, or
 // {"rules": [...]}) that is re-read whenever it changes.
 
 const fs = require('fs');
+const { badRequest } = require('./errors');
 
 const REASONS = {
   400: ['BadRequest', 'bad request'],
@@ -60,29 +65,40 @@ function headersFor(rule) {
 }
 
 function validate(rule) {
-  if (!rule || typeof rule !== 'object' || Array.isArray(rule)) throw new Error('a fault rule must be an object');
-  const known = new Set(['id', 'method', 'path', 'nth', 'times', 'status', 'retryAfter', 'delayMs', 'timeout', 'message']);
-  for (const k of Object.keys(rule)) if (!known.has(k)) throw new Error(`unknown fault rule field "${k}"`);
+  if (!rule || typeof rule !== 'object' || Array.isArray(rule)) throw badRequest('a fault rule must be an object');
+  const known = new Set(['id', 'method', 'path', 'pathRegex', 'nth', 'times', 'status', 'retryAfter', 'delayMs', 'timeout', 'message']);
+  for (const k of Object.keys(rule)) if (!known.has(k)) throw badRequest(`unknown fault rule field "${k}"`);
   for (const k of ['nth', 'times', 'status', 'retryAfter', 'delayMs']) {
-    if (rule[k] !== undefined && !(Number.isInteger(rule[k]) && rule[k] >= 0)) throw new Error(`fault rule field "${k}" must be a non-negative integer`);
+    if (rule[k] !== undefined && !(Number.isInteger(rule[k]) && rule[k] >= 0)) throw badRequest(`fault rule field "${k}" must be a non-negative integer`);
   }
-  if (rule.nth !== undefined && rule.nth < 1) throw new Error('fault rule field "nth" counts from 1');
-  if (rule.status !== undefined && (rule.status < 100 || rule.status > 599)) throw new Error(`fault rule status ${rule.status} is not an HTTP status`);
-  if (rule.path !== undefined && typeof rule.path !== 'string') throw new Error('fault rule field "path" must be a string');
+  if (rule.nth !== undefined && rule.nth < 1) throw badRequest('fault rule field "nth" counts from 1');
+  if (rule.status !== undefined && (rule.status < 100 || rule.status > 599)) throw badRequest(`fault rule status ${rule.status} is not an HTTP status`);
+  if (rule.path !== undefined && (typeof rule.path !== 'string' || !rule.path.startsWith('/'))) {
+    throw badRequest('fault rule field "path" must be a path starting with "/" (use "pathRegex" for a regular expression)');
+  }
+  if (rule.pathRegex !== undefined) {
+    if (typeof rule.pathRegex !== 'string') throw badRequest('fault rule field "pathRegex" must be a string');
+    try { new RegExp(rule.pathRegex); } catch (err) { // eslint-disable-line no-new
+      throw badRequest(`fault rule field "pathRegex" is not a valid regular expression: ${err.message}`);
+    }
+  }
+}
+
+// path: exact, or a prefix when it ends with "/"; compared with the URL's path only.
+function pathMatches(path, url) {
+  if (path === undefined) return true;
+  const urlPath = url.split('?')[0];
+  return path.endsWith('/') ? urlPath.startsWith(path) : urlPath === path;
 }
 
 function compile(rule, id) {
   validate(rule);
-  let regex = null;
-  if (rule.path) {
-    try { regex = new RegExp(rule.path); } catch { regex = null; }
-  }
-  const path = rule.path;
+  const regex = rule.pathRegex !== undefined ? new RegExp(rule.pathRegex) : null;
   return {
     id,
     rule: { ...rule },
     method: rule.method ? String(rule.method).toUpperCase() : null,
-    matchesPath: (url) => !path || url.startsWith(path) || (regex !== null && regex.test(url)),
+    matchesPath: (url) => pathMatches(rule.path, url) && (regex === null || regex.test(url)),
     limit: rule.times !== undefined ? rule.times : rule.nth !== undefined ? 1 : Infinity,
     seen: 0,
     fired: 0,

@@ -1,10 +1,10 @@
 'use strict';
-const { parseBool } = require('./selectors');
 // Reads and deletes of stored objects: get, list (selectors, limit/continue),
 // watch (chunked newline-delimited JSON events, bookmarks, timeouts, 410 as an
 // ERROR event), delete with DeleteOptions and deletecollection.
 
 const errors = require('./errors');
+const { parseBool, parseLabelSelector, parseFieldSelector } = require('./selectors');
 const ri = require('./requestinfo');
 const tables = require('./tables');
 
@@ -45,10 +45,12 @@ function get(ctx) {
   ctx.server.send(ctx, 200, render(ctx, obj));
 }
 
+// The selectors of list, watch and deletecollection, checked before anything
+// is answered (an unsupported field label is a 400, also for a watch).
 function listOptions(ctx) {
   return {
-    labelSelector: ctx.query.get('labelSelector') || undefined,
-    fieldSelector: ctx.query.get('fieldSelector') || undefined,
+    labelSelector: parseLabelSelector(ctx.query.get('labelSelector') || undefined),
+    fieldSelector: parseFieldSelector(ctx.query.get('fieldSelector') || undefined, ctx.resource),
   };
 }
 

@@ -4,7 +4,7 @@
 // Kubernetes OpenAPI document. Those declarations keep every field, its type,
 // whether it is required and its description; the package's compiled
 // validators do not expose the schemas themselves. The patch metadata that
-// the declarations lose comes from openapi-patchmeta.js.
+// the declarations lose comes from patchmeta-table.js (through patchmeta.js).
 //
 // Definitions are named as in the real document (io.k8s.api.apps.v1.StatefulSet)
 // and reference each other with $ref '#/components/schemas/<name>'.

@@ -9,12 +9,14 @@
 //  - paths whose PATCH operations carry x-kubernetes-group-version-kind and a
 //    `fieldValidation` query parameter (kubectl decides on server-side field
 //    validation by finding it there).
-// Built-in schemas come from kubernetes-models (openapi-models.js); a CRD's
-// document is made from its versions' openAPIV3Schema.
+// Built-in schemas come from kubernetes-models (openapi-models.js), their
+// patch and list metadata from patchmeta-table.js (the table strategic merge
+// patch and server-side apply use); a CRD's document is made from its
+// versions' openAPIV3Schema.
 
 const crypto = require('crypto');
 const models = require('./openapi-models');
-const { extensionsFor } = require('./openapi-patchmeta');
+const { openapiExtensions, openapiDefinitionExtensions } = require('./patchmeta');
 
 const REF = models.REF_PREFIX;
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
@@ -53,10 +55,10 @@ function decorate(name, schema) {
     return s;
   };
   for (const [field, prop] of Object.entries(out.properties || {})) {
-    out.properties[field] = { ...wrap(prop), ...extensionsFor(name, field) };
+    out.properties[field] = { ...wrap(prop), ...openapiExtensions(name, field) };
   }
   if (out.properties && !out.required) delete out.required;
-  return out;
+  return Object.assign(out, openapiDefinitionExtensions(name));
 }
 
 function gvk(group, version, kind) { return { group, version, kind }; }

@@ -4,13 +4,15 @@
 // +structType=atomic). Extracted from the Go API types of Kubernetes 1.32 (k8s.io/api, k8s.io/apimachinery
 // and k8s.io/apiextensions-apiserver v0.32.1). No npm package ships these extensions for the built-in kinds:
 // kubernetes-models compiles its schemas into validators without them, and @kubernetes/client-node and
-// kubernetes-types carry only types.
+// kubernetes-types carry only types. This table is the one source of them: strategic merge patch and
+// server-side apply read it through patchmeta.js, and /openapi/v3 publishes it (patchmeta.openapiExtensions).
 //
 // Only what differs from the defaults is listed: a struct or map field is granular, a list is atomic for
 // server-side apply and replaced by a strategic merge patch, unless an entry says otherwise.
 // Field entry keys:
 //   t      type name of the value (or of list items) when that type has entries itself
-//   list   'map' | 'set' (server-side apply list type; absent = atomic)
+//   list   'map' | 'set' | 'atomic' (server-side apply list type, x-kubernetes-list-type); absent: the
+//          field has no marker, and server-side apply treats it as atomic too
 //   keys   list-map keys; def: schema defaults of key fields (used when an item omits them)
 //   atomic the map or struct is replaced whole by server-side apply (x-kubernetes-map-type: atomic)
 //   smp    strategic merge patch strategy ('merge', 'retainKeys', 'merge,retainKeys', 'replace'); mk: merge key
@@ -18,7 +20,7 @@
 
 const TYPES = {
   'meta.OwnerReference': { '.': 'atomic' },
-  'meta.ObjectMeta': { ownerReferences: {t:'meta.OwnerReference',list:'map',keys:['uid'],smp:'merge',mk:'uid'}, finalizers: {list:'set',smp:'merge'} },
+  'meta.ObjectMeta': { ownerReferences: {t:'meta.OwnerReference',list:'map',keys:['uid'],smp:'merge',mk:'uid'}, finalizers: {list:'set',smp:'merge'}, managedFields: {list:'atomic'} },
   'core.LocalObjectReference': { '.': 'atomic' },
   'core.ISCSIVolumeSource': { secretRef: {t:'core.LocalObjectReference'} },
   'core.RBDVolumeSource': { secretRef: {t:'core.LocalObjectReference'} },
@@ -29,9 +31,10 @@ const TYPES = {
   'core.ScaleIOVolumeSource': { secretRef: {t:'core.LocalObjectReference'} },
   'core.StorageOSVolumeSource': { secretRef: {t:'core.LocalObjectReference'} },
   'core.CSIVolumeSource': { nodePublishSecretRef: {t:'core.LocalObjectReference'} },
-  'meta.LabelSelector': { '.': 'atomic' },
+  'meta.LabelSelectorRequirement': { values: {list:'atomic'} },
+  'meta.LabelSelector': { '.': 'atomic', matchExpressions: {t:'meta.LabelSelectorRequirement',list:'atomic'} },
   'core.TypedLocalObjectReference': { '.': 'atomic' },
-  'core.PersistentVolumeClaimSpec': { selector: {t:'meta.LabelSelector'}, dataSource: {t:'core.TypedLocalObjectReference'} },
+  'core.PersistentVolumeClaimSpec': { accessModes: {list:'atomic'}, selector: {t:'meta.LabelSelector'}, dataSource: {t:'core.TypedLocalObjectReference'} },
   'core.PersistentVolumeClaimTemplate': { metadata: {t:'meta.ObjectMeta'}, spec: {t:'core.PersistentVolumeClaimSpec'} },
   'core.EphemeralVolumeSource': { volumeClaimTemplate: {t:'core.PersistentVolumeClaimTemplate'} },
   'core.Volume': { iscsi: {t:'core.ISCSIVolumeSource'}, rbd: {t:'core.RBDVolumeSource'}, flexVolume: {t:'core.FlexVolumeSource'}, cinder: {t:'core.CinderVolumeSource'}, cephfs: {t:'core.CephFSVolumeSource'}, configMap: {t:'core.ConfigMapVolumeSource'}, scaleIO: {t:'core.ScaleIOVolumeSource'}, storageos: {t:'core.StorageOSVolumeSource'}, csi: {t:'core.CSIVolumeSource'}, ephemeral: {t:'core.EphemeralVolumeSource'} },
@@ -42,16 +45,16 @@ const TYPES = {
   'core.EnvVarSource': { fieldRef: {t:'core.ObjectFieldSelector'}, resourceFieldRef: {t:'core.ResourceFieldSelector'}, configMapKeyRef: {t:'core.ConfigMapKeySelector'}, secretKeyRef: {t:'core.SecretKeySelector'} },
   'core.EnvVar': { valueFrom: {t:'core.EnvVarSource'} },
   'core.ResourceRequirements': { claims: {list:'map',keys:['name']} },
-  'core.Container': { ports: {list:'map',keys:['containerPort','protocol'],def:{protocol:'TCP'},smp:'merge',mk:'containerPort'}, env: {t:'core.EnvVar',list:'map',keys:['name'],smp:'merge',mk:'name'}, resources: {t:'core.ResourceRequirements'}, volumeMounts: {list:'map',keys:['mountPath'],smp:'merge',mk:'mountPath'}, volumeDevices: {list:'map',keys:['devicePath'],smp:'merge',mk:'devicePath'} },
+  'core.Container': { command: {list:'atomic'}, args: {list:'atomic'}, envFrom: {list:'atomic'}, resizePolicy: {list:'atomic'}, ports: {list:'map',keys:['containerPort','protocol'],def:{protocol:'TCP'},smp:'merge',mk:'containerPort'}, env: {t:'core.EnvVar',list:'map',keys:['name'],smp:'merge',mk:'name'}, resources: {t:'core.ResourceRequirements'}, volumeMounts: {list:'map',keys:['mountPath'],smp:'merge',mk:'mountPath'}, volumeDevices: {list:'map',keys:['devicePath'],smp:'merge',mk:'devicePath'} },
   'core.EphemeralContainer': { ports: {list:'map',keys:['containerPort','protocol'],def:{protocol:'TCP'},smp:'merge',mk:'containerPort'}, env: {t:'core.EnvVar',list:'map',keys:['name'],smp:'merge',mk:'name'}, resources: {t:'core.ResourceRequirements'}, volumeMounts: {list:'map',keys:['mountPath'],smp:'merge',mk:'mountPath'}, volumeDevices: {list:'map',keys:['devicePath'],smp:'merge',mk:'devicePath'} },
   'core.NodeSelector': { '.': 'atomic' },
   'core.NodeAffinity': { requiredDuringSchedulingIgnoredDuringExecution: {t:'core.NodeSelector'} },
   'core.Affinity': { nodeAffinity: {t:'core.NodeAffinity'} },
   'core.TopologySpreadConstraint': { labelSelector: {t:'meta.LabelSelector'} },
-  'core.PodSpec': { volumes: {t:'core.Volume',list:'map',keys:['name'],smp:'merge,retainKeys',mk:'name'}, initContainers: {t:'core.Container',list:'map',keys:['name'],smp:'merge',mk:'name'}, containers: {t:'core.Container',list:'map',keys:['name'],smp:'merge',mk:'name'}, ephemeralContainers: {t:'core.EphemeralContainer',list:'map',keys:['name'],smp:'merge',mk:'name'}, nodeSelector: {atomic:1}, imagePullSecrets: {t:'core.LocalObjectReference',list:'map',keys:['name'],def:{name:''},smp:'merge',mk:'name'}, affinity: {t:'core.Affinity'}, hostAliases: {list:'map',keys:['ip'],smp:'merge',mk:'ip'}, topologySpreadConstraints: {t:'core.TopologySpreadConstraint',list:'map',keys:['topologyKey','whenUnsatisfiable'],smp:'merge',mk:'topologyKey'}, schedulingGates: {list:'map',keys:['name'],smp:'merge',mk:'name'}, resourceClaims: {list:'map',keys:['name'],smp:'merge,retainKeys',mk:'name'}, resources: {t:'core.ResourceRequirements'} },
-  'core.PodStatus': { conditions: {list:'map',keys:['type'],smp:'merge',mk:'type'}, hostIPs: {smp:'merge',mk:'ip'}, podIPs: {list:'map',keys:['ip'],smp:'merge',mk:'ip'}, resourceClaimStatuses: {list:'map',keys:['name'],smp:'merge,retainKeys',mk:'name'} },
+  'core.PodSpec': { volumes: {t:'core.Volume',list:'map',keys:['name'],smp:'merge,retainKeys',mk:'name'}, initContainers: {t:'core.Container',list:'map',keys:['name'],smp:'merge',mk:'name'}, containers: {t:'core.Container',list:'map',keys:['name'],smp:'merge',mk:'name'}, ephemeralContainers: {t:'core.EphemeralContainer',list:'map',keys:['name'],smp:'merge',mk:'name'}, nodeSelector: {atomic:1}, imagePullSecrets: {t:'core.LocalObjectReference',list:'map',keys:['name'],def:{name:''},smp:'merge',mk:'name'}, affinity: {t:'core.Affinity'}, hostAliases: {list:'map',keys:['ip'],smp:'merge',mk:'ip'}, topologySpreadConstraints: {t:'core.TopologySpreadConstraint',list:'map',keys:['topologyKey','whenUnsatisfiable'],smp:'merge',mk:'topologyKey'}, schedulingGates: {list:'map',keys:['name'],smp:'merge',mk:'name'}, tolerations: {list:'atomic'}, readinessGates: {list:'atomic'}, resourceClaims: {list:'map',keys:['name'],smp:'merge,retainKeys',mk:'name'}, resources: {t:'core.ResourceRequirements'} },
+  'core.PodStatus': { conditions: {list:'map',keys:['type'],smp:'merge',mk:'type'}, hostIPs: {list:'atomic',smp:'merge',mk:'ip'}, podIPs: {list:'map',keys:['ip'],smp:'merge',mk:'ip'}, resourceClaimStatuses: {list:'map',keys:['name'],smp:'merge,retainKeys',mk:'name'} },
   'core.Pod': { metadata: {t:'meta.ObjectMeta'}, spec: {t:'core.PodSpec'}, status: {t:'core.PodStatus'} },
-  'core.ServiceSpec': { ports: {list:'map',keys:['port','protocol'],def:{protocol:'TCP'},smp:'merge',mk:'port'}, selector: {atomic:1} },
+  'core.ServiceSpec': { ports: {list:'map',keys:['port','protocol'],def:{protocol:'TCP'},smp:'merge',mk:'port'}, selector: {atomic:1}, clusterIPs: {list:'atomic'}, externalIPs: {list:'atomic'}, ipFamilies: {list:'atomic'} },
   'core.ServiceStatus': { conditions: {list:'map',keys:['type'],smp:'merge',mk:'type'} },
   'core.Service': { metadata: {t:'meta.ObjectMeta'}, spec: {t:'core.ServiceSpec'}, status: {t:'core.ServiceStatus'} },
   'core.ConfigMap': { metadata: {t:'meta.ObjectMeta'} },
@@ -74,7 +77,8 @@ const TYPES = {
   'core.ServiceAccount': { metadata: {t:'meta.ObjectMeta'}, secrets: {t:'core.ObjectReference',list:'map',keys:['name'],smp:'merge',mk:'name'} },
   'core.NamespaceStatus': { conditions: {list:'map',keys:['type'],smp:'merge',mk:'type'} },
   'core.Namespace': { metadata: {t:'meta.ObjectMeta'}, status: {t:'core.NamespaceStatus'} },
-  'core.Endpoints': { metadata: {t:'meta.ObjectMeta'} },
+  'core.EndpointSubset': { addresses: {list:'atomic'}, ports: {list:'atomic'} },
+  'core.Endpoints': { metadata: {t:'meta.ObjectMeta'}, subsets: {t:'core.EndpointSubset',list:'atomic'} },
   'core.Event': { metadata: {t:'meta.ObjectMeta'}, involvedObject: {t:'core.ObjectReference'}, related: {t:'core.ObjectReference'} },
   'core.NodeSpec': { podCIDRs: {list:'set',smp:'merge'} },
   'core.NodeStatus': { conditions: {list:'map',keys:['type'],smp:'merge',mk:'type'}, addresses: {list:'map',keys:['type'],smp:'merge',mk:'type'} },
@@ -88,7 +92,7 @@ const TYPES = {
   'core.ResourceQuotaSpec': { scopeSelector: {t:'core.ScopeSelector'} },
   'core.ResourceQuota': { metadata: {t:'meta.ObjectMeta'}, spec: {t:'core.ResourceQuotaSpec'} },
   'core.LimitRange': { metadata: {t:'meta.ObjectMeta'} },
-  'apps.StatefulSetSpec': { selector: {t:'meta.LabelSelector'}, template: {t:'core.PodTemplateSpec'} },
+  'apps.StatefulSetSpec': { selector: {t:'meta.LabelSelector'}, template: {t:'core.PodTemplateSpec'}, volumeClaimTemplates: {list:'atomic'} },
   'apps.StatefulSetStatus': { conditions: {list:'map',keys:['type'],smp:'merge',mk:'type'} },
   'apps.StatefulSet': { metadata: {t:'meta.ObjectMeta'}, spec: {t:'apps.StatefulSetSpec'}, status: {t:'apps.StatefulSetStatus'} },
   'apps.DeploymentSpec': { selector: {t:'meta.LabelSelector'}, template: {t:'core.PodTemplateSpec'}, strategy: {smp:'retainKeys'} },
@@ -103,7 +107,7 @@ const TYPES = {
   'apps.ControllerRevision': { metadata: {t:'meta.ObjectMeta'} },
   'batch.JobSpec': { selector: {t:'meta.LabelSelector'}, template: {t:'core.PodTemplateSpec'} },
   'batch.UncountedTerminatedPods': { succeeded: {list:'set'}, failed: {list:'set'} },
-  'batch.JobStatus': { conditions: {smp:'merge',mk:'type'}, uncountedTerminatedPods: {t:'batch.UncountedTerminatedPods'} },
+  'batch.JobStatus': { conditions: {list:'atomic',smp:'merge',mk:'type'}, uncountedTerminatedPods: {t:'batch.UncountedTerminatedPods'} },
   'batch.Job': { metadata: {t:'meta.ObjectMeta'}, spec: {t:'batch.JobSpec'}, status: {t:'batch.JobStatus'} },
   'batch.JobTemplateSpec': { metadata: {t:'meta.ObjectMeta'}, spec: {t:'batch.JobSpec'} },
   'batch.CronJobSpec': { jobTemplate: {t:'batch.JobTemplateSpec'} },
@@ -112,20 +116,22 @@ const TYPES = {
   'policy.PodDisruptionBudgetStatus': { conditions: {list:'map',keys:['type'],smp:'merge',mk:'type'} },
   'policy.PodDisruptionBudget': { metadata: {t:'meta.ObjectMeta'}, spec: {t:'policy.PodDisruptionBudgetSpec'}, status: {t:'policy.PodDisruptionBudgetStatus'} },
   'policy.Eviction': { metadata: {t:'meta.ObjectMeta'} },
-  'networking.NetworkPolicySpec': { podSelector: {t:'meta.LabelSelector'} },
+  'networking.NetworkPolicyIngressRule': { ports: {list:'atomic'}, from: {list:'atomic'} },
+  'networking.NetworkPolicyEgressRule': { ports: {list:'atomic'}, to: {list:'atomic'} },
+  'networking.NetworkPolicySpec': { podSelector: {t:'meta.LabelSelector'}, ingress: {t:'networking.NetworkPolicyIngressRule',list:'atomic'}, egress: {t:'networking.NetworkPolicyEgressRule',list:'atomic'}, policyTypes: {list:'atomic'} },
   'networking.NetworkPolicy': { metadata: {t:'meta.ObjectMeta'}, spec: {t:'networking.NetworkPolicySpec'} },
   'networking.ServiceBackendPort': { '.': 'atomic' },
   'networking.IngressServiceBackend': { port: {t:'networking.ServiceBackendPort'} },
   'networking.IngressBackend': { service: {t:'networking.IngressServiceBackend'}, resource: {t:'core.TypedLocalObjectReference'} },
   'networking.IngressSpec': { defaultBackend: {t:'networking.IngressBackend'} },
   'networking.Ingress': { metadata: {t:'meta.ObjectMeta'}, spec: {t:'networking.IngressSpec'} },
-  'rbac.Role': { metadata: {t:'meta.ObjectMeta'} },
-  'rbac.ClusterRole': { metadata: {t:'meta.ObjectMeta'} },
+  'rbac.Role': { metadata: {t:'meta.ObjectMeta'}, rules: {list:'atomic'} },
+  'rbac.ClusterRole': { metadata: {t:'meta.ObjectMeta'}, rules: {list:'atomic'} },
   'rbac.RoleRef': { '.': 'atomic' },
-  'rbac.RoleBinding': { metadata: {t:'meta.ObjectMeta'}, roleRef: {t:'rbac.RoleRef'} },
-  'rbac.ClusterRoleBinding': { metadata: {t:'meta.ObjectMeta'}, roleRef: {t:'rbac.RoleRef'} },
+  'rbac.RoleBinding': { metadata: {t:'meta.ObjectMeta'}, roleRef: {t:'rbac.RoleRef'}, subjects: {list:'atomic'} },
+  'rbac.ClusterRoleBinding': { metadata: {t:'meta.ObjectMeta'}, roleRef: {t:'rbac.RoleRef'}, subjects: {list:'atomic'} },
   'coordination.Lease': { metadata: {t:'meta.ObjectMeta'} },
-  'discovery.EndpointSlice': { metadata: {t:'meta.ObjectMeta'} },
+  'discovery.EndpointSlice': { metadata: {t:'meta.ObjectMeta'}, endpoints: {list:'atomic'}, ports: {list:'atomic'} },
   'events.Event': { metadata: {t:'meta.ObjectMeta'}, regarding: {t:'core.ObjectReference'}, related: {t:'core.ObjectReference'} },
   'autoscaling.Scale': { metadata: {t:'meta.ObjectMeta'} },
   'storage.StorageClass': { metadata: {t:'meta.ObjectMeta'} },

@@ -110,4 +110,39 @@ function specFromSchema(s) {
   return out;
 }
 
-module.exports = { FieldMeta, patchMetaFor, patchMetaFromCRD, hasBuiltinMeta, zeroObject, TYPES, KINDS };
+// ---- the same metadata as the OpenAPI extensions /openapi/v3 publishes (kubectl reads them)
+
+// OpenAPI definition name -> type name of the table (io.k8s.api.core.v1.PodSpec -> core.PodSpec).
+function typeOfDefinition(definition) {
+  let m;
+  if ((m = /^io\.k8s\.apimachinery\.pkg\.apis\.meta\.v1\.(\w+)$/.exec(definition))) return `meta.${m[1]}`;
+  if ((m = /^io\.k8s\.apiextensions-apiserver\.pkg\.apis\.apiextensions\.v1\.(\w+)$/.exec(definition))) return `apiextensions.${m[1]}`;
+  if ((m = /^io\.k8s\.api\.([\w-]+)\.v1\.(\w+)$/.exec(definition))) return `${m[1]}.${m[2]}`;
+  return null;
+}
+
+// The extensions of a field of a definition ({} when none): x-kubernetes-patch-strategy,
+// -patch-merge-key, -list-type, -list-map-keys, and -map-type for an atomic map.
+function openapiExtensions(definition, field) {
+  const entry = TYPES[typeOfDefinition(definition)];
+  const spec = field !== '.' && entry && Object.prototype.hasOwnProperty.call(entry, field) ? entry[field] : null;
+  const ext = {};
+  if (!spec) return ext;
+  if (spec.smp) ext['x-kubernetes-patch-strategy'] = spec.smp;
+  if (spec.mk) ext['x-kubernetes-patch-merge-key'] = spec.mk;
+  if (spec.list) ext['x-kubernetes-list-type'] = spec.list;
+  if (spec.keys) ext['x-kubernetes-list-map-keys'] = [...spec.keys];
+  if (spec.atomic) ext['x-kubernetes-map-type'] = 'atomic';
+  return ext;
+}
+
+// The extensions of a definition itself: a struct that is atomic wherever it is used.
+function openapiDefinitionExtensions(definition) {
+  const entry = TYPES[typeOfDefinition(definition)];
+  return entry && entry['.'] === 'atomic' ? { 'x-kubernetes-map-type': 'atomic' } : {};
+}
+
+module.exports = {
+  FieldMeta, patchMetaFor, patchMetaFromCRD, hasBuiltinMeta, zeroObject, openapiExtensions, openapiDefinitionExtensions,
+  typeOfDefinition, TYPES, KINDS,
+};

@@ -67,17 +67,99 @@ function fieldValue(obj, path) {
   return cur;
 }
 
-// "metadata.name=zk-0,status.phase!=Running" -> matcher(obj) -> bool
-function parseFieldSelector(str) {
+// ---- field selectors per kind, as the real API server has them: the labels
+// a kind's API version accepts (its field label conversion function,
+// k8s.io/kubernetes pkg/apis/<group>/<version>/conversion.go, else
+// runtime.DefaultMetaV1FieldSelectorConversion) and the value each label has
+// for an object (the kind's ToSelectableFields in pkg/registry/.../strategy.go).
+// A label that is accepted but not selectable (a Pod's status.podIPs) has the
+// value "", as a missing key of a fields.Set does.
+
+const str = (v) => (v === undefined || v === null ? '' : String(v));
+const at = (path) => (o) => str(fieldValue(o, path));
+const META = { 'metadata.name': at('metadata.name'), 'metadata.namespace': at('metadata.namespace') };
+const NAME_ONLY = { 'metadata.name': at('metadata.name') };
+const notSupported = (label) => `field label not supported: ${label}`;
+const onlyMetadata = (label) => `"${label}" is not a known field selector: only "metadata.name", "metadata.namespace"`;
+
+// group/plural -> {fields: {label: value(obj)}, aliases: {label: label}, reject(label)}
+const FIELD_LABELS = {
+  '/pods': {
+    fields: {
+      ...META,
+      'spec.nodeName': at('spec.nodeName'),
+      'spec.restartPolicy': at('spec.restartPolicy'),
+      'spec.schedulerName': at('spec.schedulerName'),
+      'spec.serviceAccountName': at('spec.serviceAccountName'),
+      'spec.hostNetwork': (o) => String(!!(o.spec && o.spec.hostNetwork)),
+      'status.phase': at('status.phase'),
+      'status.podIP': (o) => str(o.status && ((o.status.podIPs && o.status.podIPs[0] && o.status.podIPs[0].ip) || o.status.podIP)),
+      'status.podIPs': () => '',
+      'status.nominatedNodeName': at('status.nominatedNodeName'),
+    },
+    aliases: { 'spec.host': 'spec.nodeName' },
+    reject: notSupported,
+  },
+  '/events': {
+    fields: {
+      ...META,
+      ...Object.fromEntries(['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath']
+        .map((f) => [`involvedObject.${f}`, at(`involvedObject.${f}`)])),
+      reason: at('reason'),
+      reportingComponent: at('reportingComponent'),
+      source: (o) => str((o.source && o.source.component) || o.reportingComponent),
+      type: at('type'),
+    },
+    reject: notSupported,
+  },
+  '/secrets': { fields: { ...META, type: at('type') }, reject: notSupported },
+  '/services': { fields: { ...META, 'spec.clusterIP': at('spec.clusterIP'), 'spec.type': at('spec.type') }, reject: notSupported },
+  '/namespaces': { fields: { ...NAME_ONLY, 'status.phase': at('status.phase') }, reject: notSupported },
+  '/nodes': { fields: { ...NAME_ONLY, 'spec.unschedulable': (o) => String(!!(o.spec && o.spec.unschedulable)) }, reject: notSupported },
+  '/replicationcontrollers': { fields: { ...META, 'status.replicas': (o) => String((o.status && o.status.replicas) || 0) }, reject: notSupported },
+  'batch/jobs': {
+    fields: { ...META, 'status.successful': (o) => String((o.status && o.status.succeeded) || 0) },
+    reject: (label) => `field label "${label}" not supported for Job`,
+  },
+  // apps/v1 registers no conversion function: a ReplicaSet's selectable
+  // status.replicas is refused before it is looked at, as on a real 1.32 server.
+};
+
+// A custom resource: metadata.name, metadata.namespace when namespaced, and
+// the served version's selectableFields (a JSONPath like ".spec.color").
+function customResourceLabels(res) {
+  const v = ((res.crd.spec && res.crd.spec.versions) || []).find((x) => x.name === res.version) || {};
+  const fields = res.namespaced ? { ...META } : { ...NAME_ONLY };
+  for (const sf of v.selectableFields || []) {
+    const label = String(sf.jsonPath || '').replace(/^\./, '');
+    if (label) fields[label] = at(label);
+  }
+  return { fields, reject: notSupported };
+}
+
+function fieldLabelsOf(res) {
+  if (res.crd) return customResourceLabels(res);
+  return FIELD_LABELS[`${res.group}/${res.plural}`] || { fields: META, reject: onlyMetadata };
+}
+
+// "metadata.name=zk-0,status.phase!=Running" -> matcher(obj) -> bool. With
+// res, only the fields its kind supports (else a 400 as the real server's);
+// without, any dotted path (for the cluster's own components).
+function parseFieldSelector(str, res) {
   if (typeof str === 'function') return str;
   if (!str) return () => true;
+  const labels = res ? fieldLabelsOf(res) : null;
   const reqs = splitTerms(str).map((term) => {
     const m = /^([\w.]+)\s*(==|!=|=)\s*(.*)$/.exec(term);
     if (!m) throw badRequest(`invalid field selector: "${term}"`);
-    const [, path, op, value] = m;
-    return op === '!='
-      ? (o) => String(fieldValue(o, path) ?? '') !== value
-      : (o) => String(fieldValue(o, path) ?? '') === value;
+    const [, label, op, value] = m;
+    let get = at(label);
+    if (labels) {
+      const canonical = (labels.aliases && labels.aliases[label]) || label;
+      if (!Object.prototype.hasOwnProperty.call(labels.fields, canonical)) throw badRequest(labels.reject(label));
+      get = labels.fields[canonical];
+    }
+    return op === '!=' ? (o) => get(o) !== value : (o) => get(o) === value;
   });
   return (obj) => reqs.every((r) => r(obj));
 }

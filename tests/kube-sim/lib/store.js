@@ -19,7 +19,9 @@ const { parseLabelSelector, parseFieldSelector } = require('./selectors');
 const HISTORY = Number(process.env.KUBE_SIM_WATCH_HISTORY) || 1000;
 
 const copy = (o) => (o === undefined ? undefined : structuredClone(o));
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+// RFC 3339 in whole seconds, as metav1.Time serializes.
+const stamp = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+const now = (plusSeconds = 0) => stamp(Date.now() + plusSeconds * 1000);
 
 function randomSuffix(n) {
   const chars = 'bcdfghjklmnpqrstvwxz2456789';
@@ -76,7 +78,7 @@ class Store extends EventEmitter {
 
   list(res, namespace, { labelSelector, fieldSelector } = {}) {
     const byLabel = parseLabelSelector(labelSelector);
-    const byField = parseFieldSelector(fieldSelector);
+    const byField = parseFieldSelector(fieldSelector, res);
     const prefix = `${res.group}/${res.plural}/${res.namespaced && namespace ? namespace + '/' : ''}`;
     const items = [];
     for (const [key, obj] of this.objects) {
@@ -89,14 +91,19 @@ class Store extends EventEmitter {
     return { items, resourceVersion: this.currentResourceVersion() };
   }
 
-  checkNamespace(res, namespace) {
+  // name: as the request gave it ('' for generateName), as the real
+  // NamespaceLifecycle admission names the object in its 403.
+  checkNamespace(res, namespace, name) {
     if (!res.namespaced) return;
     if (!namespace) throw errors.badRequest('the namespace of the object does not match the namespace on the request');
     const nsRes = this.registry.byPlural('', 'v1', 'namespaces');
     const ns = this.objects.get(Store.key(nsRes, '', namespace));
     if (!ns) throw errors.notFound(nsRes, namespace);
     if (ns.metadata.deletionTimestamp) {
-      throw errors.forbidden(`${res.plural} "${'?'}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
+      const what = name ? `${errors.qualified(res)} "${name}"` : errors.qualified(res);
+      const d = { name, kind: res.plural };
+      if (res.group) d.group = res.group;
+      throw errors.forbidden(`${what} is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, d);
     }
   }
 
@@ -105,11 +112,12 @@ class Store extends EventEmitter {
     obj.apiVersion = obj.apiVersion || res.apiVersion;
     obj.kind = obj.kind || res.kind;
     const meta = (obj.metadata = obj.metadata || {});
+    const requestedName = meta.name || '';
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix(5);
     if (!meta.name) {
       throw errors.invalid(res, res.kind, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' }]);
     }
-    if (res.namespaced) this.checkNamespace(res, meta.namespace);
+    if (res.namespaced) this.checkNamespace(res, meta.namespace, requestedName);
     else delete meta.namespace;
     const key = Store.key(res, meta.namespace, meta.name);
     if (this.objects.has(key)) throw errors.alreadyExists(res, meta.name);
@@ -221,7 +229,13 @@ class Store extends EventEmitter {
         && JSON.stringify(finalizers) === JSON.stringify(meta.finalizers || [])) {
       return obj; // already being deleted: nothing changes
     }
-    meta.deletionTimestamp = meta.deletionTimestamp || now();
+    // As the real BeforeDelete: the time by which the object should be gone,
+    // now plus the grace period (so now for all but pods); a shorter grace
+    // period for an object already being deleted moves it earlier.
+    if (!meta.deletionTimestamp) meta.deletionTimestamp = now(grace);
+    else if (grace < (meta.deletionGracePeriodSeconds || 0)) {
+      meta.deletionTimestamp = stamp(Date.parse(meta.deletionTimestamp) + (grace - meta.deletionGracePeriodSeconds) * 1000);
+    }
     meta.deletionGracePeriodSeconds = grace;
     if (finalizers.length) meta.finalizers = finalizers;
     if (isNamespace) obj.status = { ...(obj.status || {}), phase: 'Terminating' };
@@ -256,12 +270,13 @@ class Store extends EventEmitter {
     this.emit('event', { type, res, object: copy(object), old: copy(old) });
   }
 
-  // onEvent({type, object}). Throws a 410 ApiError when resourceVersion is
+  // Selectors: strings (a field selector limited to the fields the kind
+  // supports, as on the API) or matcher functions. onEvent({type, object}). Throws a 410 ApiError when resourceVersion is
   // older than the kept history. Label/field selectors: an object that stops
   // matching is sent as DELETED, one that starts matching as ADDED.
   watch(res, namespace, { resourceVersion, labelSelector, fieldSelector } = {}, onEvent) {
     const byLabel = parseLabelSelector(labelSelector);
-    const byField = parseFieldSelector(fieldSelector);
+    const byField = parseFieldSelector(fieldSelector, res);
     const matches = (o) => o && o.metadata && (!res.namespaced || !namespace || o.metadata.namespace === namespace)
       && byLabel(o.metadata.labels) && byField(o);
     const prefix = `${res.group}/${res.plural}/`;

@@ -1,15 +1,18 @@
 'use strict';
-const { parseBool } = require('./selectors');
 // Writes through the API: create (POST), update (PUT) and patch (merge,
 // strategic, JSON patch, server-side apply). Every write runs the same
 // admission: type and namespace checks, unknown-field handling per
-// fieldValidation, defaulting, validation (422 before anything is stored), and
+// fieldValidation, defaulting, RBAC escalation prevention for roles and
+// bindings, validation (422 before anything is stored), and
 // metadata.managedFields for the field manager; dryRun=All stores nothing.
 
 const errors = require('./errors');
+const { parseBool } = require('./selectors');
 const ri = require('./requestinfo');
 const { isDryRun } = require('./handlers');
 const { now } = require('./store');
+
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
 function fieldManager(ctx) {
   const explicit = ctx.query.get('fieldManager');
@@ -109,6 +112,7 @@ function admit(ctx, obj, old, { subresource = null } = {}) {
   if (res.crd) mods.crd.defaultAndPrune(res, obj);
   else mods.defaults.applyDefaults(res, obj, old || undefined);
   if (!old && res.kind === 'Service' && res.group === '') allocateClusterIP(ctx, obj);
+  checkRbacEscalation(ctx, obj, old);
   let causes = mods.validate.validate(res, obj, old || undefined) || [];
   const decode = causes.filter((c) => c.decode);
   if (decode.length) {
@@ -118,6 +122,18 @@ function admit(ctx, obj, old, { subresource = null } = {}) {
   if (subresource === 'status') causes = causes.filter((c) => !c.field || /^(status|metadata)(\.|\[|$)/.test(c.field));
   if (causes.length) throw errors.invalid(res, res.kind, obj.metadata.name || obj.metadata.generateName || '', causes);
   return obj;
+}
+
+// Roles and bindings: the RBAC storage's escalation prevention, which the
+// real server runs after admission and before validation (an authenticator
+// stand-in without RBAC skips it).
+function checkRbacEscalation(ctx, obj, old) {
+  const res = ctx.resource;
+  const { auth } = ctx.server;
+  if (res.crd || res.group !== RBAC_GROUP || !auth || typeof auth.checkRbacWrite !== 'function') return;
+  auth.checkRbacWrite(ctx.user, {
+    resource: res.plural, namespace: ctx.namespace || '', name: (ctx.info && ctx.info.name) || '',
+  }, obj, old || null);
 }
 
 function allocateClusterIP(ctx, svc) {
@@ -225,29 +241,6 @@ function schemaFor(ctx) {
   return res.crd ? patchmeta.patchMetaFromCRD(res.crd, res.version) : patchmeta.patchMetaFor(res.apiVersion, res.kind);
 }
 
-function conflictError(res, name, conflicts, live) {
-  const entries = (live && live.metadata && live.metadata.managedFields) || [];
-  const who = (manager) => {
-    const e = entries.find((m) => m.manager === manager && m.operation === 'Update');
-    return e ? `"${manager}" using ${e.apiVersion}` : `"${manager}"`;
-  };
-  let message;
-  if (conflicts.length === 1) {
-    message = `Apply failed with 1 conflict: conflict with ${who(conflicts[0].manager)}: ${conflicts[0].path}`;
-  } else {
-    const lines = [];
-    for (const manager of [...new Set(conflicts.map((c) => c.manager))].sort()) {
-      lines.push(`conflicts with ${who(manager)}:`);
-      for (const c of conflicts.filter((x) => x.manager === manager)) lines.push(`- ${c.path}`);
-    }
-    message = `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
-  }
-  const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${who(c.manager)}`, field: c.path }));
-  const d = { name, kind: res.plural, causes };
-  if (res.group) d.group = res.group;
-  return new errors.ApiError(409, 'Conflict', message, d);
-}
-
 function lastAppliedCovers(ctx, live, conflicts, schema) {
   const text = live && live.metadata && live.metadata.annotations && live.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
   if (!text) return false;
@@ -286,9 +279,10 @@ async function serverSideApply(ctx, old, applied, subresource) {
       result = ssa.apply(old, applied, { ...opts, force: true });
     }
   } catch (e) {
+    // ssa.apply's ApplyConflictError carries the real text ("Apply failed
+    // with N conflict(s): ...") and its metav1 causes.
     if (e && Array.isArray(e.conflicts)) {
-      if (!/^Apply failed/.test(e.message || '')) throw conflictError(res, ctx.info.name, e.conflicts, old);
-      const d = { name: ctx.info.name, kind: res.plural, causes: (e.causes || []).map((c) => ({ reason: c.type || c.reason, message: c.message, field: c.field })) };
+      const d = { name: ctx.info.name, kind: res.plural, causes: e.causes };
       if (res.group) d.group = res.group;
       throw new errors.ApiError(409, 'Conflict', e.message, d);
     }

@@ -203,3 +203,23 @@ test('auth: can-i, whoami, impersonation, 403 and 401 texts', async () => {
   const imp = await fails(['get', 'pods', '--as=bob'], { user: 'alice' });
   assert.match(imp, /users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope/);
 });
+
+// Field selectors as the real server checks them per kind: unsupported labels
+// are a 400 with the kind's own text, before a list or a watch starts.
+test('field selectors: the fields each kind supports, a 400 for the rest', async () => {
+  f.store.create(f.r('pods'), { metadata: { name: 'fs-on-node', namespace: 'default' }, spec: { nodeName: 'kube-sim', containers: [{ name: 'c', image: 'i' }] }, status: { phase: 'Running' } });
+  f.store.create(f.r('pods'), { metadata: { name: 'fs-pending', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }] }, status: { phase: 'Pending' } });
+  const names = (out) => JSON.parse(out).items.map((i) => i.metadata.name).filter((n) => n.startsWith('fs-')).sort();
+  assert.deepStrictEqual(names(await ok(['get', 'pods', '--field-selector', 'spec.nodeName=kube-sim', '-o', 'json'])), ['fs-on-node']);
+  assert.deepStrictEqual(names(await ok(['get', 'pods', '--field-selector', 'status.phase!=Running,spec.hostNetwork=false', '-o', 'json'])), ['fs-pending']);
+  assert.match(await fails(['get', 'pods', '--field-selector', 'spec.containers=c']),
+    /Error from server \(BadRequest\): Unable to find "\/v1, Resource=pods" that match label selector "", field selector "spec.containers=c": field label not supported: spec.containers/);
+  assert.match(await fails(['get', 'cm', '--field-selector', 'data.a=1']),
+    /\(BadRequest\).*: "data.a" is not a known field selector: only "metadata.name", "metadata.namespace"/);
+  assert.match(await fails(['get', 'jobs', '--field-selector', 'status.active=1']), /field label "status.active" not supported for Job/);
+  assert.match(await fails(['get', 'namespaces', '--field-selector', 'metadata.namespace=x']), /field label not supported: metadata.namespace/);
+  assert.match(await ok(['get', 'namespaces', '--field-selector', 'status.phase=Active', '-o', 'name']), /namespace\/default/);
+  const watch = await f.kubectl(['get', '--raw', '/api/v1/namespaces/default/configmaps?watch=1&fieldSelector=data.a%3D1']);
+  assert.notStrictEqual(watch.code, 0);
+  assert.match(watch.stderr, /is not a known field selector/);
+});

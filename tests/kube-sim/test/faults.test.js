@@ -22,35 +22,49 @@ test('without nth a rule fails every matching request; only matching ones', () =
 
 test('nth fails the Nth matching request once; times extends it', () => {
   const f = new Faults();
-  f.add({ path: '/apis/apps/v1', nth: 2 });
+  f.add({ path: '/apis/apps/v1/', nth: 2 });
   assert.deepStrictEqual(hits(f, 'GET', '/apis/apps/v1/statefulsets', 4).map((a) => a && a.status), [null, 500, null, null]);
   f.clear();
-  f.add({ path: '/apis/apps/v1', nth: 2, times: 2, status: 409 });
+  f.add({ path: '/apis/apps/v1/', nth: 2, times: 2, status: 409 });
   assert.deepStrictEqual(hits(f, 'PUT', '/apis/apps/v1/x', 5).map((a) => a && a.status), [null, 409, 409, null, null]);
   f.clear();
-  f.add({ path: '/api', times: 2, status: 429, retryAfter: 3 });
+  f.add({ path: '/api/', times: 2, status: 429, retryAfter: 3 });
   const got = hits(f, 'GET', '/api/v1/pods', 3);
   assert.deepStrictEqual(got.map((a) => a && a.status), [429, 429, null]);
   assert.strictEqual(got[0].retryAfter, 3);
   assert.deepStrictEqual(got[0].headers, { 'Retry-After': '3' });
 });
 
-test('path is a regular expression or a prefix', () => {
+test('path is exact, or a prefix when it ends in "/"; pathRegex is a regular expression', () => {
   const f = new Faults();
-  f.add({ path: 'statefulsets/zk-[0-9]+/scale$', status: 500 });
+  f.add({ path: '/api/v1/namespaces/a/configmaps/f1', status: 500 });
+  assert.ok(f.intercept(req('GET', '/api/v1/namespaces/a/configmaps/f1')));
+  assert.ok(f.intercept(req('GET', '/api/v1/namespaces/a/configmaps/f1?resourceVersion=0')), 'the query does not count');
+  assert.strictEqual(f.intercept(req('GET', '/api/v1/namespaces/a/configmaps/f10')), null);
+  assert.strictEqual(f.intercept(req('GET', '/api/v1/namespaces/a/configmaps/f1/x')), null);
+  f.clear();
+  f.add({ path: '/api/v1/namespaces/a/', status: 500 });
+  assert.ok(f.intercept(req('GET', '/api/v1/namespaces/a/pods')));
+  assert.strictEqual(f.intercept(req('GET', '/api/v1/namespaces/a')), null);
+  assert.strictEqual(f.intercept(req('GET', '/api/v1/namespaces/ab/pods')), null);
+  f.clear();
+  f.add({ pathRegex: 'statefulsets/zk-[0-9]+/scale$', status: 500 });
   assert.ok(f.intercept(req('PATCH', '/apis/apps/v1/namespaces/a/statefulsets/zk-12/scale')));
   assert.strictEqual(f.intercept(req('PATCH', '/apis/apps/v1/namespaces/a/statefulsets/zk/scale')), null);
   f.clear();
-  f.add({ path: '/api/v1/namespaces/a/pods?watch', status: 500 }); // not a valid prefix regex: '?' repeats 's'
+  f.add({ path: '/api/v1/namespaces/a/pods', pathRegex: '[?&]watch=(1|true)', status: 500 });
   assert.ok(f.intercept(req('GET', '/api/v1/namespaces/a/pods?watch=true')));
+  assert.strictEqual(f.intercept(req('GET', '/api/v1/namespaces/a/pods?limit=500')), null, 'both must match');
   f.clear();
-  f.add({ path: 'watch=true', timeout: true });
-  assert.deepStrictEqual(f.intercept(req('GET', '/api/v1/pods?watch=true&resourceVersion=5')), { id: 'f3', headers: {}, hang: true });
+  f.add({ pathRegex: 'watch=true', timeout: true });
+  assert.deepStrictEqual(f.intercept(req('GET', '/api/v1/pods?watch=true&resourceVersion=5')), { id: 'f5', headers: {}, hang: true });
+  assert.throws(() => f.add({ path: 'statefulsets/.*' }), { code: 400, message: /"path" must be a path starting with "\/"/ });
+  assert.throws(() => f.add({ pathRegex: 'pods(' }), { code: 400, message: /"pathRegex" is not a valid regular expression/ });
 });
 
 test('delay without a status delays and then serves; remove and list', () => {
   const f = new Faults();
-  const id = f.add({ path: '/api', delayMs: 200 });
+  const id = f.add({ path: '/api/', delayMs: 200 });
   const a = f.intercept(req('GET', '/api/v1'));
   assert.strictEqual(a.delayMs, 200);
   assert.strictEqual(a.status, undefined);
@@ -63,8 +77,8 @@ test('delay without a status delays and then serves; remove and list', () => {
 
 test('the first firing rule answers, but every matching rule counts the request', () => {
   const f = new Faults();
-  f.add({ path: '/api', nth: 1, status: 503 });
-  f.add({ path: '/api', nth: 2, status: 409 });
+  f.add({ path: '/api/', nth: 1, status: 503 });
+  f.add({ path: '/api/', nth: 2, status: 409 });
   assert.deepStrictEqual(hits(f, 'GET', '/api/v1', 3).map((a) => a && a.status), [503, 409, null]);
 });
 
@@ -91,10 +105,10 @@ test('rules load from a file and follow its changes', (t) => {
   const f = new Faults();
   f.loadFile(file); // not there yet
   assert.strictEqual(f.intercept(req('GET', '/api/v1')), null);
-  write([{ path: '/api', status: 500, times: 1 }]);
+  write([{ path: '/api/', status: 500, times: 1 }]);
   assert.strictEqual(f.intercept(req('GET', '/api/v1')).status, 500);
   assert.strictEqual(f.intercept(req('GET', '/api/v1')), null);
-  write({ rules: [{ method: 'DELETE', path: '^/api/v1/namespaces/[^/]+/pods/', status: 409 }] });
+  write({ rules: [{ method: 'DELETE', pathRegex: '^/api/v1/namespaces/[^/]+/pods/', status: 409 }] });
   assert.strictEqual(f.intercept(req('GET', '/api/v1/namespaces/a/pods/x')), null);
   assert.strictEqual(f.intercept(req('DELETE', '/api/v1/namespaces/a/pods/x')).status, 409);
   assert.strictEqual(f.list()[0].source, 'file');

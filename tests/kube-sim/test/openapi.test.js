@@ -156,3 +156,38 @@ test('kubectl explain and apply read the documents', { skip: !fs.existsSync('/us
   assert.deepStrictEqual(podSpec['$setElementOrder/containers'], [{ name: 'c' }, { name: 'd' }]);
   assert.deepStrictEqual(podSpec.containers[0].env, [{ name: 'B', value: '2' }]);
 });
+
+// The published extensions come from the one table strategic merge patch and
+// server-side apply use (patchmeta-table.js), so the two cannot drift apart.
+test('patch and list metadata are those of patchmeta-table.js', () => {
+  const { TYPES, typeOfDefinition, openapiExtensions } = require('../lib/patchmeta');
+  const core = openapiV3Doc(new Registry(), 'api/v1');
+  const apps = openapiV3Doc(new Registry(), 'apis/apps/v1');
+  const s = (doc, name) => doc.components.schemas[name];
+  assert.strictEqual(s(core, 'io.k8s.api.core.v1.ServiceSpec').properties.selector['x-kubernetes-map-type'], 'atomic');
+  assert.strictEqual(s(core, 'io.k8s.api.core.v1.PodSpec').properties.nodeSelector['x-kubernetes-map-type'], 'atomic');
+  const claims = s(core, 'io.k8s.api.core.v1.PodStatus').properties.resourceClaimStatuses;
+  assert.strictEqual(claims['x-kubernetes-patch-strategy'], 'merge,retainKeys');
+  assert.deepStrictEqual(claims['x-kubernetes-list-map-keys'], ['name']);
+  assert.strictEqual(s(core, 'io.k8s.api.core.v1.PodStatus').properties.hostIPs['x-kubernetes-list-type'], 'atomic');
+  assert.strictEqual(s(core, 'io.k8s.api.core.v1.Container').properties.args['x-kubernetes-list-type'], 'atomic');
+  assert.strictEqual(s(core, 'io.k8s.api.core.v1.LocalObjectReference')['x-kubernetes-map-type'], 'atomic', 'an atomic struct');
+  assert.strictEqual(s(apps, 'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector')['x-kubernetes-map-type'], 'atomic');
+  assert.deepStrictEqual(s(apps, 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta').properties.ownerReferences['x-kubernetes-list-map-keys'], ['uid']);
+  // Every field entry of the table that a published document has carries exactly the table's metadata.
+  let checked = 0;
+  for (const doc of [core, apps, openapiV3Doc(new Registry(), 'apis/batch/v1'), openapiV3Doc(new Registry(), 'apis/rbac.authorization.k8s.io/v1')]) {
+    for (const [name, schema] of Object.entries(doc.components.schemas)) {
+      const entry = TYPES[typeOfDefinition(name)];
+      if (!entry) continue;
+      for (const [field, spec] of Object.entries(entry)) {
+        if (field === '.' || !schema.properties || !schema.properties[field]) continue;
+        const published = Object.fromEntries(Object.entries(schema.properties[field]).filter(([k]) => /^x-kubernetes-(patch|list|map)-/.test(k)));
+        assert.deepStrictEqual(published, openapiExtensions(name, field), `${name}.${field}`);
+        if (spec.smp) assert.strictEqual(published['x-kubernetes-patch-strategy'], spec.smp);
+        checked += 1;
+      }
+    }
+  }
+  assert.ok(checked > 50, `${checked} fields checked`);
+});

@@ -165,3 +165,92 @@ test('bootstrap creates the default roles once', () => {
   const crb = store.get(rb('clusterrolebindings'), '', 'cluster-admin');
   assert.deepStrictEqual(crb.subjects, [{ apiGroup: G, kind: 'Group', name: 'system:masters' }]);
 });
+
+// Escalation prevention of the RBAC storage: a role or binding may only grant
+// what its writer holds, unless the writer has escalate (roles) or bind
+// (bindings) on it.
+test('writing a role that grants more than one holds is forbidden unless escalate', () => {
+  const { store, rb, rbac } = setup();
+  // op (in a) may manage roles and bindings in a, and read pods there.
+  store.create(rb('roles'), { metadata: { name: 'rbac-manager', namespace: 'a' }, rules: [
+    { apiGroups: [G], resources: ['roles', 'rolebindings'], verbs: ['create', 'update', 'get'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+  ] });
+  store.create(rb('rolebindings'), { metadata: { name: 'op-manages', namespace: 'a' }, roleRef: { apiGroup: G, kind: 'Role', name: 'rbac-manager' }, subjects: [{ kind: 'ServiceAccount', name: 'op', namespace: 'a' }] });
+  const op = sa('a', 'op');
+  const req = { resource: 'roles', namespace: 'a', name: '' };
+  const role = (name, rules) => ({ apiVersion: `${G}/v1`, kind: 'Role', metadata: { name, namespace: 'a' }, rules });
+
+  rbac.checkWrite(op, req, role('ok', [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }]), null);
+  assert.throws(() => rbac.checkWrite(op, req, role('secrets', [{ apiGroups: [''], resources: ['secrets', 'pods'], verbs: ['list', 'get'] }]), null), (e) => {
+    assert.strictEqual(e.code, 403);
+    assert.strictEqual(e.reason, 'Forbidden');
+    assert.strictEqual(e.message, `roles.${G} "secrets" is forbidden: user "system:serviceaccount:a:op" `
+      + '(groups=["system:serviceaccounts" "system:serviceaccounts:a" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n'
+      + '{APIGroups:[""], Resources:["pods"], Verbs:["list"]}\n{APIGroups:[""], Resources:["secrets"], Verbs:["list" "get"]}');
+    assert.deepStrictEqual(e.details, { name: 'secrets', group: G, kind: 'roles' });
+    return true;
+  });
+  // Not held in another namespace either: op's Role is only in a.
+  assert.throws(() => rbac.checkWrite(op, { ...req, namespace: 'b' }, { ...role('x', [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }]), metadata: { name: 'x', namespace: 'b' } }, null), { code: 403 });
+  // Nothing but GC fields changes: allowed even for a role op could not write.
+  const stored = store.create(rb('roles'), role('wide', [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]));
+  rbac.checkWrite(op, { ...req, name: 'wide' }, { ...stored, metadata: { ...stored.metadata, finalizers: ['example.com/keep'] } }, stored);
+  assert.throws(() => rbac.checkWrite(op, { ...req, name: 'wide' }, { ...stored, metadata: { ...stored.metadata, labels: { a: 'b' } } }, stored), { code: 403 });
+
+  // escalate on roles lifts the check (resourceNames honoured: a create has no name).
+  store.create(rb('roles'), { metadata: { name: 'escalate-wide', namespace: 'a' }, rules: [{ apiGroups: [G], resources: ['roles'], resourceNames: ['wide'], verbs: ['escalate'] }] });
+  store.create(rb('rolebindings'), { metadata: { name: 'op-escalates', namespace: 'a' }, roleRef: { apiGroup: G, kind: 'Role', name: 'escalate-wide' }, subjects: [{ kind: 'ServiceAccount', name: 'op', namespace: 'a' }] });
+  rbac.checkWrite(op, { ...req, name: 'wide' }, { ...stored, metadata: { ...stored.metadata, labels: { a: 'b' } } }, stored);
+  assert.throws(() => rbac.checkWrite(op, req, role('secrets', [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }]), null), { code: 403 });
+  store.create(rb('roles'), { metadata: { name: 'escalate', namespace: 'a' }, rules: [{ apiGroups: [G], resources: ['roles'], verbs: ['escalate'] }] });
+  store.create(rb('rolebindings'), { metadata: { name: 'op-escalates-all', namespace: 'a' }, roleRef: { apiGroup: G, kind: 'Role', name: 'escalate' }, subjects: [{ kind: 'ServiceAccount', name: 'op', namespace: 'a' }] });
+  rbac.checkWrite(op, req, role('secrets', [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }]), null);
+  // system:masters is exempt.
+  rbac.checkWrite(user('root-ish', ['system:masters']), req, role('any', [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]), null);
+});
+
+test('a ClusterRole: rules covered by cluster-wide grants only; aggregationRule needs everything', () => {
+  const { rbac } = setup();
+  const req = { resource: 'clusterroles', namespace: '', name: '' };
+  const cr = (name, extra) => ({ metadata: { name }, ...extra });
+  // olga (group ops) holds get/list/watch nodes cluster-wide.
+  const olga = user('olga', ['ops']);
+  rbac.checkWrite(olga, req, cr('nodes', { rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['list'] }] }), null);
+  assert.throws(() => rbac.checkWrite(olga, req, cr('nodes', { rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['delete'] }] }), null),
+    { message: /^clusterroles\.rbac\.authorization\.k8s\.io "nodes" is forbidden: user "olga" \(groups=\["ops" "system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["delete"\]\}$/ });
+  // A RoleBinding-granted ClusterRole is not cluster-wide: dana (edit in b) cannot.
+  assert.throws(() => rbac.checkWrite(user('dana'), req, cr('pods', { rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] }), null), { code: 403 });
+  // Non-resource URLs and subresources covered as the comparator covers them.
+  rbac.checkWrite(user('prom'), req, cr('m', { rules: [{ nonResourceURLs: ['/debug/pprof', '/metrics'], verbs: ['get'] }] }), null);
+  rbac.checkWrite(user('root'), req, cr('agg', { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: 'y' } }] } }), null);
+  assert.throws(() => rbac.checkWrite(olga, req, cr('agg', { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: 'y' } }] } }), null),
+    { code: 403, message: `clusterroles.${G} "agg" is forbidden: must have cluster-admin privileges to use the aggregationRule` });
+});
+
+test('a binding needs its role\'s permissions in its namespace, or bind on the role', () => {
+  const { store, rb, rbac } = setup();
+  const ref = (kind, name) => ({ apiGroup: G, kind, name });
+  const binding = (name, namespace, roleRef) => ({ metadata: { name, namespace }, roleRef, subjects: [{ kind: 'User', name: 'someone' }] });
+  const req = (namespace) => ({ resource: 'rolebindings', namespace, name: '' });
+  // alice holds get/list pods in a (her Role pod-reader): she may hand it on there.
+  rbac.checkWrite(user('alice'), req('a'), binding('hand-on', 'a', ref('Role', 'pod-reader')), null);
+  assert.throws(() => rbac.checkWrite(user('alice'), req('a'), binding('x', 'a', ref('Role', 'logs'))), (e) => {
+    assert.strictEqual(e.code, 403);
+    assert.match(e.message, /^rolebindings\.rbac\.authorization\.k8s\.io "x" is forbidden: user "alice" \(groups=\["system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["pods\/log"\], Verbs:\["get"\]\}$/);
+    return true;
+  });
+  // A ClusterRole bound in a namespace needs its rules in that namespace only.
+  rbac.checkWrite(user('dana'), req('b'), binding('view-b', 'b', ref('ClusterRole', 'view')), null);
+  assert.throws(() => rbac.checkWrite(user('dana'), req('a'), binding('view-a', 'a', ref('ClusterRole', 'view')), null), { code: 403 });
+  assert.throws(() => rbac.checkWrite(user('dana'), { resource: 'clusterrolebindings', namespace: '', name: '' },
+    { metadata: { name: 'view-all' }, roleRef: ref('ClusterRole', 'view'), subjects: [] }, null), { code: 403 });
+  // A missing role is the registry's 404.
+  assert.throws(() => rbac.checkWrite(user('alice'), req('a'), binding('y', 'a', ref('Role', 'nope')), null),
+    { code: 404, message: `roles.${G} "nope" not found` });
+  // bind on that very role (resourceNames honoured) lifts the check.
+  store.create(rb('roles'), { metadata: { name: 'bind-logs', namespace: 'a' }, rules: [{ apiGroups: [G], resources: ['roles'], resourceNames: ['logs'], verbs: ['bind'] }] });
+  store.create(rb('rolebindings'), { metadata: { name: 'alice-binds', namespace: 'a' }, roleRef: ref('Role', 'bind-logs'), subjects: [{ kind: 'User', name: 'alice' }] });
+  rbac.checkWrite(user('alice'), req('a'), binding('x', 'a', ref('Role', 'logs')), null);
+  assert.throws(() => rbac.checkWrite(user('alice'), req('a'), binding('z', 'a', ref('Role', 'one-cm')), null), { code: 403 });
+});

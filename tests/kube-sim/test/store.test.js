@@ -91,3 +91,29 @@ test('a terminating namespace stays through updates until finalized', () => {
   store.finalizeNamespace('default');
   assert.strictEqual(store.tryGet(ns, '', 'default'), null);
 });
+
+test('the terminating-namespace 403 names the object; a pod is due at now + its grace period', () => {
+  const { store, r } = setup();
+  const pods = r('pods');
+  const before = Date.now();
+  store.create(pods, { metadata: { name: 'p', namespace: 'default' }, spec: { nodeName: 'n', terminationGracePeriodSeconds: 60, containers: [] } });
+  const d = store.delete(pods, 'default', 'p');
+  const due = Date.parse(d.metadata.deletionTimestamp);
+  assert.ok(due >= Math.floor(before / 1000) * 1000 + 60000 && due <= Date.now() + 60000, d.metadata.deletionTimestamp);
+  const shorter = store.delete(pods, 'default', 'p', { gracePeriodSeconds: 10 });
+  assert.strictEqual(shorter.metadata.deletionGracePeriodSeconds, 10);
+  assert.strictEqual(Date.parse(shorter.metadata.deletionTimestamp), due - 50000, 'a shorter grace period moves it earlier');
+  store.create(r('configmaps'), { metadata: { name: 'held', namespace: 'default', finalizers: ['example.com/x'] } });
+  const cm = store.delete(r('configmaps'), 'default', 'held');
+  assert.ok(Math.abs(Date.parse(cm.metadata.deletionTimestamp) - Date.now()) < 2000, 'other objects: now');
+  assert.strictEqual(cm.metadata.deletionGracePeriodSeconds, 0);
+
+  store.delete(r('namespaces'), '', 'default');
+  assert.throws(() => store.create(r('configmaps'), { metadata: { name: 'x', namespace: 'default' } }), {
+    code: 403, reason: 'Forbidden',
+    message: 'configmaps "x" is forbidden: unable to create new content in namespace default because it is being terminated',
+  });
+  assert.throws(() => store.create(r('statefulsets', 'apps'), { metadata: { generateName: 'web-', namespace: 'default' }, spec: {} }), {
+    code: 403, message: 'statefulsets.apps is forbidden: unable to create new content in namespace default because it is being terminated',
+  });
+});
