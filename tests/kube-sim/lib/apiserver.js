@@ -3,7 +3,10 @@
 // through fault injection, authentication, impersonation and authorization,
 // then to discovery, OpenAPI, the object handlers or a subresource. Every
 // failure leaves as a metav1 Status; every request leaves one access-log line.
+// Upgrade requests (pods/exec over a WebSocket) take the same path on a
+// response written to their socket, until a handler takes the socket over.
 
+const http = require('http');
 const https = require('https');
 const fs = require('fs');
 const errors = require('./errors');
@@ -17,6 +20,8 @@ const { watchCRDs } = require('./crdsync');
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 const CREATE_ONLY = new Set(['selfsubjectaccessreviews', 'subjectaccessreviews', 'tokenreviews', 'selfsubjectreviews']);
+// Subresources a client reaches with a connection upgrade.
+const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 
 // Modules owned elsewhere, loaded on first use so that tests may pass stand-ins.
 function moduleLoader(overrides) {
@@ -59,6 +64,7 @@ class ApiServer {
       key: this.tls.key, cert: this.tls.cert, ca: this.tls.ca,
       requestCert: true, rejectUnauthorized: false,
     }, (req, res) => { this.handle(req, res); });
+    server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
     server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
     server.on('secureConnection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
     this.servers.push(server);
@@ -86,13 +92,24 @@ class ApiServer {
     this.servers = [];
   }
 
-  async handle(req, res) {
+  // A request with an Upgrade header: answered through a response on its
+  // socket (closed after it) unless a handler upgrades it (ctx.upgraded).
+  handleUpgrade(req, socket, head) {
+    socket.on('error', () => {});
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.on('finish', () => socket.end());
+    return this.handle(req, res, { socket, head });
+  }
+
+  async handle(req, res, upgrade = null) {
     const started = Date.now();
     const url = new URL(req.url, 'https://kube-sim');
-    const ctx = { server: this, req, res, url, path: url.pathname, query: url.searchParams, warnings: [], user: null };
-    res.on('close', () => {
+    const ctx = { server: this, req, res, url, path: url.pathname, query: url.searchParams, warnings: [], user: null, upgrade, upgraded: false };
+    (upgrade ? upgrade.socket : res).once('close', () => {
       const who = ctx.user ? ctx.user.username : '-';
-      this.log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms ${who}`);
+      this.log(`${req.method} ${req.url} ${ctx.upgraded ? 101 : res.statusCode} ${Date.now() - started}ms ${who}`);
     });
     try {
       await this.dispatch(ctx);
@@ -104,6 +121,7 @@ class ApiServer {
   fail(ctx, e) {
     const err = e instanceof errors.ApiError ? e : errors.internal(e && e.message ? e.message : String(e));
     if (!(e instanceof errors.ApiError)) this.log(`internal error on ${ctx.req.method} ${ctx.req.url}: ${e && e.stack}`);
+    if (ctx.upgraded) { if (!ctx.upgrade.socket.destroyed) ctx.upgrade.socket.destroy(); return; }
     if (ctx.res.headersSent) { ctx.res.destroy(); return; }
     this.send(ctx, err.code, err.toStatus(), err.headers);
   }
@@ -129,6 +147,21 @@ class ApiServer {
     throw ri.forbiddenError(ctx.user, attrs, decision && decision.reason);
   }
 
+  // A WebSocket upgrade of pods/exec, attach or portforward is a GET, which
+  // the real server (1.32) authorizes as "get". kubectl falls back to SPDY, a
+  // POST authorized as "create", when the WebSocket is refused; this cluster
+  // serves no SPDY, so "create" admits the WebSocket as that fallback would.
+  authorizeResource(ctx, attrs) {
+    try {
+      this.authorize(ctx, attrs);
+    } catch (e) {
+      const websocket = ctx.upgrade && String(ctx.req.headers.upgrade || '').toLowerCase() === 'websocket';
+      if (!(e instanceof errors.ApiError) || e.code !== 403 || !websocket || attrs.verb !== 'get' || !CONNECT_SUBRESOURCES.has(attrs.subresource)) throw e;
+      const decision = this.auth.authorize(ctx.user, { ...attrs, verb: 'create' });
+      if (!(decision && decision.allowed)) throw e;
+    }
+  }
+
   async injectFault(ctx) {
     if (!this.faults || ctx.path.startsWith('/kube-sim/')) return false;
     const fault = this.faults.intercept(ctx.req);
@@ -136,12 +169,7 @@ class ApiServer {
     if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     if (fault.hang) return true; // the client gives up; the socket is closed by close()
     if (!fault.status) return false;
-    const headers = { ...(fault.headers || {}) };
-    if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter);
-    const body = fault.body || new errors.ApiError(fault.status,
-      fault.status === 429 ? 'TooManyRequests' : fault.status === 504 ? 'Timeout' : 'InternalError',
-      fault.message || `injected fault: ${fault.status}`).toStatus();
-    this.send(ctx, fault.status, body, headers);
+    this.send(ctx, fault.status, fault.body, fault.headers);
     return true;
   }
 
@@ -261,7 +289,7 @@ class ApiServer {
       namespace: res.namespaced ? info.namespace : '', name, path: ctx.path,
     };
     if (!res.namespaced && info.namespace && info.resource !== 'namespaces') throw this.notFoundResource();
-    this.authorize(ctx, attrs);
+    this.authorizeResource(ctx, attrs);
     Object.assign(ctx, { info, resource: res, verb, accept: ri.parseAccept(ctx.req.headers.accept), namespace: attrs.namespace });
     if (info.subresource) return subresources.handle(ctx);
     if (CREATE_ONLY.has(res.plural)) {

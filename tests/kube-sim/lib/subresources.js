@@ -1,7 +1,8 @@
 'use strict';
 const { parseBool } = require('./selectors');
-// Subresources: status, scale, pods/log, pods|services/proxy, pods/eviction,
-// pods/binding, serviceaccounts/token; pods/exec is refused with a reason.
+// Subresources: status, scale, pods/log, pods/exec (lib/exec.js),
+// pods|services/proxy, pods/eviction, pods/binding, serviceaccounts/token;
+// pods/attach and pods/portforward are refused with a reason.
 
 const { Writable } = require('stream');
 const errors = require('./errors');
@@ -10,6 +11,7 @@ const { isDryRun } = require('./handlers');
 const ri = require('./requestinfo');
 const { labelSelectorFromObject } = require('./selectors');
 const { now } = require('./store');
+const exec = require('./exec');
 
 function labelSelectorString(sel) {
   if (!sel) return '';
@@ -69,20 +71,6 @@ async function status(ctx) {
   throw errors.methodNotAllowed(`${ctx.verb} is not supported on ${ctx.resource.plural}/status`);
 }
 
-function defaultContainer(pod, requested) {
-  const containers = [...(pod.spec.containers || []), ...(pod.spec.initContainers || [])];
-  if (requested) {
-    if (!containers.some((c) => c.name === requested)) {
-      throw errors.badRequest(`container ${requested} is not valid for pod ${pod.metadata.name}`);
-    }
-    return requested;
-  }
-  const annotated = pod.metadata.annotations && pod.metadata.annotations['kubectl.kubernetes.io/default-container'];
-  if (annotated) return annotated;
-  if ((pod.spec.containers || []).length === 1) return pod.spec.containers[0].name;
-  throw errors.badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${pod.spec.containers.map((c) => c.name).join(' ')}]`);
-}
-
 async function logs(ctx) {
   const { kubelet, store } = ctx.server;
   const pod = store.get(ctx.resource, ctx.namespace, ctx.info.name);
@@ -90,7 +78,7 @@ async function logs(ctx) {
   const bool = (k) => parseBool(q.get(k));
   const num = (k) => (q.get(k) === null ? undefined : Number(q.get(k)));
   const opts = {
-    container: defaultContainer(pod, q.get('container')), follow: bool('follow'), previous: bool('previous'),
+    container: exec.chooseContainer(pod, q.get('container')), follow: bool('follow'), previous: bool('previous'),
     timestamps: bool('timestamps'), tailLines: num('tailLines'), sinceSeconds: num('sinceSeconds'),
     sinceTime: q.get('sinceTime') || undefined, limitBytes: num('limitBytes'),
   };
@@ -164,9 +152,50 @@ function tooManyRequests(message, cause) {
   return e;
 }
 
+// How often the eviction retries its budget's status write after a
+// conflict (the real server retries too, with a bound of its own).
+const EVICTION_CONFLICT_RETRIES = 5;
+
+// Checks the pod's PodDisruptionBudget and takes one disruption from it (the
+// status write), reading the budget afresh after a conflict; the last
+// conflict is the answer when every try conflicts.
+function checkDisruptionBudget(ctx, pod, dryRun) {
+  const { store, registry } = ctx.server;
+  const pdbRes = registry.byPlural('policy', 'v1', 'poddisruptionbudgets');
+  const matching = () => store.list(pdbRes, ctx.namespace).items
+    .filter((p) => p.spec && p.spec.selector && Object.keys(p.spec.selector).length
+      && labelSelectorFromObject(p.spec.selector)(pod.metadata.labels || {}));
+  for (let attempt = 1; ; attempt += 1) {
+    const pdbs = matching();
+    if (pdbs.length > 1) throw errors.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+    if (pdbs.length === 0) return;
+    const pdb = pdbs[0];
+    const st = pdb.status || {};
+    const msg = "Cannot evict pod as it would violate the pod's disruption budget.";
+    if (st.observedGeneration !== undefined && st.observedGeneration < (pdb.metadata.generation || 1)) {
+      throw tooManyRequests(msg, { reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} is still being processed by the server.` });
+    }
+    const allowed = st.disruptionsAllowed || 0;
+    if (allowed < 0) throw errors.forbidden('pdb disruptions allowed is negative');
+    const unhealthyOk = !ready(pod) && (st.currentHealthy || 0) >= (st.desiredHealthy || 0) && (st.desiredHealthy || 0) > 0;
+    if (unhealthyOk) return;
+    if (allowed === 0) {
+      throw tooManyRequests(msg, { reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${st.desiredHealthy || 0} healthy pods and has ${st.currentHealthy || 0} currently` });
+    }
+    if (dryRun) return;
+    const disruptedPods = { ...(st.disruptedPods || {}), [pod.metadata.name]: now() };
+    try {
+      store.update(pdbRes, { ...pdb, status: { ...st, disruptionsAllowed: allowed - 1, disruptedPods } }, { subresource: 'status' });
+      return;
+    } catch (e) {
+      if (e.code !== 409 || attempt >= EVICTION_CONFLICT_RETRIES) throw e;
+    }
+  }
+}
+
 // policy/v1 Eviction: delete the pod unless a PodDisruptionBudget forbids it.
 async function eviction(ctx) {
-  const { store, registry } = ctx.server;
+  const { store } = ctx.server;
   if (ctx.verb !== 'create') throw errors.methodNotAllowed('eviction supports only create');
   const body = ri.parseBody(await ri.readBody(ctx.req), ctx.req.headers['content-type']) || {};
   if (body.metadata && body.metadata.name && body.metadata.name !== ctx.info.name) {
@@ -177,33 +206,7 @@ async function eviction(ctx) {
   const dryRun = isDryRun(ctx, deleteOptions);
   const phase = pod.status && pod.status.phase;
   const ignorePDB = pod.metadata.deletionTimestamp || ['Succeeded', 'Failed', 'Pending'].includes(phase);
-  if (!ignorePDB) {
-    const pdbRes = registry.byPlural('policy', 'v1', 'poddisruptionbudgets');
-    const pdbs = store.list(pdbRes, ctx.namespace).items
-      .filter((p) => p.spec && p.spec.selector && Object.keys(p.spec.selector).length
-        && labelSelectorFromObject(p.spec.selector)(pod.metadata.labels || {}));
-    if (pdbs.length > 1) throw errors.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
-    if (pdbs.length === 1) {
-      const pdb = pdbs[0];
-      const st = pdb.status || {};
-      const msg = "Cannot evict pod as it would violate the pod's disruption budget.";
-      if (st.observedGeneration !== undefined && st.observedGeneration < (pdb.metadata.generation || 1)) {
-        throw tooManyRequests(msg, { reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} is still being processed by the server.` });
-      }
-      const allowed = st.disruptionsAllowed || 0;
-      if (allowed < 0) throw errors.forbidden('pdb disruptions allowed is negative');
-      const unhealthyOk = !ready(pod) && (st.currentHealthy || 0) >= (st.desiredHealthy || 0) && (st.desiredHealthy || 0) > 0;
-      if (!unhealthyOk) {
-        if (allowed === 0) {
-          throw tooManyRequests(msg, { reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${st.desiredHealthy || 0} healthy pods and has ${st.currentHealthy || 0} currently` });
-        }
-        if (!dryRun) {
-          const disruptedPods = { ...(st.disruptedPods || {}), [pod.metadata.name]: now() };
-          store.update(pdbRes, { ...pdb, status: { ...st, disruptionsAllowed: allowed - 1, disruptedPods } }, { subresource: 'status' });
-        }
-      }
-    }
-  }
+  if (!ignorePDB) checkDisruptionBudget(ctx, pod, dryRun);
   store.delete(ctx.resource, ctx.namespace, ctx.info.name, {
     dryRun, gracePeriodSeconds: deleteOptions.gracePeriodSeconds, preconditions: deleteOptions.preconditions,
     propagationPolicy: deleteOptions.propagationPolicy,
@@ -245,12 +248,12 @@ async function binding(ctx) {
   return ctx.server.send(ctx, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
-const HANDLERS = { status, scale, log: logs, proxy, eviction, token, binding };
+const HANDLERS = { status, scale, log: logs, proxy, eviction, token, binding, exec: exec.handle };
 
 async function handle(ctx) {
   const sub = ctx.info.subresource;
-  if (sub === 'exec' || sub === 'attach' || sub === 'portforward') {
-    throw errors.badRequest(`pods/${sub} is not supported by this cluster: its pods are plain processes without a container runtime; use "kubectl logs" or the pod proxy instead`);
+  if (sub === 'attach' || sub === 'portforward') {
+    throw errors.badRequest(`pods/${sub} is not supported by this cluster: use "kubectl exec", the pod proxy or "kube-sim run" instead`);
   }
   const h = HANDLERS[sub];
   if (!h) throw new errors.ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
