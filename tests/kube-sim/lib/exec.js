@@ -21,6 +21,7 @@ const errors = require('./errors');
 const { parseBool } = require('./selectors');
 
 const NSENTER = '/usr/bin/nsenter';
+const { enterArgs } = require('./runtime');
 
 const CH = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 };
 // Best first, as the kubelet's wsstream offers them.
@@ -41,22 +42,6 @@ function containerNotFound(name) {
 // The command line that enters a container as runtime.execIn does: its
 // namespaces, root and working directory, user, groups and capabilities, and
 // environment.
-function enterArgs(target, argv) {
-  const id = { uid: target.uid ?? 0, gid: target.gid ?? 0, groups: target.groups || [], ...(target.identity || {}) };
-  const setpriv = ['/usr/bin/setpriv', `--reuid=${id.uid}`, `--regid=${id.gid}`];
-  setpriv.push(id.groups && id.groups.length ? `--groups=${id.groups.join(',')}` : '--clear-groups');
-  if (id.noNewPrivs) setpriv.push('--no-new-privs');
-  if (id.dropAll && Number(id.uid) === 0) {
-    const add = (id.addCaps || []).map((c) => `,+${c}`).join('');
-    setpriv.push(`--inh-caps=-all${add}`, `--bounding-set=-all${add}`);
-    if ((id.addCaps || []).length) setpriv.push(`--ambient-caps=-all${add}`);
-  }
-  setpriv.push('--');
-  const env = ['/usr/bin/env', '-i', '--', ...(target.env || []).map((e) => `${e.name}=${e.value}`)];
-  return ['--target', String(target.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '--wd', '--',
-    ...setpriv, ...env, ...argv];
-}
-
 // Runs argv in the container of target (a runtime handle) with streams:
 // io.stdin (a Readable, or a string/Buffer; absent: /dev/null), io.stdout and
 // io.stderr (Writables; absent: discarded; they are not ended here), io.signal

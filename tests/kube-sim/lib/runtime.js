@@ -351,14 +351,20 @@ async function stopContainer(handle, { gracePeriodSeconds = 30 } = {}) {
 // startContainer (or {pid, uid, gid, groups, env, workingDir}).
 // opts: {timeoutMs, env:[{name, value}] (added), user:{uid, gid}, input}
 // Resolves {exitCode, signal, stdout, stderr, timedOut}.
-function execIn(target, argv, { timeoutMs = 10000, env = [], user, input, maxOutput = 1 << 20 } = {}) {
-  if (!target || !target.pid) return Promise.resolve({ exitCode: 126, signal: null, stdout: '', stderr: 'container is not running', timedOut: false });
+// nsenter's arguments to run argv inside a running container as its user,
+// with its environment (plus env) — shared by execIn and streamed exec.
+function enterArgs(target, argv, { env = [], user } = {}) {
   const id = { uid: target.uid ?? 0, gid: target.gid ?? 0, groups: target.groups || [], ...(target.identity || {}), ...(user || {}) };
   const merged = new Map((target.env || []).map((e) => [e.name, e.value]));
   for (const e of env) merged.set(e.name, e.value);
   const envList = [...merged].map(([name, value]) => ({ name, value }));
-  const args = ['--target', String(target.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '--wd', '--',
+  return ['--target', String(target.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '--wd', '--',
     ...setprivArgs(id), ...envArgs(envList, null), ...argv];
+}
+
+function execIn(target, argv, { timeoutMs = 10000, env = [], user, input, maxOutput = 1 << 20 } = {}) {
+  if (!target || !target.pid) return Promise.resolve({ exitCode: 126, signal: null, stdout: '', stderr: 'container is not running', timedOut: false });
+  const args = enterArgs(target, argv, { env, user });
   return new Promise((resolve) => {
     const child = spawn(NSENTER, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
@@ -410,6 +416,7 @@ function containerLogPath(logDir, podKey, containerName, restartCount) {
 }
 
 module.exports = {
+  enterArgs,
   startContainer,
   stopContainer,
   execIn,
