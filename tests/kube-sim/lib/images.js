@@ -48,6 +48,11 @@ const PROMETHEUS_PROVIDER_CLASSES = [
 //    else debian-3.9.3 (scripts/fetch-zookeeper.sh 3.9.3).
 //  - ghcr.io/zkpilot/zkpilot:<any tag>  zkpilot's build/zkpilot at
 //    /usr/local/bin/zkpilot, entrypoint zkpilot, user 65532 (nonroot).
+//  - prom/prometheus:<any tag>, prom/alertmanager:<any tag>  Debian's
+//    prometheus (2.42) and prometheus-alertmanager (0.25) packages laid out as
+//    the official images (ENTRYPOINT /bin/prometheus or /bin/alertmanager,
+//    the images' default CMD, WORKDIR /prometheus or /alertmanager, USER
+//    nobody 65534): the tag is not honoured, whatever version it names.
 //  - kube-sim/host:<any tag>  for the test cluster's own tests only: the
 //    machine's root filesystem as it is (bash, coreutils, python3), no
 //    entrypoint, user root (uid 0) as most general-purpose images.
@@ -61,6 +66,10 @@ const IMAGE_TABLE = [
     sources: ['apache-3.9.3', 'debian-3.9.3'], javaHome: '/opt/java/openjdk' },
   { repository: 'zkpilot/zkpilot', registry: 'ghcr.io', tag: '*', kind: 'zkpilot' },
   { repository: 'kube-sim/host', tag: '*', kind: 'host' },
+  { repository: 'prom/prometheus', tag: '*', kind: 'prometheus', binary: '/usr/bin/prometheus', entrypoint: '/bin/prometheus',
+    cmd: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus'], workingDir: '/prometheus' },
+  { repository: 'prom/alertmanager', tag: '*', kind: 'prometheus', binary: '/usr/bin/prometheus-alertmanager', entrypoint: '/bin/alertmanager',
+    cmd: ['--config.file=/etc/alertmanager/alertmanager.yml', '--storage.path=/alertmanager'], workingDir: '/alertmanager' },
 ];
 
 const ZOOKEEPER_UID = 1000;
@@ -368,6 +377,37 @@ function zkpilotImage(ref, { cacheDir, zkpilotBinary }) {
   };
 }
 
+// The official Prometheus and Alertmanager images from Debian's binaries:
+// /bin is /usr/bin on Debian, so the entrypoint is a link in usr/bin.
+const NOBODY = 65534;
+function prometheusImage(entry, ref, { cacheDir }) {
+  if (!fs.existsSync(entry.binary)) {
+    return { ok: false, reason: 'ErrImagePull', message: `image ${ref}: ${entry.binary} is not installed (Debian package ${path.basename(entry.binary)})` };
+  }
+  const name = path.basename(entry.entrypoint);
+  const layerDir = path.join(cacheDir, 'images', `prom-${name}`);
+  buildOnce(layerDir, (root) => {
+    fs.mkdirSync(path.join(root, 'usr', 'bin'), { recursive: true });
+    if (entry.binary !== path.join('/usr/bin', name)) fs.symlinkSync(entry.binary, path.join(root, 'usr', 'bin', name));
+    fs.mkdirSync(path.join(root, entry.workingDir.slice(1)), { recursive: true, mode: 0o777 });
+    fs.chownSync(path.join(root, entry.workingDir.slice(1)), NOBODY, NOBODY);
+  });
+  return {
+    ok: true,
+    image: {
+      ref, kind: 'prometheus', layerDir, binds: [],
+      env: [['PATH', BASE_PATH]],
+      workingDir: entry.workingDir,
+      entrypoint: [entry.entrypoint],
+      cmd: entry.cmd,
+      user: { uid: NOBODY, gid: NOBODY },
+      users: { nobody: { uid: NOBODY, gid: NOBODY } },
+      exposedPorts: [],
+      classes: null,
+    },
+  };
+}
+
 function hostImage(ref, { cacheDir }) {
   const layerDir = path.join(cacheDir, 'images', 'host');
   buildOnce(layerDir, () => {});
@@ -404,6 +444,7 @@ function resolveImage(ref, { cacheDir, storeDir = distributionStoreDir(), zkpilo
   try {
     if (entry.kind === 'zkpilot') return zkpilotImage(ref, { cacheDir, zkpilotBinary });
     if (entry.kind === 'host') return hostImage(ref, { cacheDir });
+    if (entry.kind === 'prometheus') return prometheusImage(entry, ref, { cacheDir });
     return zookeeperImage(entry, ref, { cacheDir, storeDir });
   } catch (e) {
     return { ok: false, reason: 'ErrImagePull', message: `image ${ref}: cannot build its layer: ${e.message}` };

@@ -7,12 +7,13 @@
 
 const { EventEmitter } = require('events');
 const os = require('os');
+const path = require('path');
 const http = require('http');
 const errors = require('./errors');
 const { PodWorker } = require('./podworker');
 const { Volumes } = require('./volumes');
 const { streamLog } = require('./podlogs');
-const { netnsConnect } = require('./probes');
+const { Relay } = require('./probes');
 const ps = require('./podstatus');
 
 const NODE_NAME = 'kube-sim';
@@ -23,7 +24,8 @@ class Kubelet extends EventEmitter {
   // optional: nodeName, backoffBaseMs (default $KUBE_SIM_BACKOFF_BASE_MS or
   // 10000), imageCacheDir (default stateDir), allowHostPath (default false),
   // stopGraceSeconds (cap on each pod's grace at stop(), default 10),
-  // netagent (its podNetworkReady() is called when a pod's network is up),
+  // netagent (its podNetworkReady() is awaited when a pod's network is up,
+  // before any of its containers starts),
   // schedule (default true: bind pods without spec.nodeName to this node;
   // false when a scheduler controller does that).
   constructor(opts) {
@@ -41,6 +43,9 @@ class Kubelet extends EventEmitter {
     const r = (p) => registry.byPlural('', 'v1', p);
     this.res = { pods: r('pods'), events: r('events'), nodes: r('nodes'), cm: r('configmaps'), secrets: r('secrets'), services: r('services') };
     this.volumes = new Volumes({ store, registry, auth, stateDir, allowHostPath: !!opts.allowHostPath });
+    // Probes, hooks and the proxy come from the node's network (the cluster
+    // namespace), as on a real node: a partitioned pod fails them.
+    this.relay = new Relay({ netns: network.clusterNetns, socketPath: path.join(stateDir, 'relay.sock'), log: this.log });
     this.workers = new Map(); // uid -> PodWorker
     this.cleanups = new Map(); // "ns/name" -> Promise of the last termination
     this.waiters = new Set();
@@ -54,6 +59,7 @@ class Kubelet extends EventEmitter {
   }
 
   async start() {
+    await this.relay.start();
     this.registerNode();
     this.onStoreEvent = (e) => this.storeEvent(e);
     this.store.on('event', this.onStoreEvent);
@@ -125,15 +131,14 @@ class Kubelet extends EventEmitter {
     });
   }
 
-  // Probes, hooks and the proxy come from the node's network (the cluster
-  // namespace), as on a real node: a partitioned pod fails them.
-  probeNetns() { return this.network.clusterNetns; }
-
   cleanupOf(key) { return this.cleanups.get(key) || Promise.resolve(); }
 
-  networkReady(pod) {
-    if (this.netagent && this.netagent.podNetworkReady) this.netagent.podNetworkReady(pod);
+  // The pod's network exists: resolves once the network agent has applied
+  // the rules that concern it (its NetworkPolicies and the peers' rules that
+  // name its address), so that they hold before its first container starts.
+  async networkReady(pod) {
     this.emit('pod-network', pod);
+    if (this.netagent && this.netagent.podNetworkReady) await this.netagent.podNetworkReady(pod);
   }
 
   onPod(type, pod) {
@@ -295,7 +300,7 @@ class Kubelet extends EventEmitter {
     if (!ip) throw new errors.ApiError(503, 'ServiceUnavailable', `pod ${name} has no IP address`);
     let sock;
     try {
-      sock = await netnsConnect(this.probeNetns(), ip, port, { timeoutMs: 10000 });
+      sock = await this.relay.connect(ip, port, { timeoutMs: 10000 });
     } catch (e) {
       throw new errors.ApiError(503, 'ServiceUnavailable', `error trying to reach service: ${e.text || e.message}`);
     }
@@ -326,14 +331,28 @@ class Kubelet extends EventEmitter {
     });
   }
 
-  // Runs argv in a running container (exec probes, `kubectl exec`).
-  // -> runtime.execIn's result {exitCode, stdout, stderr, timedOut}.
+  // Runs argv in a running container (`kubectl exec`, tests). Buffered by
+  // default: opts {timeoutMs, env, user, input} -> runtime.execIn's result
+  // {exitCode, stdout, stderr, timedOut}. Streamed when opts has stdin (a
+  // Readable, string or Buffer), stdout or stderr (Writables, not ended
+  // here), or open (async () -> {stdin, stdout, stderr, signal}, called once
+  // the container is found, before the command starts): resolves {exitCode,
+  // signal} when the command is done; opts.signal (AbortSignal) kills it.
+  // Errors before anything runs: the container is not in the pod (400), or
+  // it does not run (the kubelet's plain-text `container not found ("c")`).
   async exec(ns, name, container, argv, opts = {}) {
+    const { execStream, containerNotFound } = require('./exec'); // eslint-disable-line global-require
     const { pod, w } = this.workerFor(ns, name);
     const cname = container || (pod.spec.containers[0] || {}).name;
+    const known = ['containers', 'initContainers', 'ephemeralContainers'].some((k) => (pod.spec[k] || []).some((c) => c.name === cname));
+    if (!known) throw errors.badRequest(`container ${cname} is not valid for pod ${name}`);
     const c = w && w.container(cname);
-    if (!c || !c.handle) throw errors.badRequest(`container ${cname} is not valid for pod ${name}`);
-    return this.runtime.execIn(c.handle, argv, opts);
+    if (!c || !c.handle || !c.handle.pid) throw containerNotFound(cname);
+    const streamed = typeof opts.open === 'function' || ['stdin', 'stdout', 'stderr'].some((k) => opts[k] !== undefined && opts[k] !== null);
+    if (!streamed) return this.runtime.execIn(c.handle, argv, opts);
+    const handle = c.handle;
+    const io = typeof opts.open === 'function' ? { ...opts, ...(await opts.open()) } : opts;
+    return execStream(handle, argv, { ...io, containerName: cname });
   }
 
   // Cuts the pod's network off (heal=false) or restores it (a test control).
@@ -355,6 +374,7 @@ class Kubelet extends EventEmitter {
     }).catch((e) => this.log(`kubelet: stop ${w.key}: ${e.message}`)));
     await Promise.all([...all, ...this.cleanups.values()]);
     this.workers.clear();
+    await this.relay.stop();
   }
 }
 

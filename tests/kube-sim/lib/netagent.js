@@ -10,7 +10,9 @@
 // - ClusterIP:port -> a ready endpoint (DNAT in the cluster namespace);
 // - NetworkPolicy rules loaded into each pod's namespace.
 // Every change of those kinds schedules one recomputation of all three
-// (coalesced), which is simple and fast enough for a test cluster.
+// (coalesced), which is simple and fast enough for a test cluster. A new
+// pod's network waits for one (syncNow) before its containers start, so its
+// policies hold from its first instant.
 
 const { CLUSTER_DOMAIN } = require('./network');
 
@@ -26,6 +28,8 @@ class NetAgent {
     this.pending = null;
     this.running = false;
     this.again = false;
+    this.requested = 0; // syncNow() calls so far
+    this.waiting = []; // {want, resolve}: resolved by a sync that began after call `want`
     this.applied = new Map(); // netns -> ruleset text last loaded
     this.lastRecords = '';
     this.lastServices = '';
@@ -43,10 +47,22 @@ class NetAgent {
     this.store.off('event', this.onEvent);
     if (this.pending) clearTimeout(this.pending);
     this.pending = null;
+    for (const w of this.waiting.splice(0)) w.resolve();
   }
 
-  // Re-run the pod's rules now (the kubelet calls this once a pod's network exists).
-  podNetworkReady() { this.schedule(); }
+  // The kubelet awaits this once a pod's network exists, before its
+  // containers start.
+  podNetworkReady() { return this.syncNow(); }
+
+  // Resolves once a recomputation that began after this call has been applied
+  // (failures to load one pod's rules are logged; the next sync retries).
+  syncNow() {
+    const want = ++this.requested;
+    if (this.pending) { clearTimeout(this.pending); this.pending = null; }
+    const done = new Promise((resolve) => this.waiting.push({ want, resolve }));
+    this.sync().catch((e) => this.log(`netagent: ${e.stack || e}`));
+    return done;
+  }
 
   schedule() {
     if (this.pending) return;
@@ -59,7 +75,14 @@ class NetAgent {
     try {
       do {
         this.again = false;
-        await this.syncOnce();
+        const covers = this.requested;
+        try {
+          await this.syncOnce();
+        } finally {
+          const done = this.waiting.filter((w) => w.want <= covers);
+          this.waiting = this.waiting.filter((w) => w.want > covers);
+          for (const w of done) w.resolve();
+        }
       } while (this.again);
     } finally {
       this.running = false;
@@ -115,7 +138,14 @@ class NetAgent {
 
   async syncPolicies(services) {
     const policies = this.store.list(this.res('networkpolicies', 'networking.k8s.io'), null).items;
-    const pods = this.store.list(this.res('pods'), null).items.filter((p) => p.status && p.status.podIP);
+    // A pod of this node has its address from the network at once; its
+    // status may not say so yet.
+    const pods = [];
+    for (const p of this.store.list(this.res('pods'), null).items) {
+      const net = this.network.podNetwork(this.podKeyOf(p));
+      const ip = net ? net.ip : p.status && p.status.podIP;
+      if (ip) pods.push(net && !(p.status && p.status.podIP === ip) ? { ...p, status: { ...(p.status || {}), podIP: ip } } : p);
+    }
     const namespaces = new Map(this.store.list(this.res('namespaces'), null).items.map((n) => [n.metadata.name, n]));
     const podsByIp = new Map(pods.map((p) => [p.status.podIP, p]));
     for (const pod of pods) {

@@ -15,18 +15,11 @@
 
 const { labelSelectorFromObject } = require('./selectors');
 const { run, BRIDGE_IP, DNS_IP } = require('./network');
+const { resolvePort } = require('./ports');
 
 const IP = '/usr/sbin/ip';
 const NFT = '/usr/sbin/nft';
 const TABLE = 'kubesim_netpol';
-
-function podPorts(pod) {
-  const out = [];
-  for (const c of (pod && pod.spec && pod.spec.containers) || []) {
-    for (const p of c.ports || []) out.push({ name: p.name, port: p.containerPort, protocol: p.protocol || 'TCP' });
-  }
-  return out;
-}
 
 function nsLabels(namespaces, name) {
   const ns = namespaces instanceof Map ? namespaces.get(name) : (namespaces || {})[name];
@@ -72,8 +65,8 @@ function resolvePorts(ports, dstPod) {
     const proto = (p.protocol || 'TCP').toLowerCase();
     if (p.port === undefined || p.port === null) { out.push({ proto }); continue; }
     if (typeof p.port === 'string' && !/^\d+$/.test(p.port)) {
-      const named = podPorts(dstPod).find((cp) => cp.name === p.port && cp.protocol.toLowerCase() === proto);
-      if (named) out.push({ proto, port: named.port });
+      const named = resolvePort((dstPod && dstPod.spec && dstPod.spec.containers) || [], p.port, proto);
+      if (!Number.isNaN(named)) out.push({ proto, port: named });
       continue;
     }
     out.push({ proto, port: Number(p.port), endPort: p.endPort });

@@ -49,7 +49,10 @@ function run(cmd, args, { input, allowFail = false, timeoutMs = 30000 } = {}) {
       }
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
-    if (input !== undefined) child.stdin.end(input);
+    if (input !== undefined) {
+      child.stdin.on('error', () => { /* it exited without reading: its status says why */ });
+      child.stdin.end(input);
+    }
   });
 }
 
@@ -257,12 +260,14 @@ class Network {
     entry.resolvFile = path.join(entry.dir, 'resolv.conf');
     fs.writeFileSync(entry.hostsFile, podHostsFile({ ip, hostname, subdomain: opts.subdomain, namespace, hostAliases: opts.hostAliases }), { mode: 0o644 });
     fs.writeFileSync(entry.resolvFile, podResolvConf({ namespace, nameserver: this.dnsIp }), { mode: 0o644 });
+    entry.ready = true;
     return { netns, ip, hostsFile: entry.hostsFile, resolvFile: entry.resolvFile };
   }
 
+  // The pod's network once addPod() has finished, else null.
   podNetwork(podKey) {
     const p = this.pods.get(podKey);
-    return p ? { netns: p.netns, ip: p.ip, hostsFile: p.hostsFile, resolvFile: p.resolvFile } : null;
+    return p && p.ready ? { netns: p.netns, ip: p.ip, hostsFile: p.hostsFile, resolvFile: p.resolvFile } : null;
   }
 
   // Kills whatever still runs in the pod's namespace, then deletes it (its

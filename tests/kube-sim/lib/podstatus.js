@@ -3,6 +3,8 @@
 // wording of its messages. Pure functions over the pod spec and the
 // container statuses the pod worker keeps.
 
+const { condition } = require('./controllers/util');
+
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 // Go's time.Duration.String() for whole milliseconds: 10s, 1m20s, 5m0s, 200ms.
@@ -106,7 +108,8 @@ function conditionsOf({ pod, previous, sandboxReady, initDone, initStatuses, sta
   const containersReady = initDone && !done && unready.length === 0;
   // Readiness gates: the pod is Ready only when every gate's condition is True too.
   const gates = (pod.spec.readinessGates || []).map((g) => g.conditionType);
-  const missingGates = gates.filter((t) => !(previous || []).some((c) => c.type === t && c.status === 'True'));
+  const gateTrue = (t) => (condition({ status: { conditions: previous || [] } }, t) || {}).status === 'True';
+  const missingGates = gates.filter((t) => !gateTrue(t));
   let podReady = containersReady && missingGates.length === 0;
   let podReason = readyReason; let podMessage = readyMessage;
   if (containersReady && missingGates.length) {

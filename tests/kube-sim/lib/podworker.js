@@ -9,7 +9,8 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { ContainerProbes, netnsRequest } = require('./probes');
+const { ContainerProbes, relayRequest } = require('./probes');
+const { resolvePort } = require('./ports');
 const { Volumes, VolumeError } = require('./volumes');
 const { buildEnv, ConfigError } = require('./podenv');
 const { openLogPipe } = require('./podlogs');
@@ -23,6 +24,13 @@ const sleep = (ms, signal) => new Promise((resolve) => {
   const t = setTimeout(resolve, Math.max(0, ms));
   if (signal) signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
 });
+
+// A live process, not a zombie waiting to be reaped.
+function processAlive(pid) {
+  try {
+    return !/^[ZX]/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, ''));
+  } catch { return false; }
+}
 
 class PodWorker {
   constructor(kubelet, pod) {
@@ -110,8 +118,9 @@ class PodWorker {
       await this.k.cleanupOf(this.key);
       if (!await this.untilVolumes()) return;
       if (!await this.untilSandbox()) return;
-      this.k.networkReady(this.pod);
       this.pushStatus();
+      // The pod's NetworkPolicies hold before its first process runs.
+      await this.k.networkReady(this.pod);
       if (this.stopping) return;
       for (const c of this.inits) if (!await this.runInit(c)) return;
       this.initDone = true;
@@ -307,7 +316,7 @@ class PodWorker {
       containerID, restartCount: instance, started: false, ready: false, state: { running: { startedAt } },
     });
     c.logDone = pipe.done;
-    c.exited = Promise.resolve(handle.wait).then((r) => this.onExit(c, containerID, startedAt, r || {}));
+    c.exited = Promise.resolve(handle.wait).then((r) => this.onExit(c, containerID, startedAt, r || {}, handle));
     c.instanceDone.set(containerID, Promise.all([c.exited, pipe.done]));
     if (!c.init) this.startProbes(c);
     else { c.status.started = false; }
@@ -322,9 +331,12 @@ class PodWorker {
     return s.lastState && s.lastState.terminated ? { terminated: s.lastState.terminated } : {};
   }
 
-  onExit(c, containerID, startedAt, r) {
+  onExit(c, containerID, startedAt, r, handle) {
     if (c.probes) { c.probes.stop(); c.probes = null; }
     c.handle = null;
+    // Still running when its grace period ended: SIGKILL ended it, whatever
+    // the wrapper process around the container's PID 1 reports.
+    if (handle && handle.killedAfterGrace) r = { ...r, exitCode: 128 + os.constants.signals.SIGKILL, signal: 'SIGKILL' };
     const signo = r.signal ? os.constants.signals[r.signal] || 9 : 0;
     const exitCode = typeof r.exitCode === 'number' ? r.exitCode : (signo ? 128 + signo : 1);
     let reason = exitCode === 0 ? 'Completed' : 'Error';
@@ -374,12 +386,12 @@ class PodWorker {
   startProbes(c) {
     const handle = c.handle;
     c.probes = new ContainerProbes({
-      container: c.spec, podIP: this.net.ip, netns: this.k.probeNetns(),
+      container: c.spec, podIP: this.net.ip, relay: this.k.relay,
       exec: (argv, timeoutMs) => this.exec(handle, argv, timeoutMs),
       event: (type, reason, message) => this.event(type, reason, message, c),
       onStarted: () => { c.status.started = true; this.pushStatus(); },
       onReady: (v) => { c.status.ready = v; this.pushStatus(); },
-      onFailed: (kind, message) => this.probeKill(c, handle, kind, message),
+      onFailed: (kind) => this.probeKill(c, handle, kind),
     });
     c.probes.start();
   }
@@ -389,12 +401,51 @@ class PodWorker {
     return { exitCode: r.exitCode, output: `${r.stdout || ''}${r.stderr || ''}` || r.output || '', timedOut: !!r.timedOut };
   }
 
-  async probeKill(c, handle, kind, message) {
+  async probeKill(c, handle, kind) {
     if (this.stopping || c.handle !== handle) return;
     const probe = kind === 'liveness' ? c.spec.livenessProbe : c.spec.startupProbe;
-    this.event('Normal', 'Killing', `Container ${c.spec.name} failed ${kind} probe, will be restarted`, c);
     const grace = probe.terminationGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30;
-    await this.k.runtime.stopContainer(handle, { gracePeriodSeconds: grace }).catch((e) => this.k.log(`kubelet: kill ${this.key}/${c.spec.name}: ${e.message} (${message})`));
+    await this.killContainer(c, handle, { graceSeconds: grace, message: `Container ${c.spec.name} failed ${kind} probe, will be restarted` });
+  }
+
+  // The kubelet's killContainer: the Killing event, the preStop hook within
+  // the grace period, then SIGTERM, what is left of the grace period (at
+  // least MIN_KILL_GRACE_S after a hook) and SIGKILL. One kill per instance.
+  killContainer(c, handle, { graceSeconds, message }) {
+    if (c.killing && c.killing.handle === handle) return c.killing.done;
+    const done = (async () => {
+      this.event('Normal', 'Killing', message, c);
+      const deadline = Date.now() + graceSeconds * 1000;
+      const pre = c.spec.lifecycle && c.spec.lifecycle.preStop;
+      if (pre && graceSeconds > 0) {
+        try {
+          await Promise.race([this.hook(c, handle, pre, Math.max(0, deadline - Date.now())), sleep(deadline - Date.now())]);
+        } catch (e) {
+          this.event('Warning', 'FailedPreStopHook', e.message, c);
+        }
+      }
+      if (c.handle !== handle) return;
+      const left = Math.max(pre ? MIN_KILL_GRACE_S : 0, Math.ceil((deadline - Date.now()) / 1000));
+      await this.stopInstance(handle, left).catch((e) => this.k.log(`kubelet: stop ${this.key}/${c.spec.name}: ${e.message}`));
+    })();
+    c.killing = { handle, done };
+    return done;
+  }
+
+  // SIGTERM, the grace period, SIGKILL (the runtime's stopContainer). A
+  // container still running when the grace period ends is marked, so that
+  // its status reads as killed by SIGKILL.
+  async stopInstance(handle, graceSeconds) {
+    const check = () => { if (handle.pid && processAlive(handle.pid)) handle.killedAfterGrace = true; };
+    let timer = null;
+    // Due just before the runtime's own timer of the same length.
+    if (graceSeconds > 0) timer = setTimeout(check, graceSeconds * 1000);
+    else check();
+    try {
+      await this.k.runtime.stopContainer(handle, { gracePeriodSeconds: graceSeconds });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async hook(c, handle, h, timeoutMs) {
@@ -403,8 +454,8 @@ class PodWorker {
       if (r.exitCode !== 0) throw new Error(`command '${(h.exec.command || []).join(' ')}' exited with ${r.exitCode}: ${r.output}`);
     } else if (h.httpGet) {
       const g = h.httpGet;
-      const port = typeof g.port === 'number' ? g.port : ((c.spec.ports || []).find((p) => p.name === g.port) || {}).containerPort || Number(g.port);
-      const res = await netnsRequest(this.k.probeNetns(), { host: g.host || this.net.ip, port, path: g.path || '/', scheme: g.scheme, timeoutMs });
+      const port = resolvePort(c.spec, g.port);
+      const res = await relayRequest(this.k.relay, { host: g.host || this.net.ip, port, path: g.path || '/', scheme: g.scheme, timeoutMs });
       res.resume();
       if (res.statusCode < 200 || res.statusCode >= 400) throw new Error(`HTTP lifecycle hook (${g.path || '/'}) for Container "${c.spec.name}" in Pod "${ps.podRef(this.pod)}" failed - error: Get "http://${g.host || this.net.ip}:${port}${g.path || '/'}", status code ${res.statusCode}`);
     } else if (h.sleep) {
@@ -418,8 +469,7 @@ class PodWorker {
     } catch (e) {
       if (c.handle !== handle) return;
       this.event('Warning', 'FailedPostStartHook', e.message, c);
-      this.event('Normal', 'Killing', `FailedPostStartHook`, c);
-      await this.k.runtime.stopContainer(handle, { gracePeriodSeconds: this.pod.spec.terminationGracePeriodSeconds ?? 30 }).catch(() => {});
+      await this.killContainer(c, handle, { graceSeconds: this.pod.spec.terminationGracePeriodSeconds ?? 30, message: 'FailedPostStartHook' });
     }
   }
 
@@ -439,17 +489,8 @@ class PodWorker {
         if (c.probes) { c.probes.stop(); c.probes = null; }
         const handle = c.handle;
         if (!handle) return;
-        const pre = c.spec.lifecycle && c.spec.lifecycle.preStop;
-        if (pre && graceSeconds > 0) {
-          try {
-            await Promise.race([this.hook(c, handle, pre, Math.max(0, deadline - Date.now())), sleep(deadline - Date.now())]);
-          } catch (e) {
-            this.event('Warning', 'FailedPreStopHook', e.message, c);
-          }
-        }
-        this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`, c);
-        const left = Math.max(pre ? MIN_KILL_GRACE_S : 0, Math.ceil((deadline - Date.now()) / 1000));
-        if (c.handle === handle) await this.k.runtime.stopContainer(handle, { gracePeriodSeconds: left }).catch((e) => this.k.log(`kubelet: stop ${this.key}/${c.spec.name}: ${e.message}`));
+        const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+        await this.killContainer(c, handle, { graceSeconds: left, message: `Stopping container ${c.spec.name}` });
         await c.exited;
       }));
       await this.k.network.removePod(this.key).catch((e) => this.k.log(`kubelet: network of ${this.key}: ${e.message}`));

@@ -1,27 +1,24 @@
 'use strict';
 // Container probes (startup, readiness, liveness) with the kubelet's timing
 // and thresholds and its failure messages, and the way this process reaches
-// into a pod's network namespace at all: a tiny relay started there with
-// nsenter, whose stdin/stdout carry one TCP connection. HTTP probes and the
-// API server's pod proxy speak HTTP over that relay.
+// the pods at all: a long-lived relay (relay.js) in the cluster network
+// namespace, where a node's connections come from, which the daemon asks for
+// each TCP connection over a unix socket. HTTP probes, lifecycle hooks and the
+// API server's pod proxy speak HTTP over such a connection.
 
+const fs = require('fs');
 const http = require('http');
 const https = require('https');
+const net = require('net');
+const path = require('path');
 const tls = require('tls');
 const { spawn } = require('child_process');
-const { Duplex } = require('stream');
+const { resolvePort } = require('./ports');
 
-const NSENTER = '/usr/bin/nsenter';
-const nsPath = (netns) => (netns.startsWith('/') ? netns : `/run/netns/${netns}`);
-
-// The relay reports "OK" or the connect error code on stderr, then copies bytes.
-const RELAY = `
-const s = require('net').connect(Number(process.argv[2]), process.argv[1]);
-s.on('connect', () => { process.stderr.write('OK\\n'); process.stdin.pipe(s); s.pipe(process.stdout); });
-s.on('error', (e) => { process.stderr.write((e.code || e.message) + '\\n'); process.exit(1); });
-s.on('close', () => process.exit(0));
-process.stdin.on('end', () => s.end());
-`;
+const IP = '/usr/sbin/ip';
+const RELAY_SCRIPT = path.join(__dirname, 'relay.js');
+const RELAY_START_TIMEOUT_MS = 30000;
+const RELAY_RESTART_DELAY_MS = 200;
 
 const ERRNO_TEXT = {
   ECONNREFUSED: 'connect: connection refused',
@@ -30,58 +27,166 @@ const ERRNO_TEXT = {
   ECONNRESET: 'read: connection reset by peer',
 };
 
-// -> Promise<Duplex> once connected; rejects with err.text in Go's wording
-// ("dial tcp 10.244.0.2:80: connect: connection refused").
-function netnsConnect(netns, host, port, { timeoutMs = 10000 } = {}) {
-  const where = `dial tcp ${host}:${port}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(NSENTER, [`--net=${nsPath(netns)}`, process.execPath, '-e', RELAY, host, String(port)],
+// The relay process in network namespace `netns`, listening on `socketPath`.
+// Started on first use (or start()), started again when it dies, ended by
+// stop() or when this process ends (its standard input closes).
+class Relay {
+  constructor({ netns, socketPath, log }) {
+    this.netns = netns;
+    this.socketPath = socketPath;
+    this.log = log || (() => {});
+    this.child = null;
+    this.ready = null; // Promise while starting or running
+    this.stopped = false;
+    this.restartTimer = null;
+  }
+
+  start() {
+    this.stopped = false;
+    return this.ensure();
+  }
+
+  ensure() {
+    if (this.stopped) return Promise.reject(new Error('the node relay is stopped'));
+    if (!this.ready) {
+      this.ready = this.spawn();
+      this.ready.catch(() => { /* reported to whoever waits */ });
+    }
+    return this.ready;
+  }
+
+  spawn() {
+    fs.mkdirSync(path.dirname(this.socketPath), { recursive: true });
+    const child = spawn(IP, ['netns', 'exec', this.netns, process.execPath, RELAY_SCRIPT, this.socketPath],
       { stdio: ['pipe', 'pipe', 'pipe'] });
-    let err = '';
-    let settled = false;
-    const fail = (text) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      try { child.kill('SIGKILL'); } catch { /* gone */ }
-      const e = new Error(`${where}: ${text}`);
-      e.text = e.message;
-      reject(e);
-    };
-    const timer = setTimeout(() => fail('i/o timeout'), timeoutMs);
-    child.on('error', (e) => fail(e.message));
-    child.on('exit', () => { if (!settled) fail(ERRNO_TEXT[err.trim()] || err.trim() || 'connection failed'); });
-    child.stderr.on('data', (d) => {
-      err += d;
-      if (!settled && err.startsWith('OK\n')) {
+    this.child = child;
+    let stderr = '';
+    child.stderr.on('data', (d) => { if (stderr.length < 4096) stderr += d; });
+    child.stdin.on('error', () => {});
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, RELAY_START_TIMEOUT_MS);
+      child.stdout.once('data', () => {
+        clearTimeout(timer);
+        // Running; nothing of it keeps this process alive.
+        child.unref();
+        for (const s of [child.stdin, child.stdout, child.stderr]) if (s.unref) s.unref();
+        resolve();
+      });
+      child.on('error', (e) => { stderr += e.message; });
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (this.child === child) { this.child = null; this.ready = null; }
+        reject(new Error(`the node relay exited (${code ?? signal}): ${stderr.trim()}`));
+        if (!this.stopped) {
+          this.log(`kubelet: the node relay exited (${code ?? signal})${stderr.trim() ? `: ${stderr.trim()}` : ''}; starting it again`);
+          clearTimeout(this.restartTimer);
+          this.restartTimer = setTimeout(() => { if (!this.stopped) this.ensure().catch((e) => this.log(`kubelet: ${e.message}`)); }, RELAY_RESTART_DELAY_MS);
+          this.restartTimer.unref();
+        }
+      });
+    });
+  }
+
+  async stop() {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    this.child = null;
+    this.ready = null;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      try { child.kill('SIGTERM'); } catch { /* gone */ }
+      const t = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, 2000);
+      await gone;
+      clearTimeout(t);
+    }
+    fs.rmSync(this.socketPath, { force: true });
+  }
+
+  // -> Promise<net.Socket> connected to host:port, resolved once the TCP
+  // connection is made; rejects with err.text in Go's wording ("dial tcp
+  // 10.244.0.2:80: connect: connection refused"). The timeout counts from the
+  // connect attempt. sock.connectStarted is when that was (ms).
+  connect(host, port, { timeoutMs = 10000 } = {}) {
+    const where = `dial tcp ${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let sock = null;
+      let timer = null;
+      const fail = (text) => {
+        if (settled) return;
         settled = true;
         clearTimeout(timer);
-        const sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
-        // What http.ClientRequest may call on a net.Socket.
-        sock.setTimeout = () => sock;
-        sock.setNoDelay = () => sock;
-        sock.setKeepAlive = () => sock;
-        sock.ref = () => sock;
-        sock.unref = () => sock;
-        sock.on('close', () => { try { child.kill('SIGKILL'); } catch { /* gone */ } });
-        sock.on('error', () => { /* reported to whoever reads or writes */ });
-        sock.child = child;
-        resolve(sock);
-      }
+        if (sock) sock.destroy();
+        const e = new Error(`${where}: ${text}`);
+        e.text = e.message;
+        reject(e);
+      };
+      const attempt = async (again) => {
+        try { await this.ensure(); } catch (e) { fail(e.message); return; }
+        if (settled) return;
+        sock = net.connect(this.socketPath);
+        let answered = false;
+        sock.once('error', (e) => {
+          // A relay that died since: start it again once.
+          if (!answered && again && ['ECONNREFUSED', 'ENOENT'].includes(e.code)) {
+            clearTimeout(timer);
+            if (this.ready && (!this.child || this.child.exitCode !== null)) this.ready = null;
+            sock = null;
+            attempt(false);
+            return;
+          }
+          fail(ERRNO_TEXT[e.code] || e.message);
+        });
+        sock.once('connect', () => {
+          const started = Date.now();
+          timer = setTimeout(() => fail('i/o timeout'), timeoutMs);
+          sock.write(`${host} ${port}\n`);
+          let head = Buffer.alloc(0);
+          const onReadable = () => {
+            let chunk;
+            while ((chunk = sock.read()) !== null) {
+              head = Buffer.concat([head, chunk]);
+              const nl = head.indexOf(10);
+              if (nl < 0) continue;
+              answered = true;
+              sock.removeListener('readable', onReadable);
+              sock.removeListener('end', onEnd);
+              const rest = head.subarray(nl + 1);
+              if (rest.length) sock.unshift(rest);
+              const line = head.subarray(0, nl).toString();
+              if (line !== 'OK') { fail(ERRNO_TEXT[line.replace(/^ERR /, '')] || line.replace(/^ERR /, '') || 'connection failed'); return; }
+              if (settled) return;
+              settled = true;
+              clearTimeout(timer);
+              sock.on('error', () => { /* reported to whoever reads or writes */ });
+              sock.connectStarted = started;
+              resolve(sock);
+              return;
+            }
+          };
+          const onEnd = () => fail('connection failed');
+          sock.on('readable', onReadable);
+          sock.once('end', onEnd);
+        });
+      };
+      attempt(true);
     });
-  });
+  }
 }
 
-// An HTTP(S) request inside the pod's network. -> Promise<IncomingMessage>
-async function netnsRequest(netns, { host, port, path = '/', method = 'GET', headers = {}, scheme = 'HTTP', timeoutMs = 10000 }) {
-  const raw = await netnsConnect(netns, host, port, { timeoutMs });
-  const sock = String(scheme).toUpperCase() === 'HTTPS'
-    ? tls.connect({ socket: raw, rejectUnauthorized: false, servername: undefined })
-    : raw;
-  const mod = String(scheme).toUpperCase() === 'HTTPS' ? https : http;
+// An HTTP(S) request from the relay's network. The timeout covers the
+// connection and the response headers, from the connect attempt.
+// -> Promise<IncomingMessage>
+async function relayRequest(relay, { host, port, path: reqPath = '/', method = 'GET', headers = {}, scheme = 'HTTP', timeoutMs = 10000 }) {
+  const raw = await relay.connect(host, port, { timeoutMs });
+  const secure = String(scheme).toUpperCase() === 'HTTPS';
+  const sock = secure ? tls.connect({ socket: raw, rejectUnauthorized: false, servername: undefined }) : raw;
+  const mod = secure ? https : http;
+  const left = Math.max(0, timeoutMs - (Date.now() - raw.connectStarted));
   return new Promise((resolve, reject) => {
-    const req = mod.request({ host, port, path, method, headers, createConnection: () => sock });
-    const timer = setTimeout(() => { req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })); }, timeoutMs);
+    const req = mod.request({ host, port, path: reqPath, method, headers, createConnection: () => sock });
+    const timer = setTimeout(() => { req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })); }, left);
     req.on('response', (res) => { clearTimeout(timer); res.on('close', () => raw.destroy()); resolve(res); });
     req.on('error', (e) => { clearTimeout(timer); raw.destroy(); reject(e); });
     req.end();
@@ -90,12 +195,12 @@ async function netnsRequest(netns, { host, port, path = '/', method = 'GET', hea
 
 // ---- the three probe handlers: -> {ok, message} ----
 
-async function httpProbe(netns, { host, port, path, scheme, headers }, timeoutMs) {
+async function httpProbe(relay, { host, port, path, scheme, headers }, timeoutMs) {
   const url = `${String(scheme || 'HTTP').toLowerCase()}://${host}:${port}${path || '/'}`;
   const hdrs = { 'User-Agent': 'kube-probe/1.32', Accept: '*/*' };
   for (const h of headers || []) hdrs[h.name] = h.value;
   try {
-    const res = await netnsRequest(netns, { host, port, path: path || '/', headers: hdrs, scheme, timeoutMs });
+    const res = await relayRequest(relay, { host, port, path: path || '/', headers: hdrs, scheme, timeoutMs });
     res.resume();
     if (res.statusCode >= 200 && res.statusCode < 400) return { ok: true, message: '' };
     return { ok: false, message: `HTTP probe failed with statuscode: ${res.statusCode}` };
@@ -107,9 +212,9 @@ async function httpProbe(netns, { host, port, path, scheme, headers }, timeoutMs
   }
 }
 
-async function tcpProbe(netns, host, port, timeoutMs) {
+async function tcpProbe(relay, host, port, timeoutMs) {
   try {
-    const s = await netnsConnect(netns, host, port, { timeoutMs });
+    const s = await relay.connect(host, port, { timeoutMs });
     s.destroy();
     return { ok: true, message: '' };
   } catch (e) {
@@ -131,7 +236,7 @@ async function execProbe(exec, command, timeoutMs) {
 const KIND_TEXT = { startup: 'Startup', readiness: 'Readiness', liveness: 'Liveness' };
 
 // The probes of one running container instance.
-// ctx: { container, podIP, netns, exec, event(type, reason, message),
+// ctx: { container, podIP, relay (a Relay), exec, event(type, reason, message),
 //        onStarted(), onReady(bool), onFailed(kind, message) }
 class ContainerProbes {
   constructor(ctx) {
@@ -205,21 +310,17 @@ class ContainerProbes {
   }
 
   async run(probe, timeoutMs) {
-    const { container, podIP, netns, exec } = this.ctx;
-    const port = (p) => {
-      if (typeof p === 'number' || /^\d+$/.test(String(p))) return Number(p);
-      const named = (container.ports || []).find((x) => x.name === p);
-      return named ? named.containerPort : NaN;
-    };
+    const { container, podIP, relay, exec } = this.ctx;
+    const port = (p) => resolvePort(container, p);
     if (probe.exec) return execProbe(exec, probe.exec.command || [], timeoutMs);
     if (probe.httpGet) {
       const g = probe.httpGet;
-      return httpProbe(netns, { host: g.host || podIP, port: port(g.port), path: g.path, scheme: g.scheme, headers: g.httpHeaders }, timeoutMs);
+      return httpProbe(relay, { host: g.host || podIP, port: port(g.port), path: g.path, scheme: g.scheme, headers: g.httpHeaders }, timeoutMs);
     }
-    if (probe.tcpSocket) return tcpProbe(netns, probe.tcpSocket.host || podIP, port(probe.tcpSocket.port), timeoutMs);
+    if (probe.tcpSocket) return tcpProbe(relay, probe.tcpSocket.host || podIP, port(probe.tcpSocket.port), timeoutMs);
     if (probe.grpc) return { ok: false, message: 'gRPC probes are not supported by this kubelet' };
     return { ok: false, message: 'probe has no handler' };
   }
 }
 
-module.exports = { ContainerProbes, netnsConnect, netnsRequest, httpProbe, tcpProbe, execProbe, nsPath };
+module.exports = { ContainerProbes, Relay, relayRequest, httpProbe, tcpProbe, execProbe };

@@ -341,8 +341,12 @@ async function stopContainer(handle, { gracePeriodSeconds = 30 } = {}) {
     const r = await Promise.race([handle.wait, timeout(gracePeriodSeconds * 1000)]);
     if (r !== 'timeout') return r;
   }
-  send('SIGKILL');
+  // The wrapper first: its --kill-child takes PID 1 and so the whole PID
+  // namespace. Killing PID 1 first lets the wrapper see its child die and
+  // exit 1 ("sigprocmask unblock failed", util-linux 2.38), which would be
+  // reported as the container's exit code.
   try { process.kill(handle.wrapperPid, 'SIGKILL'); } catch { /* gone */ }
+  send('SIGKILL');
   return handle.wait;
 }
 

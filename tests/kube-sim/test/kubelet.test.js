@@ -48,6 +48,8 @@ test('a configMap change reaches the mounted file; a subPath mount keeps the old
   c.store.delete(c.pods, 'default', 'cm', { gracePeriodSeconds: 1 });
 });
 
+// The container's PID 1 (bash without a trap) ignores SIGTERM, so the
+// kubelet needs SIGKILL after the probe's grace period: exit code 137.
 test('a liveness failure kills and restarts the container', { skip: !isRoot && 'needs root' }, async () => {
   c.store.create(c.pods, podSpec('live', [{
     name: 'main', command: ['bash', '-c', 'touch /tmp/healthy; sleep 1; rm /tmp/healthy; sleep 1000'],
@@ -62,6 +64,28 @@ test('a liveness failure kills and restarts the container', { skip: !isRoot && '
   assert.ok(ev.some((e) => e.reason === 'Unhealthy' && e.message.startsWith('Liveness probe failed:')), 'Unhealthy event');
   assert.ok(ev.some((e) => e.reason === 'Killing' && e.message === 'Container main failed liveness probe, will be restarted'), 'Killing event');
   c.store.delete(c.pods, 'default', 'live', { gracePeriodSeconds: 1 });
+});
+
+// As the kubelet's killContainer: preStop first, then SIGTERM; the exit code
+// is what the process returned (it exits 0 on SIGTERM: no SIGKILL needed).
+test('a liveness kill runs the preStop hook first', { skip: !isRoot && 'needs root' }, async () => {
+  const pod = c.store.create(c.pods, podSpec('livepre', [{
+    name: 'main',
+    command: ['bash', '-c', 'trap "echo got-TERM; exit 0" TERM; touch /tmp/healthy; echo started; sleep 2; rm /tmp/healthy; while true; do sleep 0.1; done'],
+    livenessProbe: { exec: { command: ['test', '-f', '/tmp/healthy'] }, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 1, terminationGracePeriodSeconds: 10 },
+    lifecycle: { preStop: { exec: { command: ['bash', '-c', 'echo pre-stop > /proc/1/fd/1'] } } },
+  }]));
+  const s = await until(() => { const st = cstatus(c.pod('livepre'), 'main'); return st && st.restartCount === 1 && st; },
+    { what: 'restartCount 1', show: show('livepre') });
+  assert.strictEqual(s.lastState.terminated.exitCode, 0, 'the process exited 0 on SIGTERM');
+  assert.strictEqual(s.lastState.terminated.reason, 'Completed');
+  const log = fs.readFileSync(path.join(c.stateDir, 'pods', pod.metadata.uid, 'logs', 'main', '0.log'), 'utf8');
+  const lines = log.split('\n').map((l) => l.split(' ').slice(3).join(' '));
+  assert.ok(lines.indexOf('pre-stop') >= 0 && lines.indexOf('got-TERM') > lines.indexOf('pre-stop'), `preStop, then TERM: ${lines.join('|')}`);
+  const ev = c.events('livepre');
+  assert.ok(ev.some((e) => e.reason === 'Killing' && e.message === 'Container main failed liveness probe, will be restarted'), 'Killing event');
+  assert.ok(!ev.some((e) => e.reason === 'FailedPreStopHook'), 'the hook ran');
+  c.store.delete(c.pods, 'default', 'livepre', { gracePeriodSeconds: 1 });
 });
 
 test('a crashing container goes to CrashLoopBackOff with a growing back-off', { skip: !isRoot && 'needs root' }, async () => {
