@@ -114,6 +114,20 @@ expect_fail "no new content in a terminating namespace" \
 kubectl patch cm keep -n doomed --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null
 wait_until 30 "the namespace goes once its last object does" absent namespace doomed
 
+# A Lease, as leader election uses it: a stale renewal is refused.
+cat > "${STATE_DIR}/lease.yaml" <<'YAML'
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: leader, namespace: conf}
+spec: {holderIdentity: a, leaseDurationSeconds: 15}
+YAML
+kubectl create -f "${STATE_DIR}/lease.yaml" >/dev/null
+kubectl get lease leader -n conf -o yaml > "${STATE_DIR}/lease-a.yaml"
+kubectl patch lease leader -n conf --type merge -p '{"spec":{"holderIdentity":"b"}}' >/dev/null
+sed -i 's/holderIdentity: a/holderIdentity: c/' "${STATE_DIR}/lease-a.yaml"
+expect_fail "a stale lease renewal is 409 Conflict" 'Conflict' kubectl replace -f "${STATE_DIR}/lease-a.yaml"
+expect_eq "the lease keeps its holder" b "$(kubectl get lease leader -n conf -o jsonpath='{.spec.holderIdentity}')"
+
 # Delete, and a namespace's deletion empties it.
 kubectl delete cm extra-1 -n conf >/dev/null
 expect_fail "deleted" 'NotFound' kubectl get cm extra-1 -n conf

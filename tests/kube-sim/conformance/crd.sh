@@ -65,6 +65,15 @@ expect_eq "the status subresource writes status" Done "$(kubectl get bk nightly 
 kubectl apply --server-side --validate=false -f "${STATE_DIR}/bk.yaml" --force-conflicts >/dev/null
 expect_eq "server-side apply on a custom resource" "0 3 * * *" "$(kubectl get bk nightly -o jsonpath='{.spec.schedule}')"
 
+# The package's prometheus-operator objects, once the operator's CRDs (a
+# reduced copy of ServiceMonitor and PrometheusRule) are applied.
+kubectl apply --server-side -f "${KUBE_SIM_DIR}/test/fixtures/monitoring-crds.yaml" >/dev/null
+kubectl wait --for=condition=Established crd/servicemonitors.monitoring.coreos.com crd/prometheusrules.monitoring.coreos.com --timeout=20s >/dev/null
+"${ZKPILOT}" render "${ROOT}/packages/zookeeper" --set prometheus.enabled=true --set prometheus.operator=true > "${STATE_DIR}/zk-op.yaml"
+expect_match "the package's ServiceMonitor and PrometheusRule apply" 'servicemonitor.monitoring.coreos.com/zookeeper[^ ]* serverside-applied(.|\n)*prometheusrule|prometheusrule.monitoring.coreos.com/zookeeper[^ ]* serverside-applied(.|\n)*servicemonitor' \
+  "$(kubectl apply --server-side -f "${STATE_DIR}/zk-op.yaml" 2>&1)"
+expect_match "and are served back" 'zookeeper' "$(kubectl get servicemonitors,prometheusrules -o name)"
+
 kubectl delete crd backups.example.zkpilot.io >/dev/null
 expect_fail "deleting the CRD stops serving it" "doesn't have a resource type|the server could not find|NotFound" \
   command kubectl --kubeconfig "${KUBECONFIG}" --cache-dir "${STATE_DIR}/c3" get backups

@@ -161,4 +161,10 @@ YAML
 kubectl apply -f "${STATE_DIR}/after.yaml" >/dev/null
 kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/after --timeout=60s >/dev/null
 expect_match "SIGTERM reached the container, and the claim outlived the pod" 'got TERM' "$(kubectl logs after)"
+pv_dir="$(kubectl get pv "$(kubectl get pvc keep -o jsonpath='{.spec.volumeName}')" -o jsonpath='{.spec.hostPath.path}')"
+[[ -d "$pv_dir" ]] || fail "the claim's directory ${pv_dir} does not exist"
+kubectl delete pod after >/dev/null
+kubectl delete pvc keep --timeout=60s >/dev/null
+dir_gone() { [[ ! -e "$pv_dir" ]]; }
+wait_until 30 "a deleted claim's directory is removed" dir_gone
 finish
