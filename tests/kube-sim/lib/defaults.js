@@ -115,6 +115,8 @@ const DEFAULTERS = {
       setIfAbsent(vct, 'apiVersion', 'v1');
       setIfAbsent(vct, 'kind', 'PersistentVolumeClaim');
       defaultClaimSpec(vct.spec);
+      // As the real defaulter does for any claim, templates included.
+      setIfAbsent(vct, 'status', { phase: 'Pending' });
     }
   },
   Deployment(obj) {
