@@ -5,6 +5,9 @@
 
 find_program(KUBE_SIM_NODE node)
 find_program(KUBE_SIM_KUBECTL kubectl)
+if(NOT KUBE_SIM_NODE OR NOT KUBE_SIM_KUBECTL)
+  message(WARNING "node or kubectl not found: the Kubernetes test cluster's suites (tests/kube-sim) are not registered")
+endif()
 if(KUBE_SIM_NODE AND KUBE_SIM_KUBECTL)
   set(kube_sim_dir ${CMAKE_SOURCE_DIR}/tests/kube-sim)
   file(GLOB_RECURSE kube_sim_unit_files CONFIGURE_DEPENDS ${kube_sim_dir}/test/*.test.js)
