@@ -8,9 +8,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "state/sqlite_db.h"
@@ -212,12 +214,27 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
   // The busy timeout first: the pragmas below may already wait for another process.
   sqlite3_busy_timeout(db, 10000);
   {
-    Statement wal(db, "set journal mode", "PRAGMA journal_mode = WAL");
-    ZK_ASSIGN_OR_RETURN(bool row, wal.Step());
-    if (!row || wal.Text(0) != "wal") {
-      return Status::IOError("state database " + path +
-                             ": set journal mode: WAL not available (got '" +
-                             (row ? wal.Text(0) : std::string()) + "')");
+    // Switching a new database to WAL needs an exclusive lock. When several
+    // processes open a new database at once, SQLite answers SQLITE_BUSY at
+    // once instead of calling the busy handler (a reader upgrading its lock
+    // while another holds one would deadlock), so the switch is retried here
+    // within the same 10 s.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (int attempt = 0;; ++attempt) {
+      Statement wal(db, "set journal mode", "PRAGMA journal_mode = WAL");
+      Result<bool> row = wal.Step();
+      if (!row.ok() && sqlite3_errcode(db) == SQLITE_BUSY &&
+          std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5 + 5 * std::min(attempt, 9)));
+        continue;
+      }
+      ZK_RETURN_IF_ERROR(row.status());
+      if (!*row || wal.Text(0) != "wal") {
+        return Status::IOError("state database " + path +
+                               ": set journal mode: WAL not available (got '" +
+                               (*row ? wal.Text(0) : std::string()) + "')");
+      }
+      break;
     }
   }
   // synchronous=FULL syncs the WAL on every commit. NORMAL would keep the
