@@ -120,6 +120,11 @@ expect_match "a missing subPath is created, writable by the fsGroup" 'subpath=wr
 expect_match "the service-account token is mounted" 'ns=default.*token=present' "$(tr '\n' ' ' <<<"$log")"
 expect_match "the hostname is the pod's name" 'hostname=whoami' "$log"
 
+# Logs follow a running container: three new lines arrive after the last one.
+followed="$(timeout 30 /usr/bin/kubectl --kubeconfig "${KUBECONFIG}" --cache-dir "${STATE_DIR}/kubectl-cache" \
+  logs -f --tail=1 reader | head -n 4 || true)"
+expect_eq "logs -f --tail=1 streams new lines" 4 "$(grep -c '^setting=one$' <<<"$followed")"
+
 # A ConfigMap change reaches the running pod's mounted file.
 kubectl patch configmap cfg --type merge -p '{"data":{"setting":"two"}}' >/dev/null
 sees_two() { [[ "$(kubectl logs reader --tail=1)" == "setting=two" ]]; }
