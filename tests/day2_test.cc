@@ -284,10 +284,13 @@ class Day2Test : public ::testing::Test {
       EXPECT_LT(watcher_->History(id).back().at, watcher_->History(leader).back().at)
           << "server " << id;
     }
+    // One election: the leader stepped down once, at its own restart. Who wins
+    // it is ZooKeeper's choice: the old leader, back in time with the same
+    // zxid and the highest id, may be elected again (seen on a loaded 2-core
+    // machine), so the new leader's identity is not asserted.
     EXPECT_EQ(report.elections, 1) << report.Summary();
     ASSERT_FALSE(report.leaders.empty());
     EXPECT_EQ(report.leaders.front(), leader) << report.Summary();
-    EXPECT_NE(report.leaders.back(), leader) << report.Summary();
   }
 
   void KillUpgradeMidRollThen(const std::function<bool(const std::string&)>& kill_when,
