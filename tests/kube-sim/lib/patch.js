@@ -15,14 +15,7 @@ class PatchError extends Error {
   }
 }
 
-const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
-const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const deepEqual = (a, b) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
-function canon(v) {
-  if (Array.isArray(v)) return v.map(canon);
-  if (isObj(v)) return Object.keys(v).sort().reduce((o, k) => { o[k] = canon(v[k]); return o; }, {});
-  return v;
-}
+const { clone, isObj, deepEqual } = require('./jsonutil');
 
 // ---------------------------------------------------------------- RFC 7386
 function jsonMergePatch(target, patch) {

@@ -7,14 +7,7 @@
 const { FieldMeta, patchMetaFor, zeroObject } = require('./patchmeta');
 const { FieldSet, toFieldsV1, fromFieldsV1, fieldPE, valuePE, keyPE, pathString, comparePaths } = require('./fieldset');
 
-const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
-const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const same = (a, b) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
-function canon(v) {
-  if (Array.isArray(v)) return v.map(canon);
-  if (isObj(v)) return Object.keys(v).sort().reduce((o, k) => { o[k] = canon(v[k]); return o; }, {});
-  return v;
-}
+const { clone, isObj, deepEqual: same } = require('./jsonutil');
 
 // Paths never owned by anyone (the API server strips them from every field set).
 const STRIPPED = [['f:apiVersion'], ['f:kind'], ['f:metadata'], ...['name', 'namespace', 'creationTimestamp',
