@@ -13,4 +13,14 @@ function canon(v) {
 
 const deepEqual = (a, b) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
 
-module.exports = { clone, isObj, canon, deepEqual };
+// The value without null members: the server ignores nulls for fields the
+// live object does not have.
+function dropNulls(v) {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (!isObj(v)) return v;
+  const out = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+  return out;
+}
+
+module.exports = { clone, isObj, canon, deepEqual, dropNulls };

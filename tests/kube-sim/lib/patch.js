@@ -15,7 +15,7 @@ class PatchError extends Error {
   }
 }
 
-const { clone, isObj, deepEqual } = require('./jsonutil');
+const { clone, isObj, deepEqual, dropNulls } = require('./jsonutil');
 
 // ---------------------------------------------------------------- RFC 7386
 function jsonMergePatch(target, patch) {
@@ -327,13 +327,5 @@ function stripDirectives(v) {
   return out;
 }
 
-// The server ignores nulls for fields the live object does not have.
-function dropNulls(v) {
-  if (Array.isArray(v)) return v.map(dropNulls);
-  if (!isObj(v)) return v;
-  const out = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
-  return out;
-}
 
 module.exports = { jsonMergePatch, jsonPatch, strategicMergePatch, strategicMergeUnsupported, PatchError };

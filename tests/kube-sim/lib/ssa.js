@@ -7,7 +7,7 @@
 const { FieldMeta, patchMetaFor, zeroObject } = require('./patchmeta');
 const { FieldSet, toFieldsV1, fromFieldsV1, fieldPE, valuePE, keyPE, pathString, comparePaths } = require('./fieldset');
 
-const { clone, isObj, deepEqual: same } = require('./jsonutil');
+const { clone, isObj, deepEqual: same, dropNulls } = require('./jsonutil');
 
 // Paths never owned by anyone (the API server strips them from every field set).
 const STRIPPED = [['f:apiVersion'], ['f:kind'], ['f:metadata'], ...['name', 'namespace', 'creationTimestamp',
@@ -258,13 +258,6 @@ function prune(merged, lastSet, managed, meta) {
   return removeItems(merged, mergedSet.difference(keptSet).intersection(last), meta);
 }
 
-function dropNulls(v) {
-  if (Array.isArray(v)) return v.map(dropNulls);
-  if (!isObj(v)) return v;
-  const out = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
-  return out;
-}
 
 // ---------------------------------------------------------------- managedFields entries
 function identity(e) {
