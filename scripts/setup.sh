@@ -19,6 +19,8 @@ PACKAGES=(
   prometheus            # promtool, and the Prometheus of local monitoring
   prometheus-alertmanager
   python3 ca-certificates
+  # The Kubernetes platform's API client: HTTPS (libcurl), exec over WebSocket (Boost.Beast)
+  libcurl4-openssl-dev libboost-dev
   # The Kubernetes test cluster (tests/kube-sim/) and its clients
   iproute2 util-linux   # network and mount namespaces for pods
   nftables              # NetworkPolicy enforcement and Service addresses

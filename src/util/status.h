@@ -24,6 +24,9 @@ enum class ErrorCode {
   kNotFound,      // a file or object that should exist does not
   kIOError,       // reading or writing the outside world failed
   kInternal,      // a bug or an unexpected state
+  kConflict,          // the object changed meanwhile, or another owner holds it (HTTP 409)
+  kPermissionDenied,  // credentials rejected or a permission missing (HTTP 401/403)
+  kUnavailable,       // no answer, or asked to come back later (HTTP 429/5xx): retry
 };
 
 class [[nodiscard]] Status {
@@ -35,6 +38,9 @@ class [[nodiscard]] Status {
   static Status NotFound(std::string msg) { return Status(ErrorCode::kNotFound, std::move(msg)); }
   static Status IOError(std::string msg) { return Status(ErrorCode::kIOError, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(ErrorCode::kInternal, std::move(msg)); }
+  static Status Conflict(std::string msg) { return Status(ErrorCode::kConflict, std::move(msg)); }
+  static Status PermissionDenied(std::string msg) { return Status(ErrorCode::kPermissionDenied, std::move(msg)); }
+  static Status Unavailable(std::string msg) { return Status(ErrorCode::kUnavailable, std::move(msg)); }
 
   bool ok() const { return code_ == ErrorCode::kOk; }
   ErrorCode code() const { return code_; }
