@@ -1,0 +1,170 @@
+#include "platform/kubernetes/kube_platform_objects.h"
+
+#include <gtest/gtest.h>
+
+#include "package/package_loader.h"
+#include "platform/kubernetes/cluster_resource.h"
+#include "values/values.h"
+#include "zk/zk_client.h"
+
+namespace zkpilot {
+namespace {
+
+using json = nlohmann::json;
+
+const Package& DefaultPackage() {
+  static const Package package = [] {
+    auto p = LoadPackage(std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper");
+    if (!p.ok()) throw std::runtime_error(p.status().message());
+    return std::move(p).value();
+  }();
+  return package;
+}
+
+PlatformObjects Objects(const std::vector<std::string>& sets, const std::string& uid = "") {
+  ValuesInput in;
+  in.sets = sets;
+  auto values = ResolveValues(DefaultPackage().schema, in);
+  EXPECT_TRUE(values.ok()) << values.status().message();
+  RenderOptions ro;
+  ro.cluster_name = "demo";
+  ro.namespace_name = "ns";
+  auto rendered = RenderManifests(DefaultPackage(), *values, ro);
+  EXPECT_TRUE(rendered.ok()) << rendered.status().message();
+  return SortObjects(
+      DefaultPackage(), *rendered,
+      {"demo", uid, "zkpilot.io/v1alpha1", "ZooKeeperCluster", "demo-zkpilot-super"});
+}
+
+const json& Controller(const PlatformObjects& o, int id) { return o.servers.at(id).back(); }
+const json& Template(const PlatformObjects& o, int id) {
+  return Controller(o, id)["spec"]["template"];
+}
+
+TEST(KubePlatformObjects, SortsServersClusterWideAndAddons) {
+  PlatformObjects o = Objects({"replicas=3"});
+  ASSERT_EQ(o.servers.size(), 3u);
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(Controller(o, id)["kind"], "StatefulSet");
+    EXPECT_EQ(Controller(o, id)["metadata"]["name"], "demo-" + std::to_string(id));
+  }
+  EXPECT_TRUE(o.addons.empty());
+  bool config_map = false;
+  for (const auto& c : o.cluster_wide) {
+    EXPECT_EQ(c["metadata"]["labels"][kLabelCluster], "demo") << c.dump();
+    EXPECT_FALSE(c["metadata"].contains("ownerReferences"));
+    config_map = config_map || c["kind"] == "ConfigMap";
+  }
+  EXPECT_TRUE(config_map);
+
+  PlatformObjects with = Objects({"replicas=3", "zoonavigator.enabled=true"}, "uid-1");
+  ASSERT_FALSE(with.addons.empty());
+  for (const auto& a : with.addons) {
+    EXPECT_EQ(a["metadata"]["labels"][kLabelCluster], "demo");
+    EXPECT_EQ(a["metadata"]["ownerReferences"][0]["uid"], "uid-1");
+    EXPECT_EQ(a["metadata"]["ownerReferences"][0]["kind"], "ZooKeeperCluster");
+  }
+}
+
+TEST(KubePlatformObjects, DeploymentModeKeepsTheClaimBeforeItsController) {
+  PlatformObjects o = Objects({"replicas=1", "controller=deployment"}, "uid-1");
+  ASSERT_EQ(o.servers.at(1).size(), 2u);
+  EXPECT_EQ(o.servers.at(1)[0]["kind"], "PersistentVolumeClaim");
+  EXPECT_FALSE(o.servers.at(1)[0]["metadata"].contains("ownerReferences"))
+      << "the data outlives the resource";
+  EXPECT_EQ(o.servers.at(1)[1]["metadata"]["ownerReferences"][0]["uid"], "uid-1");
+  EXPECT_EQ(o.servers.at(1)[1]["kind"], "Deployment");
+  EXPECT_EQ(ClaimNames(o.servers.at(1)[1]), std::vector<std::string>{"demo-1-data"});
+  EXPECT_EQ(ClaimNames(Controller(Objects({"replicas=1"}), 1)),
+            std::vector<std::string>{"data-demo-1-0"});
+}
+
+TEST(KubePlatformObjects, ServerTemplateGetsLabelDigestAndHash) {
+  PlatformObjects o = Objects({"replicas=3"});
+  const json& t = Template(o, 2);
+  EXPECT_EQ(t["metadata"]["labels"][kLabelCluster], "demo");
+  EXPECT_EQ(t["metadata"]["annotations"][kAnnotationTemplateHash], TemplateHash(t));
+  json env;
+  for (const auto& c : t["spec"]["containers"])
+    if (c["name"] == "zookeeper") env = c["env"];
+  ASSERT_TRUE(env.is_array());
+  // The digest variable comes first: $(VAR) only sees earlier variables.
+  EXPECT_EQ(env[0]["name"], "ZKPILOT_SUPER_DIGEST");
+  EXPECT_EQ(env[0]["valueFrom"]["secretKeyRef"]["name"], "demo-zkpilot-super");
+  bool flags = false;
+  for (const auto& e : env)
+    if (e["name"] == "SERVER_JVMFLAGS") {
+      flags = true;
+      EXPECT_EQ(e["value"],
+                "-Dzookeeper.DigestAuthenticationProvider.superDigest=$(ZKPILOT_SUPER_DIGEST)");
+    }
+  EXPECT_TRUE(flags);
+}
+
+TEST(KubePlatformObjects, TemplateHashFollowsWhatNeedsARestartOnly) {
+  auto hash = [](const std::vector<std::string>& sets, int id) {
+    return MetadataAnnotation(Template(Objects(sets), id), kAnnotationTemplateHash);
+  };
+  const std::string base = hash({"replicas=3"}, 1);
+  EXPECT_EQ(base, hash({"replicas=3"}, 1)) << "deterministic";
+  EXPECT_EQ(base, hash({"replicas=5"}, 1)) << "membership is not part of it";
+  EXPECT_NE(base, hash({"replicas=3", "tickTime=3000"}, 1)) << "a config file change";
+  EXPECT_NE(base, hash({"replicas=3", "version=3.9.3"}, 1)) << "a version change";
+  EXPECT_NE(base, hash({"replicas=3", "heapSize=256m"}, 1)) << "a JVM flag change";
+  EXPECT_EQ(base, hash({"replicas=3", "zoonavigator.enabled=true"}, 1)) << "an add-on";
+  EXPECT_NE(base, hash({"replicas=3"}, 2)) << "each server has its own";
+
+  json t = Template(Objects({"replicas=3"}), 1);
+  t["metadata"]["annotations"][kAnnotationRestartGeneration] = "7";
+  EXPECT_EQ(TemplateHash(t), base) << "the restart generation is not configuration";
+}
+
+TEST(KubePlatformObjects, ConflictMessageNamesFieldAndManager) {
+  const json sts = {{"kind", "StatefulSet"}, {"metadata", {{"name", "demo-2"}}}};
+  const std::string one =
+      "Apply failed with 1 conflict: conflict with \"kubectl\" with subresource \"scale\" using "
+      "apps/v1: .spec.replicas";
+  const std::string msg = ApplyConflictMessage(sts, one);
+  EXPECT_EQ(msg.rfind("StatefulSet demo-2: spec.replicas is managed by kubectl (kubectl scale?); "
+                      "zkpilot does not "
+                      "override another manager's fields",
+                      0),
+            0u)
+      << msg;
+  EXPECT_NE(msg.find(one), std::string::npos);
+
+  const std::string many =
+      "Apply failed with 2 conflicts: conflicts with \"helm\" using apps/v1:\n- .spec.replicas\n- "
+      ".spec.template.spec.containers[name=\"zookeeper\"].image";
+  EXPECT_EQ(ApplyConflictMessage(sts, many).rfind(
+                "StatefulSet demo-2: spec.replicas is managed by helm; "
+                "spec.template.spec.containers[name=\"zookeeper\"].image is "
+                "managed by helm; zkpilot",
+                0),
+            0u)
+      << ApplyConflictMessage(sts, many);
+  EXPECT_EQ(ApplyConflictMessage(sts, "something else"), "StatefulSet demo-2: something else");
+}
+
+TEST(KubePlatformObjects, AppliedByReadsManagedFields) {
+  const json object = json::parse(R"({"metadata": {"managedFields": [
+      {"manager": "zkpilot", "operation": "Apply", "fieldsType": "FieldsV1",
+       "fieldsV1": {"f:spec": {"f:template": {}}}},
+      {"manager": "kubectl", "operation": "Update", "subresource": "scale", "fieldsType": "FieldsV1",
+       "fieldsV1": {"f:spec": {"f:replicas": {}}}}]}})");
+  EXPECT_FALSE(AppliedBy(object, "zkpilot", {"spec", "replicas"}));
+  EXPECT_TRUE(AppliedBy(object, "zkpilot", {"spec", "template"}));
+  EXPECT_FALSE(AppliedBy(object, "kubectl", {"spec", "replicas"})) << "an update, not an apply";
+}
+
+TEST(KubePlatformObjects, SuperSecretHoldsPasswordAndDigest) {
+  const json s = SuperSecretObject("demo-zkpilot-super", "ns", "pw", {"demo", "", "", "", ""});
+  EXPECT_EQ(s["metadata"]["labels"][kLabelCluster], "demo");
+  EXPECT_EQ(*Base64Decode(s["data"]["password"]), "pw");
+  EXPECT_EQ(*Base64Decode(s["data"]["digest"]), DigestId("super", "pw"));
+  for (const std::string text : {"", "a", "ab", "abc", "abcd", "super:xyz="})
+    EXPECT_EQ(*Base64Decode(Base64Encode(text)), text);
+}
+
+}  // namespace
+}  // namespace zkpilot
