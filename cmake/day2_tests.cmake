@@ -32,6 +32,6 @@ gtest_discover_tests(zkpilot_day2_tests
 set(zkpilot_day2_labels "${CMAKE_CURRENT_BINARY_DIR}/zkpilot_day2_labels.cmake")
 file(WRITE "${zkpilot_day2_labels}"
   "if(zkpilot_day2_test_list)\n"
-  "  set_tests_properties(\${zkpilot_day2_test_list} PROPERTIES LABELS \"integration;zookeeper\")\n"
+  "  set_tests_properties(\${zkpilot_day2_test_list} PROPERTIES LABELS \"integration;zookeeper;local\")\n"
   "endif()\n")
 set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${zkpilot_day2_labels}")

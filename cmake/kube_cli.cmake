@@ -23,6 +23,8 @@ target_link_libraries(zkpilot_kube_cli
   PUBLIC zkpilot_core zkpilot_kube_client zkpilot_kube_resources zkpilot_local zkpilot_alerts
   PRIVATE fmt::fmt)
 target_link_libraries(zkpilot PRIVATE zkpilot_kube_cli)
+# The command line's Kubernetes side: --platform flags, `operator`, `operator manifests`.
+target_sources(zkpilot PRIVATE src/cli/kube_dispatch.cc)
 
 add_executable(zkpilot_kube_cli_tests
   src/actions/kube_cluster_view_test.cc

@@ -2,6 +2,7 @@
 find_package(SQLite3 REQUIRED)
 
 add_library(zkpilot_state
+  src/state/records.cc
   src/state/sqlite_db.cc
   src/state/state_schema.cc
   src/state/state_store.cc

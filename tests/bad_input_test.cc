@@ -2,6 +2,7 @@
 // write nothing (no output directory, not even a half-written one).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -125,10 +126,82 @@ INSTANTIATE_TEST_SUITE_P(
                      [](auto&) { return Render({"--set", "minSessionTimeout=50000"}); },
                      "minSessionTimeout (from --set) = 50000 must not exceed maxSessionTimeout"},
         BadInputCase{"BadClusterName", [](auto&) { return Render({"--name", "My_Cluster"}); }, "cluster name \"My_Cluster\""},
-        BadInputCase{"BadHeapSize", [](auto&) { return Render({"--set", "heapSize=lots"}); }, "heapSize: \"lots\" does not match"},
+        BadInputCase{"BadHeapSize", [](auto&) { return Render({"--set", "heapSize=lots"}); },
+                     "heapSize: \"lots\" is not a JVM memory size"},
+        BadInputCase{"BadMemoryQuantity", [](auto&) { return Render({"--set", "resources.limits.memory=1GB"}); },
+                     "resources.limits.memory: \"1GB\" is not a Kubernetes quantity"},
+        BadInputCase{"BadNamespace", [](auto&) { return Render({"--namespace", "Data_Platform"}); },
+                     "namespace \"Data_Platform\": not a valid Kubernetes namespace name (an RFC 1123 label"},
         BadInputCase{"RelativeDataDir", [](auto&) { return Render({"--set", "dataDir=data"}); }, "dataDir: \"data\" does not match"},
         BadInputCase{"SetWithoutValue", [](auto&) { return Render({"--set", "replicas"}); }, "expected key=value"},
         BadInputCase{"UnknownFlag", [](auto&) { return Render({"--replicas", "3"}); }, "--replicas"}),
+    [](const auto& info) { return info.param.name; });
+
+// Combinations that each value allows on its own but that a cluster refuses
+// or breaks on: render, lint and deploy all refuse them with exit 2, naming
+// every parameter involved, before anything is written.
+struct CrossParameterCase {
+  std::string name;
+  std::vector<std::string> sets;
+  std::vector<std::string> expected;  // substrings of the message
+};
+void PrintTo(const CrossParameterCase& c, std::ostream* os) { *os << c.name; }
+
+class CrossParameterFault : public ::testing::TestWithParam<CrossParameterCase> {};
+
+std::vector<std::string> WithSets(std::vector<std::string> args, const std::vector<std::string>& sets) {
+  for (const auto& s : sets) {
+    args.push_back("--set");
+    args.push_back(s);
+  }
+  return args;
+}
+
+TEST_P(CrossParameterFault, RenderLintAndDeployRefuseIt) {
+  TempDir dir;
+  const std::string out_dir = dir.path() + "/out";
+  const std::string home = dir.path() + "/home";
+  ::setenv("ZKPILOT_HOME", home.c_str(), 1);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> verbs = {
+      {"render", WithSets({"render", kPackage, "--output-dir", out_dir}, GetParam().sets)},
+      {"lint", WithSets({"lint", kPackage}, GetParam().sets)},
+      {"deploy", WithSets({"deploy", "bad-values", kPackage, "--dry-run"}, GetParam().sets)}};
+  for (const auto& [verb, args] : verbs) {
+    auto r = RunZkpilot(args);
+    EXPECT_EQ(r.exit_code, 2) << verb << ": " << r.output;
+    for (const auto& e : GetParam().expected) EXPECT_NE(r.output.find(e), std::string::npos) << verb << ": " << r.output;
+  }
+  ::unsetenv("ZKPILOT_HOME");
+  EXPECT_FALSE(fs::exists(out_dir)) << "render wrote output despite the error";
+  EXPECT_FALSE(fs::exists(home)) << "deploy created state despite the error";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CrossParameterFault,
+    ::testing::Values(
+        CrossParameterCase{"CpuRequestAboveLimit", {"resources.requests.cpu=1", "resources.limits.cpu=500m"},
+                           {"resources.requests.cpu (from --set) = 1 must not exceed resources.limits.cpu (from --set) = 500m"}},
+        CrossParameterCase{"MemoryRequestAboveLimit", {"resources.requests.memory=1.5Gi"},
+                           {"resources.requests.memory (from --set) = 1.5Gi", "resources.limits.memory (default) = 1Gi"}},
+        CrossParameterCase{"HeapNotBelowTheMemoryLimit", {"heapSize=1g"},
+                           {"heapSize (from --set) = 1g must be at most 75% of resources.limits.memory (default) = 1Gi"}},
+        CrossParameterCase{"FourLetterWordsWithoutTheProbes", {"fourLetterWords=mntr,conf"},
+                           {"fourLetterWords (from --set) = mntr,conf lacks srvr, ruok"}},
+        CrossParameterCase{"FourLetterWordsWithoutMntrForTheExporter", {"fourLetterWords=srvr,ruok", "prometheus.enabled=true"},
+                           {"fourLetterWords (from --set) = srvr,ruok lacks mntr while prometheus.enabled=true"}},
+        CrossParameterCase{"PdbAllowsLosingQuorum", {"podDisruptionBudget.maxUnavailable=2"},
+                           {"podDisruptionBudget.maxUnavailable (from --set) = 2", "replicas (default) = 3",
+                            "at most 1 may be unavailable"}},
+        CrossParameterCase{"RootUserWithRunAsNonRoot", {"securityContext.runAsUser=0"},
+                           {"securityContext.runAsUser (from --set) = 0 is not allowed", "runAsNonRoot"}},
+        CrossParameterCase{"PrometheusWithMetricsOff", {"prometheus.enabled=true", "metrics.enabled=false"},
+                           {"prometheus.enabled (from --set) is true, so metrics.enabled must be true as well"}},
+        CrossParameterCase{"GrafanaWithoutAPrometheus", {"grafana.enabled=true"},
+                           {"grafana.enabled (from --set) = true", "prometheus.enabled (default) = false",
+                            "grafana.prometheusUrl (default) = \"\""}},
+        CrossParameterCase{"GrafanaWithTheOperatorsPrometheus",
+                           {"grafana.enabled=true", "prometheus.enabled=true", "prometheus.operator=true"},
+                           {"prometheus.operator (from --set) = true", "set grafana.prometheusUrl"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(BadInputOutputDir, NonEmptyOutputDirectoryIsRefusedAndKept) {

@@ -362,8 +362,8 @@ TEST_F(Day2Test, RollingConfigChangeRestartsEachServerOnceAndDynamicChangeNone) 
   // A dynamic parameter: a new revision, nothing restarted.
   WatchPids(3);
   ASSERT_NO_FATAL_FAILURE(StartChecker(3));
-  r = Zk({"configure", kName, "--set", "podDisruptionBudget.maxUnavailable=2", "--timeout", "120"});
-  report = StopChecker("configure podDisruptionBudget.maxUnavailable (dynamic)");
+  r = Zk({"configure", kName, "--set", "service.type=NodePort", "--timeout", "120"});
+  report = StopChecker("configure service.type (dynamic)");
   ASSERT_EQ(r.exit_code, 0) << r.All();
   EXPECT_TRUE(RestartSteps(r.err).empty()) << r.err;
   for (int id = 1; id <= 3; ++id) EXPECT_EQ(watcher_->Restarts(id), 0) << "server " << id;
@@ -372,7 +372,7 @@ TEST_F(Day2Test, RollingConfigChangeRestartsEachServerOnceAndDynamicChangeNone) 
   ExpectHealthyAt("3.8.0", 3);
   json history = History();
   ASSERT_EQ(history.size(), 3u) << history.dump(2);
-  EXPECT_TRUE(history[2]["changes"].contains("podDisruptionBudget.maxUnavailable"))
+  EXPECT_TRUE(history[2]["changes"].contains("service.type"))
       << history.dump(2);
 }
 

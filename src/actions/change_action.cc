@@ -3,99 +3,21 @@
 #include <algorithm>
 
 #include "actions/cluster_actions.h"
-#include "observe/health.h"
+#include "actions/observe.h"
+#include "actions/step_runner.h"
 #include "plan/change_planner.h"
-#include "platform/local/paths.h"
 
 namespace zkpilot {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-const char* OperationName(ChangeKind kind) {
-  switch (kind) {
-    case ChangeKind::kConfigure: return "configure";
-    case ChangeKind::kUpgrade: return "upgrade";
-    case ChangeKind::kRollback: return "rollback";
-    case ChangeKind::kRestart: return "restart";
-    case ChangeKind::kScale: return "scale";
-  }
-  return "change";
-}
-
-std::string ValuesJson(const Values& values) {
-  nlohmann::json flat = nlohmann::json::object();
-  for (const auto& [k, v] : values.Flat()) flat[k] = v;
-  return flat.dump();
-}
-
-// The values a request asks for, on top of the cluster's current ones.
-Result<Values> TargetValues(StateStore& store, const LocalCluster& current, int current_revision, const ChangeRequest& req) {
-  ValuesInput in;
-  in.files = {{"current values (revision " + std::to_string(current_revision) + ")", ValuesJson(current.values)}};
-  switch (req.kind) {
-    case ChangeKind::kConfigure: {
-      ZK_ASSIGN_OR_RETURN(ValuesInput user, ReadValuesInput(req.values));
-      in.files.insert(in.files.end(), user.files.begin(), user.files.end());
-      in.sets = user.sets;
-      if (in.sets.empty() && user.files.empty()) return Status::InvalidInput("configure: nothing to change (use --set k=v or -f FILE)");
-      break;
-    }
-    case ChangeKind::kUpgrade:
-      in.sets = {current.package.version_parameter + "=" + req.version};
-      break;
-    case ChangeKind::kScale:
-      in.sets = {"replicas=" + std::to_string(req.replicas)};
-      break;
-    case ChangeKind::kRestart:
-      break;
-    case ChangeKind::kRollback: {
-      ZK_ASSIGN_OR_RETURN(auto revisions, store.ListRevisions(current.name));
-      ZK_ASSIGN_OR_RETURN(auto record, store.GetCluster(current.name));
-      // After a failed change, rolling back means returning every server to
-      // the current revision.
-      if (req.to_revision == 0 && record && record->status == "update-failed") return current.values;
-      const RevisionRecord* target = nullptr;
-      for (const auto& r : revisions) {
-        if (req.to_revision > 0 ? r.revision == req.to_revision
-                                : (r.revision < current_revision &&
-                                   (r.status == RevisionStatus::kDeployed || r.status == RevisionStatus::kSuperseded)))
-          target = &r;
-      }
-      if (!target)
-        return Status::InvalidInput(req.to_revision > 0 ? "no revision " + std::to_string(req.to_revision) + " of " + current.name
-                                                        : current.name + " has no earlier revision to roll back to");
-      if (target->revision == current_revision)
-        return Status::InvalidInput("revision " + std::to_string(target->revision) + " is the current one");
-      return ValuesOfRevision(current.package, *target);
-    }
-  }
-  auto values = ResolveValues(current.package.schema, in);
-  if (!values.ok()) return values.status().WithContext(OperationName(req.kind));
-  return values;
-}
-
-Result<EnsembleView> View(StateStore& store, const std::string& name, EnsembleHealth* health_out) {
-  ZK_ASSIGN_OR_RETURN(auto records, store.ListNodes(name));
-  EnsembleView view;
-  std::vector<std::pair<int, Endpoint>> servers;
-  for (const auto& r : records) {
-    view.members.push_back(r.id);
-    view.generations[r.id] = r.generation;
-    servers.push_back({r.id, Endpoint{"127.0.0.1", r.client_port}});
-  }
-  EnsembleHealth health = EvaluateHealth(ObserveEnsemble(servers, AdminClient(std::chrono::milliseconds(1000))));
-  view.leader = health.leader;
-  if (health_out) *health_out = health;
-  return view;
-}
-
 // Records the outcome of an executed operation: revision, operation, cluster.
-Status Finish(StateStore& store, const std::string& name, int64_t op, int revision, const Status& run) {
+// A failed operation leaves the cluster `failed_state`.
+Status Finish(ReleaseStore& store, const std::string& name, int64_t op, int revision, const Status& run,
+              ClusterState failed_state = ClusterState::kUpdateFailed) {
   if (!run.ok()) {
     (void)store.FinishOperation(op, OperationStatus::kFailed, run.message());
     (void)store.FinishRevision(name, revision, RevisionStatus::kFailed, run.message());
-    (void)store.SetClusterStatus(name, "update-failed");
+    (void)store.SetClusterStatus(name, failed_state);
     return run;
   }
   ZK_ASSIGN_OR_RETURN(auto record, store.GetCluster(name));
@@ -107,10 +29,10 @@ Status Finish(StateStore& store, const std::string& name, int64_t op, int revisi
   }
   ZK_ASSIGN_OR_RETURN(auto finished, store.GetRevision(name, revision));
   ZK_RETURN_IF_ERROR(store.FinishRevision(name, revision, RevisionStatus::kDeployed, finished ? finished->message : ""));
-  return store.SetClusterStatus(name, "deployed", revision);
+  return store.SetClusterStatus(name, ClusterState::kDeployed, revision);
 }
 
-std::string LastHealth(StateStore& store, int64_t op) {
+std::string LastHealth(ReleaseStore& store, int64_t op) {
   auto o = store.GetOperation(op);
   std::string health;
   if (o.ok() && *o)
@@ -120,72 +42,117 @@ std::string LastHealth(StateStore& store, int64_t op) {
   return health;
 }
 
+bool Contains(const std::vector<int>& ids, int id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+
 }  // namespace
 
-Result<ChangeResult> ApplyChange(const ChangeRequest& req, ProgressSink& progress) {
-  const auto started = Clock::now();
-  const std::string op_name = OperationName(req.kind);
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(req.home));
-  ZK_ASSIGN_OR_RETURN(LocalCluster current, LoadLocalCluster(*store, req.home, req.name, false));
-  ZK_ASSIGN_OR_RETURN(auto record, store->GetCluster(req.name));
-  ZK_ASSIGN_OR_RETURN(Values target, TargetValues(*store, current, record->current_revision, req));
+const char* ChangeKindName(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::kConfigure: return "configure";
+    case ChangeKind::kUpgrade: return "upgrade";
+    case ChangeKind::kRollback: return "rollback";
+    case ChangeKind::kRestart: return "restart";
+    case ChangeKind::kScale: return "scale";
+  }
+  return "change";
+}
 
-  ZK_ASSIGN_OR_RETURN(auto unfinished, store->UnfinishedOperation(req.name));
+Result<Values> TargetValues(ReleaseStore& store, const Package& package, const ChangeRequest& req) {
+  ZK_ASSIGN_OR_RETURN(ClusterRecord record, FindCluster(store, req.name));
+  ZK_ASSIGN_OR_RETURN(Values current, RevisionValues(store, req.name, package));
+  const int current_revision = record.current_revision;
+  ValuesInput in;
+  in.files = {{"current values (revision " + std::to_string(current_revision) + ")", ValuesJson(current)}};
+  switch (req.kind) {
+    case ChangeKind::kConfigure: {
+      ZK_ASSIGN_OR_RETURN(ValuesInput user, ReadValuesInput(req.values));
+      in.files.insert(in.files.end(), user.files.begin(), user.files.end());
+      in.sets = user.sets;
+      if (in.sets.empty() && user.files.empty()) return Status::InvalidInput("configure: nothing to change (use --set k=v or -f FILE)");
+      break;
+    }
+    case ChangeKind::kUpgrade:
+      in.sets = {package.version_parameter + "=" + req.version};
+      break;
+    case ChangeKind::kScale:
+      in.sets = {"replicas=" + std::to_string(req.replicas)};
+      break;
+    case ChangeKind::kRestart:
+      break;
+    case ChangeKind::kRollback: {
+      ZK_ASSIGN_OR_RETURN(auto revisions, store.ListRevisions(req.name));
+      // After a failed change, rolling back means returning every server to
+      // the current revision.
+      if (req.to_revision == 0 && record.Is(ClusterState::kUpdateFailed)) return current;
+      const RevisionRecord* target = nullptr;
+      for (const auto& r : revisions) {
+        if (req.to_revision > 0 ? r.revision == req.to_revision
+                                : (r.revision < current_revision &&
+                                   (r.status == RevisionStatus::kDeployed || r.status == RevisionStatus::kSuperseded)))
+          target = &r;
+      }
+      if (!target)
+        return Status::InvalidInput(req.to_revision > 0 ? "no revision " + std::to_string(req.to_revision) + " of " + req.name
+                                                        : req.name + " has no earlier revision to roll back to");
+      if (target->revision == current_revision)
+        return Status::InvalidInput("revision " + std::to_string(target->revision) + " is the current one");
+      return ValuesOfRevision(package, *target);
+    }
+  }
+  auto values = ResolveValues(package.schema, in);
+  if (!values.ok()) return values.status().WithContext(ChangeKindName(req.kind));
+  return values;
+}
+
+Result<ChangeResult> ApplyChange(ActionContext& ctx, const ChangeSpec& spec) {
+  const auto started = ctx.clock.Now();
+  const std::string op_name = ChangeKindName(spec.kind);
+  const std::string& name = spec.name;
+  const Package& package = spec.package;
+  ZK_ASSIGN_OR_RETURN(ClusterRecord record, FindCluster(ctx.store, name));
+  ZK_ASSIGN_OR_RETURN(Values current, RevisionValues(ctx.store, name, package));
+
+  ZK_ASSIGN_OR_RETURN(auto unfinished, ctx.store.UnfinishedOperation(name));
   if (unfinished) {
-    ZK_ASSIGN_OR_RETURN(auto pending, store->GetRevision(req.name, unfinished->revision));
-    if (unfinished->type == op_name && pending && pending->values_json == ValuesJson(target))
-      return Resume(req.home, req.name, progress);  // the same command again: carry on
+    ZK_ASSIGN_OR_RETURN(auto pending, ctx.store.GetRevision(name, unfinished->revision));
+    if (unfinished->type == op_name && pending && pending->values_json == ValuesJson(spec.target))
+      return Resume(ctx, name, package);  // the same command again: carry on
     size_t done = 0;
     for (const auto& s : unfinished->steps) done += s.status == StepStatus::kDone;
-    return Status::InvalidInput("an earlier " + unfinished->type + " of " + req.name + " was interrupted after " +
+    return Status::InvalidInput("an earlier " + unfinished->type + " of " + name + " was interrupted after " +
                                 std::to_string(done) + "/" + std::to_string(unfinished->steps.size()) +
-                                " steps; finish it first with `zkpilot resume " + req.name + "`");
+                                " steps; finish it first with `zkpilot resume " + name + "`");
   }
-  if (record->status != "deployed" && record->status != "update-failed")
-    return Status::InvalidInput("cluster " + req.name + " is " + record->status + ", not deployed");
+  if (!record.Is(ClusterState::kDeployed) && !record.Is(ClusterState::kUpdateFailed))
+    return Status::InvalidInput("cluster " + name + " is " + record.status + ", not deployed");
 
-  ChangeSet change = DiffValues(current.package, current.values, target);
+  ChangeSet change = DiffValues(package, current, spec.target);
   ChangeResult result;
-  result.changes = ChangeSet::Describe(current.values, target, change.changed);
+  result.changes = ChangeSet::Describe(current, spec.target, change.changed);
   if (change.ReplicasChanged() && change.to_replicas % 2 == 0)
     result.warnings.push_back("replicas=" + std::to_string(change.to_replicas) + " is even: it tolerates no more failures than " +
                               std::to_string(change.to_replicas - 1));
-  ZK_RETURN_IF_ERROR(CheckChangeAllowed(current.package, change));
-  ZK_RETURN_IF_ERROR(CheckAddonPrograms(target));
-  if (change.VersionChanged() || change.ReplicasChanged()) {
-    auto d = DistributionForVersion(current.package, target, req.home);
-    if (!d.ok()) return d.status().WithContext(op_name + " " + req.name);
-  }
+  ZK_RETURN_IF_ERROR(CheckChangeAllowed(package, change));
+  ZK_RETURN_IF_ERROR(ctx.platform.Preflight().WithContext(op_name + " " + name));
 
-  EnsembleHealth health;
-  ZK_ASSIGN_OR_RETURN(EnsembleView view, View(*store, req.name, &health));
-  PlanOptions options{req.timeout};
-  Plan plan{op_name, req.name, {}};
-  if (req.kind == ChangeKind::kRestart) {
-    plan.steps.push_back(CheckHealthyStep(view.members, req.timeout));
+  // Which servers run a configuration other than the target's: only they restart.
+  ObserveOptions observe;
+  observe.needs_restart = spec.kind != ChangeKind::kRestart && !change.ReplicasChanged();
+  ZK_ASSIGN_OR_RETURN(ObservedEnsemble view, ObserveEnsembleView(ctx.platform, observe));
+  PlanOptions options{spec.timeout};
+  Plan plan{op_name, name, {}};
+  if (spec.kind == ChangeKind::kRestart) {
+    plan.steps.push_back(CheckHealthyStep(view.members, spec.timeout));
     for (auto& s : PlanRoll(view, {}, false, options)) plan.steps.push_back(std::move(s));
   } else {
-    // Which servers run a configuration other than the target's.
-    if (!change.ReplicasChanged()) {
-      LocalCluster probe = current;
-      probe.values = target;
-      auto d = DistributionForVersion(probe.package, target, req.home);
-      if (d.ok()) probe.distribution = *d;
-      LocalPlatform platform(*store, probe, 0);
-      for (const auto& n : probe.nodes) {
-        if (std::find(view.members.begin(), view.members.end(), n.endpoint.id) == view.members.end()) continue;
-        ZK_ASSIGN_OR_RETURN(bool needs, platform.NeedsRestart(n));
-        if (needs) view.needs_restart.push_back(n.endpoint.id);
-      }
-    }
-    ZK_ASSIGN_OR_RETURN(plan, PlanChange(op_name, req.name, current.package, change, view, options));
+    ZK_ASSIGN_OR_RETURN(plan, PlanChange(op_name, name, package, change, view, options));
   }
   result.plan_text = plan.ToText();
   if (change.Empty() && !view.needs_restart.empty()) {
     std::string ids;
     for (int id : view.needs_restart) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
     result.changes = "repair: server" + std::string(view.needs_restart.size() > 1 ? "s " : " ") + ids +
-                     " back to revision " + std::to_string(record->current_revision) + "'s configuration";
+                     " back to revision " + std::to_string(record.current_revision) + "'s configuration";
   }
   if (plan.steps.empty()) {
     result.nothing_to_do = true;
@@ -193,70 +160,57 @@ Result<ChangeResult> ApplyChange(const ChangeRequest& req, ProgressSink& progres
   }
   // Rolls order servers by role: the plan needs a leader to put last. Only
   // servers this plan repairs may be unhealthy, and only with quorum.
+  const EnsembleHealth& health = view.health;
   bool others_healthy = health.quorum;
-  for (const auto& n : health.nodes)
-    others_healthy = others_healthy && (n.healthy || std::find(view.needs_restart.begin(), view.needs_restart.end(), n.id) !=
-                                                         view.needs_restart.end());
+  for (const auto& n : health.nodes) others_healthy = others_healthy && (n.healthy || Contains(view.needs_restart, n.id));
   if (!others_healthy)
-    return Status::IOError("not changing " + req.name + ": the ensemble is not healthy (" + health.Summary() +
+    return Status::IOError("not changing " + name + ": the ensemble is not healthy (" + health.Summary() +
                            "); zkpilot never takes a server down while another is unhealthy");
-  if (req.dry_run) {
+  if (spec.dry_run) {
     result.dry_run = true;
     return result;
   }
 
-  // The cluster as it will be: target values, their distribution and servers.
-  LocalCluster cluster = current;
-  cluster.values = target;
-  ZK_ASSIGN_OR_RETURN(cluster.distribution, DistributionForVersion(cluster.package, target, req.home));
-  ZK_ASSIGN_OR_RETURN(auto wanted, LocalTopology(cluster.package, target, req.name, cluster.cluster_home));
-  for (const auto& n : wanted)
-    if (std::none_of(cluster.nodes.begin(), cluster.nodes.end(), [&](const LocalNode& c) { return c.endpoint.id == n.endpoint.id; }))
-      cluster.nodes.push_back(n);
-
   RevisionRecord rev;
-  rev.cluster = req.name;
+  rev.cluster = name;
   rev.operation = op_name;
-  rev.values_json = ValuesJson(target);
-  rev.package_version = cluster.package.version;
-  rev.zk_version = target.Get(cluster.package.version_parameter).get<std::string>();
+  rev.values_json = ValuesJson(spec.target);
+  rev.package_version = package.version;
+  rev.zk_version = spec.target.Get(package.version_parameter).get<std::string>();
   rev.status = RevisionStatus::kPending;
   rev.message = result.changes;
   rev.started_at = NowMillis();
-  ZK_ASSIGN_OR_RETURN(result.revision, store->AddRevision(rev));
-  ZK_ASSIGN_OR_RETURN(int64_t op, JournalPlan(*store, plan, result.revision));
-  ZK_RETURN_IF_ERROR(store->SetClusterStatus(req.name, "updating"));
+  ZK_ASSIGN_OR_RETURN(result.revision, ctx.store.AddRevision(rev));
+  ZK_ASSIGN_OR_RETURN(int64_t op, JournalPlan(ctx.store, plan, result.revision));
+  ZK_RETURN_IF_ERROR(ctx.store.SetClusterStatus(name, ClusterState::kUpdating));
 
-  LocalPlatform platform(*store, cluster, op);
-  Status run = ExecutePlan(*store, op, plan.steps, 0, platform, progress);
-  ZK_RETURN_IF_ERROR(Finish(*store, req.name, op, result.revision, run).WithContext(op_name + " " + req.name));
-  result.health = LastHealth(*store, op);
-  result.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  PlatformStepRunner runner(ctx, package, spec.target, op);
+  Status run = ExecutePlan(ctx.store, op, plan.steps, 0, runner, ctx.progress);
+  ZK_RETURN_IF_ERROR(Finish(ctx.store, name, op, result.revision, run).WithContext(op_name + " " + name));
+  result.health = LastHealth(ctx.store, op);
+  result.took = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.Now() - started);
   return result;
 }
 
-Result<ChangeResult> Resume(const std::string& home, const std::string& name, ProgressSink& progress) {
-  const auto started = Clock::now();
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
-  ZK_ASSIGN_OR_RETURN(auto record, store->GetCluster(name));
-  if (!record) return Status::InvalidInput("no cluster named " + name);
-  ZK_ASSIGN_OR_RETURN(auto op, store->UnfinishedOperation(name));
+Result<ChangeResult> Resume(ActionContext& ctx, const std::string& name, const Package& package) {
+  const auto started = ctx.clock.Now();
+  ZK_ASSIGN_OR_RETURN(Values values, ResumeValues(ctx.store, name, package));
+  ZK_ASSIGN_OR_RETURN(auto op, ctx.store.UnfinishedOperation(name));
   if (!op) return Status::InvalidInput(name + " has no interrupted operation to resume");
-  if (op->type == "delete") return Status::InvalidInput("an interrupted delete is finished by running `zkpilot delete " + name + "` again");
-  ZK_ASSIGN_OR_RETURN(LocalCluster cluster, LoadLocalCluster(*store, home, name, true, op->revision));
   JournaledPlan plan = FromJournal(*op);
   ChangeResult result;
   result.resumed = true;
   result.revision = op->revision;
-  Plan shown{op->type, name, plan.steps};
-  result.plan_text = shown.ToText();
-  if (op->type != "deploy") ZK_RETURN_IF_ERROR(store->SetClusterStatus(name, "updating"));
-  LocalPlatform platform(*store, cluster, op->id);
-  Status run = ExecutePlan(*store, op->id, plan.steps, plan.first_unfinished, platform, progress);
-  if (!run.ok() && op->type == "deploy") (void)store->SetClusterStatus(name, "failed");
-  ZK_RETURN_IF_ERROR(Finish(*store, name, op->id, op->revision, run).WithContext("resume " + op->type + " " + name));
-  result.health = LastHealth(*store, op->id);
-  result.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  result.plan_text = Plan{op->type, name, plan.steps}.ToText();
+  const bool deploy = op->type == "deploy";
+  if (!deploy) ZK_RETURN_IF_ERROR(ctx.store.SetClusterStatus(name, ClusterState::kUpdating));
+  PlatformStepRunner runner(ctx, package, values, op->id);
+  Status run = ExecutePlan(ctx.store, op->id, plan.steps, plan.first_unfinished, runner, ctx.progress);
+  ZK_RETURN_IF_ERROR(Finish(ctx.store, name, op->id, op->revision, run,
+                            deploy ? ClusterState::kFailed : ClusterState::kUpdateFailed)
+                         .WithContext("resume " + op->type + " " + name));
+  result.health = LastHealth(ctx.store, op->id);
+  result.took = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.Now() - started);
   return result;
 }
 

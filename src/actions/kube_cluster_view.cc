@@ -107,7 +107,7 @@ std::string Summary(const ZooKeeperCluster& c, bool healthy) {
                         ? fmt::format("degraded: leader {}, {}", s.leader, counts)
                         : "no quorum: " + counts;
   for (const char* type : {kConditionReady, kConditionDegraded, kConditionValid}) {
-    const Condition* cond = FindCondition(s.conditions, type);
+    const ClusterCondition* cond = FindCondition(s.conditions, type);
     const bool bad = cond && (std::string(type) == kConditionDegraded ? cond->status == "True"
                                                                       : cond->status != "True");
     if (bad && !cond->message.empty()) out += "; " + cond->message;
@@ -130,7 +130,7 @@ std::string LocalTime(int64_t millis) {
 }
 
 bool ClusterHealthy(const ZooKeeperCluster& c) {
-  const Condition* degraded = FindCondition(c.status.conditions, kConditionDegraded);
+  const ClusterCondition* degraded = FindCondition(c.status.conditions, kConditionDegraded);
   return IsConditionTrue(c.status.conditions, kConditionReady) &&
          !(degraded && degraded->status == "True");
 }

@@ -31,7 +31,7 @@ std::optional<ClusterOperation> OurOperation(const ClusterStatus& status, int64_
 
 // A condition that speaks about `generation` (or a later one). One without
 // observedGeneration counts when the status as a whole has seen it.
-bool Covers(const ZooKeeperCluster& c, const Condition& cond, int64_t generation) {
+bool Covers(const ZooKeeperCluster& c, const ClusterCondition& cond, int64_t generation) {
   if (generation <= 0) return true;
   if (cond.observed_generation > 0) return cond.observed_generation >= generation;
   return c.status.observed_generation >= generation;
@@ -125,7 +125,7 @@ std::optional<FollowOutcome> OperationTracker::Observe(const ZooKeeperCluster* c
   }
 
   // No operation of ours (yet): has the operator answered our generation otherwise?
-  if (const Condition* valid = FindCondition(cluster->status.conditions, kConditionValid);
+  if (const ClusterCondition* valid = FindCondition(cluster->status.conditions, kConditionValid);
       valid && valid->status == "False" && Covers(*cluster, *valid, target_.generation)) {
     out.kind = FollowOutcome::Kind::kRejected;
     out.reason = valid->reason;
@@ -134,7 +134,7 @@ std::optional<FollowOutcome> OperationTracker::Observe(const ZooKeeperCluster* c
   }
   if (!target_.require_operation && !target_.until_gone &&
       cluster->status.observed_generation >= target_.generation) {
-    const Condition* progressing = FindCondition(cluster->status.conditions, kConditionProgressing);
+    const ClusterCondition* progressing = FindCondition(cluster->status.conditions, kConditionProgressing);
     if (progressing && progressing->status == "False" &&
         Covers(*cluster, *progressing, target_.generation)) {
       out.kind = FollowOutcome::Kind::kNothingToDo;

@@ -40,6 +40,13 @@ LintReport RunLint(const std::string& package_dir, const ValuesRequest& request)
       report.warnings.push_back("replicas=" + std::to_string(n) + " is even: it tolerates no more failures than " +
                                 std::to_string(n - 1) + " servers and needs a larger quorum");
     if (n == 1) report.warnings.push_back("replicas=1 has no fault tolerance");
+    // Validation lets a single server's budget allow one disruption (or no
+    // node could ever be drained); say what that means.
+    const std::string pdb = "podDisruptionBudget.maxUnavailable";
+    if (n == 1 && values->Has(pdb) && values->Get(pdb).is_number_integer() && values->Get(pdb).get<int64_t>() >= 1)
+      report.warnings.push_back(pdb + "=" + values->Get(pdb).dump() +
+                                " with replicas=1: draining the server's node stops the ensemble until the pod runs "
+                                "again elsewhere (set it to 0 to block voluntary evictions instead)");
   }
   auto objects = RenderManifests(*pkg, *values, RenderOptions{});
   if (!objects.ok()) {

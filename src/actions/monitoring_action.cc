@@ -8,9 +8,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "actions/action_context.h"
 #include "actions/cluster_actions.h"
 #include "observe/alerts.h"
-#include "platform/local/topology.h"
 #include "util/files.h"
 #include "util/hash.h"
 #include "util/yaml_json.h"
@@ -46,7 +46,7 @@ struct Datasource {
   std::string uid, name, url;
 };
 
-// The package's dashboard, set up for one cluster (see DashboardsCommand).
+// The package's dashboard, set up for one cluster (see Dashboards).
 Result<std::string> DashboardForCluster(const DeclaredFile& file, const std::string& cluster, const Datasource& ds) {
   auto fail = [&](const std::string& why) {
     return Status::InvalidInput("package file " + file.path + " (" + file.name + "): " + why);
@@ -148,31 +148,30 @@ Then open http://127.0.0.1:3000 (admin/admin at first login), folder
 std::string GrafanaDatasourceUid(const std::string& cluster) { return GrafanaUid("zkpilot", cluster); }
 std::string GrafanaDatasourceName(const std::string& cluster) { return "zkpilot " + cluster; }
 
-Result<int> AlertsCommand(const std::string& home, const std::string& name, bool json, std::string* out,
-                          std::chrono::milliseconds timeout) {
+Result<int> Alerts(ActionContext& ctx, const std::string& name, const Package& package, bool json, std::string* out,
+                   std::chrono::milliseconds timeout) {
   const std::string context = "alerts " + name;
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
-  auto cluster = LoadLocalCluster(*store, home, name, /*need_distribution=*/false);
-  if (!cluster.ok()) return cluster.status().WithContext(context);
-  if (!MonitoringEnabled(cluster->values)) return Status::InvalidInput(context + ": " + MonitoringOffMessage(name));
-  const Endpoint prometheus{"127.0.0.1", MonitoringPorts(cluster->values).prometheus};
-  auto alerts = FetchAlerts(prometheus, name, timeout);
+  auto values = RevisionValues(ctx.store, name, package);
+  if (!values.ok()) return values.status().WithContext(context);
+  if (!MonitoringEnabled(*values)) return Status::InvalidInput(context + ": " + MonitoringOffMessage(name));
+  auto prometheus = ctx.platform.AddonEndpoint("prometheus");
+  if (!prometheus.ok()) return prometheus.status().WithContext(context);
+  auto alerts = FetchAlerts(*prometheus, name, timeout);
   if (!alerts.ok()) return alerts.status().WithContext(context);
   *out = FormatAlerts(*alerts, json);
   return alerts->empty() ? 0 : kAlertsActiveExitCode;
 }
 
-Result<std::string> DashboardsCommand(const std::string& home, const std::string& name,
-                                      const std::string& output_dir) {
+Result<std::string> Dashboards(ActionContext& ctx, const std::string& name, const Package& package,
+                               const std::string& output_dir) {
   const std::string context = "dashboards " + name;
   if (output_dir.empty()) return Status::InvalidInput(context + ": --output-dir: a directory is required");
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
-  auto loaded = LoadLocalCluster(*store, home, name, /*need_distribution=*/false);
-  if (!loaded.ok()) return loaded.status().WithContext(context);
-  const LocalCluster& cluster = *loaded;
+  auto values = RevisionValues(ctx.store, name, package);
+  if (!values.ok()) return values.status().WithContext(context);
+  auto prometheus = ctx.platform.AddonEndpoint("prometheus");
+  if (!prometheus.ok()) return prometheus.status().WithContext(context);
 
-  const Datasource ds{GrafanaDatasourceUid(name), GrafanaDatasourceName(name),
-                      fmt::format("http://127.0.0.1:{}", MonitoringPorts(cluster.values).prometheus)};
+  const Datasource ds{GrafanaDatasourceUid(name), GrafanaDatasourceName(name), "http://" + prometheus->ToString()};
   std::error_code ec;
   std::string dir = fs::absolute(output_dir, ec).lexically_normal().string();
   if (ec) return Status::IOError(context + ": " + output_dir + ": " + ec.message());
@@ -180,7 +179,7 @@ Result<std::string> DashboardsCommand(const std::string& home, const std::string
 
   std::vector<std::pair<std::string, std::string>> files;
   std::vector<std::string> dashboards;
-  for (const DeclaredFile& file : cluster.package.files) {
+  for (const DeclaredFile& file : package.files) {
     if (file.name.rfind(kDashboardFilePrefix, 0) != 0 || fs::path(file.path).extension() != ".json") continue;
     auto text = DashboardForCluster(file, name, ds);
     if (!text.ok()) return text.status().WithContext(context);
@@ -192,15 +191,15 @@ Result<std::string> DashboardsCommand(const std::string& home, const std::string
     dashboards.push_back(base);
   }
   if (dashboards.empty())
-    return Status::InvalidInput(context + ": package " + cluster.package.name +
+    return Status::InvalidInput(context + ": package " + package.name +
                                 " declares no Grafana dashboard (a declared file grafanaDashboard*, .json)");
-  const bool monitoring_on = MonitoringEnabled(cluster.values);
-  files.emplace_back("datasource.yaml", DatasourceYaml(name, ds, cluster.values));
+  const bool monitoring_on = MonitoringEnabled(*values);
+  files.emplace_back("datasource.yaml", DatasourceYaml(name, ds, *values));
   files.emplace_back("dashboard-provider.yaml", ProviderYaml(name, dir));
   // The image the package's grafana add-on runs on Kubernetes.
   std::string image = "grafana/grafana-oss";
-  if (cluster.values.Has("grafana.image") && cluster.values.Get("grafana.image").is_string())
-    image = cluster.values.Get("grafana.image").get<std::string>();
+  if (values->Has("grafana.image") && values->Get("grafana.image").is_string())
+    image = values->Get("grafana.image").get<std::string>();
   files.emplace_back("README.txt", Readme(name, dir, ds, dashboards, monitoring_on, image));
   Status written = WriteDirectoryAtomically(dir, files);
   if (!written.ok()) return written.WithContext(context);

@@ -1,17 +1,20 @@
-// zkpilot alerts and zkpilot dashboards: a local cluster's monitoring, seen
-// from the command line and handed to Grafana.
+// zkpilot alerts and zkpilot dashboards: a cluster's monitoring, seen from
+// the command line and handed to Grafana.
 //
-// Both read the cluster's current revision (LoadLocalCluster). The cluster's
-// Prometheus listens on 127.0.0.1 at MonitoringPorts(values).prometheus
-// (platform/local/topology.h) when `prometheus.enabled` is true.
+// Both read the cluster's current revision; the cluster's Prometheus (when
+// `prometheus.enabled` is true) is where the platform says it answers
+// (Platform::AddonEndpoint; locally 127.0.0.1 in server 1's port block).
 #pragma once
 
 #include <chrono>
 #include <string>
 
+#include "package/package.h"
 #include "util/status.h"
 
 namespace zkpilot {
+
+struct ActionContext;  // actions/action_context.h
 
 // Exit code of `zkpilot alerts` when some alert is firing or pending.
 inline constexpr int kAlertsActiveExitCode = 3;
@@ -21,9 +24,10 @@ inline constexpr int kAlertsActiveExitCode = 3;
 // when there are none, kAlertsActiveExitCode when there are some.
 // InvalidInput for an unknown cluster or when prometheus.enabled is false;
 // IOError when its Prometheus does not answer within `timeout`.
+// ctx.platform is bound to the current revision's values.
 // REQUIRES: out != nullptr.
-Result<int> AlertsCommand(const std::string& home, const std::string& name, bool json, std::string* out,
-                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
+Result<int> Alerts(ActionContext& ctx, const std::string& name, const Package& package, bool json, std::string* out,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 // Writes into `output_dir`, all or nothing (it must not exist, or be empty):
 //   <dashboard>.json          each Grafana dashboard the package declares
@@ -39,6 +43,13 @@ Result<int> AlertsCommand(const std::string& home, const std::string& name, bool
 //   README.txt                how to use the files
 // Returns a one-line summary. Works whether monitoring is on or off (the
 // summary says when it is off: the dashboards would stay empty).
+Result<std::string> Dashboards(ActionContext& ctx, const std::string& name, const Package& package,
+                               const std::string& output_dir);
+
+// The local front of both ($ZKPILOT_HOME's clusters; defined with the local
+// platform, platform/local/local_monitoring.cc).
+Result<int> AlertsCommand(const std::string& home, const std::string& name, bool json, std::string* out,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
 Result<std::string> DashboardsCommand(const std::string& home, const std::string& name,
                                       const std::string& output_dir);
 

@@ -1,15 +1,12 @@
-// zkpilot status, list, history, logs: read-only views of local clusters.
+// zkpilot status, list, history: read-only views of clusters.
 #include <cstdio>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "actions/cluster_actions.h"
+#include "actions/observe.h"
 #include "observe/health.h"
-#include "platform/local/paths.h"
-#include "platform/local/process.h"
-#include "platform/local/services.h"
-#include "platform/local/supervisor.h"
 #include "util/yaml_json.h"
 
 namespace zkpilot {
@@ -61,55 +58,31 @@ std::string Render(const OJson& j, Format format) {
 
 }  // namespace
 
-Result<nlohmann::ordered_json> ClusterStatus(const std::string& home, const std::string& name) {
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
-  ZK_ASSIGN_OR_RETURN(LocalCluster cluster, LoadLocalCluster(*store, home, name, false));
-  ZK_ASSIGN_OR_RETURN(auto record, store->GetCluster(name));
-  ZK_ASSIGN_OR_RETURN(auto records, store->ListNodes(name));
-
-  // A supervisor that died is started again: the nodes must stay supervised.
-  OJson supervisor;
-  int spid = SupervisorPid(home, name);
-  bool wants_running = false;
-  for (const auto& r : records) wants_running = wants_running || r.desired == "running";
-  if (spid == 0 && wants_running) {
-    Status s = EnsureSupervisor(home, name);
-    spid = SupervisorPid(home, name);
-    supervisor["restarted"] = s.ok();
-    if (!s.ok()) supervisor["error"] = s.message();
-  }
-  supervisor["pid"] = spid;
-  supervisor["running"] = spid > 0;
-
-  AdminClient admin(std::chrono::milliseconds(1000));
-  std::vector<std::pair<int, Endpoint>> servers;
-  for (const auto& r : records) servers.push_back({r.id, Endpoint{"127.0.0.1", r.client_port}});
-  EnsembleHealth health = EvaluateHealth(ObserveEnsemble(servers, admin));
+Result<nlohmann::ordered_json> ClusterStatus(ActionContext& ctx, const std::string& name, const Package& package) {
+  ZK_ASSIGN_OR_RETURN(ClusterRecord record, FindCluster(ctx.store, name));
+  ZK_ASSIGN_OR_RETURN(Values values, RevisionValues(ctx.store, name, package));
+  // First: the platform may repair what keeps the servers running (locally
+  // a supervisor that died is started again).
+  ZK_ASSIGN_OR_RETURN(PlatformStatus platform, ctx.platform.Describe());
+  ZK_ASSIGN_OR_RETURN(ObservedEnsemble view, ObserveEnsembleView(ctx.platform));
+  const EnsembleHealth& health = view.health;
 
   OJson out;
   out["name"] = name;
-  out["platform"] = record->platform;
-  out["status"] = record->status;
-  out["revision"] = record->current_revision;
-  out["package"] = cluster.package.name + " " + cluster.package.version;
-  out["version"] = cluster.values.Get(cluster.package.version_parameter);
+  out["platform"] = record.platform;
+  out["status"] = record.status;
+  out["revision"] = record.current_revision;
+  out["package"] = package.name + " " + package.version;
+  out["version"] = values.Get(package.version_parameter);
   out["healthy"] = health.healthy;
   out["quorum"] = health.quorum;
   out["leader"] = health.leader;
   out["summary"] = health.Summary();
-  out["supervisor"] = supervisor;
-  OJson monitoring = OJson::object();
-  ZK_ASSIGN_OR_RETURN(auto services, ReadServices(cluster.cluster_home));
-  for (const auto& svc : services) {
-    if (!svc.enabled) continue;
-    const bool up = svc.name == kExporterService ? spid > 0 : ProcessAlive(ServicePid(cluster.cluster_home, svc.name), svc.launch.marker);
-    monitoring[svc.name] = {{"address", "http://" + svc.address + "/"}, {"running", up}};
-  }
-  out["monitoring"] = monitoring;
+  for (auto it = platform.fields.begin(); it != platform.fields.end(); ++it) out[it.key()] = it.value();
   OJson conditions = OJson::array();
   for (const auto& c : health.conditions)
     conditions.push_back({{"type", c.type}, {"status", c.status}, {"reason", c.reason}, {"message", c.message}});
-  ZK_ASSIGN_OR_RETURN(auto unfinished, store->UnfinishedOperation(name));
+  ZK_ASSIGN_OR_RETURN(auto unfinished, ctx.store.UnfinishedOperation(name));
   if (unfinished) {
     size_t done = 0;
     for (const auto& s : unfinished->steps) done += s.status == StepStatus::kDone;
@@ -121,35 +94,34 @@ Result<nlohmann::ordered_json> ClusterStatus(const std::string& home, const std:
   } else {
     conditions.push_back({{"type", "Progressing"}, {"status", false}, {"reason", "Idle"}, {"message", "no operation running"}});
   }
-  if (!supervisor["running"].get<bool>() && wants_running)
-    conditions.push_back({{"type", "Supervised"}, {"status", false}, {"reason", "SupervisorDown"},
-                          {"message", supervisor.value("error", "the supervisor is not running")}});
+  for (const auto& c : platform.conditions)
+    conditions.push_back({{"type", c.type}, {"status", c.status}, {"reason", c.reason}, {"message", c.message}});
   out["conditions"] = conditions;
 
   OJson nodes = OJson::array();
   const int64_t now = NowMillis();
-  for (const auto& r : records) {
-    const NodeHealth* h = health.Node(r.id);
-    const bool alive = ProcessAlive(r.pid, "-Dzkpilot.node=" + r.dir);
+  for (const auto& sv : view.servers) {
+    const ServerState& st = sv.state;
+    const NodeHealth& h = sv.health;
+    const bool srvr = h.srvr.has_value();
     OJson n;
-    n["id"] = r.id;
-    n["role"] = h ? h->role : "down";
-    n["state"] = alive ? "running" : (r.desired == "running" ? "restarting" : "stopped");
-    n["healthy"] = h && h->healthy;
-    n["problem"] = h ? h->problem : "";
-    n["version"] = h && h->srvr ? h->srvr->version : "";
-    n["zxid"] = h && h->srvr ? Hex(h->zxid) : "";
-    n["lag"] = h ? h->lag : 0;
-    n["connections"] = h && h->srvr ? h->srvr->connections : 0;
-    n["latency_avg_ms"] = h && h->srvr ? h->srvr->latency_avg : 0;
-    n["latency_max_ms"] = h && h->srvr ? h->srvr->latency_max : 0;
-    n["uptime_s"] = alive && r.started_at > 0 ? (now - r.started_at) / 1000 : 0;
-    n["pid"] = alive ? r.pid : 0;
-    n["restarts"] = r.restarts;
-    n["last_exit"] = r.last_exit;
-    n["client"] = "127.0.0.1:" + std::to_string(r.client_port);
-    n["admin"] = "127.0.0.1:" + std::to_string(r.admin_port);
-    n["data_dir"] = r.data_dir;
+    n["id"] = st.id;
+    n["role"] = h.role.empty() ? "down" : h.role;
+    n["state"] = st.exists ? "running" : (st.desired_running ? "restarting" : "stopped");
+    n["healthy"] = h.healthy;
+    n["problem"] = h.problem;
+    n["version"] = srvr ? h.srvr->version : "";
+    n["zxid"] = srvr ? Hex(h.zxid) : "";
+    n["lag"] = h.lag;
+    n["connections"] = srvr ? h.srvr->connections : 0;
+    n["latency_avg_ms"] = srvr ? h.srvr->latency_avg : 0;
+    n["latency_max_ms"] = srvr ? h.srvr->latency_max : 0;
+    n["uptime_s"] = st.exists && st.started_at > 0 ? (now - st.started_at) / 1000 : 0;
+    // The platform's own fields, then the generic ones it did not place.
+    for (auto it = st.details.begin(); it != st.details.end(); ++it) n[it.key()] = it.value();
+    if (!n.contains("restarts")) n["restarts"] = st.restarts;
+    if (!n.contains("last_exit")) n["last_exit"] = st.last_exit;
+    if (!n.contains("client")) n["client"] = st.client.ToString();
     nodes.push_back(n);
   }
   out["nodes"] = nodes;
@@ -165,12 +137,14 @@ std::string FormatStatus(const nlohmann::ordered_json& s, Format format) {
   std::vector<std::vector<std::string>> rows = {
       {"ID", "ROLE", "STATE", "VERSION", "ZXID", "LAG", "CONNS", "LATENCY avg/max", "UPTIME", "PID", "RESTARTS", "CLIENT"}};
   for (const auto& n : s["nodes"]) {
+    // Locally a running server has a pid; elsewhere its state says.
+    const int pid = n.contains("pid") ? n["pid"].get<int>() : 0;
+    const bool up = n.contains("pid") ? pid != 0 : n["state"] == "running";
     rows.push_back({std::to_string(n["id"].get<int>()), n["role"].get<std::string>(), n["state"].get<std::string>(),
                     n["version"].get<std::string>(), n["zxid"].get<std::string>(), std::to_string(n["lag"].get<int64_t>()),
                     std::to_string(n["connections"].get<int64_t>()),
                     fmt::format("{:.1f}/{} ms", n["latency_avg_ms"].get<double>(), n["latency_max_ms"].get<int64_t>()),
-                    n["pid"].get<int>() ? Duration(n["uptime_s"].get<int64_t>() * 1000) : "-",
-                    n["pid"].get<int>() ? std::to_string(n["pid"].get<int>()) : "-",
+                    up ? Duration(n["uptime_s"].get<int64_t>() * 1000) : "-", pid ? std::to_string(pid) : "-",
                     std::to_string(n["restarts"].get<int>()), n["client"].get<std::string>()});
   }
   out += Table(rows) + "\n";
@@ -179,30 +153,35 @@ std::string FormatStatus(const nlohmann::ordered_json& s, Format format) {
     conds.push_back({c["type"].get<std::string>(), c["status"].get<bool>() ? "True" : "False",
                      c["reason"].get<std::string>(), c["message"].get<std::string>()});
   out += Table(conds);
-  for (auto it = s["monitoring"].begin(); it != s["monitoring"].end(); ++it)
-    out += fmt::format("\n{}: {}{}", it.key(), it.value()["address"].get<std::string>(),
-                       it.value()["running"].get<bool>() ? "" : " (not running)");
-  if (!s["monitoring"].empty()) out += "\n";
-  out += fmt::format("\nsupervisor: {}\n", s["supervisor"]["running"].get<bool>()
-                                               ? "pid " + std::to_string(s["supervisor"]["pid"].get<int>()) +
-                                                     (s["supervisor"].value("restarted", false) ? " (was down; restarted)" : "")
-                                               : "not running");
+  if (s.contains("monitoring")) {
+    const auto& monitoring = s["monitoring"];
+    for (auto it = monitoring.begin(); it != monitoring.end(); ++it)
+      out += fmt::format("\n{}: {}{}", it.key(), it.value()["address"].get<std::string>(),
+                         it.value()["running"].get<bool>() ? "" : " (not running)");
+    if (!monitoring.empty()) out += "\n";
+  }
+  if (s.contains("supervisor")) {
+    const auto& sup = s["supervisor"];
+    out += fmt::format("\nsupervisor: {}\n", sup["running"].get<bool>()
+                                                 ? "pid " + std::to_string(sup["pid"].get<int>()) +
+                                                       (sup.value("restarted", false) ? " (was down; restarted)" : "")
+                                                 : "not running");
+  }
   return out;
 }
 
-Result<std::string> ListClusters(const std::string& home, Format format) {
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
-  ZK_ASSIGN_OR_RETURN(auto clusters, store->ListClusters());
+Result<std::string> ListClusters(ReleaseStore& store, const ServersOf& servers_of, Format format) {
+  ZK_ASSIGN_OR_RETURN(auto clusters, store.ListClusters());
   OJson list = OJson::array();
   for (const auto& c : clusters) {
-    ZK_ASSIGN_OR_RETURN(auto nodes, store->ListNodes(c.name));
-    ZK_ASSIGN_OR_RETURN(auto revisions, store->ListRevisions(c.name));
+    ZK_ASSIGN_OR_RETURN(auto servers, servers_of(c));
+    ZK_ASSIGN_OR_RETURN(auto revisions, store.ListRevisions(c.name));
     std::string version;
     for (const auto& r : revisions)
       if (r.revision == c.current_revision || version.empty()) version = r.zk_version;
     int running = 0;
-    for (const auto& n : nodes) running += ProcessAlive(n.pid, "-Dzkpilot.node=" + n.dir);
-    list.push_back({{"name", c.name}, {"platform", c.platform}, {"status", c.status}, {"servers", nodes.size()},
+    for (const auto& s : servers) running += s.exists;
+    list.push_back({{"name", c.name}, {"platform", c.platform}, {"status", c.status}, {"servers", servers.size()},
                     {"running", running}, {"version", version}, {"revision", c.current_revision},
                     {"package", c.package_name}, {"created", Time(c.created_at)}});
   }
@@ -216,11 +195,9 @@ Result<std::string> ListClusters(const std::string& home, Format format) {
   return Table(rows);
 }
 
-Result<std::string> History(const std::string& home, const std::string& name, Format format) {
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
-  ZK_ASSIGN_OR_RETURN(auto cluster, store->GetCluster(name));
-  if (!cluster) return Status::InvalidInput("no cluster named " + name);
-  ZK_ASSIGN_OR_RETURN(auto revisions, store->ListRevisions(name));
+Result<std::string> History(ReleaseStore& store, const std::string& name, Format format) {
+  ZK_ASSIGN_OR_RETURN(ClusterRecord cluster, FindCluster(store, name));
+  ZK_ASSIGN_OR_RETURN(auto revisions, store.ListRevisions(name));
   OJson list = OJson::array();
   nlohmann::json previous = nlohmann::json::object();
   for (const auto& r : revisions) {
@@ -237,7 +214,7 @@ Result<std::string> History(const std::string& home, const std::string& name, Fo
     list.push_back({{"revision", r.revision}, {"operation", r.operation}, {"status", RevisionStatusName(r.status)},
                     {"version", r.zk_version}, {"package_version", r.package_version}, {"started", Time(r.started_at)},
                     {"duration_ms", r.finished_at ? r.finished_at - r.started_at : 0}, {"changes", changes},
-                    {"message", r.message}, {"current", r.revision == cluster->current_revision}});
+                    {"message", r.message}, {"current", r.revision == cluster.current_revision}});
   }
   if (format != Format::kTable) return Render(list, format);
   std::vector<std::vector<std::string>> rows = {{"REVISION", "OPERATION", "STATUS", "VERSION", "STARTED", "DURATION", "CHANGES"}};
@@ -254,18 +231,6 @@ Result<std::string> History(const std::string& home, const std::string& name, Fo
                     changes.empty() ? "-" : changes});
   }
   return Table(rows);
-}
-
-Result<std::vector<std::pair<int, std::string>>> LogFiles(const std::string& home, const std::string& name, int node) {
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
-  ZK_ASSIGN_OR_RETURN(auto cluster, store->GetCluster(name));
-  if (!cluster) return Status::InvalidInput("no cluster named " + name);
-  ZK_ASSIGN_OR_RETURN(auto nodes, store->ListNodes(name));
-  std::vector<std::pair<int, std::string>> out;
-  for (const auto& n : nodes)
-    if (node <= 0 || n.id == node) out.push_back({n.id, n.dir + "/zookeeper.log"});
-  if (out.empty()) return Status::InvalidInput("cluster " + name + " has no server " + std::to_string(node));
-  return out;
 }
 
 }  // namespace zkpilot

@@ -16,6 +16,8 @@
 #include "actions/cluster_actions.h"
 #include "actions/monitoring_action.h"
 #include "actions/render_action.h"
+#include "cli/kube_dispatch.h"
+#include "platform/local/local_actions.h"
 #include "platform/local/paths.h"
 #include "platform/local/supervisor.h"
 
@@ -117,7 +119,10 @@ int main(int argc, char** argv) {
   app.footer(
       "State (clusters, revisions, journals) lives in $ZKPILOT_HOME (default ~/.local/state/zkpilot).\n"
       "Exit codes: 0 success, 2 invalid input (package, values, usage, unknown cluster), 1 any other failure,\n"
-      "3 `status` of an unhealthy cluster.");
+      "3 `status` of an unhealthy cluster.\n"
+      "Kubernetes: the cluster verbs take --platform kubernetes (or ZKPILOT_PLATFORM=kubernetes) with\n"
+      "--kubeconfig, --context and -n; the zkpilot operator does the work (`zkpilot operator manifests`).");
+  zkpilot::cli::PlatformFlags pf;
 
   // render
   zkpilot::RenderRequest render;
@@ -156,12 +161,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   const std::string home = zkpilot::ZkpilotHome();
-  const std::string kLocalOnly = "local";
 
   // deploy
   zkpilot::DeployRequest deploy;
-  deploy.home = home;
-  std::string deploy_platform = "local";
   double deploy_timeout_s = 180;
   auto* deploy_cmd = app.add_subcommand(
       "deploy", "Deploy an ensemble: validate, plan, start the servers, wait until the ensemble is healthy\n"
@@ -169,8 +171,13 @@ int main(int argc, char** argv) {
   deploy_cmd->add_option("name", deploy.name, "Cluster name (lower-case letters, digits, '-')")->required();
   deploy_cmd->add_option("package", deploy.package_dir, "Package directory")->required()->type_name("PACKAGE");
   AddValuesFlags(deploy_cmd, deploy.values);
-  deploy_cmd->add_option("--platform", deploy_platform, "Where to run it")
-      ->check(CLI::IsMember({"local", "kubernetes"}))
+  AddPlatformFlags(deploy_cmd, pf);
+  bool deploy_install_operator = false;
+  std::string deploy_operator_image, deploy_operator_namespace = "zkpilot-system";
+  deploy_cmd->add_flag("--install-operator", deploy_install_operator,
+                       "Kubernetes: install the CRD and the operator when they are missing");
+  deploy_cmd->add_option("--operator-image", deploy_operator_image, "Kubernetes: image of the operator to install");
+  deploy_cmd->add_option("--operator-namespace", deploy_operator_namespace, "Kubernetes: namespace of the operator")
       ->capture_default_str();
   deploy_cmd->add_flag("--dry-run", deploy.dry_run, "Validate and print the plan; change nothing");
   deploy_cmd->footer(
@@ -189,24 +196,28 @@ int main(int argc, char** argv) {
                 "pid and restarts; for the ensemble quorum, leader and conditions (Ready, Degraded, Progressing).\n"
                 "Exit code 0 when healthy, 3 when not.");
   status_cmd->add_option("name", status_name, "Cluster name")->required();
+  AddPlatformFlags(status_cmd, pf);
   status_cmd->add_option("-o,--output", status_format, "Output format")
       ->check(CLI::IsMember({"table", "json", "yaml"}))
       ->capture_default_str();
 
   // list
   std::string list_format = "table";
-  auto* list_cmd = app.add_subcommand("list", "List the clusters zkpilot manages on this machine");
+  auto* list_cmd = app.add_subcommand("list", "List the clusters zkpilot manages (on this machine, or in a namespace)");
+  AddPlatformFlags(list_cmd, pf);
+  bool list_all_namespaces = false;
+  list_cmd->add_flag("-A,--all-namespaces", list_all_namespaces, "Kubernetes: every namespace");
   list_cmd->add_option("-o,--output", list_format, "Output format")
       ->check(CLI::IsMember({"table", "json", "yaml"}))
       ->capture_default_str();
 
   // delete
   zkpilot::DeleteRequest del;
-  del.home = home;
   auto* delete_cmd = app.add_subcommand(
       "delete", "Delete a cluster: run its delete hooks, stop every server and its supervisor, free its ports.\n"
                 "Data is kept unless --purge-data.");
   delete_cmd->add_option("name", del.name, "Cluster name")->required();
+  AddPlatformFlags(delete_cmd, pf);
   delete_cmd->add_flag("--purge-data", del.purge_data, "Also remove the servers' data directories");
   delete_cmd->add_flag("--dry-run", del.dry_run, "Print the plan; change nothing");
 
@@ -216,6 +227,7 @@ int main(int argc, char** argv) {
   bool logs_follow = false;
   auto* logs_cmd = app.add_subcommand("logs", "Print the servers' logs (one server with NODE)");
   logs_cmd->add_option("name", logs_name, "Cluster name")->required();
+  AddPlatformFlags(logs_cmd, pf);
   logs_cmd->add_option("node", logs_node, "Server id")->check(CLI::PositiveNumber);
   logs_cmd->add_flag("-f,--follow", logs_follow, "Keep printing new lines");
 
@@ -223,16 +235,17 @@ int main(int argc, char** argv) {
   std::string history_name, history_format = "table";
   auto* history_cmd = app.add_subcommand("history", "List a cluster's revisions: operation, version, outcome, duration");
   history_cmd->add_option("name", history_name, "Cluster name")->required();
+  AddPlatformFlags(history_cmd, pf);
   history_cmd->add_option("-o,--output", history_format, "Output format")
       ->check(CLI::IsMember({"table", "json", "yaml"}))
       ->capture_default_str();
 
   // Day-2 operations share their flags.
   zkpilot::ChangeRequest change;
-  change.home = home;
   double change_timeout_s = 120;
   auto add_change_flags = [&](CLI::App* cmd) {
     cmd->add_option("name", change.name, "Cluster name")->required();
+    AddPlatformFlags(cmd, pf);
     cmd->add_flag("--dry-run", change.dry_run, "Validate and print the plan; change nothing");
     cmd->add_option("--timeout", change_timeout_s, "Seconds each wait (healthy before, back in sync after) may take")
         ->check(CLI::PositiveNumber)
@@ -267,6 +280,7 @@ int main(int argc, char** argv) {
   auto* resume_cmd = app.add_subcommand(
       "resume", "Continue an interrupted operation (e.g. zkpilot was killed) from its first unfinished step.");
   resume_cmd->add_option("name", resume_name, "Cluster name")->required();
+  AddPlatformFlags(resume_cmd, pf);
 
   // alerts, dashboards
   std::string alerts_name, alerts_format = "table";
@@ -274,6 +288,7 @@ int main(int argc, char** argv) {
       "alerts", "The cluster's alerts that are firing or pending (from its Prometheus): severity, summary,\n"
                 "since when, the server concerned. Exit code 0 when none, 3 when some.");
   alerts_cmd->add_option("name", alerts_name, "Cluster name")->required();
+  AddPlatformFlags(alerts_cmd, pf);
   alerts_cmd->add_option("-o,--output", alerts_format, "Output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
@@ -285,6 +300,11 @@ int main(int argc, char** argv) {
   dashboards_cmd->add_option("--output-dir", dashboards_dir, "Directory to write (must not exist, or be empty)")
       ->required()
       ->type_name("DIR");
+
+  // operator, operator manifests
+  zkpilot::cli::OperatorFlags operator_flags;
+  CLI::App* operator_manifests_cmd = nullptr;
+  auto* operator_cmd = zkpilot::cli::AddOperatorCommand(app, operator_flags, &operator_manifests_cmd);
 
   // supervise (internal: started in the background by the other commands)
   zkpilot::SupervisorOptions supervise;
@@ -324,13 +344,72 @@ int main(int argc, char** argv) {
     return report.errors.empty() ? 0 : kExitUsage;
   }
   StderrProgress progress;
-  if (deploy_cmd->parsed()) {
-    if (deploy_platform != kLocalOnly) {
-      spdlog::error("deploy: the kubernetes platform is not available yet; `zkpilot render` prints the manifests to apply");
-      return 1;
+  using zkpilot::cli::RunKube;
+  using zkpilot::KubeSession;
+  const auto view_format = [](const std::string& f) {
+    return f == "json" ? zkpilot::ViewFormat::kJson : f == "yaml" ? zkpilot::ViewFormat::kYaml : zkpilot::ViewFormat::kTable;
+  };
+  const auto kube_timeout = [](CLI::App* cmd, double seconds, std::chrono::milliseconds fallback) {
+    return cmd->count("--timeout") ? std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)) : fallback;
+  };
+  if (operator_manifests_cmd->parsed()) return zkpilot::cli::RunOperatorManifestsCommand(operator_flags);
+  if (operator_cmd->parsed()) {
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+    return zkpilot::cli::RunOperatorCommand(operator_flags);
+  }
+  if (pf.Kubernetes()) {
+    if (deploy_cmd->parsed()) {
+      zkpilot::KubeDeployRequest r;
+      r.name = deploy.name;
+      r.package_dir = deploy.package_dir;
+      r.values = deploy.values;
+      r.dry_run = deploy.dry_run;
+      r.install_operator = deploy_install_operator;
+      r.operator_image = deploy_operator_image;
+      r.operator_namespace = deploy_operator_namespace;
+      r.timeout = kube_timeout(deploy_cmd, deploy_timeout_s, r.timeout);
+      return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeDeploy(s, r, progress); });
     }
+    if (status_cmd->parsed())
+      return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeStatus(s, status_name, view_format(status_format)); });
+    if (list_cmd->parsed())
+      return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeList(s, view_format(list_format), list_all_namespaces); });
+    if (history_cmd->parsed())
+      return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeHistory(s, history_name, view_format(history_format)); });
+    if (delete_cmd->parsed()) {
+      zkpilot::KubeDeleteRequest r{del.name, del.purge_data, del.dry_run};
+      return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeDelete(s, r, progress); });
+    }
+    if (logs_cmd->parsed()) return zkpilot::cli::RunKubeLogs(pf, zkpilot::KubeLogsRequest{logs_name, logs_node, logs_follow, std::nullopt});
+    if (resume_cmd->parsed()) {
+      zkpilot::KubeResumeRequest r{resume_name};
+      return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeResume(s, r, progress); });
+    }
+    if (alerts_cmd->parsed()) {
+      zkpilot::KubeAlertsRequest r{alerts_name, alerts_format == "json"};
+      return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeAlerts(s, r); });
+    }
+    const std::vector<std::pair<CLI::App*, zkpilot::KubeChangeKind>> kube_change_cmds = {
+        {upgrade_cmd, zkpilot::KubeChangeKind::kUpgrade}, {rollback_cmd, zkpilot::KubeChangeKind::kRollback},
+        {configure_cmd, zkpilot::KubeChangeKind::kConfigure}, {restart_cmd, zkpilot::KubeChangeKind::kRestart},
+        {scale_cmd, zkpilot::KubeChangeKind::kScale}};
+    for (const auto& [cmd, kind] : kube_change_cmds) {
+      if (!cmd->parsed()) continue;
+      zkpilot::KubeChangeRequest r;
+      r.name = change.name;
+      r.kind = kind;
+      r.values = change.values;
+      r.version = change.version;
+      r.to_revision = change.to_revision;
+      r.replicas = change.replicas;
+      r.dry_run = change.dry_run;
+      r.timeout = kube_timeout(cmd, change_timeout_s, r.timeout);
+      return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeApplyChange(s, r, progress); });
+    }
+  }
+  if (deploy_cmd->parsed()) {
     deploy.timeout = std::chrono::milliseconds(static_cast<int64_t>(deploy_timeout_s * 1000));
-    auto result = zkpilot::Deploy(deploy, progress);
+    auto result = zkpilot::LocalDeploy(home, deploy, progress);
     if (!result.ok()) return Fail(result.status());
     if (result->dry_run) {
       fmt::print("{}(dry run: nothing was changed)\n", result->plan_text);
@@ -341,30 +420,30 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (status_cmd->parsed()) {
-    auto status = zkpilot::ClusterStatus(home, status_name);
+    auto status = zkpilot::LocalStatus(home, status_name);
     if (!status.ok()) return Fail(status.status());
     fmt::print("{}", zkpilot::FormatStatus(*status, kViewFormats.at(status_format)));
     return (*status)["healthy"].get<bool>() ? 0 : 3;
   }
   if (list_cmd->parsed()) {
-    auto text = zkpilot::ListClusters(home, kViewFormats.at(list_format));
+    auto text = zkpilot::LocalList(home, kViewFormats.at(list_format));
     if (!text.ok()) return Fail(text.status());
     fmt::print("{}", *text);
     return 0;
   }
   if (delete_cmd->parsed()) {
-    auto text = zkpilot::Delete(del, progress);
+    auto text = zkpilot::LocalDelete(home, del, progress);
     if (!text.ok()) return Fail(text.status());
     fmt::print("{}{}\n", *text, del.dry_run ? "(dry run: nothing was changed)" : "");
     return 0;
   }
   if (logs_cmd->parsed()) {
-    auto files = zkpilot::LogFiles(home, logs_name, logs_node);
+    auto files = zkpilot::LocalLogFiles(home, logs_name, logs_node);
     if (!files.ok()) return Fail(files.status());
     return FollowLogs(*files, logs_follow);
   }
   if (history_cmd->parsed()) {
-    auto text = zkpilot::History(home, history_name, kViewFormats.at(history_format));
+    auto text = zkpilot::LocalHistory(home, history_name, kViewFormats.at(history_format));
     if (!text.ok()) return Fail(text.status());
     fmt::print("{}", *text);
     return 0;
@@ -377,7 +456,7 @@ int main(int argc, char** argv) {
     if (!cmd->parsed()) continue;
     change.kind = kind;
     change.timeout = std::chrono::milliseconds(static_cast<int64_t>(change_timeout_s * 1000));
-    auto result = zkpilot::ApplyChange(change, progress);
+    auto result = zkpilot::LocalChange(home, change, progress);
     if (!result.ok()) return Fail(result.status());
     for (const auto& w : result->warnings) spdlog::warn("{}", w);
     if (result->nothing_to_do) {
@@ -395,7 +474,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (resume_cmd->parsed()) {
-    auto result = zkpilot::Resume(home, resume_name, progress);
+    auto result = zkpilot::LocalResume(home, resume_name, progress);
     if (!result.ok()) return Fail(result.status());
     fmt::print("resumed {}: revision {} done\n{}\ntook {:.1f}s\n", resume_name, result->revision, result->health,
                result->took.count() / 1000.0);

@@ -151,7 +151,7 @@ Result<ParamSpec> ParseParam(const YAML::Node& p) {
   const std::string what = "parameter " + name;
   ZK_RETURN_IF_ERROR(CheckKeys(f, p,
                                {"name", "type", "default", "description", "required", "min", "max", "enum",
-                                "pattern", "change"},
+                                "pattern", "change", "format"},
                                what));
   if (!std::regex_match(name, std::regex("[A-Za-z][A-Za-z0-9_]*(\\.[A-Za-z][A-Za-z0-9_]*)*")))
     return Invalid(f, p["name"], what + ": name must be dot-separated identifiers");
@@ -177,6 +177,15 @@ Result<ParamSpec> ParseParam(const YAML::Node& p) {
   if (p["enum"].IsDefined()) {
     if (!p["enum"].IsSequence() || p["enum"].size() == 0) return Invalid(f, p["enum"], what + ": enum must be a non-empty list");
     for (const auto& e : p["enum"]) spec.enum_values.push_back(e.Scalar());
+  }
+  if (p["format"].IsDefined()) {
+    static const std::map<std::string, ValueFormat> kFormats = {{"quantity", ValueFormat::kQuantity},
+                                                                {"jvmSize", ValueFormat::kJvmSize}};
+    const std::string format = OptionalString(p, "format");
+    if (!kFormats.count(format))
+      return Invalid(f, p["format"], what + ": format must be quantity or jvmSize, not \"" + format + "\"");
+    if (spec.type != ParamType::kString) return Invalid(f, p["format"], what + ": format applies to string parameters");
+    spec.format = kFormats.at(format);
   }
   spec.pattern = OptionalString(p, "pattern");
   if (!spec.pattern.empty()) {
@@ -208,6 +217,103 @@ Result<ParamSpec> ParseParam(const YAML::Node& p) {
   return spec;
 }
 
+// `{param: value, ...}` of a constraint (forbid, when): known parameters,
+// values of their types.
+Result<std::vector<std::pair<std::string, nlohmann::json>>> ParseParamValues(const YAML::Node& map,
+                                                                              const Schema& schema,
+                                                                              const std::string& what) {
+  const std::string f = kParametersFile;
+  if (!map.IsMap() || map.size() == 0) return Invalid(f, map, what + ": expects a map of parameter names to values");
+  std::vector<std::pair<std::string, nlohmann::json>> out;
+  for (const auto& kv : map) {
+    const std::string name = kv.first.Scalar();
+    const ParamSpec* spec = schema.Find(name);
+    if (!spec) return Invalid(f, kv.first, what + ": unknown parameter " + name);
+    nlohmann::json v = nlohmann::json(YamlToJson(kv.second));
+    if (spec->type == ParamType::kString && kv.second.IsScalar()) v = kv.second.Scalar();
+    if (spec->type == ParamType::kNumber && v.is_number_integer()) v = v.get<double>();
+    std::string err = CheckParamValue(*spec, v);
+    if (!err.empty()) return Invalid(f, kv.second, what + ": " + name + ": " + err);
+    out.emplace_back(name, std::move(v));
+  }
+  return out;
+}
+
+// One entry of `constraints:`: exactly one rule key, plus its options.
+Status ParseConstraint(const YAML::Node& c, Schema& schema) {
+  const std::string f = kParametersFile;
+  ZK_RETURN_IF_ERROR(CheckKeys(f, c,
+                               {"distinct", "lessOrEqual", "implies", "contains", "forbid", "keepsQuorum", "message",
+                                "factor", "items", "when"},
+                               "constraint"));
+  static const std::pair<const char*, Constraint::Kind> kKinds[] = {
+      {"distinct", Constraint::Kind::kDistinct},   {"lessOrEqual", Constraint::Kind::kLessOrEqual},
+      {"implies", Constraint::Kind::kImplies},     {"contains", Constraint::Kind::kContains},
+      {"forbid", Constraint::Kind::kForbid},       {"keepsQuorum", Constraint::Kind::kKeepsQuorum}};
+  Constraint con;
+  con.message = OptionalString(c, "message");
+  std::string key;
+  for (const auto& [k, kind] : kKinds) {
+    if (!c[k].IsDefined()) continue;
+    if (!key.empty()) return Invalid(f, c, std::string("constraint: both ") + key + " and " + k + "; one rule per entry");
+    key = k;
+    con.kind = kind;
+  }
+  if (key.empty()) return Invalid(f, c, "constraint: needs one of distinct, lessOrEqual, implies, contains, forbid, keepsQuorum");
+  const std::string what = "constraint " + key;
+  YAML::Node rule = c[key];
+
+  if (con.kind == Constraint::Kind::kForbid) {
+    ZK_ASSIGN_OR_RETURN(con.values, ParseParamValues(rule, schema, what));
+    for (const auto& [name, v] : con.values) con.params.push_back(name);
+  } else if (con.kind == Constraint::Kind::kContains) {
+    if (!rule.IsScalar()) return Invalid(f, rule, what + ": expects one parameter name");
+    const ParamSpec* spec = schema.Find(rule.Scalar());
+    if (!spec) return Invalid(f, rule, what + ": unknown parameter " + rule.Scalar());
+    if (spec->type != ParamType::kString)
+      return Invalid(f, rule, what + ": " + rule.Scalar() + " must be a string parameter (a comma-separated list)");
+    con.params.push_back(rule.Scalar());
+    if (!c["items"].IsDefined() || !c["items"].IsSequence() || c["items"].size() == 0)
+      return Invalid(f, c, what + ": needs items, a non-empty list of the entries the list must have");
+    for (const auto& item : c["items"]) con.items.push_back(item.Scalar());
+  } else {
+    if (!rule.IsSequence()) return Invalid(f, c, "constraint: expects a list of parameter names");
+    for (const auto& n : rule) {
+      const ParamSpec* spec = schema.Find(n.Scalar());
+      if (!spec) return Invalid(f, n, "constraint: unknown parameter " + n.Scalar());
+      if (con.kind == Constraint::Kind::kImplies && spec->type != ParamType::kBoolean)
+        return Invalid(f, n, "constraint implies: " + n.Scalar() + " must be a boolean parameter");
+      if (con.kind == Constraint::Kind::kKeepsQuorum && spec->type != ParamType::kInteger)
+        return Invalid(f, n, "constraint keepsQuorum: " + n.Scalar() + " must be an integer parameter");
+      con.params.push_back(n.Scalar());
+    }
+    if (con.kind != Constraint::Kind::kDistinct && con.params.size() != 2)
+      return Invalid(f, c, "constraint: lessOrEqual, implies and keepsQuorum take exactly two parameters");
+    if (con.kind == Constraint::Kind::kLessOrEqual) {
+      const ParamSpec* a = schema.Find(con.params[0]);
+      const ParamSpec* b = schema.Find(con.params[1]);
+      auto numeric = [](const ParamSpec* p) {
+        return p->type == ParamType::kInteger || p->type == ParamType::kNumber || p->format != ValueFormat::kNone;
+      };
+      if (!numeric(a) || !numeric(b))
+        return Invalid(f, rule, what + ": compares numbers, or strings with a format (quantity, jvmSize)");
+    }
+  }
+  if (c["factor"].IsDefined()) {
+    auto v = TypePlainScalar(c["factor"].IsScalar() ? c["factor"].Scalar() : "");
+    if (con.kind != Constraint::Kind::kLessOrEqual) return Invalid(f, c["factor"], what + ": factor applies to lessOrEqual");
+    if (!v.is_number() || v.get<double>() <= 0) return Invalid(f, c["factor"], what + ": factor must be a positive number");
+    con.factor = v.get<double>();
+  }
+  if (c["items"].IsDefined() && con.kind != Constraint::Kind::kContains)
+    return Invalid(f, c["items"], what + ": items applies to contains");
+  if (c["when"].IsDefined()) {
+    ZK_ASSIGN_OR_RETURN(con.when, ParseParamValues(c["when"], schema, what + " when"));
+  }
+  schema.constraints.push_back(std::move(con));
+  return Status::Ok();
+}
+
 Status ParseSchema(const YAML::Node& root, Package& pkg) {
   const std::string f = kParametersFile;
   ZK_RETURN_IF_ERROR(CheckKeys(f, root, {"parameters", "constraints"}, "parameter schema"));
@@ -222,27 +328,7 @@ Status ParseSchema(const YAML::Node& root, Package& pkg) {
     for (const auto& b : pkg.schema.params)
       if (b.name.rfind(a.name + ".", 0) == 0)
         return Status::InvalidInput(f + ": parameter " + a.name + " is also the parent of " + b.name);
-  for (const auto& c : root["constraints"]) {
-    ZK_RETURN_IF_ERROR(CheckKeys(f, c, {"distinct", "lessOrEqual", "implies", "message"}, "constraint"));
-    Constraint con;
-    con.message = OptionalString(c, "message");
-    YAML::Node list;
-    if (c["distinct"].IsDefined()) con.kind = Constraint::Kind::kDistinct, list = c["distinct"];
-    else if (c["lessOrEqual"].IsDefined()) con.kind = Constraint::Kind::kLessOrEqual, list = c["lessOrEqual"];
-    else if (c["implies"].IsDefined()) con.kind = Constraint::Kind::kImplies, list = c["implies"];
-    else return Invalid(f, c, "constraint: needs one of distinct, lessOrEqual, implies");
-    if (!list.IsSequence()) return Invalid(f, c, "constraint: expects a list of parameter names");
-    for (const auto& n : list) {
-      const ParamSpec* spec = pkg.schema.Find(n.Scalar());
-      if (!spec) return Invalid(f, n, "constraint: unknown parameter " + n.Scalar());
-      if (con.kind == Constraint::Kind::kImplies && spec->type != ParamType::kBoolean)
-        return Invalid(f, n, "constraint implies: " + n.Scalar() + " must be a boolean parameter");
-      con.params.push_back(n.Scalar());
-    }
-    if (con.kind != Constraint::Kind::kDistinct && con.params.size() != 2)
-      return Invalid(f, c, "constraint: lessOrEqual and implies take exactly two parameters");
-    pkg.schema.constraints.push_back(con);
-  }
+  for (const auto& c : root["constraints"]) ZK_RETURN_IF_ERROR(ParseConstraint(c, pkg.schema));
   return Status::Ok();
 }
 

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,14 @@ enum class ChangePolicy {
   kImmutable,  // cannot change after deploy
 };
 
+// How a string parameter's text is read when it is compared with another
+// parameter (lessOrEqual), and checked on its own.
+enum class ValueFormat {
+  kNone,
+  kQuantity,  // a Kubernetes resource quantity: "250m", "1.5", "1e3", "512Mi", "1G"
+  kJvmSize,   // a JVM memory size as -Xmx takes it: "512m", "2g", "1048576" (bytes)
+};
+
 struct ParamSpec {
   std::string name;
   ParamType type = ParamType::kString;
@@ -34,18 +43,32 @@ struct ParamSpec {
   std::vector<std::string> enum_values;  // allowed values, as strings
   std::string pattern;                   // ECMAScript regex, whole string
   ChangePolicy change = ChangePolicy::kRolling;
+  ValueFormat format = ValueFormat::kNone;  // strings only; "" means unset
 };
 
 // A rule between parameters, checked after each one is valid on its own.
+// Rules exist for combinations that every value allows on its own but that
+// fail once the ensemble runs (a request above its limit, a PDB that lets a
+// drain take the quorum down): they fail validation instead, naming every
+// parameter involved.
 struct Constraint {
   enum class Kind {
     kDistinct,      // all listed parameters have different values
-    kLessOrEqual,   // params[0] <= params[1]
+    kLessOrEqual,   // params[0] <= factor * params[1] (numbers, or strings of a ValueFormat; "" skips)
     kImplies,       // boolean params[0] true => boolean params[1] true
+    kContains,      // the comma-separated list params[0] has every one of `items`
+    kForbid,        // the combination `values` (parameter -> value) is not allowed
+    kKeepsQuorum,   // params[0] servers down leaves a majority of params[1] servers
   };
   Kind kind;
   std::vector<std::string> params;
   std::string message;  // optional explanation shown with the error
+  double factor = 1;    // kLessOrEqual
+  std::vector<std::string> items;  // kContains
+  // kForbid: the forbidden values, in declaration order.
+  std::vector<std::pair<std::string, nlohmann::json>> values;
+  // Checked only while every one of these parameters has this value (empty: always).
+  std::vector<std::pair<std::string, nlohmann::json>> when;
 };
 
 struct Schema {
@@ -68,5 +91,19 @@ std::string CheckParamValue(const ParamSpec& spec, const nlohmann::json& value);
 
 // Renders a value for messages and tables: strings bare, the rest as JSON.
 std::string DisplayValue(const nlohmann::json& value);
+
+// A Kubernetes resource quantity (the API's grammar: decimal, optional
+// exponent "e3", decimal suffix n u m k M G T P E or binary Ki .. Ei; no sign)
+// as a number: cores for CPU, bytes for memory. nullopt when not a quantity.
+std::optional<long double> ParseQuantity(const std::string& text);
+
+// A JVM memory size as -Xmx/-Xms take it ("512m", "2G", "1048576": k, m, g, t
+// in either case, else bytes) in bytes. nullopt when not a size.
+std::optional<long double> ParseJvmSize(const std::string& text);
+
+// The value of a string in `format`, nullopt when it does not parse.
+std::optional<long double> ParseFormatted(ValueFormat format, const std::string& text);
+
+const char* ValueFormatName(ValueFormat f);  // "quantity", "jvmSize", "" for kNone
 
 }  // namespace zkpilot

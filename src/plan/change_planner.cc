@@ -2,37 +2,9 @@
 
 #include <algorithm>
 
+#include "plan/steps.h"
+
 namespace zkpilot {
-namespace {
-
-using nlohmann::json;
-
-std::string Id(int id) { return std::to_string(id); }
-
-Step Prepare(int id, const std::vector<int>& members) {
-  Step s{"prepare-node", {{"node", id}}, "prepare server " + Id(id) + "'s configuration"};
-  if (!members.empty()) s.args["members"] = members;
-  return s;
-}
-
-Step Restart(int id, int64_t generation, const std::string& role, std::chrono::milliseconds timeout) {
-  return {"restart-node",
-          {{"node", id}, {"generation", generation}, {"timeout_ms", timeout.count()}},
-          "restart server " + Id(id) + " (" + role + ") and wait until it is back in sync"};
-}
-
-Step WaitHealthy(const std::vector<int>& members, std::chrono::milliseconds timeout, const std::string& why) {
-  return {"wait-healthy", {{"members", members}, {"timeout_ms", timeout.count()}}, "wait until healthy: " + why};
-}
-
-Step Hooks(const std::string& event, const std::string& phase, const std::vector<int>& members, json extra = json::object()) {
-  Step s{"run-hooks", {{"event", event}, {"phase", phase}, {"members", members}},
-         "run the " + event + " " + phase + " hooks"};
-  for (auto it = extra.begin(); it != extra.end(); ++it) s.args[it.key()] = it.value();
-  return s;
-}
-
-}  // namespace
 
 std::string ChangeSet::Describe(const Values& from, const Values& to, const std::vector<std::string>& names) {
   std::string out;
@@ -86,6 +58,13 @@ Status CheckChangeAllowed(const Package& package, const ChangeSet& change) {
   return Status::Ok();
 }
 
+std::vector<std::string> EnabledAddons(const Package& package, const Values& values) {
+  std::vector<std::string> on;
+  for (const auto& addon : package.addons)
+    if (values.Has(addon.enabled_by) && values.Get(addon.enabled_by) == true) on.push_back(addon.name);
+  return on;
+}
+
 std::vector<int> RollOrder(const std::vector<int>& members, int leader) {
   std::vector<int> order;
   for (int id : members)
@@ -97,19 +76,17 @@ std::vector<int> RollOrder(const std::vector<int>& members, int leader) {
 
 Step CheckHealthyStep(const std::vector<int>& members, std::chrono::milliseconds timeout,
                       const std::vector<int>& about_to_restart) {
-  Step s = WaitHealthy(members, timeout, "the ensemble must be healthy before anything changes");
-  if (!about_to_restart.empty()) s.args["except"] = about_to_restart;
-  return s;
+  return WaitHealthyStep(timeout, "the ensemble must be healthy before anything changes", members, about_to_restart);
 }
 
 std::vector<Step> PlanRoll(const EnsembleView& view, const std::vector<int>& servers, bool prepare,
                            const PlanOptions& options) {
   std::vector<Step> steps;
   for (int id : RollOrder(servers.empty() ? view.members : servers, view.leader)) {
-    if (prepare) steps.push_back(Prepare(id, view.members));
+    if (prepare) steps.push_back(PrepareNodeStep(id, view.members));
     auto gen = view.generations.find(id);
-    steps.push_back(Restart(id, (gen == view.generations.end() ? 0 : gen->second) + 1,
-                            id == view.leader ? "the leader, last" : "follower", options.timeout));
+    steps.push_back(RestartNodeStep(id, (gen == view.generations.end() ? 0 : gen->second) + 1,
+                                    id == view.leader ? "the leader, last" : "follower", options.timeout));
   }
   return steps;
 }
@@ -122,19 +99,19 @@ std::vector<Step> PlanScale(const EnsembleView& view, int to_replicas, const Pla
   while (static_cast<int>(members.size()) < to_replicas) {
     const int id = next++;
     members.push_back(id);
-    steps.push_back(Prepare(id, members));
-    steps.push_back({"start-node", {{"node", id}}, "start server " + Id(id) + " (it syncs as a non-voting learner)"});
-    steps.push_back({"reconfig-add", {{"node", id}}, "add server " + Id(id) + " as a voter (dynamic reconfiguration)"});
-    steps.push_back(WaitHealthy(members, options.timeout, Id(static_cast<int>(members.size())) + " voters in sync"));
+    steps.push_back(PrepareNodeStep(id, members));
+    steps.push_back(StartNodeStep(id, /*learner=*/true));
+    steps.push_back(ReconfigAddStep(id));
+    steps.push_back(WaitHealthyStep(options.timeout, std::to_string(members.size()) + " voters in sync", members));
   }
   while (static_cast<int>(members.size()) > to_replicas) {
     const int id = members.back();
     members.pop_back();
-    steps.push_back({"reconfig-remove", {{"node", id}}, "remove server " + Id(id) + " from the voters (dynamic reconfiguration)"});
-    steps.push_back({"stop-node", {{"node", id}}, "stop server " + Id(id) + " (after the reconfig committed)"});
-    steps.push_back(WaitHealthy(members, options.timeout, Id(static_cast<int>(members.size())) + " voters in sync"));
-    steps.push_back(Hooks("scale", "cleanup", members, {{"nodes", json::array({id})}, {"purge", true}}));
-    steps.push_back({"forget-node", {{"node", id}}, "forget server " + Id(id)});
+    steps.push_back(ReconfigRemoveStep(id));
+    steps.push_back(StopNodeStep(id, options.timeout, "after the reconfig committed"));
+    steps.push_back(WaitHealthyStep(options.timeout, std::to_string(members.size()) + " voters in sync", members));
+    steps.push_back(RunHooksStep(HookEvent::kScale, HookPhase::kCleanup, members, {id}, /*purge=*/true));
+    steps.push_back(ForgetNodeStep(id));
   }
   return steps;
 }
@@ -153,15 +130,15 @@ Result<Plan> PlanChange(const std::string& operation, const std::string& cluster
     return plan;
   }
   plan.steps.push_back(CheckHealthyStep(view.members, options.timeout, view.needs_restart));
-  if (change.VersionChanged()) plan.steps.push_back(Hooks("upgrade", "init", view.members));
+  if (change.VersionChanged()) plan.steps.push_back(RunHooksStep(HookEvent::kUpgrade, HookPhase::kInit, view.members));
   if (!view.needs_restart.empty()) {
     for (auto& s : PlanRoll(view, view.needs_restart, true, options)) plan.steps.push_back(std::move(s));
   }
   // Dynamic changes only: nothing in a server's configuration changes, nothing
   // restarts; the new revision records the values.
-  if (change.VersionChanged()) plan.steps.push_back(Hooks("upgrade", "cleanup", view.members));
+  if (change.VersionChanged()) plan.steps.push_back(RunHooksStep(HookEvent::kUpgrade, HookPhase::kCleanup, view.members));
   // Add-ons (dynamic parameters) are applied without touching the servers.
-  if (!change.dynamic.empty()) plan.steps.push_back({"apply-addons", json::object(), "apply the add-ons"});
+  if (!change.dynamic.empty()) plan.steps.push_back(ApplyAddonsStep());
   return plan;
 }
 

@@ -1,6 +1,7 @@
 // Change planners: what to do to take a running ensemble from its current
-// values to new ones. Pure functions of data; platform-neutral step kinds
-// (prepare-node, restart-node, reconfig-add, ...) that a platform carries out.
+// values to new ones. Pure functions of data (the EnsembleView observed
+// before planning, platform/ensemble_view.h); platform-neutral steps
+// (plan/steps.h) that the step runner carries out on any platform.
 //
 // Rules they encode (the reason zkpilot exists):
 //  - a rolling restart goes followers first (ascending id), the leader last,
@@ -20,6 +21,7 @@
 
 #include "package/package.h"
 #include "plan/plan.h"
+#include "platform/ensemble_view.h"
 #include "util/status.h"
 #include "values/values.h"
 
@@ -46,17 +48,6 @@ ChangeSet DiffValues(const Package& package, const Values& from, const Values& t
 // Checks a change against the package: immutable parameters and upgrade paths.
 Status CheckChangeAllowed(const Package& package, const ChangeSet& change);
 
-// The running ensemble as planners see it.
-struct EnsembleView {
-  std::vector<int> members;            // current voter ids, ascending
-  int leader = 0;                      // 0: unknown
-  std::map<int, int64_t> generations;  // restart generation per server
-  // Servers whose configuration differs from the target values (the
-  // platform knows: a config fingerprint locally, the config hash on
-  // Kubernetes); only they are restarted.
-  std::vector<int> needs_restart;
-};
-
 // Followers in ascending id, then the leader.
 std::vector<int> RollOrder(const std::vector<int>& members, int leader);
 
@@ -79,6 +70,9 @@ std::vector<Step> PlanScale(const EnsembleView& view, int to_replicas, const Pla
 // that re-renders the configuration without restarting anything.
 Result<Plan> PlanChange(const std::string& operation, const std::string& cluster, const Package& package,
                         const ChangeSet& change, const EnsembleView& view, const PlanOptions& options);
+
+// Names of the package's add-ons the values switch on, in package order.
+std::vector<std::string> EnabledAddons(const Package& package, const Values& values);
 
 // Gate step: the ensemble must be healthy before anything is touched, except
 // for `about_to_restart` (servers the plan repairs), as long as it has quorum.

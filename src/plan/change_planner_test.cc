@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "../../tests/test_package.h"
 
 namespace zkpilot {
@@ -27,9 +29,20 @@ struct Fixture {
   }
 };
 
+// The view planners get: members, leader, generations, servers needing a restart.
+EnsembleView View(std::vector<int> members, int leader, std::map<int, int64_t> generations = {},
+                  std::vector<int> needs_restart = {}) {
+  EnsembleView v;
+  v.members = std::move(members);
+  v.leader = leader;
+  v.generations = std::move(generations);
+  v.needs_restart = std::move(needs_restart);
+  return v;
+}
+
 std::vector<std::string> Kinds(const std::vector<Step>& steps) {
   std::vector<std::string> out;
-  for (const auto& s : steps) out.push_back(s.kind + (s.args.contains("node") ? ":" + std::to_string(s.args["node"].get<int>()) : ""));
+  for (const auto& s : steps) out.push_back(std::string(StepKindName(s.kind)) + (s.args.contains("node") ? ":" + std::to_string(s.args["node"].get<int>()) : ""));
   return out;
 }
 
@@ -40,7 +53,7 @@ TEST(RollPlanner, FollowersFirstLeaderLast) {
 }
 
 TEST(RollPlanner, OneServerAtATimeWithTargetGenerations) {
-  EnsembleView view{{1, 2, 3}, 1, {{1, 4}, {2, 0}, {3, 7}}, {}};
+  EnsembleView view = View({1, 2, 3}, 1, {{1, 4}, {2, 0}, {3, 7}}, {});
   auto steps = PlanRoll(view, {}, true, {});
   EXPECT_EQ(Kinds(steps), (std::vector<std::string>{"prepare-node:2", "restart-node:2", "prepare-node:3",
                                                     "restart-node:3", "prepare-node:1", "restart-node:1"}));
@@ -51,22 +64,22 @@ TEST(RollPlanner, OneServerAtATimeWithTargetGenerations) {
 }
 
 TEST(RollPlanner, OnlyTheServersThatNeedIt) {
-  EnsembleView view{{1, 2, 3}, 3, {}, {}};
+  EnsembleView view = View({1, 2, 3}, 3, {}, {});
   EXPECT_EQ(Kinds(PlanRoll(view, {3, 1}, false, {})), (std::vector<std::string>{"restart-node:1", "restart-node:3"}));
 }
 
 TEST(ScalePlanner, AddsVotersOneAtATimeWithoutTouchingMembers) {
-  EnsembleView view{{1, 2, 3}, 2, {}, {}};
+  EnsembleView view = View({1, 2, 3}, 2, {}, {});
   auto steps = PlanScale(view, 5, {});
   EXPECT_EQ(Kinds(steps), (std::vector<std::string>{"prepare-node:4", "start-node:4", "reconfig-add:4", "wait-healthy",
                                                     "prepare-node:5", "start-node:5", "reconfig-add:5", "wait-healthy"}));
   EXPECT_EQ(steps[0].args["members"], (std::vector<int>{1, 2, 3, 4}));
   EXPECT_EQ(steps[7].args["members"], (std::vector<int>{1, 2, 3, 4, 5}));
-  for (const auto& s : steps) EXPECT_NE(s.kind, "restart-node");
+  for (const auto& s : steps) EXPECT_NE(s.kind, StepKind::kRestartNode);
 }
 
 TEST(ScalePlanner, RemovesHighestFirstAndStopsOnlyAfterReconfig) {
-  EnsembleView view{{1, 2, 3, 4, 5}, 5, {}, {}};
+  EnsembleView view = View({1, 2, 3, 4, 5}, 5, {}, {});
   auto steps = PlanScale(view, 3, {});
   EXPECT_EQ(Kinds(steps), (std::vector<std::string>{"reconfig-remove:5", "stop-node:5", "wait-healthy", "run-hooks",
                                                     "forget-node:5", "reconfig-remove:4", "stop-node:4", "wait-healthy",
@@ -78,7 +91,7 @@ TEST(ScalePlanner, RemovesHighestFirstAndStopsOnlyAfterReconfig) {
 
 TEST(ChangePlanner, NothingChangedNothingPlanned) {
   Fixture f;
-  auto plan = PlanChange("configure", "demo", f.pkg, DiffValues(f.pkg, f.base, f.base), {{1, 2, 3}, 1, {}, {}}, {});
+  auto plan = PlanChange("configure", "demo", f.pkg, DiffValues(f.pkg, f.base, f.base), View({1, 2, 3}, 1, {}, {}), {});
   ASSERT_TRUE(plan.ok());
   EXPECT_TRUE(plan->steps.empty());
 }
@@ -87,15 +100,15 @@ TEST(ChangePlanner, DynamicChangeRestartsNothing) {
   Fixture f;
   auto change = DiffValues(f.pkg, f.base, f.With({"extra.enabled=true"}));
   ASSERT_EQ(change.dynamic, (std::vector<std::string>{"extra.enabled"}));
-  auto plan = PlanChange("configure", "demo", f.pkg, change, {{1, 2, 3}, 1, {}, {}}, {});
+  auto plan = PlanChange("configure", "demo", f.pkg, change, View({1, 2, 3}, 1, {}, {}), {});
   ASSERT_TRUE(plan.ok());
-  for (const auto& s : plan->steps) EXPECT_NE(s.kind, "restart-node");
+  for (const auto& s : plan->steps) EXPECT_NE(s.kind, StepKind::kRestartNode);
 }
 
 TEST(ChangePlanner, VersionSwitchRunsUpgradeHooksAroundTheRoll) {
   Fixture f;
   auto change = DiffValues(f.pkg, f.base, f.With({"version=3.9.3"}));
-  auto plan = PlanChange("upgrade", "demo", f.pkg, change, {{1, 2, 3}, 2, {}, {1, 2, 3}}, {});
+  auto plan = PlanChange("upgrade", "demo", f.pkg, change, View({1, 2, 3}, 2, {}, {1, 2, 3}), {});
   ASSERT_TRUE(plan.ok()) << plan.status().message();
   EXPECT_EQ(Kinds(plan->steps), (std::vector<std::string>{"wait-healthy", "run-hooks", "prepare-node:1", "restart-node:1",
                                                           "prepare-node:3", "restart-node:3", "prepare-node:2",
@@ -107,13 +120,13 @@ TEST(ChangePlanner, VersionSwitchRunsUpgradeHooksAroundTheRoll) {
 TEST(ChangePlanner, RefusesImmutableChangesAndUnlistedSwitches) {
   Fixture f;
   auto immutable = PlanChange("configure", "demo", f.pkg, DiffValues(f.pkg, f.base, f.With({"controller=deployment"})),
-                              {{1, 2, 3}, 1, {}, {}}, {});
+                              View({1, 2, 3}, 1, {}, {}), {});
   ASSERT_FALSE(immutable.ok());
   EXPECT_EQ(immutable.status().code(), ErrorCode::kInvalidInput);
   EXPECT_NE(immutable.status().message().find("controller is immutable"), std::string::npos);
 
   Values on_393 = f.With({"version=3.9.3"});
-  auto back = PlanChange("rollback", "demo", f.pkg, DiffValues(f.pkg, on_393, f.base), {{1, 2, 3}, 1, {}, {1, 2, 3}}, {});
+  auto back = PlanChange("rollback", "demo", f.pkg, DiffValues(f.pkg, on_393, f.base), View({1, 2, 3}, 1, {}, {1, 2, 3}), {});
   ASSERT_FALSE(back.ok()) << "the mini package has no path from 3.9 to 3.8";
   EXPECT_NE(back.status().message().find("does not allow switching from 3.9.3 to 3.8.0"), std::string::npos)
       << back.status().message();
@@ -122,14 +135,14 @@ TEST(ChangePlanner, RefusesImmutableChangesAndUnlistedSwitches) {
 TEST(ChangePlanner, ScalingAndRollingInOneGoIsRefused) {
   Fixture f;
   auto change = DiffValues(f.pkg, f.base, f.With({"replicas=5", "tickTime=3000"}));
-  auto plan = PlanChange("configure", "demo", f.pkg, change, {{1, 2, 3}, 1, {}, {1, 2, 3}}, {});
+  auto plan = PlanChange("configure", "demo", f.pkg, change, View({1, 2, 3}, 1, {}, {1, 2, 3}), {});
   ASSERT_FALSE(plan.ok());
   EXPECT_NE(plan.status().message().find("change one at a time"), std::string::npos);
 }
 
 TEST(ChangePlanner, RepairWithoutValueChangeRollsOnlyTheBrokenServer) {
   Fixture f;
-  auto plan = PlanChange("rollback", "demo", f.pkg, DiffValues(f.pkg, f.base, f.base), {{1, 2, 3}, 3, {}, {1}}, {});
+  auto plan = PlanChange("rollback", "demo", f.pkg, DiffValues(f.pkg, f.base, f.base), View({1, 2, 3}, 3, {}, {1}), {});
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(Kinds(plan->steps), (std::vector<std::string>{"wait-healthy", "prepare-node:1", "restart-node:1"}));
   EXPECT_EQ(plan->steps[0].args["except"], (std::vector<int>{1}));

@@ -2,7 +2,7 @@
 
 namespace zkpilot {
 
-Status ExecutePlan(StateStore& store, int64_t operation_id, const std::vector<Step>& steps, size_t first,
+Status ExecutePlan(ReleaseStore& store, int64_t operation_id, const std::vector<Step>& steps, size_t first,
                    StepRunner& runner, ProgressSink& progress) {
   for (size_t i = first; i < steps.size(); ++i) {
     const Step& step = steps[i];
@@ -27,13 +27,10 @@ JournaledPlan FromJournal(const OperationRecord& op) {
   JournaledPlan plan;
   plan.first_unfinished = op.steps.size();
   for (size_t i = 0; i < op.steps.size(); ++i) {
-    Step s;
-    try {
-      s = Step::FromJson(nlohmann::json::parse(op.steps[i].spec_json));
-    } catch (const std::exception&) {
-      s.kind = "invalid";
-      s.description = op.steps[i].name;
-    }
+    nlohmann::json spec = nlohmann::json::parse(op.steps[i].spec_json, nullptr, false);
+    Step s = Step::FromJson(spec);
+    if (spec.is_discarded() || !spec.is_object()) s.unknown_kind = "(unreadable step)";
+    if (s.description.empty()) s.description = op.steps[i].name;
     plan.steps.push_back(s);
     if (op.steps[i].status != StepStatus::kDone && op.steps[i].status != StepStatus::kSkipped &&
         plan.first_unfinished == op.steps.size())
@@ -42,7 +39,7 @@ JournaledPlan FromJournal(const OperationRecord& op) {
   return plan;
 }
 
-Result<int64_t> JournalPlan(StateStore& store, const Plan& plan, int revision) {
+Result<int64_t> JournalPlan(ReleaseStore& store, const Plan& plan, int revision) {
   OperationRecord op;
   op.cluster = plan.cluster;
   op.revision = revision;

@@ -1,9 +1,9 @@
 // Executor: runs a Plan's steps in order, journaling each one.
 //
-// Before a step runs it is marked `running` in the state database, after it
+// Before a step runs it is marked `running` in the release store, after it
 // `done` or `failed` (with the error). A zkpilot killed mid-step leaves that
 // step `running`; resuming starts again at the first step that is not `done`
-// (steps are written to be safe to run again). Execution stops at the first
+// (steps are written to be safe to run twice). Execution stops at the first
 // failure and returns its error, prefixed with the step.
 #pragma once
 
@@ -12,12 +12,13 @@
 #include <vector>
 
 #include "plan/plan.h"
-#include "state/state_store.h"
+#include "state/release_store.h"
 #include "util/status.h"
 
 namespace zkpilot {
 
-// Carries out one kind of step on a platform.
+// Carries out steps (actions/step_runner.h runs them on a Platform; tests
+// may script one).
 class StepRunner {
  public:
   virtual ~StepRunner() = default;
@@ -41,7 +42,7 @@ class NullProgress : public ProgressSink {
 };
 
 // Runs steps[first..] of the journaled operation `operation_id`.
-Status ExecutePlan(StateStore& store, int64_t operation_id, const std::vector<Step>& steps, size_t first,
+Status ExecutePlan(ReleaseStore& store, int64_t operation_id, const std::vector<Step>& steps, size_t first,
                    StepRunner& runner, ProgressSink& progress);
 
 // The journal's view of a plan: the steps and the index of the first one not done.
@@ -52,6 +53,6 @@ struct JournaledPlan {
 JournaledPlan FromJournal(const OperationRecord& op);
 
 // Stores a new operation with every step pending; returns its id.
-Result<int64_t> JournalPlan(StateStore& store, const Plan& plan, int revision);
+Result<int64_t> JournalPlan(ReleaseStore& store, const Plan& plan, int revision);
 
 }  // namespace zkpilot

@@ -1,72 +1,60 @@
 // Platform: where an ensemble's servers run — local processes or Kubernetes.
 //
-// The actions (src/actions/) and the step runner (src/plan/step_runner.h)
+// The actions (src/actions/) and the step runner (actions/step_runner.h)
 // see a cluster only through this interface; the planners see only the
-// EnsembleView it observes. Each implementation is bound to one cluster (the
-// platform objects are built per cluster, from its package and values).
+// EnsembleView (ensemble_view.h) observed through it. Each object is bound to
+// one cluster and its target values (its package and the values it is to
+// realise): actions get one from their caller, built for the values at hand
+// (a deploy's, a change's target, the current revision's for status).
 //
 // Primitives are small and idempotent: "ask for server 3 at generation 5",
 // "apply server 2's configuration". Waiting, quorum gating, reconfig and
 // hooks are done once, platform-neutrally, by the step runner on top of them
-// (Observe + the ZooKeeper sessions below).
+// (Servers + Observe + the ZooKeeper sessions below).
 //
 //   local       src/platform/local/local_platform.h   (supervisor, SQLite nodes)
 //   kubernetes  src/platform/kubernetes/kube_platform.h (objects by server-side apply)
 //   fake        src/platform/fake_platform.h           (records calls; fails on demand; tests)
+//
+// Thread-safety: one thread at a time.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "observe/health.h"
+#include "platform/ensemble_view.h"
+#include "render/renderer.h"
 #include "util/status.h"
-#include "values/values.h"
 #include "zk/endpoint.h"
+#include "zk/zk_client.h"
 
 namespace zkpilot {
 
-class ZkClient;
-
-// What the platform knows of one server (not what ZooKeeper says of it).
-struct ServerState {
-  int id = 0;
-  bool exists = false;             // process / pod present (or being started)
-  bool desired_running = false;    // what zkpilot last asked for
-  int64_t generation = 0;          // restart generation asked for
-  int64_t running_generation = 0;  // generation the running process/pod was started at
-  int restarts = 0;                // unexpected exits / container restarts
-  std::string last_exit;           // "exited with 1", "OOMKilled", ...
-  Endpoint client;                 // where zkpilot reaches its client port (4lw, sessions)
-  std::string version;             // ZooKeeper version it runs (from the platform)
-  std::string config_fingerprint;  // of the configuration it runs (rolling parameters only)
-  std::string uid;                 // pod uid on Kubernetes, pid locally
+// The ZooKeeper calls the step runner makes (reconfig, hooks), behind an
+// interface so tests can answer them. SessionOver wraps a real ZkClient.
+class ZkSession {
+ public:
+  virtual ~ZkSession() = default;
+  virtual Result<std::string> GetConfig() = 0;  // /zookeeper/config (zk/ensemble_config.h)
+  virtual Result<std::string> Reconfig(const std::string& joining, const std::string& leaving) = 0;
+  virtual Result<CreatedNode> CreateNode(const std::string& path, const std::string& data,
+                                         const CreateOptions& options) = 0;
+  virtual Status Delete(const std::string& path, DeleteMode mode) = 0;  // missing: kNotFound
+  virtual Status SetQuota(const std::string& path, int64_t bytes, int64_t count) = 0;
 };
+std::unique_ptr<ZkSession> SessionOver(std::unique_ptr<ZkClient> client);
 
-// One server as observed: the platform's state plus ZooKeeper's own reading.
-struct ServerView {
-  ServerState state;
-  NodeHealth health;  // role, zxid, lag, problem (observe/health.h)
-};
-
-// The cluster's transient state, as planners and status see it. The planners
-// use members/leader/generations/needs_restart; status prints servers.
-struct EnsembleView {
-  std::vector<int> members;            // current voter ids, ascending
-  int leader = 0;                      // 0: unknown
-  std::map<int, int64_t> generations;  // restart generation per server
-  // Servers whose configuration differs from the target values (a
-  // fingerprint of the rolling parameters, the version); only they restart.
-  std::vector<int> needs_restart;
-  std::vector<ServerView> servers;     // by id
-  EnsembleHealth health;
+// Facts `status` shows besides the servers (local: the supervisor and the
+// monitoring add-ons) and conditions of the platform's own.
+struct PlatformStatus {
+  nlohmann::ordered_json fields = nlohmann::ordered_json::object();
+  std::vector<Condition> conditions;
 };
 
 class Platform {
@@ -75,15 +63,16 @@ class Platform {
 
   virtual std::string Name() const = 0;  // "local", "kubernetes"
 
-  // Everything checkable before anything is recorded or started: ports free,
-  // programs and distributions present (local); API reachable, CRD and
-  // permissions (Kubernetes). InvalidInput for the user's fault.
+  // Everything checkable before anything is recorded or started: programs and
+  // distributions present, and for servers of the target that do not exist
+  // yet their ports free and directories writable (local); API reachable, CRD
+  // and permissions (Kubernetes). InvalidInput for the user's fault.
   virtual Status Preflight() = 0;
 
   // The servers of the target values: id and endpoint, ascending.
   virtual Result<std::vector<NodeEndpoint>> Topology() const = 0;
 
-  // Platform state of every server it knows of (including servers mid-scale).
+  // Platform state of every server it knows of (including servers mid-scale), by id.
   virtual Result<std::vector<ServerState>> Servers() = 0;
 
   // Fingerprint of the configuration server `id` would run under the target
@@ -99,6 +88,7 @@ class Platform {
   virtual Result<std::string> StartServer(int id) = 0;
   // Asks for server `id` to be restarted to `generation`; asking again for a
   // generation already reached does nothing (a resumed step restarts once).
+  // Does not wait.
   virtual Result<std::string> RestartServer(int id, int64_t generation) = 0;
   // Stops one server and waits until it is gone.
   virtual Result<std::string> StopServer(int id, std::chrono::milliseconds timeout) = 0;
@@ -108,23 +98,37 @@ class Platform {
   // Add-ons (monitoring, console) as the target values switch them on/off.
   virtual Result<std::string> ApplyAddons() = 0;
 
-  // Stops every server and removes what the platform made; data stays unless
-  // `purge_data`.
+  // Stops every server and add-on and removes what the platform made; data
+  // stays unless `purge_data`. Returns what is left, for people ("data kept
+  // under DIR (--purge-data removes it)").
   virtual Result<std::string> TearDown(bool purge_data, std::chrono::milliseconds timeout) = 0;
 
   // A ZooKeeper session to `members` (all servers when empty), authenticated
   // as the cluster's super user (hooks, reconfig).
   virtual Result<std::unique_ptr<ZkClient>> OpenSession(const std::vector<int>& members) = 0;
+  // The same session as the step runner uses it. Default: SessionOver(OpenSession).
+  virtual Result<std::unique_ptr<ZkSession>> OpenZkSession(const std::vector<int>& members);
 
   // The hooks' file actions on server `id`'s data directory: `action` is the
   // hook step's action (remove-files, purge-snapshots, remove-node-data) with
   // its args. Locally the files, on Kubernetes an exec into the pod (or the
-  // claim's deletion for remove-node-data).
+  // claim's deletion for remove-node-data). remove-node-data removes nothing
+  // unless `purge_data`.
   virtual Result<std::string> RunFileAction(int id, const std::string& action, const nlohmann::json& args,
                                             bool purge_data) = 0;
 
   // The last `lines` lines of server `id`'s log ("" when none).
   virtual Result<std::string> LogTail(int id, int lines) = 0;
+
+  // ZooKeeper's own reading of a server: `srvr` on its client endpoint.
+  // Default: over TCP, one second at most.
+  virtual NodeObservation Observe(const ServerState& server);
+
+  // What `status` shows of the platform itself. Default: nothing.
+  virtual Result<PlatformStatus> Describe();
+
+  // Where add-on `name` ("prometheus") answers. Default: NotFound.
+  virtual Result<Endpoint> AddonEndpoint(const std::string& name);
 };
 
 // Time, injectable for tests of waits (the fake clock advances on Sleep).

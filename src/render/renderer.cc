@@ -298,6 +298,7 @@ Result<std::string> RenderDeclaredFile(const Package& pkg, const Values& values,
 Result<std::vector<RenderedObject>> RenderManifests(const Package& pkg, const Values& values,
                                                     const RenderOptions& options) {
   ZK_RETURN_IF_ERROR(ValidateClusterName(options.cluster_name));
+  ZK_RETURN_IF_ERROR(ValidateNamespaceName(options.namespace_name));
   ZK_RETURN_IF_ERROR(CheckPartials(pkg));
   std::vector<NodeEndpoint> nodes = KubernetesTopology(values, options);
   nlohmann::json ctx = BaseContext(pkg, values, options, nodes, KubernetesSelf(values));

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "../../tests/test_package.h"
 #include "package/package_loader.h"
 
@@ -163,6 +168,15 @@ TEST(Renderer, ClusterNameMustBeADnsLabel) {
   EXPECT_EQ(r.status.code(), ErrorCode::kInvalidInput);
 }
 
+TEST(Renderer, NamespaceMustBeAnRfc1123Label) {
+  for (const char* bad : {"Prod", "team_a", "-zk", "zk."}) {
+    auto r = RenderMini({}, testing::MinimalPackageFiles(), RenderOptions{"demo", bad});
+    EXPECT_EQ(r.status.code(), ErrorCode::kInvalidInput) << bad;
+    EXPECT_NE(r.status.message().find(std::string("namespace \"") + bad + "\""), std::string::npos) << r.status.message();
+  }
+  EXPECT_TRUE(RenderMini({}, testing::MinimalPackageFiles(), RenderOptions{"demo", "data-platform-2"}).status.ok());
+}
+
 TEST(Renderer, DeclaredFileRendersForAnyTopology) {
   auto pkg = ParsePackage(testing::MinimalPackageFiles());
   ASSERT_TRUE(pkg.ok());
@@ -242,6 +256,143 @@ TEST(Renderer, ObjectParametersAreAvailableAsSortedPairs) {
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   const auto& ann = Find(r.objects, "ConfigMap", "x")->body["metadata"]["annotations"];
   EXPECT_EQ(ann.dump(), R"({"fixed":"1","alpha":"first","n":"3","zeta":"last"})");
+}
+
+
+// --- The default package's server pods -------------------------------------
+
+std::vector<RenderedObject> RenderDefault(const std::vector<std::string>& sets) {
+  auto pkg = LoadPackage(std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper");
+  EXPECT_TRUE(pkg.ok()) << pkg.status().message();
+  if (!pkg.ok()) return {};
+  ValuesInput in;
+  in.sets = sets;
+  auto values = ResolveValues(pkg->schema, in);
+  EXPECT_TRUE(values.ok()) << values.status().message();
+  if (!values.ok()) return {};
+  auto objects = RenderManifests(*pkg, *values, RenderOptions{"demo", "zk"});
+  EXPECT_TRUE(objects.ok()) << objects.status().message();
+  return objects.ok() ? *objects : std::vector<RenderedObject>{};
+}
+
+const OrderedJson& ServerContainer(const RenderedObject& o) { return o.body["spec"]["template"]["spec"]["containers"][0]; }
+
+TEST(DefaultPackage, ApplyingChangedManifestsRestartsNoServer) {
+  auto objects = RenderDefault({"replicas=3"});
+  int servers = 0;
+  for (const auto& o : objects) {
+    if (o.kind != "StatefulSet") continue;
+    ++servers;
+    EXPECT_EQ(o.body["spec"]["updateStrategy"].dump(), R"({"type":"OnDelete"})") << o.name;
+  }
+  EXPECT_EQ(servers, 3);
+  // Deployments cannot wait for a delete: Recreate, applied one at a time by zkpilot.
+  for (const auto& o : RenderDefault({"controller=deployment"}))
+    if (o.kind == "Deployment") EXPECT_EQ(o.body["spec"]["strategy"]["type"], "Recreate") << o.name;
+}
+
+TEST(DefaultPackage, StartupProbeGuardsASlowStartAndLivenessWaitsForIt) {
+  for (int timeout : {600, 1800}) {
+    auto objects = RenderDefault({"startupTimeoutSeconds=" + std::to_string(timeout)});
+    const auto* sts = Find(objects, "StatefulSet", "demo-1");
+    ASSERT_NE(sts, nullptr);
+    const auto& c = ServerContainer(*sts);
+    const auto& startup = c["startupProbe"];
+    ASSERT_TRUE(startup.is_object()) << c.dump(2);
+    EXPECT_EQ(startup["exec"]["command"].dump(), R"(["bash","/config/live.sh"])");
+    EXPECT_EQ(startup["periodSeconds"].get<int>() * startup["failureThreshold"].get<int>(), timeout)
+        << "the startup budget is startupTimeoutSeconds";
+    // Liveness and readiness only run once started: no initial delays.
+    EXPECT_EQ(c["livenessProbe"].value("initialDelaySeconds", 0), 0);
+    EXPECT_EQ(c["readinessProbe"].value("initialDelaySeconds", 0), 0);
+    EXPECT_LE(c["readinessProbe"]["periodSeconds"].get<int>(), 5) << "Ready is what rolls wait for";
+  }
+}
+
+TEST(DefaultPackage, ServerConfigurationLivesOnTheDataVolume) {
+  for (const auto& sets : {std::vector<std::string>{}, std::vector<std::string>{"controller=deployment", "dataDir=/var/lib/zk"}}) {
+    auto objects = RenderDefault(sets);
+    const std::string data_dir = sets.empty() ? "/data" : "/var/lib/zk";
+    const auto* server = Find(objects, sets.empty() ? "StatefulSet" : "Deployment", "demo-2");
+    ASSERT_NE(server, nullptr);
+    const auto& c = ServerContainer(*server);
+    std::string zoocfgdir;
+    for (const auto& e : c["env"])
+      if (e["name"] == "ZOOCFGDIR") zoocfgdir = e["value"];
+    EXPECT_EQ(zoocfgdir, data_dir + "/conf");
+    bool on_volume = false;
+    for (const auto& m : c["volumeMounts"]) on_volume = on_volume || (m["name"] == "data" && m["mountPath"] == data_dir);
+    EXPECT_TRUE(on_volume) << c["volumeMounts"].dump();
+    for (const auto& v : server->body["spec"]["template"]["spec"]["volumes"])
+      EXPECT_FALSE(v.contains("emptyDir")) << "nothing of a server's configuration may be lost with its pod: " << v.dump();
+  }
+}
+
+// Runs the server container's start command in bash with the ConfigMap's
+// files in `config_dir` and a zkServer.sh that prints the zoo.cfg it got.
+std::string RunStartCommand(const RenderedObject& server, const std::string& root) {
+  const auto& c = ServerContainer(server);
+  std::string script = c["command"][2].get<std::string>();
+  // The ConfigMap is mounted at /config in the pod; here it is root/config.
+  for (size_t at = 0; (at = script.find("/config/", at)) != std::string::npos; at += root.size() + 8)
+    script.replace(at, 8, root + "/config/");
+  std::ofstream(root + "/start.sh") << script;
+  std::ofstream(root + "/bin/zkServer.sh") << "#!/bin/bash\necho \"args: $*\"\ncat \"$ZOOCFGDIR/zoo.cfg\"\n";
+  std::filesystem::permissions(root + "/bin/zkServer.sh", std::filesystem::perms::owner_all);
+  const std::string cmd = "cd / && env -i PATH=" + root + "/bin:/usr/bin:/bin ZOOCFGDIR=" + root +
+                          "/data/conf ZK_DATA_DIR=" + root + "/data ZOO_MY_ID=2 bash -ec \"$(cat " + root +
+                          "/start.sh)\" 2>&1";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return "popen failed";
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  EXPECT_EQ(::pclose(p), 0) << out;
+  return out;
+}
+
+TEST(DefaultPackage, StartCommandTakesTheNewestCommittedMembership) {
+  auto objects = RenderDefault({});
+  const auto* server = Find(objects, "StatefulSet", "demo-2");
+  const auto* config = Find(objects, "ConfigMap", "demo-config");
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(config, nullptr);
+  const std::string zoo_cfg = config->body["data"]["zoo.cfg"];
+  char tmpl[] = "/tmp/zkpilot-start-XXXXXX";
+  const std::string root = ::mkdtemp(tmpl);
+  std::filesystem::create_directories(root + "/config");
+  std::filesystem::create_directories(root + "/bin");
+  std::ofstream(root + "/config/zoo.cfg") << zoo_cfg;
+  std::ofstream(root + "/config/logback.xml") << "<configuration/>\n";
+
+  // First start: nothing committed yet, the ConfigMap's list.
+  std::string out = RunStartCommand(*server, root);
+  EXPECT_NE(out.find("membership from the ConfigMap"), std::string::npos) << out;
+  EXPECT_NE(out.find("args: start-foreground"), std::string::npos) << out;
+  EXPECT_NE(out.find(zoo_cfg), std::string::npos) << out;
+  std::ifstream myid(root + "/data/myid");
+  std::string id;
+  myid >> id;
+  EXPECT_EQ(id, "2");
+
+  // ZooKeeper committed memberships (versions in hex: 0x100000000 <
+  // 0xa00000002 < 0x1000000003) and proposed one (.next), and rewrote zoo.cfg.
+  const std::string conf = root + "/data/conf";
+  std::ofstream(conf + "/zoo.cfg.dynamic.100000000") << "server.1=a\nserver.2=b\nserver.3=c\n";
+  std::ofstream(conf + "/zoo.cfg.dynamic.1000000003") << "server.1=a\nserver.2=b\n";
+  std::ofstream(conf + "/zoo.cfg.dynamic.a00000002") << "server.1=a\nserver.2=b\nserver.3=c\nserver.4=d\n";
+  std::ofstream(conf + "/zoo.cfg.dynamic.next") << "server.1=a\n";
+  std::ofstream(conf + "/zoo.cfg") << "tickTime=1\ndynamicConfigFile=" << conf << "/zoo.cfg.dynamic.100000000\n";
+  out = RunStartCommand(*server, root);
+  EXPECT_NE(out.find("membership from " + conf + "/zoo.cfg.dynamic.1000000003"), std::string::npos) << out;
+  std::string static_part;
+  std::istringstream lines(zoo_cfg);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("server.", 0) != 0) static_part += line + "\n";
+  EXPECT_NE(out.find(static_part + "dynamicConfigFile=" + conf + "/zoo.cfg.dynamic.1000000003\n"), std::string::npos)
+      << "static settings from the ConfigMap, no server lines, the newest committed file:\n" << out;
+  EXPECT_EQ(out.find("\nserver."), std::string::npos) << out;
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace

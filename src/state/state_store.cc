@@ -29,25 +29,6 @@ using sqlite_db::Statement;
 using sqlite_db::Transact;
 using sqlite_db::TxKind;
 
-// The names enums are stored as, in the order of the enumerators.
-constexpr const char* kRevisionStatusNames[] = {"pending", "deployed", "failed", "superseded"};
-constexpr const char* kStepStatusNames[] = {"pending", "running", "done", "failed", "skipped"};
-constexpr const char* kOperationStatusNames[] = {"running", "succeeded", "failed"};
-
-template <typename E>
-size_t Index(E e) {
-  return static_cast<size_t>(e);
-}
-template <typename E, size_t N>
-std::optional<E> ParseName(const char* const (&names)[N], const std::string& s) {
-  for (size_t i = 0; i < N; ++i)
-    if (s == names[i]) return static_cast<E>(i);
-  return std::nullopt;
-}
-std::optional<OperationStatus> ParseOperationStatus(const std::string& s) {
-  return ParseName<OperationStatus>(kOperationStatusNames, s);
-}
-
 // Parses an enum column, failing on a name this version does not know.
 template <typename E>
 Status ParseColumn(sqlite3* db, const std::string& what, const std::string& column,
@@ -177,24 +158,6 @@ int64_t OrNow(int64_t t) { return t != 0 ? t : NowMillis(); }
 
 }  // namespace
 
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-const char* RevisionStatusName(RevisionStatus s) { return kRevisionStatusNames[Index(s)]; }
-std::optional<RevisionStatus> ParseRevisionStatus(const std::string& s) {
-  return ParseName<RevisionStatus>(kRevisionStatusNames, s);
-}
-
-const char* StepStatusName(StepStatus s) { return kStepStatusNames[Index(s)]; }
-std::optional<StepStatus> ParseStepStatus(const std::string& s) {
-  return ParseName<StepStatus>(kStepStatusNames, s);
-}
-
-const char* OperationStatusName(OperationStatus s) { return kOperationStatusNames[Index(s)]; }
-
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
@@ -245,6 +208,15 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
   ZK_RETURN_IF_ERROR(Exec(db, "enable foreign keys", "PRAGMA foreign_keys = ON"));
   ZK_RETURN_IF_ERROR(MigrateStateSchema(db));
   return store;
+}
+
+std::string StateStore::DatabasePath(const std::string& dir) { return dir + "/state.db"; }
+
+Result<std::unique_ptr<StateStore>> StateStore::OpenInDirectory(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError("state directory " + dir + ": " + ec.message());
+  return Open(DatabasePath(dir));
 }
 
 StateStore::~StateStore() { sqlite3_close_v2(db_); }

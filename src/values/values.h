@@ -56,6 +56,10 @@ Result<Values> ResolveValues(const Schema& schema, const ValuesInput& input);
 // parameters, then constraints. Used by ResolveValues.
 Status ValidateValues(const Schema& schema, const Values& values);
 
+// Checks a Kubernetes namespace name (an RFC 1123 label), which the rendered
+// objects carry. InvalidInput naming the rule.
+Status ValidateNamespaceName(const std::string& name);
+
 // Parses the text of one --set value as the parameter's type.
 Result<nlohmann::json> ParseTypedValue(const ParamSpec& spec, const std::string& text);
 

@@ -91,6 +91,10 @@ check storageclass-cpu-limit "StatefulSet=3" -- \
 check restricted-clients "StatefulSet=3 Deployment=1 NetworkPolicy=1" -- \
   --set networkPolicy.allowExternal=false --set zoonavigator.enabled=true
 
+check operator-with-grafana "ServiceMonitor=1 PrometheusRule=1 Deployment=1" -- \
+  --set prometheus.enabled=true --set prometheus.operator=true --set grafana.enabled=true \
+  --set grafana.prometheusUrl=http://prometheus-operated.monitoring.svc:9090
+
 check operator-without-alerts "ServiceMonitor=1 PrometheusRule=0" -- \
   --set prometheus.enabled=true --set prometheus.operator=true --set alerts.enabled=false
 

@@ -86,7 +86,7 @@ void PutTime(json& o, const char* key, int64_t millis) {
   if (millis != 0) o[key] = FormatKubeTime(millis);
 }
 
-json ConditionToJson(const Condition& c) {
+json ConditionToJson(const ClusterCondition& c) {
   json j = {{"type", c.type}, {"status", c.status}, {"reason", c.reason}, {"message", c.message}};
   // metav1.Time has whole seconds.
   j["lastTransitionTime"] = FormatKubeTime(c.last_transition_time - c.last_transition_time % 1000);
@@ -123,9 +123,9 @@ json OperationToJson(const ClusterOperation& op, bool with_steps) {
   return j;
 }
 
-Result<Condition> ConditionFromJson(const json& j, const std::string& at) {
+Result<ClusterCondition> ConditionFromJson(const json& j, const std::string& at) {
   if (!j.is_object()) return WrongType(at, "an object", j);
-  Condition c;
+  ClusterCondition c;
   ZK_RETURN_IF_ERROR(Read(j, at, "type", c.type));
   ZK_RETURN_IF_ERROR(Read(j, at, "status", c.status));
   ZK_RETURN_IF_ERROR(Read(j, at, "reason", c.reason));
@@ -373,7 +373,7 @@ Result<ClusterStatus> StatusFromJson(const json& j) {
   ZK_ASSIGN_OR_RETURN(const json* conditions, ReadArray(j, at, "conditions"));
   if (conditions)
     for (size_t i = 0; i < conditions->size(); ++i) {
-      ZK_ASSIGN_OR_RETURN(Condition c,
+      ZK_ASSIGN_OR_RETURN(ClusterCondition c,
                           ConditionFromJson((*conditions)[i], Indexed(at, "conditions", i)));
       st.conditions.push_back(std::move(c));
     }
@@ -458,7 +458,7 @@ json ClusterApplyObject(const std::string& name, const std::string& namespace_,
 
 // ---------------------------------------------------------------- conditions
 
-bool SetCondition(std::vector<Condition>& conditions, Condition c, int64_t now_millis) {
+bool SetCondition(std::vector<ClusterCondition>& conditions, ClusterCondition c, int64_t now_millis) {
   for (auto& old : conditions) {
     if (old.type != c.type) continue;
     c.last_transition_time = old.status == c.status ? old.last_transition_time : now_millis;
@@ -472,20 +472,20 @@ bool SetCondition(std::vector<Condition>& conditions, Condition c, int64_t now_m
   return true;
 }
 
-const Condition* FindCondition(const std::vector<Condition>& conditions, std::string_view type) {
+const ClusterCondition* FindCondition(const std::vector<ClusterCondition>& conditions, std::string_view type) {
   for (const auto& c : conditions)
     if (c.type == type) return &c;
   return nullptr;
 }
 
-bool IsConditionTrue(const std::vector<Condition>& conditions, std::string_view type) {
-  const Condition* c = FindCondition(conditions, type);
+bool IsConditionTrue(const std::vector<ClusterCondition>& conditions, std::string_view type) {
+  const ClusterCondition* c = FindCondition(conditions, type);
   return c && c->status == "True";
 }
 
-bool RemoveCondition(std::vector<Condition>& conditions, std::string_view type) {
+bool RemoveCondition(std::vector<ClusterCondition>& conditions, std::string_view type) {
   auto it = std::remove_if(conditions.begin(), conditions.end(),
-                           [&](const Condition& c) { return c.type == type; });
+                           [&](const ClusterCondition& c) { return c.type == type; });
   bool removed = it != conditions.end();
   conditions.erase(it, conditions.end());
   return removed;

@@ -94,7 +94,7 @@ const char* ClusterPhaseName(ClusterPhase p);  // "Deploying", ...; "" for kNone
 std::optional<ClusterPhase> ParseClusterPhase(std::string_view s);  // "" -> kNone
 
 // metav1.Condition.
-struct Condition {
+struct ClusterCondition {
   std::string type;
   std::string status = "Unknown";  // "True", "False" or "Unknown"
   std::string reason;              // CamelCase
@@ -141,7 +141,7 @@ struct ClusterOperation {
 struct ClusterStatus {
   int64_t observed_generation = 0;
   ClusterPhase phase = ClusterPhase::kNone;
-  std::vector<Condition> conditions;
+  std::vector<ClusterCondition> conditions;
   int current_revision = 0;
   std::string current_version;
   std::string target_version;
@@ -188,10 +188,10 @@ nlohmann::json ClusterApplyObject(const std::string& name, const std::string& na
 // Adds or replaces the condition of c.type. lastTransitionTime becomes `now`
 // when the condition is new or its status changes, else it is kept. Returns
 // true when anything changed (callers skip writing an unchanged status).
-bool SetCondition(std::vector<Condition>& conditions, Condition c, int64_t now_millis);
-const Condition* FindCondition(const std::vector<Condition>& conditions, std::string_view type);
-bool IsConditionTrue(const std::vector<Condition>& conditions, std::string_view type);
-bool RemoveCondition(std::vector<Condition>& conditions, std::string_view type);
+bool SetCondition(std::vector<ClusterCondition>& conditions, ClusterCondition c, int64_t now_millis);
+const ClusterCondition* FindCondition(const std::vector<ClusterCondition>& conditions, std::string_view type);
+bool IsConditionTrue(const std::vector<ClusterCondition>& conditions, std::string_view type);
+bool RemoveCondition(std::vector<ClusterCondition>& conditions, std::string_view type);
 
 // ---------------------------------------------------------------- values
 

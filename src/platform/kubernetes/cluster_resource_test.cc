@@ -184,7 +184,7 @@ TEST(ZooKeeperCluster, ApplyObjectHasNoStatus) {
 }
 
 TEST(Conditions, TransitionTimeMovesOnlyWhenTheStatusChanges) {
-  std::vector<Condition> cs;
+  std::vector<ClusterCondition> cs;
   EXPECT_TRUE(SetCondition(cs, {kConditionReady, "False", "NoQuorum", "1 of 3", 0, 1}, kMay1));
   EXPECT_EQ(cs[0].last_transition_time, kMay1);
   EXPECT_FALSE(

@@ -1,56 +1,92 @@
-// LocalPlatform: runs ZooKeeper ensembles as processes on this machine.
+// LocalPlatform: the Platform (platform/platform.h) of one cluster whose
+// ZooKeeper servers run as processes on this machine.
 //
-// It carries out the steps of a plan (plan/plan.h) for one local cluster:
-//   prepare-node {node}      directories, myid, zoo.cfg (rendered from the
-//                            package for 127.0.0.1), log config, launch file
-//   start-node {node}        mark the node desired-running; ensure the supervisor
-//   wait-healthy {timeout_ms} poll `srvr` until the ensemble is healthy
-//                            (observe/health.h); fail fast on a crash loop,
-//                            with the tail of the server's log
-//   run-hooks {event, phase} the package's lifecycle hooks (hooks.h)
-//   stop-nodes               mark every node stopped; wait until the processes
-//                            are gone and the supervisor has exited
-//   wait-ports-free          every port of the cluster can be bound again
-//   restart-node {node, generation}  once the ensemble is healthy, ask the
-//                            supervisor for a restart (to `generation`, so a
-//                            resumed step restarts once) and wait until the
-//                            server is back in sync
-//   reconfig-add {node} / reconfig-remove {node}  dynamic reconfiguration
-//                            (skipped when already done)
-//   stop-node {node}         stop one server and wait until it is gone
-//   apply-addons             monitoring: the exporter, Prometheus (with the
-//                            package's rules) and Alertmanager on 127.0.0.1,
-//                            as the values switch them on or off
-//   forget-node {node}       drop a removed server from the state
-// prepare-node, wait-healthy and run-hooks take an optional `members` list:
-// the server ids that make up the ensemble at that point (scaling).
-// Every step can be run again (resume) without harm.
+// Only the supervisor (supervisor.h) starts and stops processes; this class
+// expresses intent in the state database's nodes table and reads it back:
+//   ApplyServerConfig  directories, myid, zoo.cfg (rendered from the package
+//                      for 127.0.0.1), log configuration, launch file, and the
+//                      fingerprint of all that (conf/prepared.sha256) — the
+//                      ServerState::config_fingerprint
+//   StartServer        the node desired running; the supervisor ensured
+//   RestartServer      the node's generation raised (once per generation)
+//   StopServer         the node desired stopped; waits until it is gone
+//   ForgetServer       the node's row dropped (its data stays)
+//   ApplyAddons        monitoring: the exporter, Prometheus (with the
+//                      package's rules) and Alertmanager on 127.0.0.1
+//   TearDown           every node and service stopped, the supervisor gone,
+//                      every port free; the cluster's directory removed with
+//                      --purge-data, else only the lock and the secret
+//   OpenSession        the servers' client ports, as the super user (whose
+//                      password is in <cluster>/super.secret, mode 0600)
+//   RunFileAction      the data directories (file_actions.h)
+// Servers() keeps the cluster supervised: a supervisor that died is started
+// again while some server is desired running.
 #pragma once
 
-#include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "package/package.h"
-#include "plan/executor.h"
 #include "platform/local/distribution.h"
 #include "platform/local/topology.h"
+#include "platform/platform.h"
 #include "state/state_store.h"
 #include "values/values.h"
 
 namespace zkpilot {
 
-// Everything needed to act on one local cluster.
-struct LocalCluster {
-  std::string home;          // ZKPILOT_HOME
-  std::string name;
-  std::string cluster_home;
-  Package package;
-  Values values;
-  std::vector<LocalNode> nodes;
-  Distribution distribution;
-  std::string super_password;  // for reconfig and hooks; kept in cluster_home/super.secret
-  std::string ConnectString() const;
+class LocalPlatform : public Platform {
+ public:
+  // The platform of cluster `cluster` under $ZKPILOT_HOME `home`, bound to
+  // `target`: its servers are the target's plus those the nodes table still
+  // has (mid-scale). Touches nothing. InvalidInput when the target's ports
+  // would pass 65535. REQUIRES: `store` outlives the platform.
+  static Result<std::unique_ptr<LocalPlatform>> Create(StateStore& store, const std::string& home,
+                                                        const std::string& cluster, Package package, Values target);
+
+  std::string Name() const override { return "local"; }
+  // java, the version's distribution, add-on programs; for servers not yet
+  // recorded: ports free, data directories writable; the cluster's directory.
+  Status Preflight() override;
+  Result<std::vector<NodeEndpoint>> Topology() const override;
+  Result<std::vector<ServerState>> Servers() override;
+  Result<std::string> TargetFingerprint(int id) override;
+  Result<std::string> ApplyServerConfig(int id, const std::vector<int>& members) override;
+  Result<std::string> StartServer(int id) override;
+  Result<std::string> RestartServer(int id, int64_t generation) override;
+  Result<std::string> StopServer(int id, std::chrono::milliseconds timeout) override;
+  Result<std::string> ForgetServer(int id) override;
+  Result<std::string> ApplyAddons() override;
+  Result<std::string> TearDown(bool purge_data, std::chrono::milliseconds timeout) override;
+  Result<std::unique_ptr<ZkClient>> OpenSession(const std::vector<int>& members) override;
+  Result<std::string> RunFileAction(int id, const std::string& action, const nlohmann::json& args,
+                                    bool purge_data) override;
+  Result<std::string> LogTail(int id, int lines) override;
+  // The supervisor (started again when it died) and the monitoring services.
+  Result<PlatformStatus> Describe() override;
+  // "prometheus", "alertmanager", "exporter": 127.0.0.1, in server 1's port block.
+  Result<Endpoint> AddonEndpoint(const std::string& name) override;
+
+ private:
+  struct NodeFiles {
+    std::string zoo_cfg, logback, launch_json, fingerprint;
+  };
+  LocalPlatform(StateStore& store, std::string home, std::string cluster, Package package, Values target);
+  Result<const LocalNode*> Node(int id) const;
+  std::vector<const LocalNode*> Members(const std::vector<int>& ids) const;
+  Result<NodeFiles> RenderNodeFiles(const LocalNode& node, const std::vector<int>& members);
+  Result<std::string> SuperPassword();
+  void KeepSupervised(const std::vector<NodeRecord>& records);
+
+  StateStore& store_;
+  const std::string home_, name_, cluster_home_;
+  const Package package_;
+  const Values values_;
+  std::vector<LocalNode> nodes_;  // the target's and the recorded ones, by id
+  Result<Distribution> distribution_ = Status::NotFound("no distribution looked up");
+  std::string super_password_;    // read (or created) when first needed
 };
 
 // The version's distribution: NotFound with the fetch command when missing.
@@ -59,68 +95,13 @@ Result<Distribution> DistributionForVersion(const Package& package, const Values
 // Creates (or reads) the cluster's super-user password.
 Result<std::string> EnsureSuperPassword(const std::string& cluster_home);
 
-// The JVM command line of a node.
-std::vector<std::string> NodeCommand(const LocalCluster& cluster, const LocalNode& node, const std::string& java);
-
-struct LocalPlatformOptions {
-  bool purge_data = false;  // delete: remove-node-data hooks remove the data
-};
-
-class LocalPlatform : public StepRunner {
- public:
-  LocalPlatform(StateStore& store, LocalCluster& cluster, int64_t operation_id, LocalPlatformOptions options = {});
-  Result<std::string> RunStep(const Step& step) override;
-
-  // True when the server's prepared configuration (zoo.cfg apart from the
-  // membership, logging, JVM command line) differs from what the cluster's
-  // values give: it needs a restart to take them.
-  Result<bool> NeedsRestart(const LocalNode& node) const;
-
- private:
-  struct NodeFiles {
-    std::string zoo_cfg, logback, launch_json, fingerprint;
-  };
-  Result<NodeFiles> RenderNodeFiles(const LocalNode& node, const std::vector<int>& members) const;
-  Result<const LocalNode*> NodeArg(const Step& step) const;
-  Result<std::string> PrepareNode(const LocalNode& node);
-  Result<std::string> StartNode(const LocalNode& node);
-  Result<std::string> WaitHealthy(std::chrono::milliseconds timeout, const std::vector<int>& members = {});
-  Result<std::string> RestartNode(const LocalNode& node, int64_t generation, std::chrono::milliseconds timeout);
-  Result<std::string> Reconfig(const LocalNode& node, bool add);
-  Result<std::string> StopNode(const LocalNode& node);
-  Result<std::string> ApplyAddons();
-  std::vector<const LocalNode*> Members(const std::vector<int>& ids) const;
-  // Healthy, but for server `except` (0: none), which is about to be restarted.
-  Result<std::string> WaitHealthyExcept(std::chrono::milliseconds timeout, int except);
-  Result<std::string> WaitHealthyImpl(std::chrono::milliseconds timeout, const std::vector<int>& members,
-                                      const std::vector<int>& except);
-  Result<std::string> StopNodes();
-  Result<std::string> WaitPortsFree();
-
-  StateStore& store_;
-  LocalCluster& cluster_;
-  int64_t operation_id_;
-  LocalPlatformOptions options_;
-  std::vector<int> prepare_members_;  // membership the current prepare-node renders
-};
-
-// Steps.
-Step PrepareNodeStep(const LocalNode& node);
-Step StartNodeStep(const LocalNode& node);
-Step WaitHealthyStep(std::chrono::milliseconds timeout, const std::string& why);
-Step RunHooksStep(HookEvent event, HookPhase phase);
-Step StopNodesStep();
-Step ApplyAddonsStep();
-
 // Fails (NotFound, with the package to install) when the values switch on a
 // monitoring add-on whose program is not installed.
 Status CheckAddonPrograms(const Values& values);
-Step WaitPortsFreeStep();
-Step RestartNodeStep(const LocalNode& node, int64_t generation, const std::string& role);
-Step ReconfigStep(const LocalNode& node, bool add);
-Step StopNodeStep(const LocalNode& node);
-Step ForgetNodeStep(const LocalNode& node);
-// Adds the ensemble's membership at that point to a step.
-Step WithMembers(Step step, const std::vector<int>& members);
+
+// Platform state of a local cluster's servers, from the nodes table (what
+// LocalPlatform::Servers reports, without a package: no version).
+Result<std::vector<ServerState>> LocalServerStates(StateStore& store, const std::string& cluster,
+                                                   const Package* package = nullptr);
 
 }  // namespace zkpilot

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "state/state_store.h"
+
 namespace zkpilot {
 
 std::string ZkpilotHome() {
@@ -11,7 +13,7 @@ std::string ZkpilotHome() {
   return std::string(home && *home ? home : "/tmp") + "/.local/state/zkpilot";
 }
 
-std::string StateDbPath(const std::string& home) { return home + "/state.db"; }
+std::string StateDbPath(const std::string& home) { return StateStore::DatabasePath(home); }
 std::string DistributionsDir(const std::string& home) {
   if (const char* d = std::getenv("ZKPILOT_DISTRIBUTIONS"); d && *d) return d;
   return home + "/distributions";

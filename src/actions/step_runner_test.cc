@@ -1,0 +1,204 @@
+#include "actions/step_runner.h"
+
+#include <gtest/gtest.h>
+
+#include "actions/action_test_util.h"
+#include "plan/steps.h"
+
+namespace zkpilot {
+namespace {
+
+using std::chrono::seconds;
+
+bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+class StepRunnerTest : public testing::ActionTest {
+ protected:
+  void SetUp() override {
+    testing::ActionTest::SetUp();
+    values_ = With({});
+    platform_ = &PlatformFor(values_);
+    ctx_ = std::make_unique<ActionContext>(Context(*platform_));
+    ClusterRecord c;
+    c.name = "demo";
+    c.status = ClusterStateName(ClusterState::kDeployed);
+    ASSERT_TRUE(store_->CreateCluster(c).ok());
+    auto op = JournalPlan(*store_, Plan{"test", "demo", {}}, 0);  // hook runs belong to an operation
+    ASSERT_TRUE(op.ok()) << op.status().message();
+    op_ = *op;
+    runner_ = std::make_unique<PlatformStepRunner>(*ctx_, package_, values_, op_);
+  }
+
+  Result<std::string> Run(const Step& step) { return runner_->RunStep(step); }
+
+  // Servers 1..3 configured and running; server 2 leads (elected once 1 and 2 ran).
+  void StartEnsemble() {
+    for (int id = 1; id <= 3; ++id) ASSERT_TRUE(Run(PrepareNodeStep(id)).ok());
+    for (int id = 1; id <= 3; ++id) ASSERT_TRUE(Run(StartNodeStep(id)).ok());
+    ASSERT_EQ(world_.leader, 2);
+  }
+
+  Values values_;
+  FakePlatform* platform_ = nullptr;
+  std::unique_ptr<ActionContext> ctx_;
+  std::unique_ptr<PlatformStepRunner> runner_;
+  int64_t op_ = 0;
+};
+
+TEST_F(StepRunnerTest, WaitHealthyReturnsTheSummaryOnceEveryServerFollowsOneLeader) {
+  StartEnsemble();
+  auto r = Run(WaitHealthyStep(seconds(10), "3 servers"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, "healthy: leader 2, 3/3 servers in sync");
+}
+
+TEST_F(StepRunnerTest, WaitHealthyGivesUpAtItsDeadlineOnTheClockWithTheLogs) {
+  StartEnsemble();
+  ASSERT_TRUE(platform_->StopServer(1, seconds(1)).ok());
+  const auto before = clock_.Now();
+  auto r = Run(WaitHealthyStep(seconds(120), "3 servers"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Has(r.status().message(), "not healthy after 120s: degraded: leader 2, 2/3 servers in sync"))
+      << r.status().message();
+  EXPECT_TRUE(Has(r.status().message(), "the end of server 1's log:\nthe last lines of server 1's log"));
+  EXPECT_GE(clock_.Now() - before, seconds(120)) << "the wait is measured on the context's clock";
+}
+
+TEST_F(StepRunnerTest, WaitHealthyFailsFastWhenAServerKeepsExiting) {
+  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(Run(PrepareNodeStep(id)).ok());
+  world_.NeverComesBack(2);
+  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(Run(StartNodeStep(id)).ok());
+  const auto before = clock_.Now();
+  auto r = Run(WaitHealthyStep(seconds(120), "3 servers"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Has(r.status().message(), "server 2 keeps exiting (exited with 1, 2 times); the end of its log "
+                                        "fake log of server 2:\nthe last lines of server 2's log"))
+      << r.status().message();
+  EXPECT_LT(clock_.Now() - before, seconds(120)) << "a crash loop is not waited out";
+}
+
+TEST_F(StepRunnerTest, WaitHealthyAcceptsTheServersAboutToBeRepairedWhenTheOthersHaveQuorum) {
+  StartEnsemble();
+  ASSERT_TRUE(platform_->StopServer(1, seconds(1)).ok());
+  auto r = Run(WaitHealthyStep(seconds(10), "gate", {}, {1}));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(Has(*r, "(enough: the others are about to restart)")) << *r;
+}
+
+TEST_F(StepRunnerTest, RestartAsksForTheGenerationOnceAndWaitsUntilBackInSync) {
+  StartEnsemble();
+  const Step restart = RestartNodeStep(1, 1, "follower", seconds(10));
+  auto first = Run(restart);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(*first, "instance 2; healthy: leader 2, 3/3 servers in sync");
+  // The same step again (a resumed plan): the server runs generation 1 already.
+  auto again = Run(restart);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(world_.Calls("RestartServer"), (std::vector<std::string>{"RestartServer(1, 1)"}));
+  EXPECT_EQ(world_.Restarts(1), 1);
+  EXPECT_EQ(world_.Restarts(2), 0);
+}
+
+TEST_F(StepRunnerTest, RestartNeverTakesAServerDownWhileAnotherIsUnhealthy) {
+  StartEnsemble();
+  ASSERT_TRUE(platform_->StopServer(3, seconds(1)).ok());
+  auto r = Run(RestartNodeStep(1, 1, "follower", seconds(10)));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Has(r.status().message(), "not restarting server 1: the ensemble is not healthy")) << r.status().message();
+  EXPECT_TRUE(world_.Calls("RestartServer").empty());
+}
+
+TEST_F(StepRunnerTest, RestartOfAServerThatCannotStartFailsWithItsLog) {
+  StartEnsemble();
+  world_.NeverComesBack(1);
+  auto r = Run(RestartNodeStep(1, 1, "follower", seconds(10)));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Has(r.status().message(), "server 1 keeps exiting after its restart (exited with 1); the end of its log"))
+      << r.status().message();
+}
+
+TEST_F(StepRunnerTest, ReconfigAddsAndRemovesVotersOnceEach) {
+  StartEnsemble();
+  // Scaling to 4: the platform and runner of the target values.
+  Values four = With({"replicas=4"});
+  ActionContext ctx = Context(PlatformFor(four));
+  PlatformStepRunner scaling(ctx, package_, four, op_);
+  auto Run = [&](const Step& step) { return scaling.RunStep(step); };
+  ASSERT_TRUE(Run(PrepareNodeStep(4, {1, 2, 3, 4})).ok());
+  ASSERT_TRUE(Run(StartNodeStep(4, true)).ok());
+  auto added = Run(ReconfigAddStep(4));
+  ASSERT_TRUE(added.ok()) << added.status().message();
+  EXPECT_EQ(*added, "added; 4 voters, config version 4294967297");
+  EXPECT_EQ(world_.voters, (std::set<int>{1, 2, 3, 4}));
+  auto again = Run(ReconfigAddStep(4));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, "already a member");
+  EXPECT_EQ(world_.Calls("Reconfig"), (std::vector<std::string>{
+                                          "Reconfig(+server.4=fake-4:2888:3888:participant;0.0.0.0:2181, -)"}));
+  EXPECT_EQ(world_.Calls("OpenZkSession")[0], "OpenZkSession([1,2,3])") << "the session goes to the members before";
+
+  ASSERT_TRUE(Run(ReconfigRemoveStep(4)).ok());
+  EXPECT_EQ(world_.voters, (std::set<int>{1, 2, 3}));
+  auto removed = Run(ReconfigRemoveStep(4));
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, "already removed");
+}
+
+TEST_F(StepRunnerTest, HooksRunZnodeAndFileActionsAndRecordEveryStep) {
+  StartEnsemble();
+  auto init = Run(RunHooksStep(HookEvent::kDeploy, HookPhase::kInit));
+  ASSERT_TRUE(init.ok()) << init.status().message();
+  EXPECT_EQ(*init, "deploy.init: 1 steps ran, 1 skipped") << "extra-root waits for extra.enabled";
+  EXPECT_TRUE(world_.znodes.count("/app"));
+  EXPECT_FALSE(world_.znodes.count("/extra"));
+  auto cleanup = Run(RunHooksStep(HookEvent::kDeploy, HookPhase::kCleanup));
+  ASSERT_TRUE(cleanup.ok()) << cleanup.status().message();
+  EXPECT_EQ(world_.Calls("RunFileAction"),
+            (std::vector<std::string>{"RunFileAction(1, remove-files)", "RunFileAction(2, remove-files)",
+                                      "RunFileAction(3, remove-files)"}));
+  auto runs = store_->ListHookRuns(op_);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 3u);
+  EXPECT_EQ((*runs)[0].step, "root");
+  EXPECT_EQ((*runs)[0].status, "ok");
+  EXPECT_EQ((*runs)[1].status, "skipped");
+  EXPECT_EQ((*runs)[2].message, "server 1: remove-files done; server 2: remove-files done; server 3: remove-files done");
+}
+
+TEST_F(StepRunnerTest, RemoveNodeDataRemovesNothingWithoutPurge) {
+  StartEnsemble();
+  ASSERT_TRUE(Run(RunHooksStep(HookEvent::kDelete, HookPhase::kCleanup)).ok());
+  EXPECT_TRUE(world_.Calls("RunFileAction").empty());
+  ASSERT_TRUE(Run(RunHooksStep(HookEvent::kDelete, HookPhase::kCleanup, {}, {2}, true)).ok());
+  EXPECT_EQ(world_.Calls("RunFileAction"), (std::vector<std::string>{"RunFileAction(2, remove-node-data)"}));
+  EXPECT_FALSE(world_.servers[2].has_data);
+  EXPECT_TRUE(world_.servers[1].has_data);
+}
+
+TEST_F(StepRunnerTest, AFailingHookStepFailsTheHookWithItsError) {
+  StartEnsemble();
+  world_.FailNext("CreateNode", Status::IOError("create /app: not authenticated (ZNOAUTH)"));
+  auto r = Run(RunHooksStep(HookEvent::kDeploy, HookPhase::kInit));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "hook deploy.init step root (create-znode): create /app: not authenticated (ZNOAUTH)");
+}
+
+TEST_F(StepRunnerTest, AnUnknownKindFailsNamingIt) {
+  Step s = Step::FromJson({{"kind", "defragment-node"}, {"args", {{"node", 1}}}});
+  auto r = Run(s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Has(r.status().message(), "step kind \"defragment-node\" is not one this version of zkpilot knows"))
+      << r.status().message();
+  EXPECT_TRUE(world_.Calls().empty()) << "nothing was asked of the platform";
+}
+
+TEST_F(StepRunnerTest, PlatformErrorsComeBackAsTheStepsError) {
+  world_.FailNext("ApplyServerConfig", Status::PermissionDenied("cannot patch statefulsets"));
+  auto r = Run(PrepareNodeStep(1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(r.status().message(), "cannot patch statefulsets");
+}
+
+}  // namespace
+}  // namespace zkpilot

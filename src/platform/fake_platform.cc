@@ -1,0 +1,353 @@
+#include "platform/fake_platform.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "util/hash.h"
+#include "zk/ensemble_config.h"
+
+namespace zkpilot {
+namespace {
+
+constexpr int kClientPort = 2181, kQuorumPort = 2888, kElectionPort = 3888;
+
+std::string Host(int id) { return "fake-" + std::to_string(id); }
+
+std::string Ids(const std::vector<int>& ids) {
+  std::string out;
+  for (int id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  return "[" + out + "]";
+}
+
+// The ZooKeeper calls of the step runner, answered from the world.
+class FakeSession : public ZkSession {
+ public:
+  explicit FakeSession(FakeCluster& world) : world_(world) {}
+
+  Result<std::string> GetConfig() override {
+    ZK_RETURN_IF_ERROR(world_.Enter("GetConfig", "GetConfig()"));
+    return world_.ConfigText();
+  }
+
+  Result<std::string> Reconfig(const std::string& joining, const std::string& leaving) override {
+    ZK_RETURN_IF_ERROR(world_.Enter("Reconfig", "Reconfig(+" + joining + ", -" + leaving + ")"));
+    if (world_.leader == 0) return Status::IOError("reconfig: no quorum");
+    if (!joining.empty()) {
+      ZK_ASSIGN_OR_RETURN(ServerEntry entry, ParseServerLine(joining));
+      world_.voters.insert(entry.id);
+    }
+    if (!leaving.empty()) {
+      const int id = std::stoi(leaving);
+      world_.voters.erase(id);
+      if (world_.leader == id) {  // a removed leader steps down
+        world_.leader = 0;
+        world_.Elect();
+      }
+    }
+    ++world_.config_version;
+    world_.Leave("Reconfig");
+    return world_.ConfigText();
+  }
+
+  Result<CreatedNode> CreateNode(const std::string& path, const std::string& data, const CreateOptions& options) override {
+    ZK_RETURN_IF_ERROR(world_.Enter("CreateNode", "CreateNode(" + path + ")"));
+    CreatedNode node;
+    node.path = path;
+    if (world_.znodes.count(path)) {
+      if (!options.ignore_existing) return Status::InvalidInput("create " + path + ": node exists");
+      node.outcome = CreatedNode::Outcome::kAlreadyExisted;
+      return node;
+    }
+    world_.znodes[path] = data;
+    ++world_.zxid;
+    return node;
+  }
+
+  Status Delete(const std::string& path, DeleteMode mode) override {
+    ZK_RETURN_IF_ERROR(world_.Enter("Delete", "Delete(" + path + ")"));
+    if (!world_.znodes.erase(path)) return Status::NotFound("delete " + path + ": no node");
+    ++world_.zxid;
+    return Status::Ok();
+  }
+
+  Status SetQuota(const std::string& path, int64_t bytes, int64_t count) override {
+    return world_.Enter("SetQuota", "SetQuota(" + path + ")");
+  }
+
+ private:
+  FakeCluster& world_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- FakeCluster
+
+void FakeCluster::FailNext(const std::string& method, Status status) { fail_next_[method].push_back(std::move(status)); }
+
+void FakeCluster::FailAfter(const std::string& method, int calls, Status status) {
+  fail_after_[method] = Failure{calls, std::move(status)};
+}
+
+void FakeCluster::CrashAfter(const std::string& method) { crash_after_.insert(method); }
+
+void FakeCluster::NeverComesBack(int id) { servers[id].broken = true; }
+
+std::vector<std::string> FakeCluster::Calls(const std::string& method) const {
+  std::vector<std::string> out;
+  for (const auto& c : calls_)
+    if (method.empty() || c.rfind(method + "(", 0) == 0) out.push_back(c);
+  return out;
+}
+
+int FakeCluster::Restarts(int id) const {
+  auto it = servers.find(id);
+  return it == servers.end() ? 0 : std::max(0, it->second.starts - 1);
+}
+
+Status FakeCluster::Enter(const std::string& method, const std::string& call) {
+  calls_.push_back(call);
+  ++calls_of_[method];
+  auto next = fail_next_.find(method);
+  if (next != fail_next_.end() && !next->second.empty()) {
+    Status s = next->second.front();
+    next->second.erase(next->second.begin());
+    return s;
+  }
+  auto after = fail_after_.find(method);
+  if (after != fail_after_.end() && calls_of_[method] > after->second.after) return after->second.status;
+  return Status::Ok();
+}
+
+void FakeCluster::Leave(const std::string& method) {
+  if (crash_after_.erase(method)) throw FakeCrash(method);
+}
+
+void FakeCluster::Start(Server& s) {
+  ++s.starts;
+  s.running_generation = s.generation;
+  s.running_fingerprint = s.prepared_fingerprint;
+  s.version = s.prepared_version;
+  s.running = !s.broken;
+  if (s.broken) {
+    ++s.restarts;
+    s.last_exit = "exited with 1";
+  }
+  Elect();
+}
+
+void FakeCluster::Stop(Server& s) {
+  s.running = false;
+  if (leader == s.id) leader = 0;
+  Elect();
+}
+
+void FakeCluster::Elect() {
+  if (leader != 0) return;
+  std::vector<int> up;
+  for (int id : voters) {
+    auto it = servers.find(id);
+    if (it != servers.end() && it->second.running) up.push_back(id);
+  }
+  if (up.empty() || up.size() * 2 <= voters.size()) return;
+  leader = up.back();  // equal zxids: the highest id wins
+  ++elections;
+  zxid = ((zxid >> 32) + 1) << 32;  // a new epoch
+}
+
+std::string FakeCluster::ConfigText() const {
+  std::string out;
+  for (int id : voters)
+    out += fmt::format("server.{}={}:{}:{}:participant;0.0.0.0:{}\n", id, Host(id), kQuorumPort, kElectionPort,
+                       kClientPort);
+  return out + fmt::format("version={:x}\n", config_version);
+}
+
+// ---------------------------------------------------------------- FakePlatform
+
+FakePlatform::FakePlatform(FakeCluster& world, Package package, Values target)
+    : world_(world), package_(std::move(package)), target_(std::move(target)) {}
+
+Result<FakeCluster::Server*> FakePlatform::Find(int id) {
+  auto it = world_.servers.find(id);
+  if (it == world_.servers.end()) return Status::NotFound("the fake platform has no server " + std::to_string(id));
+  return &it->second;
+}
+
+Status FakePlatform::Preflight() { return world_.Enter("Preflight", "Preflight()"); }
+
+Result<std::vector<NodeEndpoint>> FakePlatform::Topology() const {
+  std::vector<NodeEndpoint> out;
+  const int replicas = target_.Get("replicas").get<int>();
+  for (int id = 1; id <= replicas; ++id) {
+    NodeEndpoint e;
+    e.id = id;
+    e.name = e.pod_name = e.host = Host(id);
+    e.client_port = kClientPort;
+    e.quorum_port = kQuorumPort;
+    e.election_port = kElectionPort;
+    e.bind_address = "0.0.0.0";
+    out.push_back(e);
+  }
+  return out;
+}
+
+Result<std::vector<ServerState>> FakePlatform::Servers() {
+  std::vector<ServerState> out;
+  for (auto& [id, s] : world_.servers) {
+    if (s.broken && s.desired) {  // a crash loop: it exits again whenever looked at
+      ++s.restarts;
+      s.last_exit = "exited with 1";
+    }
+    ServerState st;
+    st.id = id;
+    st.exists = s.running;
+    st.desired_running = s.desired;
+    st.generation = s.generation;
+    st.running_generation = s.running_generation;
+    st.restarts = s.restarts;
+    st.last_exit = s.last_exit;
+    st.client = Endpoint{Host(id), kClientPort};
+    st.version = s.version;
+    st.config_fingerprint = s.running ? s.running_fingerprint : s.prepared_fingerprint;
+    st.uid = s.running ? std::to_string(s.starts) : "";
+    st.instance = s.starts ? "instance " + std::to_string(s.starts) : "";
+    st.log = "fake log of server " + std::to_string(id);
+    out.push_back(st);
+  }
+  return out;
+}
+
+Result<std::string> FakePlatform::TargetFingerprint(int id) {
+  std::string text;
+  for (const auto& p : package_.schema.params)
+    if ((p.change == ChangePolicy::kRolling || p.change == ChangePolicy::kImmutable) && target_.Has(p.name))
+      text += p.name + "=" + target_.Get(p.name).dump() + "\n";
+  return Sha256Hex(text).substr(0, 16);
+}
+
+Result<std::string> FakePlatform::ApplyServerConfig(int id, const std::vector<int>& members) {
+  ZK_RETURN_IF_ERROR(world_.Enter("ApplyServerConfig", fmt::format("ApplyServerConfig({}, {})", id, Ids(members))));
+  ZK_ASSIGN_OR_RETURN(std::string fingerprint, TargetFingerprint(id));
+  FakeCluster::Server& s = world_.servers[id];
+  s.id = id;
+  s.prepared_fingerprint = fingerprint;
+  s.prepared_version = target_.Get(package_.version_parameter).get<std::string>();
+  s.prepared_members = members;
+  s.has_data = true;
+  if (world_.voters.empty()) {  // the first configuration is the ensemble's
+    if (members.empty()) {
+      ZK_ASSIGN_OR_RETURN(auto topology, Topology());
+      for (const auto& e : topology) world_.voters.insert(e.id);
+    } else {
+      world_.voters.insert(members.begin(), members.end());
+    }
+  }
+  world_.Leave("ApplyServerConfig");
+  return "configured server " + std::to_string(id);
+}
+
+Result<std::string> FakePlatform::StartServer(int id) {
+  ZK_RETURN_IF_ERROR(world_.Enter("StartServer", fmt::format("StartServer({})", id)));
+  ZK_ASSIGN_OR_RETURN(FakeCluster::Server * s, Find(id));
+  s->desired = true;
+  if (!s->running) world_.Start(*s);
+  world_.Leave("StartServer");
+  return "started server " + std::to_string(id);
+}
+
+Result<std::string> FakePlatform::RestartServer(int id, int64_t generation) {
+  ZK_RETURN_IF_ERROR(world_.Enter("RestartServer", fmt::format("RestartServer({}, {})", id, generation)));
+  ZK_ASSIGN_OR_RETURN(FakeCluster::Server * s, Find(id));
+  if (s->running_generation >= generation) return "already at generation " + std::to_string(generation);
+  s->generation = std::max(s->generation, generation);
+  s->desired = true;
+  world_.Stop(*s);
+  world_.Start(*s);
+  world_.Leave("RestartServer");
+  return "restarted server " + std::to_string(id);
+}
+
+Result<std::string> FakePlatform::StopServer(int id, std::chrono::milliseconds timeout) {
+  ZK_RETURN_IF_ERROR(world_.Enter("StopServer", fmt::format("StopServer({})", id)));
+  ZK_ASSIGN_OR_RETURN(FakeCluster::Server * s, Find(id));
+  s->desired = false;
+  world_.Stop(*s);
+  world_.Leave("StopServer");
+  return "stopped server " + std::to_string(id);
+}
+
+Result<std::string> FakePlatform::ForgetServer(int id) {
+  ZK_RETURN_IF_ERROR(world_.Enter("ForgetServer", fmt::format("ForgetServer({})", id)));
+  world_.servers.erase(id);
+  world_.Leave("ForgetServer");
+  return "forgot server " + std::to_string(id);
+}
+
+Result<std::string> FakePlatform::ApplyAddons() {
+  ZK_RETURN_IF_ERROR(world_.Enter("ApplyAddons", "ApplyAddons()"));
+  ++world_.addons_applied;
+  world_.Leave("ApplyAddons");
+  return std::string("add-ons applied");
+}
+
+Result<std::string> FakePlatform::TearDown(bool purge_data, std::chrono::milliseconds timeout) {
+  ZK_RETURN_IF_ERROR(world_.Enter("TearDown", fmt::format("TearDown({})", purge_data ? "purge" : "keep data")));
+  for (auto& [id, s] : world_.servers) {
+    s.desired = false;
+    world_.Stop(s);
+  }
+  bool data_left = false;
+  for (auto& [id, s] : world_.servers) {
+    if (purge_data) s.has_data = false;
+    data_left = data_left || s.has_data;
+  }
+  // What the platform made goes; servers with data stay known by their data.
+  std::erase_if(world_.servers, [](const auto& entry) { return !entry.second.has_data; });
+  world_.voters.clear();
+  world_.torn_down = true;
+  world_.purged = purge_data;
+  world_.Leave("TearDown");
+  return std::string(data_left ? "data kept" : "nothing left");
+}
+
+Result<std::unique_ptr<ZkClient>> FakePlatform::OpenSession(const std::vector<int>& members) {
+  return Status::Unavailable("the fake platform has no ZooKeeper client sessions (OpenZkSession has)");
+}
+
+Result<std::unique_ptr<ZkSession>> FakePlatform::OpenZkSession(const std::vector<int>& members) {
+  ZK_RETURN_IF_ERROR(world_.Enter("OpenZkSession", "OpenZkSession(" + Ids(members) + ")"));
+  if (world_.leader == 0) return Status::IOError("no ZooKeeper session: the ensemble has no quorum");
+  return std::unique_ptr<ZkSession>(std::make_unique<FakeSession>(world_));
+}
+
+Result<std::string> FakePlatform::RunFileAction(int id, const std::string& action, const nlohmann::json& args,
+                                                bool purge_data) {
+  ZK_RETURN_IF_ERROR(world_.Enter("RunFileAction", fmt::format("RunFileAction({}, {})", id, action)));
+  auto it = world_.servers.find(id);
+  if (action == "remove-node-data" && purge_data && it != world_.servers.end()) it->second.has_data = false;
+  world_.Leave("RunFileAction");
+  return action + " done";
+}
+
+Result<std::string> FakePlatform::LogTail(int id, int lines) {
+  return "the last lines of server " + std::to_string(id) + "'s log";
+}
+
+NodeObservation FakePlatform::Observe(const ServerState& server) {
+  NodeObservation o;
+  o.id = server.id;
+  auto it = world_.servers.find(server.id);
+  if (it == world_.servers.end() || !it->second.running) {
+    o.error = "connection refused";
+    return o;
+  }
+  SrvrInfo info;
+  info.version = it->second.version;
+  info.zxid = world_.zxid;
+  info.mode = world_.leader == server.id ? "leader" : world_.leader != 0 ? "follower" : std::string(kModeNotServing);
+  o.srvr = info;
+  return o;
+}
+
+}  // namespace zkpilot

@@ -1,0 +1,46 @@
+// The command line's local path: each verb on $ZKPILOT_HOME's clusters.
+//
+// A thin front over the action cores (actions/cluster_actions.h): it opens
+// the SQLite state, reads the package directory (deploy: the one given;
+// later verbs: the one the cluster was deployed from) and -f files, builds
+// the LocalPlatform for the values at hand, and calls the core with an
+// ActionContext on the system clock.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actions/cluster_actions.h"
+
+namespace zkpilot {
+
+struct DeployRequest {
+  std::string name;
+  std::string package_dir;
+  ValuesRequest values;
+  bool dry_run = false;
+  std::chrono::milliseconds timeout{std::chrono::minutes(3)};
+};
+Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& request, ProgressSink& progress);
+
+struct DeleteRequest {
+  std::string name;
+  bool purge_data = false;
+  bool dry_run = false;
+};
+Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& request, ProgressSink& progress);
+
+Result<ChangeResult> LocalChange(const std::string& home, const ChangeRequest& request, ProgressSink& progress);
+Result<ChangeResult> LocalResume(const std::string& home, const std::string& name, ProgressSink& progress);
+
+Result<nlohmann::ordered_json> LocalStatus(const std::string& home, const std::string& name);
+Result<std::string> LocalList(const std::string& home, Format format);
+Result<std::string> LocalHistory(const std::string& home, const std::string& name, Format format);
+
+// Log files of a cluster's servers (all, or the one with id `node` when > 0).
+Result<std::vector<std::pair<int, std::string>>> LocalLogFiles(const std::string& home, const std::string& name,
+                                                               int node);
+
+}  // namespace zkpilot

@@ -1,0 +1,67 @@
+#include "platform/platform.h"
+
+#include <thread>
+
+#include "zk/four_letter.h"
+
+namespace zkpilot {
+namespace {
+
+class SteadyClock : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() override { return std::chrono::steady_clock::now(); }
+  void Sleep(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
+};
+
+class ClientSession : public ZkSession {
+ public:
+  explicit ClientSession(std::unique_ptr<ZkClient> client) : client_(std::move(client)) {}
+  Result<std::string> GetConfig() override { return client_->GetConfig(); }
+  Result<std::string> Reconfig(const std::string& joining, const std::string& leaving) override {
+    return client_->Reconfig(joining, leaving);
+  }
+  Result<CreatedNode> CreateNode(const std::string& path, const std::string& data,
+                                 const CreateOptions& options) override {
+    return client_->CreateNode(path, data, options);
+  }
+  Status Delete(const std::string& path, DeleteMode mode) override { return client_->Delete(path, mode); }
+  Status SetQuota(const std::string& path, int64_t bytes, int64_t count) override {
+    return client_->SetQuota(path, bytes, count);
+  }
+
+ private:
+  std::unique_ptr<ZkClient> client_;
+};
+
+}  // namespace
+
+Clock& SystemClock() {
+  static SteadyClock clock;
+  return clock;
+}
+
+std::unique_ptr<ZkSession> SessionOver(std::unique_ptr<ZkClient> client) {
+  return std::make_unique<ClientSession>(std::move(client));
+}
+
+Result<std::unique_ptr<ZkSession>> Platform::OpenZkSession(const std::vector<int>& members) {
+  ZK_ASSIGN_OR_RETURN(auto client, OpenSession(members));
+  return SessionOver(std::move(client));
+}
+
+NodeObservation Platform::Observe(const ServerState& server) {
+  NodeObservation o;
+  o.id = server.id;
+  auto srvr = AdminClient(std::chrono::milliseconds(1000)).Srvr(server.client);
+  if (srvr.ok()) o.srvr = *srvr;
+  else o.error = srvr.status().message();
+  return o;
+}
+
+Result<PlatformStatus> Platform::Describe() { return PlatformStatus{}; }
+
+Result<Endpoint> Platform::AddonEndpoint(const std::string& name) {
+  return Status::NotFound("the " + Name() + " platform does not say where add-on " + name + " answers");
+}
+
+}  // namespace zkpilot
