@@ -5,27 +5,16 @@
 #
 # Tests: the pure parts (queue and backoff, lease decisions, kind-of-change
 # inference, conditions, the reconciler against fakes, flags) are unit tests;
-# the health server talks HTTP on 127.0.0.1; the loop itself runs against a
-# kube-sim cluster of its own (two replicas and their Lease; an invalid
-# resource) — RUN_SERIAL, as every kube-sim suite.
+# the health server talks HTTP on 127.0.0.1; `zkpilot operator` itself runs
+# against a kube-sim cluster of its own (in a pod as its manifests install it;
+# two replicas and their Lease; refused resources; deploy, change, restart,
+# delete; an operator killed mid-roll) — RUN_SERIAL, as every kube-sim suite.
 if(NOT TARGET PkgConfig::CPP_HTTPLIB)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 endif()
 
-# The action cores come with the Platform refactor (actions/action_context.h);
-# until then operator_cores_pending.cc stands in for them (operations fail
-# clearly; validation, conditions and leader election work).
-if(EXISTS ${CMAKE_SOURCE_DIR}/src/actions/action_context.h)
-  set(zkpilot_operator_cores src/platform/kubernetes/operator_cores.cc)
-  set(zkpilot_operator_has_cores 1)
-else()
-  set(zkpilot_operator_cores src/platform/kubernetes/operator_cores_pending.cc)
-  set(zkpilot_operator_has_cores 0)
-endif()
-
 add_library(zkpilot_operator
-  ${zkpilot_operator_cores}
   src/platform/kubernetes/work_queue.cc
   src/platform/kubernetes/lease.cc
   src/platform/kubernetes/health_server.cc
@@ -33,11 +22,12 @@ add_library(zkpilot_operator
   src/platform/kubernetes/cluster_api.cc
   src/platform/kubernetes/operator.cc
   src/platform/kubernetes/operator_backend.cc
+  src/platform/kubernetes/operator_cores.cc
   src/actions/operator_action.cc
 )
 target_link_libraries(zkpilot_operator
   PUBLIC zkpilot_core zkpilot_kube_client zkpilot_kube_resources
-         $<TARGET_NAME_IF_EXISTS:zkpilot_kube_platform> $<TARGET_NAME_IF_EXISTS:zkpilot_actions>
+         zkpilot_kube_platform zkpilot_actions
   PRIVATE PkgConfig::CPP_HTTPLIB fmt::fmt spdlog::spdlog)
 target_link_libraries(zkpilot PRIVATE zkpilot_operator)
 
@@ -62,21 +52,16 @@ gtest_discover_tests(zkpilot_operator_http_tests
   PROPERTIES LABELS integration TIMEOUT 120)
 
 # Against kube-sim: one cluster for the binary (a gtest Environment), the
-# operator run as a process (two replicas; --once; the loop). The driver runs
-# the same action with the same flags as `zkpilot operator`.
-add_executable(zkpilot_operator_driver src/platform/kubernetes/operator_test_driver.cc)
-target_link_libraries(zkpilot_operator_driver PRIVATE zkpilot_operator CLI11::CLI11 spdlog::spdlog)
-
+# operator run as `zkpilot operator` (two replicas; --once; the loop; in a
+# pod as its manifests install it).
 find_program(OPERATOR_TEST_NODE node)
 add_executable(zkpilot_operator_kube_tests src/platform/kubernetes/operator_test.cc)
 target_link_libraries(zkpilot_operator_kube_tests PRIVATE zkpilot_operator PkgConfig::CPP_HTTPLIB
   GTest::gtest Threads::Threads)
 target_compile_definitions(zkpilot_operator_kube_tests PRIVATE
   ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-  ZKPILOT_OPERATOR_COMMAND="$<TARGET_FILE:zkpilot_operator_driver>"
-  ZKPILOT_OPERATOR_SUBCOMMAND=""
-  ZKPILOT_OPERATOR_HAS_CORES=${zkpilot_operator_has_cores})
-add_dependencies(zkpilot_operator_kube_tests zkpilot_operator_driver)
+  ZKPILOT_BINARY="$<TARGET_FILE:zkpilot>")
+add_dependencies(zkpilot_operator_kube_tests zkpilot)
 if(OPERATOR_TEST_NODE)
   add_test(NAME operator_kube_sim COMMAND zkpilot_operator_kube_tests)
   set_tests_properties(operator_kube_sim PROPERTIES LABELS "kube-sim;integration" RUN_SERIAL TRUE

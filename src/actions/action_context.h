@@ -14,13 +14,18 @@
 // builds a KubernetesPlatform and the Kubernetes release store per
 // ZooKeeperCluster; tests use platform/fake_platform.h. The verbs take the
 // package and values in memory, never a directory.
+//
+// Platform and Clock are only declared here (platform/platform.h defines
+// them): the verbs' header stays free of the platform interface's types.
 #pragma once
 
 #include "plan/executor.h"
-#include "platform/platform.h"
 #include "state/release_store.h"
 
 namespace zkpilot {
+
+class Platform;
+class Clock;
 
 struct ActionContext {
   Platform& platform;

@@ -27,6 +27,7 @@
 #include "actions/action_context.h"
 #include "actions/render_action.h"
 #include "package/package.h"
+#include "platform/ensemble_view.h"
 #include "state/state_store.h"
 #include "values/values.h"
 
@@ -76,7 +77,7 @@ Result<std::string> Delete(ActionContext& ctx, const DeleteSpec& spec);
 
 // Status of one cluster, as data (format with FormatStatus); ctx.platform is
 // bound to the current revision's values.
-Result<nlohmann::ordered_json> ClusterStatus(ActionContext& ctx, const std::string& name, const Package& package);
+Result<nlohmann::ordered_json> DescribeCluster(ActionContext& ctx, const std::string& name, const Package& package);
 std::string FormatStatus(const nlohmann::ordered_json& status, Format format);
 
 // The servers of each cluster as its platform knows them.

@@ -86,7 +86,7 @@ class ClusterActionsTest : public testing::ActionTest {
     auto values = RevisionValues(*store_, "demo", package_);
     if (!values.ok()) return values.status();
     ActionContext ctx = Context(PlatformFor(*values));
-    return ClusterStatus(ctx, "demo", package_);
+    return DescribeCluster(ctx, "demo", package_);
   }
 
   ClusterRecord Record() {

@@ -4,6 +4,7 @@
 #include "actions/step_runner.h"
 #include "plan/change_planner.h"
 #include "plan/steps.h"
+#include "platform/platform.h"
 
 namespace zkpilot {
 namespace {

@@ -8,9 +8,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "actions/action_context.h"
 #include "actions/cluster_actions.h"
 #include "observe/alerts.h"
+#include "platform/platform.h"
 #include "util/files.h"
 #include "util/hash.h"
 #include "util/yaml_json.h"

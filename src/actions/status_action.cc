@@ -58,7 +58,7 @@ std::string Render(const OJson& j, Format format) {
 
 }  // namespace
 
-Result<nlohmann::ordered_json> ClusterStatus(ActionContext& ctx, const std::string& name, const Package& package) {
+Result<nlohmann::ordered_json> DescribeCluster(ActionContext& ctx, const std::string& name, const Package& package) {
   ZK_ASSIGN_OR_RETURN(ClusterRecord record, FindCluster(ctx.store, name));
   ZK_ASSIGN_OR_RETURN(Values values, RevisionValues(ctx.store, name, package));
   // First: the platform may repair what keeps the servers running (locally

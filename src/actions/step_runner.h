@@ -27,6 +27,7 @@
 #include "actions/action_context.h"
 #include "package/package.h"
 #include "plan/executor.h"
+#include "platform/platform.h"
 #include "values/values.h"
 
 namespace zkpilot {

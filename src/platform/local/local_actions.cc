@@ -87,7 +87,7 @@ Result<nlohmann::ordered_json> LocalStatus(const std::string& home, const std::s
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*local.store, home, name, local.package, values));
   NullProgress progress;
   ActionContext ctx{*platform, *local.store, progress, SystemClock()};
-  return ClusterStatus(ctx, name, local.package);
+  return DescribeCluster(ctx, name, local.package);
 }
 
 Result<std::string> LocalList(const std::string& home, Format format) {

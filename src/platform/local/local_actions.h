@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "actions/cluster_actions.h"
+#include "plan/executor.h"
 
 namespace zkpilot {
 
