@@ -233,6 +233,14 @@ Status OperatorDelete(KubeClient& client, ReleaseStore& store, const ClusterCoor
         Who(cluster));
     return Status::Ok();
   }
+  // An operation an operator left unfinished gives way: the cluster goes.
+  ZK_ASSIGN_OR_RETURN(auto unfinished, store.UnfinishedOperation(cluster.name));
+  if (unfinished) {
+    spdlog::info("{}: the interrupted {} (operation {}) ends: the cluster is being deleted",
+                 Who(cluster), unfinished->type, unfinished->id);
+    ZK_RETURN_IF_ERROR(store.FinishOperation(unfinished->id, OperationStatus::kFailed,
+                                             "interrupted, then the cluster was deleted"));
+  }
   ZK_ASSIGN_OR_RETURN(Values values, RevisionValues(store, cluster.name, *package));
   ZK_ASSIGN_OR_RETURN(KubePlatformOptions options, PlatformOptions(client, cluster, true));
   KubernetesPlatform platform(client, *package, values, options);

@@ -60,6 +60,7 @@ Status OperatorResume(KubeClient& client, ReleaseStore& store, const ClusterCoor
                       const Package& package, const OperationSettled& settled);
 
 // Deletes the cluster (hooks, every object, the claims when `purge_data`).
+// An operation left unfinished is ended first (failed: the delete supersedes it).
 // `package` null (its ConfigMaps are gone): nothing is torn down here — the
 // objects go with the resource (owner references), the claims stay.
 Status OperatorDelete(KubeClient& client, ReleaseStore& store, const ClusterCoordinates& cluster,

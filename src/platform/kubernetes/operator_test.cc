@@ -836,7 +836,60 @@ TEST(OperatorEndToEnd, AnOperatorKilledMidRollIsContinuedByTheNextWithoutARestar
   for (const auto& [pod, uids] : watch.Uids())
     EXPECT_EQ(uids.size(), 2u) << pod << " was replaced " << uids.size() - 1
                                << " times (once expected)";
-  fprintf(stderr, "--- first:\n%s--- second:\n%s", first->Log().c_str(), second->Log().c_str());
+  second->Signal(SIGTERM);
+  EXPECT_TRUE(second->WaitExit(seconds(60)).has_value()) << second->Log();
+}
+
+TEST(OperatorEndToEnd, DeletingAClusterEndsTheOperationAnOperatorLeftUnfinished) {
+  auto client = Client();
+  const std::string ns = "e2e-delete";
+  CreateNamespace(*client, ns);
+  const Installed installed = InstallPackage(*client, ns);
+  CreateCluster(*client, ns, "one", installed.ref, {{"replicas", 1}});
+  auto first = StartOperatorInside("delete-first", {"--namespace", ns, "--health-addr", "off"});
+  ZooKeeperCluster c;
+  ASSERT_TRUE(PollUntil(seconds(600),
+                        [&] {
+                          c = GetCluster(*client, ns, "one");
+                          return OperationDone(c, "deploy") && c.status.ready_replicas == 1;
+                        }))
+      << Describe(c) << "\n"
+      << first->Log();
+
+  // The restart's pod deletion is held up by the API, and the operator dies
+  // meanwhile: the operation stays unfinished in the journal.
+  const json fault = {{"id", "hold-delete"},
+                      {"method", "DELETE"},
+                      {"pathRegex", "/namespaces/" + ns + "/pods/one-1-0"},
+                      {"times", 1},
+                      {"delayMs", 60000}};
+  ASSERT_TRUE(client->Request("POST", "/kube-sim/faults", fault).ok());
+  ASSERT_TRUE(
+      client->MergePatch(ClusterResourceRef(), ns, "one", {{"spec", {{"restartRequest", "r1"}}}})
+          .ok());
+  ASSERT_TRUE(PollUntil(seconds(120), [&] {
+    return first->Log().find("restart server 1") != std::string::npos;
+  })) << first->Log();
+  first->Signal(SIGKILL);
+  ASSERT_TRUE(first->WaitExit(seconds(30)).has_value());
+  ASSERT_TRUE(client->Request("DELETE", "/kube-sim/faults").ok());
+  c = GetCluster(*client, ns, "one");
+  ASSERT_TRUE(c.status.operation && c.status.operation->type == "restart" &&
+              c.status.operation->phase == OperationStatus::kRunning)
+      << Describe(c);
+
+  // Deleted while so: the next operator deletes it rather than finishing the roll.
+  ASSERT_TRUE(client->Delete(ClusterResourceRef(), ns, "one").ok());
+  auto second = StartOperatorInside("delete-second", {"--namespace", ns, "--health-addr", "off"});
+  ASSERT_TRUE(PollUntil(seconds(300),
+                        [&] {
+                          auto got = client->Get(ClusterResourceRef(), ns, "one");
+                          return got.ok() && !*got;
+                        }))
+      << Describe(GetCluster(*client, ns, "one")) << "\n"
+      << second->Log();
+  EXPECT_NE(second->Log().find("the interrupted restart"), std::string::npos) << second->Log();
+  EXPECT_EQ(CountOf(*client, {"apps", "v1", "statefulsets", true, "StatefulSet"}, ns), 0u);
   second->Signal(SIGTERM);
   EXPECT_TRUE(second->WaitExit(seconds(60)).has_value()) << second->Log();
 }
