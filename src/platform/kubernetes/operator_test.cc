@@ -422,14 +422,6 @@ TEST(OperatorInAPod, RunsWithItsServiceAccountAndItsClusterRole) {
     }
     ASSERT_TRUE(ref.ok()) << ref.status().message();
     json body = json::parse(object.body.dump());
-    if (object.kind == "Deployment") {
-      // kube-sim cannot yet start a container with readOnlyRootFilesystem and
-      // a volume at /tmp (its runtime remounts /tmp read-only after mounting
-      // the volume there: "mount point is busy"); everything else is as
-      // installed.
-      for (auto& c : body["spec"]["template"]["spec"]["containers"])
-        c["securityContext"]["readOnlyRootFilesystem"] = false;
-    }
     auto applied =
         client->Apply(*ref, body["metadata"].value("namespace", ""), body, "zkpilot-test", true);
     ASSERT_TRUE(applied.ok()) << object.kind << " " << object.name << ": "

@@ -191,7 +191,12 @@ function setupScript(o) {
   L.push(`dir_at ${q(o.workingDir)}`);
   if (o.readOnlyRootFilesystem) {
     L.push('mount -o remount,ro "$R"');
-    L.push('mount -o remount,ro "$TMP"; mount -o remount,ro "$RUN"');
+    // A volume mounted at /tmp or /run itself (an emptyDir, as a pod with a
+    // read-only root usually has) covers the tmpfs and stays writable: only
+    // the tmpfs left visible is made read-only.
+    const covered = new Set(o.volumes.map((v) => v.mountPath));
+    if (!covered.has('/tmp')) L.push('mount -o remount,ro "$TMP"');
+    if (!covered.has('/run')) L.push('mount -o remount,ro "$RUN"');
   }
   // A command that is not there is a start error (exit 128), as a runtime
   // reports it, not a process that prints and exits.

@@ -286,3 +286,18 @@ test('fsGroup, secret and downwardAPI volumes, the service-account token', { ski
   await until(async () => (await sh('cat /etc/info/labels')) === 'app="two"', { what: 'labels updated' });
   c.store.delete(c.pods, 'default', 'vols', { gracePeriodSeconds: 1 });
 });
+
+test('readOnlyRootFilesystem with an emptyDir at /tmp: the root and /run refuse writes, /tmp takes them', { skip: !isRoot && 'needs root' }, async () => {
+  const script = 'echo x > /tmp/ok && echo tmp-writable; '
+    + '(echo x > /etc/nope) 2>/dev/null && echo root-writable || echo root-readonly; '
+    + '(echo x > /run/nope) 2>/dev/null && echo run-writable || echo run-readonly';
+  c.store.create(c.pods, podSpec('rofs', [{
+    name: 'main', command: ['bash', '-c', script],
+    securityContext: { readOnlyRootFilesystem: true },
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+  }], { spec: { restartPolicy: 'Never', volumes: [{ name: 'tmp', emptyDir: {} }] } }));
+  await until(() => c.pod('rofs') && c.pod('rofs').status.phase === 'Succeeded', { what: 'rofs Succeeded', show: show('rofs') });
+  assert.strictEqual(await logsOf('rofs'), 'tmp-writable\nroot-readonly\nrun-readonly\n');
+  c.store.delete(c.pods, 'default', 'rofs');
+  await until(() => !c.pod('rofs'), { what: 'rofs gone' });
+});
