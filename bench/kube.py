@@ -6,11 +6,11 @@ and the operator's memory and CPU while idle and during a roll.
 
 Per repetition, on a fresh test cluster (`kube-sim start`):
 
-  operator  `zkpilot operator manifests --package packages/zookeeper` piped
+  operator  `zkpilot operator manifests packages/zookeeper` piped
             into `kubectl apply --server-side -f -`, timed until
             `kubectl rollout status deployment/zkpilot-operator` returns (the
             operator's pod runs the zkpilot binary under test).
-  zkpilot   `zkpilot --platform kubernetes -n bench deploy bench --package
+  zkpilot   `zkpilot --platform kubernetes -n bench deploy bench
             packages/zookeeper --set replicas=N`, from spawn to exit: the
             command returns once the operator's deploy operation succeeded
             (every server following the leader, caught up; the deploy hooks
@@ -202,7 +202,7 @@ def one_run(zkpilot: str, servers: int, idle: float, timeout: float, baseline_fi
             c.kubectl("delete", "namespace", BASELINE_NS, "--wait=true", f"--timeout={int(timeout)}s")
 
         def install():
-            manifests = subprocess.run([zkpilot, "operator", "manifests", "--package", PACKAGE],
+            manifests = subprocess.run([zkpilot, "operator", "manifests", PACKAGE],
                                        check=True, capture_output=True, text=True, env=c.env).stdout
             c.kubectl("apply", "--server-side", "-f", "-", input=manifests)
             c.kubectl("-n", "zkpilot-system", "rollout", "status", "deployment/zkpilot-operator",
@@ -215,7 +215,7 @@ def one_run(zkpilot: str, servers: int, idle: float, timeout: float, baseline_fi
             raise RuntimeError(f"no `zkpilot operator` process with POD_NAME={pod} found in /proc")
         c.kubectl("create", "namespace", NS)
 
-        r["zkpilot"] = timed(lambda: c.zkp("deploy", CLUSTER, "--package", PACKAGE, "--set", f"replicas={servers}",
+        r["zkpilot"] = timed(lambda: c.zkp("deploy", CLUSTER, PACKAGE, "--set", f"replicas={servers}",
                                            "--set", "version=3.8.0", "--timeout", str(int(timeout))))
         sampler = Sampler(pid).start()
         time.sleep(idle)  # the measurement window itself, not a wait for a condition

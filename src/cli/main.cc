@@ -121,8 +121,11 @@ int main(int argc, char** argv) {
       "Exit codes: 0 success, 2 invalid input (package, values, usage, unknown cluster), 1 any other failure,\n"
       "3 `status` of an unhealthy cluster.\n"
       "Kubernetes: the cluster verbs take --platform kubernetes (or ZKPILOT_PLATFORM=kubernetes) with\n"
-      "--kubeconfig, --context and -n; the zkpilot operator does the work (`zkpilot operator manifests`).");
+      "--kubeconfig, --context and -n, before or after the verb; the zkpilot operator does the work\n"
+      "(`zkpilot operator manifests PACKAGE`).");
   zkpilot::cli::PlatformFlags pf;
+  // Also before the verb, as kubectl takes them: `zkpilot -n NS status NAME`.
+  AddPlatformFlags(&app, pf);
 
   // render
   zkpilot::RenderRequest render;
@@ -220,6 +223,10 @@ int main(int argc, char** argv) {
   AddPlatformFlags(delete_cmd, pf);
   delete_cmd->add_flag("--purge-data", del.purge_data, "Also remove the servers' data directories");
   delete_cmd->add_flag("--dry-run", del.dry_run, "Print the plan; change nothing");
+  double delete_timeout_s = 300;
+  delete_cmd->add_option("--timeout", delete_timeout_s, "Kubernetes: seconds to wait for the cluster's objects to go")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   // logs
   std::string logs_name;
@@ -281,6 +288,10 @@ int main(int argc, char** argv) {
       "resume", "Continue an interrupted operation (e.g. zkpilot was killed) from its first unfinished step.");
   resume_cmd->add_option("name", resume_name, "Cluster name")->required();
   AddPlatformFlags(resume_cmd, pf);
+  double resume_timeout_s = 600;
+  resume_cmd->add_option("--timeout", resume_timeout_s, "Kubernetes: seconds to follow the resumed operation")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   // alerts, dashboards
   std::string alerts_name, alerts_format = "table";
@@ -355,6 +366,10 @@ int main(int argc, char** argv) {
   if (operator_manifests_cmd->parsed()) return zkpilot::cli::RunOperatorManifestsCommand(operator_flags);
   if (operator_cmd->parsed()) {
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+    // Credentials given before the verb (`zkpilot --kubeconfig F operator`).
+    if (operator_flags.run.kubeconfig.empty()) operator_flags.run.kubeconfig = pf.kube.kubeconfig;
+    if (operator_flags.run.context.empty()) operator_flags.run.context = pf.kube.context;
+    if (operator_flags.run.namespace_.empty()) operator_flags.run.namespace_ = pf.kube.namespace_;
     return zkpilot::cli::RunOperatorCommand(operator_flags);
   }
   if (pf.Kubernetes()) {
@@ -378,11 +393,13 @@ int main(int argc, char** argv) {
       return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeHistory(s, history_name, view_format(history_format)); });
     if (delete_cmd->parsed()) {
       zkpilot::KubeDeleteRequest r{del.name, del.purge_data, del.dry_run};
+      r.timeout = kube_timeout(delete_cmd, delete_timeout_s, r.timeout);
       return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeDelete(s, r, progress); });
     }
     if (logs_cmd->parsed()) return zkpilot::cli::RunKubeLogs(pf, zkpilot::KubeLogsRequest{logs_name, logs_node, logs_follow, std::nullopt});
     if (resume_cmd->parsed()) {
       zkpilot::KubeResumeRequest r{resume_name};
+      r.timeout = kube_timeout(resume_cmd, resume_timeout_s, r.timeout);
       return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeResume(s, r, progress); });
     }
     if (alerts_cmd->parsed()) {

@@ -48,7 +48,7 @@ operation_phase() { cr '{.status.operation.type} {.status.operation.phase}'; }
 # waits until every replica is available.
 install_operator() {
   local replicas="${1:-1}"
-  "${ZKPILOT}" operator manifests --package "${PACKAGE}" --replicas "${replicas}" > "${STATE_DIR}/operator.yaml"
+  "${ZKPILOT}" operator manifests "${PACKAGE}" --replicas "${replicas}" > "${STATE_DIR}/operator.yaml"
   kubectl apply --server-side -f "${STATE_DIR}/operator.yaml" >/dev/null
   expect_match "the operator's ${replicas} replica(s) become available" 'successfully rolled out' \
     "$(kubectl -n "${OPERATOR_NS}" rollout status deployment/zkpilot-operator --timeout=180s)"
