@@ -73,6 +73,8 @@ EnsembleHealth EvaluateHealth(const std::vector<NodeObservation>& observations, 
     } else if (leaders != 1 && n.role != "leader") {
       n.problem = leaders == 0 ? "no leader to follow" : "more than one leader";
     }
+    // ZooKeeper says it serves; the platform may not route to it yet.
+    if (n.problem.empty() && !o.not_ready.empty()) n.problem = o.not_ready;
     n.healthy = n.problem.empty();
     h.nodes.push_back(n);
   }

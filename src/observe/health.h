@@ -29,6 +29,7 @@ struct NodeObservation {
   bool voter = true;                // participant (false: observer)
   std::optional<SrvrInfo> srvr;     // empty when the server did not answer
   std::string error;                // why not
+  std::string not_ready;            // the platform's reason not to count it as serving (ServerState)
 };
 
 struct NodeHealth {

@@ -56,6 +56,16 @@ TEST(Health, LaggingFollowerIsNotHealthyButQuorumHolds) {
   EXPECT_TRUE(h.conditions[1].status) << "Degraded";
 }
 
+TEST(Health, ServerThePlatformDoesNotRouteToIsNotInSyncButVotes) {
+  NodeObservation pending = Serving(3, "follower", kEpoch1 + 5);
+  pending.not_ready = "pod demo-3-0 is not Ready yet";
+  auto h = EvaluateHealth({Serving(1, "follower", kEpoch1 + 5), Serving(2, "leader", kEpoch1 + 5), pending});
+  EXPECT_FALSE(h.healthy);
+  EXPECT_TRUE(h.quorum);
+  EXPECT_EQ(h.Node(3)->role, "follower");
+  EXPECT_EQ(h.Summary(), "degraded: leader 2, 2/3 servers in sync; server 3: pod demo-3-0 is not Ready yet");
+}
+
 TEST(Health, DownServerDegradesButMajorityKeepsQuorum) {
   auto h = EvaluateHealth({Down(1), Serving(2, "leader", kEpoch1), Serving(3, "follower", kEpoch1)});
   EXPECT_TRUE(h.quorum);

@@ -33,6 +33,10 @@ struct ServerState {
   std::string version;             // ZooKeeper version it runs (from the platform)
   std::string config_fingerprint;  // of the configuration it runs (rolling parameters only)
   std::string uid;                 // pod uid on Kubernetes, pid locally
+  // Why the platform does not count the server as serving although it may
+  // answer (Kubernetes: its pod is not Ready, so Services do not route to
+  // it); empty when it does. Health counts such a server as not in sync.
+  std::string not_ready;
   // For people, in progress lines and messages:
   std::string instance;            // the running instance: "pid 4242", "pod demo-2-0"
   std::string log;                 // where its log is: a file, "pod demo-2-0, container zookeeper"

@@ -337,6 +337,7 @@ Result<std::string> FakePlatform::LogTail(int id, int lines) {
 NodeObservation FakePlatform::Observe(const ServerState& server) {
   NodeObservation o;
   o.id = server.id;
+  o.not_ready = server.not_ready;
   auto it = world_.servers.find(server.id);
   if (it == world_.servers.end() || !it->second.running) {
     o.error = "connection refused";

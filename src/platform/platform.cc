@@ -52,6 +52,7 @@ Result<std::unique_ptr<ZkSession>> Platform::OpenZkSession(const std::vector<int
 NodeObservation Platform::Observe(const ServerState& server) {
   NodeObservation o;
   o.id = server.id;
+  o.not_ready = server.not_ready;
   auto srvr = AdminClient(std::chrono::milliseconds(1000)).Srvr(server.client);
   if (srvr.ok()) o.srvr = *srvr;
   else o.error = srvr.status().message();

@@ -362,6 +362,7 @@ Result<std::vector<ServerState>> KubernetesPlatform::Servers() {
         s.started_at = KubeTimeMillis(cs["state"]["running"].value("startedAt", ""));
       }
     }
+    if (s.exists && !PodReady(pod)) s.not_ready = "pod " + name + " is not Ready yet";
     s.instance = "pod " + name;
     s.log = "pod " + name + ", container " + container;
     s.details["pod"] = name;

@@ -299,6 +299,13 @@ std::string ObjectTitle(const json& object) {
   return object.value("kind", "object") + " " + ObjectName(object);
 }
 
+bool PodReady(const json& pod) {
+  if (!pod.contains("status")) return false;
+  for (const auto& c : pod["status"].value("conditions", json::array()))
+    if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
+  return false;
+}
+
 bool IsDeleting(const json& object) {
   return object.contains("metadata") && object["metadata"].contains("deletionTimestamp") &&
          !object["metadata"]["deletionTimestamp"].is_null();

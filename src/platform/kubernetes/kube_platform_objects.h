@@ -95,7 +95,8 @@ const std::vector<KindRef>& PrunedKinds();
 // Small readers of API objects.
 std::string ObjectName(const nlohmann::json& object);      // metadata.name
 std::string ObjectTitle(const nlohmann::json& object);     // "StatefulSet demo-2"
-bool IsDeleting(const nlohmann::json& object);             // metadata.deletionTimestamp set
+bool IsDeleting(const nlohmann::json& object);
+bool PodReady(const nlohmann::json& pod);  // its status condition Ready is True             // metadata.deletionTimestamp set
 int ControllerReplicas(const nlohmann::json& controller);  // spec.replicas (1 when absent)
 const nlohmann::json& PodTemplate(const nlohmann::json& controller);  // spec.template
 // Of two pods of one server, whether `candidate` is the one that counts
