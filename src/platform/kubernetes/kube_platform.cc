@@ -303,7 +303,9 @@ Result<std::vector<ServerState>> KubernetesPlatform::Servers() {
     s.id = id;
     return s;
   };
-  for (const auto& n : KubernetesTopology(target_, Options())) state(n.id);
+  // The servers that exist: a controller or a pod. Not the target's list: a
+  // server a scale is about to add is not part of the ensemble yet (the
+  // local platform likewise lists its node records).
   for (const KindRef& k : {kStatefulSetKind, kDeploymentKind}) {
     ZK_ASSIGN_OR_RETURN(auto controllers, ListByLabel(k.api_version, k.kind, ServerSelector(0)));
     for (const auto& c : controllers) {
