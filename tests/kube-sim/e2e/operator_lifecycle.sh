@@ -80,7 +80,7 @@ wait_until 120 "the pods of servers 4 and 5 are gone" bash -c \
 expect_eq "three voters" "servers 1,2,3" "$(members 1)"
 expect_eq "scale down: the remaining pods keep their uid and restart count" "$before" "$(pods_state 1 2 3)"
 r="$(pods_replaced "$mark")"
-expect_eq "scale: only the pods of servers 4 and 5 went" '{"4":1,"5":1}' "$(jq -c .per_server <<<"$r")"
+expect_eq "scale: only the pods of servers 4 and 5 went" '{"4":1,"5":1}' "$(jq -cS .per_server <<<"$r")"
 
 # --- rollback --------------------------------------------------------------------
 leader="$(leader_of 1 2 3)" || fail "no leader before the rollback"
