@@ -65,6 +65,13 @@ Result<KubeOutput> KubeResume(KubeSession& session, const KubeResumeRequest& req
   } else if (op && op->phase == OperationStatus::kRunning) {
     target.first_operation_id = op->id;
     what = op->type + " " + req.name;
+  } else if (op && op->phase == OperationStatus::kFailed) {
+    // A failed operation's change is still the spec: the operator tries it
+    // again as a new operation (from the ensemble as it is now) at its next
+    // reconcile. Follow that one.
+    target.first_operation_id = op->id + 1;
+    what = "the retry of " + op->type + " " + req.name + " (operation " + std::to_string(op->id) +
+           " failed: " + op->error + ")";
   } else if (cluster.status.observed_generation < cluster.Generation()) {
     // A change written but not picked up yet: its operation is still to come.
     target.first_operation_id = LastOperationId(cluster) + 1;
