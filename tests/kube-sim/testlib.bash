@@ -67,7 +67,7 @@ wait_until() {
   local deadline=$((SECONDS + seconds))
   until "$@" >/dev/null 2>&1; do
     if ((SECONDS >= deadline)); then
-      fail "${what}: not within ${seconds} s (last try: $("$@" 2>&1 | tail -n 3))"
+      fail "${what}: not within ${seconds} s (last try: $("$@" 2>&1 | tail -n 4))"
     fi
     sleep 0.2
   done

@@ -30,7 +30,7 @@ wc_start all
 inject() { kubectl create --raw /kube-sim/faults -f - <<<"$1" >/dev/null; }
 clear_faults() { kubectl delete --raw /kube-sim/faults >/dev/null; }
 # fired ID: how often rule ID fired.
-fired() { kubectl get --raw /kube-sim/faults | jq -r --arg id "$1" '.[] | select(.id == $id) | .fired'; }
+fired() { kubectl get --raw /kube-sim/faults | jq -r --arg id "$1" '.rules[] | select(.id == $id) | .fired'; }
 expect_fired() { expect_eq "$1" "$3" "$(fired "$2")"; }
 spec_value() { cr "{.spec.values.$1}"; }
 
@@ -50,7 +50,8 @@ finish_operation() {
 }
 
 # --- 500s, a hung request and a slow one in the middle of an upgrade ----------------
-POD_PATH="/api/v1/namespaces/${NS}/pods/${CLUSTER}-[0-9]+-0(\\?|$)"
+# (JSON-escaped: the regex \? is written \\? in the rule.)
+POD_PATH="/api/v1/namespaces/${NS}/pods/${CLUSTER}-[0-9]+-0(\\\\?|$)"
 inject "{\"id\":\"pod-delete-500\",\"method\":\"DELETE\",\"pathRegex\":\"${POD_PATH}\",\"nth\":2,\"times\":1,\"status\":500}"
 inject "{\"id\":\"status-500\",\"pathRegex\":\"/zookeeperclusters/${CLUSTER}/status\",\"nth\":4,\"times\":2,\"status\":500}"
 inject "{\"id\":\"sts-apply-hang\",\"method\":\"PATCH\",\"pathRegex\":\"/statefulsets/${CLUSTER}-[0-9]+\\\\?.*fieldManager=zkpilot(&|$)\",\"nth\":2,\"times\":1,\"timeout\":true}"
