@@ -29,6 +29,7 @@ PACKAGES=(
   python3-kubernetes    # a second real client (watch)
   python3-kazoo         # a real ZooKeeper client inside the cluster network
   python3-yaml
+  jq                    # the scenarios read JSON reports and the faults API
   liblogback-java       # logback for the test cluster's ZooKeeper image layers
 )
 
