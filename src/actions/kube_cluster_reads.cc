@@ -12,7 +12,11 @@ using nlohmann::json;
 
 Result<ZooKeeperCluster> GetClusterResource(KubeClient& client, const std::string& ns,
                                             const std::string& name) {
-  auto got = client.Get(kube::ClusterResource(), ns, name);
+  // A busy or briefly unavailable API (429 with Retry-After, 5xx, no
+  // answer) is asked again for up to 30 s, as kubectl's client does.
+  using Got = std::optional<nlohmann::json>;
+  auto got = Retrying<Got>(std::chrono::steady_clock::now() + std::chrono::seconds(30),
+                           [&] { return client.Get(kube::ClusterResource(), ns, name); });
   if (!got.ok()) return got.status().WithContext("read ZooKeeperCluster " + ns + "/" + name);
   if (!*got)
     return Status::InvalidInput(
