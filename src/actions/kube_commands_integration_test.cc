@@ -615,6 +615,47 @@ TEST(KubeCommands, ResumeFollowsTheRunningOperationOrSaysThereIsNone) {
                                       "[3/3] done: healthy: leader 2, 3/3 servers in sync"}));
 }
 
+TEST(KubeCommands, ResumeAfterAFailedOperationFollowsTheOperatorsRetry) {
+  auto admin = Admin();
+  InstallCrd(*admin);
+  const std::string ns = "g-resume-failed";
+  CreateDeployedCluster(*admin, ns, "demo", {{"replicas", 3}});
+  // A configure the operator failed (an API that never answered): the spec
+  // still asks for it, so the operator's next reconcile tries it again.
+  json steps = {DoneStep(0, "wait-healthy", "wait until healthy"),
+                {{"index", 1},
+                 {"kind", "restart-node"},
+                 {"description", "restart server 1 (follower)"},
+                 {"status", "failed"},
+                 {"startedAt", "2024-05-01T10:00:02Z"}}};
+  json failed = Operation(2, "configure", 2, "Failed", steps);
+  failed["error"] = "step 2/2 (restart server 1 (follower)): apply StatefulSet demo-1: no answer";
+  WriteStatus(*admin, ns, "demo", {{"operation", failed}});
+  KubeSession session = Session(ns);
+  std::atomic<bool> following{false};
+  std::string note;
+  session.note = [&](const std::string& n) {
+    note = n;
+    following = true;
+  };
+  RecordingProgress progress;
+  {
+    StandIn op([&](KubeClient& client) {
+      ASSERT_TRUE(WaitUntil(30s, [&] { return following.load(); }));
+      // The retry: operation 3, planned from the ensemble as it is now.
+      json retry = {DoneStep(0, "wait-healthy", "wait until healthy"),
+                    DoneStep(1, "restart-node", "restart server 1 (follower)",
+                             "healthy: leader 2, 3/3 servers in sync")};
+      WriteStatus(client, ns, "demo", {{"operation", Operation(3, "configure", 2, "Succeeded", retry)}});
+    });
+    auto out = KubeResume(session, {"demo", 60s}, progress);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_EQ(out->text.rfind("resumed demo: revision 2 done\n", 0), 0u) << out->text;
+  }
+  EXPECT_NE(note.find("the retry of configure demo (operation 2 failed: step 2/2"), std::string::npos)
+      << note;
+}
+
 }  // namespace
 }  // namespace kubeclitest
 }  // namespace zkpilot
