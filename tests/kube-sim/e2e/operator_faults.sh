@@ -125,7 +125,7 @@ expect_match "a clear message" '401|[Uu]nauthori[sz]ed|credentials' "$out"
 
 # --- a missing RBAC permission ------------------------------------------------------------
 kubectl -n "${NS}" create serviceaccount viewer >/dev/null
-kubectl -n "${NS}" create role zkc-viewer --verb=get,list,watch --resource=zookeeperclusters.zkpilot.io,pods,configmaps >/dev/null
+kubectl -n "${NS}" create role zkc-viewer --verb=get,list,watch --resource=zookeeperclusters.zkpilot.io,pods,configmaps,controllerrevisions.apps >/dev/null
 kubectl -n "${NS}" create rolebinding zkc-viewer --role=zkc-viewer --serviceaccount="${NS}:viewer" >/dev/null
 kubectl config view --raw > "${STATE_DIR}/viewer.kubeconfig"
 KUBECONFIG="${STATE_DIR}/viewer.kubeconfig" command kubectl config set-credentials kube-sim-admin \
