@@ -54,6 +54,7 @@ Result<KubeOutput> KubeResume(KubeSession& session, const KubeResumeRequest& req
   ZK_ASSIGN_OR_RETURN(ZooKeeperCluster cluster, GetClusterResource(client, session.ns, req.name));
   FollowTarget target;
   target.quiet_finished_steps = true;
+  target.failure_without_operation = false;
   target.generation = cluster.Generation();
   const auto& op = cluster.status.operation;
   std::string what;

@@ -132,6 +132,16 @@ std::optional<FollowOutcome> OperationTracker::Observe(const ZooKeeperCluster* c
     out.message = valid->message;
     return out;
   }
+  if (target_.failure_without_operation && !target_.until_gone &&
+      cluster->status.observed_generation >= target_.generation) {
+    const ClusterCondition* progressing = FindCondition(cluster->status.conditions, kConditionProgressing);
+    if (progressing && progressing->status == "False" && progressing->reason == "OperationFailed" &&
+        Covers(*cluster, *progressing, target_.generation)) {
+      out.kind = FollowOutcome::Kind::kFailed;
+      out.message = progressing->message;
+      return out;
+    }
+  }
   if (!target_.require_operation && !target_.until_gone &&
       cluster->status.observed_generation >= target_.generation) {
     const ClusterCondition* progressing = FindCondition(cluster->status.conditions, kConditionProgressing);

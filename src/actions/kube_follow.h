@@ -40,6 +40,11 @@ struct FollowTarget {
   int64_t first_operation_id = 1;  // ours: the first operation with an id >= this
   bool require_operation = true;   // false: "nothing to do" is an answer too
   bool until_gone = false;         // delete: the object disappearing is success
+  // The operator failing our generation before any operation was journaled
+  // (Progressing False, OperationFailed: e.g. a field another manager holds)
+  // ends the wait. Off for resume, whose generation may carry an earlier
+  // failure.
+  bool failure_without_operation = true;
   bool quiet_finished_steps =
       false;  // resume: steps already finished when first seen are not printed
 };

@@ -48,6 +48,7 @@ EnsembleHealth EvaluateHealth(const std::vector<NodeObservation>& observations, 
     if (!o.srvr) {
       n.role = "down";
       n.problem = o.error.empty() ? "not answering" : o.error;
+      if (!o.not_ready.empty()) n.problem += " (" + o.not_ready + ")";
       h.nodes.push_back(n);
       continue;
     }

@@ -313,6 +313,7 @@ Result<std::vector<ServerState>> KubernetesPlatform::Servers() {
       if (id <= 0) continue;
       ServerState& s = state(id);
       s.desired_running = ControllerReplicas(c) > 0;
+      s.not_ready = ForeignScaleDown(c, ApplyFieldManager());
       s.generation = MetadataAnnotationInt(PodTemplate(c), kAnnotationRestartGeneration);
     }
   }
@@ -364,7 +365,8 @@ Result<std::vector<ServerState>> KubernetesPlatform::Servers() {
         s.started_at = KubeTimeMillis(cs["state"]["running"].value("startedAt", ""));
       }
     }
-    if (s.exists && !PodReady(pod)) s.not_ready = "pod " + name + " is not Ready yet";
+    if (s.exists && !PodReady(pod) && s.not_ready.empty())
+      s.not_ready = "pod " + name + " is not Ready yet";
     s.instance = "pod " + name;
     s.log = "pod " + name + ", container " + container;
     s.details["pod"] = name;

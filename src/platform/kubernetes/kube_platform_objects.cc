@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <regex>
 #include <sstream>
 
@@ -213,6 +214,26 @@ bool AppliedBy(const json& object, const std::string& manager,
     if (node) return true;
   }
   return false;
+}
+
+std::string ForeignScaleDown(const json& controller, const std::string& own_manager) {
+  if (ControllerReplicas(controller) != 0 || !controller.contains("metadata") ||
+      !controller["metadata"].contains("managedFields"))
+    return "";
+  for (const auto& entry : controller["metadata"]["managedFields"]) {
+    const std::string manager = entry.value("manager", "");
+    if (manager == own_manager || !entry.contains("fieldsV1")) continue;
+    const json& f = entry["fieldsV1"];
+    if (!f.contains("f:spec") || !f["f:spec"].contains("f:replicas")) continue;
+    const std::string kind = controller.value("kind", "StatefulSet");
+    std::string lower = kind;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return ObjectTitle(controller) + ": spec.replicas is 0, managed by " + manager +
+           (manager.rfind("kubectl", 0) == 0 ? " (kubectl scale?)" : "") +
+           "; zkpilot does not override another manager's fields: give the server back (kubectl scale " +
+           lower + " " + ObjectName(controller) + " --replicas=1) and zkpilot continues";
+  }
+  return "";
 }
 
 std::string ApplyConflictMessage(const json& object, const std::string& api_message) {

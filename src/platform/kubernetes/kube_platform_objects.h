@@ -95,9 +95,14 @@ const std::vector<KindRef>& PrunedKinds();
 // Small readers of API objects.
 std::string ObjectName(const nlohmann::json& object);      // metadata.name
 std::string ObjectTitle(const nlohmann::json& object);     // "StatefulSet demo-2"
-bool IsDeleting(const nlohmann::json& object);
-bool PodReady(const nlohmann::json& pod);  // its status condition Ready is True             // metadata.deletionTimestamp set
+bool IsDeleting(const nlohmann::json& object);             // metadata.deletionTimestamp set
+bool PodReady(const nlohmann::json& pod);                   // status condition Ready is True
 int ControllerReplicas(const nlohmann::json& controller);  // spec.replicas (1 when absent)
+// A server controller someone else has scaled to zero: "StatefulSet demo-2:
+// spec.replicas is 0, managed by kubectl (kubectl scale?); ..." naming how to
+// give it back; "" when its spec.replicas is not 0 or no manager other than
+// `own_manager` holds it (through the object or its scale subresource).
+std::string ForeignScaleDown(const nlohmann::json& controller, const std::string& own_manager);
 const nlohmann::json& PodTemplate(const nlohmann::json& controller);  // spec.template
 // Of two pods of one server, whether `candidate` is the one that counts
 // rather than `current`: one not being deleted, else the newer.
