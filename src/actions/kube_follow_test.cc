@@ -223,6 +223,31 @@ TEST(OperationTracker, NothingToDoOnlyWhenNoOperationIsRequired) {
   EXPECT_EQ(outcome->kind, FollowOutcome::Kind::kNothingToDo);
 }
 
+TEST(OperationTracker, AFailureBeforeAnyOperationEndsTheWaitExceptForResume) {
+  json failed = {{"type", "Progressing"},
+                 {"status", "False"},
+                 {"reason", "OperationFailed"},
+                 {"message", "configure zk/demo: StatefulSet demo-2: spec.replicas is 0, managed by kubectl"},
+                 {"observedGeneration", 5},
+                 {"lastTransitionTime", "2024-05-01T10:00:00Z"}};
+  RecordingProgress progress;
+  FollowTarget target;
+  target.generation = 5;
+  target.first_operation_id = 4;
+  OperationTracker change(target, progress);
+  json older = failed;
+  older["observedGeneration"] = 4;
+  EXPECT_FALSE(Feed(change, Snapshot(5, {{"observedGeneration", 4}, {"conditions", {older}}})))
+      << "an earlier generation's failure is not ours";
+  auto outcome = Feed(change, Snapshot(5, {{"observedGeneration", 5}, {"conditions", {failed}}}));
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(outcome->kind, FollowOutcome::Kind::kFailed);
+  EXPECT_NE(outcome->message.find("managed by kubectl"), std::string::npos) << outcome->message;
+  target.failure_without_operation = false;  // resume: the failure it follows the retry of
+  OperationTracker resume(target, progress);
+  EXPECT_FALSE(Feed(resume, Snapshot(5, {{"observedGeneration", 5}, {"conditions", {failed}}})));
+}
+
 TEST(OperationTracker, DeletingEndsWhenTheObjectIsGone) {
   RecordingProgress progress;
   FollowTarget target;

@@ -119,6 +119,30 @@ TEST(KubePlatformObjects, TemplateHashFollowsWhatNeedsARestartOnly) {
   EXPECT_EQ(TemplateHash(t), base) << "the restart generation is not configuration";
 }
 
+TEST(KubePlatformObjects, AServerScaledToZeroByAnotherManagerIsNamed) {
+  json sts = {{"kind", "StatefulSet"},
+              {"metadata",
+               {{"name", "demo-2"},
+                {"managedFields",
+                 {{{"manager", "zkpilot"},
+                   {"operation", "Apply"},
+                   {"fieldsV1", {{"f:spec", {{"f:replicas", json::object()}}}}}},
+                  {{"manager", "kubectl"},
+                   {"operation", "Update"},
+                   {"subresource", "scale"},
+                   {"fieldsV1", {{"f:spec", {{"f:replicas", json::object()}}}}}}}}}},
+              {"spec", {{"replicas", 0}}}};
+  EXPECT_EQ(ForeignScaleDown(sts, "zkpilot"),
+            "StatefulSet demo-2: spec.replicas is 0, managed by kubectl (kubectl scale?); zkpilot does "
+            "not override another manager's fields: give the server back (kubectl scale statefulset "
+            "demo-2 --replicas=1) and zkpilot continues");
+  sts["spec"]["replicas"] = 1;
+  EXPECT_EQ(ForeignScaleDown(sts, "zkpilot"), "") << "scaled back up";
+  sts["spec"]["replicas"] = 0;
+  sts["metadata"]["managedFields"].erase(1);
+  EXPECT_EQ(ForeignScaleDown(sts, "zkpilot"), "") << "zkpilot's own zero (a stopped server)";
+}
+
 TEST(KubePlatformObjects, ConflictMessageNamesFieldAndManager) {
   const json sts = {{"kind", "StatefulSet"}, {"metadata", {{"name", "demo-2"}}}};
   const std::string one =
