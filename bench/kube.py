@@ -263,7 +263,7 @@ def main():
     print(f"| {'what':<58} | {'median':>8} | {'min':>8} | {'max':>8} | {'unit':<7} |")
     print(f"|{'-' * 60}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 9}|")
     print(row(f"zkpilot deploy --platform kubernetes to healthy ({n} servers)", col("zkpilot"), "s"))
-    print(row(f"render | kubectl apply --server-side + wait Ready ({n} pods)", col("kubectl"), "s"))
+    print(row(f"render, kubectl apply --server-side, wait Ready ({n} pods)", col("kubectl"), "s"))
     print(row("operator install: manifests applied to rollout complete", col("operator"), "s"))
     print(row(f"zkpilot upgrade 3.8.0 -> 3.9.3 (roll of {n} servers)", col("roll"), "s"))
     print(row(f"operator RSS, idle ({args.idle:.0f} s after the deploy), mean", col("idle", "rss_mib_mean"), "MiB"))
