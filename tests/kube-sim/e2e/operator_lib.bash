@@ -26,13 +26,13 @@ BG_PIDS=()
 
 cleanup_background() {
   local rc=$? pid
-  touch "${STATE_DIR}"/wc-*.stop-me 2>/dev/null || true
+  # A write checker outlives the `kube-sim run` that started it, and reading
+  # back from a cluster about to stop would never end (nor would waiting for
+  # its `kube-sim run`): end it first, by its PID (found by this run's state
+  # directory in its command line).
+  for pid in $(pgrep -f "zkpilot-write-check .*${STATE_DIR}/wc-" || true); do kill -KILL "$pid" 2>/dev/null || true; done
   for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  # A write checker outlives the `kube-sim run` that started it, and reading
-  # back from a cluster about to stop would never end: end it by its PID
-  # (found by this run's state directory in its command line).
-  for pid in $(pgrep -f "zkpilot-write-check .*${STATE_DIR}/wc-" || true); do kill -KILL "$pid" 2>/dev/null || true; done
   (exit "$rc")
   stop_cluster
 }
