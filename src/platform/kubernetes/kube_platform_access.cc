@@ -47,14 +47,6 @@ Status KubernetesPlatform::Preflight() {
                                 package_.name);
   // The package renders.
   ZK_ASSIGN_OR_RETURN(PlatformObjects objects, Render({}));
-  // No server controller scaled down by another field manager: zkpilot
-  // would have to fight over the field (its applies do not force).
-  for (const KindRef& k : {kStatefulSetKind, kDeploymentKind}) {
-    ZK_ASSIGN_OR_RETURN(auto controllers, ListByLabel(k.api_version, k.kind, ServerSelector(0)));
-    for (const auto& c : controllers)
-      if (std::string foreign = ForeignScaleDown(c, ApplyFieldManager()); !foreign.empty())
-        return Status::Conflict(foreign);
-  }
 
   // Permissions: every verb on every resource the platform uses, as
   // (group, resource, subresource, verb).
@@ -115,6 +107,15 @@ Status KubernetesPlatform::Preflight() {
         " may not " + JoinNames(missing) + " in namespace " + options_.namespace_name +
         " (grant them with a Role, or install the operator's ClusterRole: zkpilot operator "
         "manifests)");
+  }
+  // Then, the permissions allowing it: no server controller scaled down by
+  // another field manager, over whose field zkpilot would have to fight (its
+  // applies do not force).
+  for (const KindRef& k : {kStatefulSetKind, kDeploymentKind}) {
+    ZK_ASSIGN_OR_RETURN(auto controllers, ListByLabel(k.api_version, k.kind, ServerSelector(0)));
+    for (const auto& c : controllers)
+      if (std::string foreign = ForeignScaleDown(c, ApplyFieldManager()); !foreign.empty())
+        return Status::Conflict(foreign);
   }
   return Status::Ok();
 }
