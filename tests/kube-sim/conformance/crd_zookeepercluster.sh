@@ -18,7 +18,7 @@ DRIVER="${ZKPILOT_KUBE_MANIFESTS:-$(dirname "${ZKPILOT}")/zkpilot_kube_manifests
 PACKAGE="${ROOT}/packages/zookeeper"
 MANIFESTS="${STATE_DIR}/manifests"
 if "${ZKPILOT}" operator manifests --help >/dev/null 2>&1; then
-  "${ZKPILOT}" operator manifests --package "${PACKAGE}" --output-dir "${MANIFESTS}"
+  "${ZKPILOT}" operator manifests "${PACKAGE}" --output-dir "${MANIFESTS}"
 else
   "${DRIVER}" operator-manifests --package "${PACKAGE}" --output-dir "${MANIFESTS}"
 fi
