@@ -33,6 +33,9 @@ cleanup_background() {
   for pid in $(pgrep -f "zkpilot-write-check .*${STATE_DIR}/wc-" || true); do kill -KILL "$pid" 2>/dev/null || true; done
   for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # stop_cluster reads the script's status from $?; errexit must not end
+  # this handler at the `(exit 1)` that hands it over.
+  set +e
   (exit "$rc")
   stop_cluster
 }
