@@ -261,7 +261,9 @@ TEST_F(ClusterActionsTest, RollingConfigureRestartsEachServerOnceLeaderLast) {
                                       "ApplyServerConfig(2, [1,2,3])", "RestartServer(2, 1)"}))
       << "followers by id, then the leader (2)";
   for (int id = 1; id <= 3; ++id) EXPECT_EQ(world_.Restarts(id), 1) << "server " << id;
-  EXPECT_EQ(world_.elections - elections_before_, 1) << "one election: the leader's restart";
+  EXPECT_EQ(world_.elections, elections_before_) << "no election: the leader handed over by reconfig";
+  EXPECT_EQ(world_.handoffs, 1);
+  EXPECT_TRUE(world_.quorum_ports.empty() || world_.quorum_ports[2] == 2888) << "its quorum port is back";
   auto revisions = Revisions();
   ASSERT_EQ(revisions.size(), 2u);
   EXPECT_EQ(revisions[0].status, RevisionStatus::kSuperseded);
@@ -302,7 +304,8 @@ TEST_F(ClusterActionsTest, UpgradeRunsItsHooksAroundARollWithTheLeaderLast) {
   EXPECT_TRUE(world_.znodes.count("/upgraded")) << "upgrade init hook";
   EXPECT_EQ(CallsSince({"RunFileAction"}).size(), 3u) << "upgrade cleanup purges snapshots on every server";
   for (const auto& [id, s] : world_.servers) EXPECT_EQ(s.version, "3.9.3") << "server " << id;
-  EXPECT_EQ(world_.elections - elections_before_, 1);
+  EXPECT_EQ(world_.elections, elections_before_) << "the leader handed over by reconfig";
+  EXPECT_EQ(world_.handoffs, 1);
   EXPECT_EQ(Revisions().back().zk_version, "3.9.3");
 }
 
@@ -461,7 +464,7 @@ TEST_F(ClusterActionsTest, AnotherChangeWhileOneIsInterruptedIsRefused) {
   auto r = Change(ChangeKind::kConfigure, With({"tickTime=4000"}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kInvalidInput);
-  EXPECT_TRUE(Has(r.status().message(), "an earlier configure of demo was interrupted after 2/7 steps; "
+  EXPECT_TRUE(Has(r.status().message(), "an earlier configure of demo was interrupted after 2/8 steps; "
                                         "finish it first with `zkpilot resume demo`"))
       << r.status().message();
 }
@@ -471,6 +474,37 @@ TEST_F(ClusterActionsTest, ResumeWithoutAnInterruptedOperationIsInvalidInput) {
   auto r = ResumeDemo();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "demo has no interrupted operation to resume");
+}
+
+TEST_F(ClusterActionsTest, ResumeAfterACrashRightAfterTheHandOffFinishesTheRollWithEveryPortBack) {
+  Deployed();
+  world_.CrashAfter("Reconfig");  // the hand-off's reconfig commits, then zkpilot dies
+  EXPECT_THROW((void)Change(ChangeKind::kRestart, With({})), FakeCrash);
+  EXPECT_EQ(world_.handoffs, 1);
+  EXPECT_NE(world_.leader, 2) << "server 2 handed over";
+  EXPECT_EQ(world_.QuorumPort(2), 2889) << "left on its hand-off port";
+  auto r = ResumeDemo();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(world_.Restarts(id), 1) << "server " << id << " restarted once";
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(world_.QuorumPort(id), 2888) << "server " << id << "'s quorum port";
+  EXPECT_EQ(world_.voters, (std::set<int>{1, 2, 3}));
+  EXPECT_EQ(world_.elections, elections_before_) << "no election at any point";
+  EXPECT_EQ(world_.handoffs, 1) << "the resumed step saw server 2 follow and restarted it as a follower";
+}
+
+TEST_F(ClusterActionsTest, ResumeAfterACrashBetweenTheTwoReconfigsMovesThePortBack) {
+  Deployed();
+  // Restarts of 1 and 3, then the old leader's: it is back on the target
+  // generation, its quorum port still the hand-off one, when zkpilot dies.
+  world_.CrashAfter("RestartServer", 2);
+  EXPECT_THROW((void)Change(ChangeKind::kRestart, With({})), FakeCrash);
+  EXPECT_EQ(world_.QuorumPort(2), 2889);
+  auto r = ResumeDemo();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(world_.Restarts(id), 1) << "server " << id << " restarted once";
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(world_.QuorumPort(id), 2888) << "server " << id << "'s quorum port";
+  EXPECT_EQ(CallsSince({"Reconfig"}).size(), 2u) << "the hand-off and the move back, once each";
+  EXPECT_EQ(world_.elections, elections_before_);
 }
 
 TEST_F(ClusterActionsTest, ResumeOfAScaleAfterACrashMidReconfigAddsEachServerOnce) {
@@ -513,7 +547,7 @@ TEST_F(ClusterActionsTest, StatusShowsAnInterruptedOperationAsProgressing) {
   auto s = StatusOfDemo();
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ((*s)["conditions"][2]["reason"], "OperationInProgress");
-  EXPECT_EQ((*s)["conditions"][2]["message"], "restart: 1/4 steps done");
+  EXPECT_EQ((*s)["conditions"][2]["message"], "restart: 1/5 steps done");
 }
 
 TEST_F(ClusterActionsTest, HistoryListsEachRevisionWithWhatItChanged) {

@@ -46,6 +46,9 @@ Result<ObservedEnsemble> ObserveEnsembleView(Platform& platform, const ObserveOp
     }
     view.servers.push_back(std::move(sv));
   }
+  if (auto topology = platform.Topology(); topology.ok())
+    for (const auto& e : *topology)
+      if (e.handoff_quorum_port > 0) view.handoff_ports[e.id] = e.handoff_quorum_port;
   if (options.needs_restart) {
     for (const auto& s : servers) {
       ZK_ASSIGN_OR_RETURN(std::string fingerprint, platform.TargetFingerprint(s.id));

@@ -6,6 +6,7 @@
 
 #include "actions/hooks.h"
 #include "actions/observe.h"
+#include "util/failpoint.h"
 #include "zk/ensemble_config.h"
 
 namespace zkpilot {
@@ -58,7 +59,8 @@ Result<std::string> PlatformStepRunner::RunStep(const Step& step) {
   const bool needs_node = step.kind == StepKind::kPrepareNode || step.kind == StepKind::kStartNode ||
                           step.kind == StepKind::kRestartNode || step.kind == StepKind::kReconfigAdd ||
                           step.kind == StepKind::kReconfigRemove || step.kind == StepKind::kStopNode ||
-                          step.kind == StepKind::kForgetNode;
+                          step.kind == StepKind::kForgetNode || step.kind == StepKind::kHandOffLeader ||
+                          step.kind == StepKind::kRestoreQuorumPort;
   if (needs_node && node <= 0) return Status::Internal("step " + step.KindName() + " names no server");
   switch (step.kind) {
     case StepKind::kPrepareNode:
@@ -77,6 +79,14 @@ Result<std::string> PlatformStepRunner::RunStep(const Step& step) {
         return Status::Internal("step restart-node names no generation");
       return Restart(node, generation->get<int64_t>(), ArgTimeout(step, kDefaultWait));
     }
+    case StepKind::kHandOffLeader: {
+      auto generation = step.args.find("generation");
+      if (generation == step.args.end() || !generation->is_number_integer())
+        return Status::Internal("step hand-off-leader names no generation");
+      return HandOff(node, generation->get<int64_t>(), ArgTimeout(step, kDefaultWait));
+    }
+    case StepKind::kRestoreQuorumPort:
+      return RestoreQuorumPort(node, ArgTimeout(step, kDefaultWait));
     case StepKind::kReconfigAdd:
     case StepKind::kReconfigRemove:
       return Reconfig(node, step.kind == StepKind::kReconfigAdd);
@@ -117,7 +127,7 @@ std::string PlatformStepRunner::LogEnd(const ServerState& server, int lines) {
 }
 
 Result<std::string> PlatformStepRunner::WaitHealthy(milliseconds timeout, const std::vector<int>& members,
-                                                     const std::vector<int>& except) {
+                                                     const std::vector<int>& except, milliseconds poll) {
   ZK_ASSIGN_OR_RETURN(auto before, ctx_.platform.Servers());
   std::map<int, int> restarts_before;
   for (const auto& s : before) restarts_before[s.id] = s.restarts;
@@ -143,7 +153,7 @@ Result<std::string> PlatformStepRunner::WaitHealthy(milliseconds timeout, const 
                                LogEnd(s, options_.log_tail_lines));
     }
     if (ctx_.clock.Now() >= deadline) break;
-    ctx_.clock.Sleep(options_.poll);
+    ctx_.clock.Sleep(poll.count() > 0 ? poll : options_.poll);
   }
   std::string msg = "not healthy after " + Seconds(timeout) + ": " + view.health.Summary();
   for (const auto& n : view.health.nodes) {
@@ -164,14 +174,18 @@ Result<std::string> PlatformStepRunner::StopAll(milliseconds timeout) {
   return "stopped " + std::to_string(servers.size()) + " servers";
 }
 
-Result<std::string> PlatformStepRunner::Restart(int id, int64_t generation, milliseconds timeout) {
+Result<std::string> PlatformStepRunner::Restart(int id, int64_t generation, milliseconds timeout, bool gate) {
   const std::string server = "server " + std::to_string(id);
   ZK_ASSIGN_OR_RETURN(ServerState before, Server(id));
   if (before.running_generation < generation) {
     // Never take a server down while another one is unhealthy (the server
     // itself may be: restarting it is how a broken server gets repaired).
-    auto gate = WaitHealthy(timeout, {}, {id});
-    if (!gate.ok()) return gate.status().WithContext("not restarting " + server + ": the ensemble is not healthy");
+    // A hand-off has just checked that (HandOff).
+    if (gate) {
+      auto healthy = WaitHealthy(timeout, {}, {id});
+      if (!healthy.ok())
+        return healthy.status().WithContext("not restarting " + server + ": the ensemble is not healthy");
+    }
     ZK_RETURN_IF_ERROR(ctx_.platform.RestartServer(id, generation).status());
     const auto deadline = ctx_.clock.Now() + timeout;
     while (true) {
@@ -181,14 +195,139 @@ Result<std::string> PlatformStepRunner::Restart(int id, int64_t generation, mill
         return Status::IOError(server + " keeps exiting after its restart (" + now.last_exit + "); the end of its log " +
                                now.log + ":\n" + LogEnd(now, options_.log_tail_lines));
       if (ctx_.clock.Now() >= deadline) return Status::IOError(server + " was not restarted within " + Seconds(timeout));
-      ctx_.clock.Sleep(options_.poll / 2);
+      ctx_.clock.Sleep(options_.fast_poll);
     }
   }
   ZK_ASSIGN_OR_RETURN(ServerState restarted, Server(id));
-  auto back = WaitHealthy(timeout);
+  auto back = WaitHealthy(timeout, {}, {}, options_.fast_poll);
   if (!back.ok())
     return back.status().WithContext(server + " did not come back in sync (the other servers keep serving)");
   return (restarted.instance.empty() ? "" : restarted.instance + "; ") + *back;
+}
+
+Result<NodeEndpoint> PlatformStepRunner::TopologyEntry(int id) {
+  ZK_ASSIGN_OR_RETURN(auto topology, ctx_.platform.Topology());
+  for (const auto& e : topology)
+    if (e.id == id) return e;
+  return Status::Internal("server " + std::to_string(id) + " is not one of the target's servers");
+}
+
+namespace {
+
+// Why a refused hand-off reconfig fell back, for people.
+std::string HandOffRefusal(const Status& s) {
+  const std::string& m = s.message();
+  if (m.find("ZRECONFIGDISABLED") != std::string::npos)
+    return "reconfiguration is disabled on this ensemble (reconfigEnabled=false)";
+  if (m.find("ZNOAUTH") != std::string::npos) return "zkpilot's session may not reconfigure the ensemble (" + m + ")";
+  if (m.find("ZNEWCONFIGNOQUORUM") != std::string::npos)
+    return "too few voters are in sync with the leader for a reconfiguration (" + m + ")";
+  return m;
+}
+
+}  // namespace
+
+Result<int> PlatformStepRunner::HandOver(int id, const NodeEndpoint& endpoint) {
+  ZK_ASSIGN_OR_RETURN(std::string after, [&]() -> Result<std::string> {
+    // Through a session on the leader itself: a follower's session drops at
+    // the hand-off, and only the leader can commit.
+    ZK_ASSIGN_OR_RETURN(auto session, ctx_.platform.OpenZkSession({id}));
+    ZK_ASSIGN_OR_RETURN(std::string text, session->GetConfig());
+    ZK_ASSIGN_OR_RETURN(EnsembleConfig config, ParseEnsembleConfig(text));
+    auto entry = config.servers.find(id);
+    if (entry == config.servers.end() || entry->second.role != "participant")
+      return Status::IOError("server " + std::to_string(id) + " is not a voter in /zookeeper/config");
+    // To whichever of its two ports it is not on: a resumed hand-off whose
+    // first move left it leading on the hand-off port moves it back.
+    ServerEntry moved = entry->second;
+    moved.quorum_port = moved.quorum_port == endpoint.handoff_quorum_port ? endpoint.quorum_port
+                                                                          : endpoint.handoff_quorum_port;
+    return session->Reconfig(moved.ToConfigLine(), "");
+  }());
+  (void)after;
+  Failpoint("handoff.after-reconfig");
+  // The old leader keeps answering `leader` until its next quorum check, so
+  // the successor is whichever *other* voter reports it (Leader.java 3.9.3
+  // ~770-836: the leader steps down at its next tick).
+  const auto deadline = ctx_.clock.Now() + options_.successor_wait;
+  while (true) {
+    ZK_ASSIGN_OR_RETURN(auto servers, ctx_.platform.Servers());
+    for (const auto& s : servers) {
+      if (s.id == id || !s.exists) continue;
+      NodeObservation o = ctx_.platform.Observe(s);
+      if (o.srvr && o.srvr->mode == "leader") return s.id;
+    }
+    if (ctx_.clock.Now() >= deadline) return 0;
+    ctx_.clock.Sleep(options_.fast_poll);
+  }
+}
+
+Result<std::string> PlatformStepRunner::HandOff(int id, int64_t generation, milliseconds timeout) {
+  const std::string server = "server " + std::to_string(id);
+  ZK_ASSIGN_OR_RETURN(ServerState before, Server(id));
+  // Restarted already (a resumed step): wait until it is back in sync.
+  if (before.running_generation >= generation) return Restart(id, generation, timeout);
+  auto gate = WaitHealthy(timeout, {}, {id});
+  if (!gate.ok()) return gate.status().WithContext("not restarting " + server + ": the ensemble is not healthy");
+  ZK_ASSIGN_OR_RETURN(ObservedEnsemble view, ObserveEnsembleView(ctx_.platform));
+  if (view.leader != id) {
+    // A resumed hand-off (or an election since the plan was made): it follows.
+    ZK_ASSIGN_OR_RETURN(std::string done, Restart(id, generation, timeout));
+    return server + " no longer leads (server " + std::to_string(view.leader) + " does): restarted as a follower; " +
+           done;
+  }
+  ZK_ASSIGN_OR_RETURN(NodeEndpoint endpoint, TopologyEntry(id));
+  std::string how;
+  if (endpoint.handoff_quorum_port <= 0) {
+    how = "no hand-off (the platform offers no hand-off quorum port), restarted as the leader: one election; ";
+  } else {
+    const auto t0 = ctx_.clock.Now();
+    auto successor = HandOver(id, endpoint);
+    if (!successor.ok()) {
+      how = "no hand-off (" + HandOffRefusal(successor.status()) + "), restarted as the leader: one election; ";
+    } else if (*successor == 0) {
+      how = "handed over, but no other voter reported leader within " + Seconds(options_.successor_wait) +
+            ": restarted it anyway; ";
+    } else {
+      Failpoint("handoff.after-successor");
+      const auto ms = std::chrono::duration_cast<milliseconds>(ctx_.clock.Now() - t0).count();
+      how = "server " + std::to_string(*successor) + " leads (hand-off in " + std::to_string(ms) + " ms); ";
+    }
+  }
+  // The successor leads: stop the old leader now, or clients reconnecting to
+  // it hang until it notices (gate: checked above).
+  ZK_ASSIGN_OR_RETURN(std::string done, Restart(id, generation, timeout, /*gate=*/how.rfind("no hand-off", 0) == 0));
+  Failpoint("handoff.after-restart");
+  return how + done;
+}
+
+Result<std::string> PlatformStepRunner::RestoreQuorumPort(int id, milliseconds timeout) {
+  const std::string server = "server " + std::to_string(id);
+  ZK_ASSIGN_OR_RETURN(NodeEndpoint endpoint, TopologyEntry(id));
+  const auto deadline = ctx_.clock.Now() + timeout;
+  Status last = Status::Ok();
+  while (true) {
+    auto moved = [&]() -> Result<std::string> {
+      ZK_ASSIGN_OR_RETURN(auto session, ctx_.platform.OpenZkSession({}));
+      ZK_ASSIGN_OR_RETURN(std::string text, session->GetConfig());
+      ZK_ASSIGN_OR_RETURN(EnsembleConfig config, ParseEnsembleConfig(text));
+      auto entry = config.servers.find(id);
+      if (entry == config.servers.end()) return Status::IOError(server + " is not in /zookeeper/config");
+      if (entry->second.quorum_port == endpoint.quorum_port) return std::string("already on its quorum port");
+      ServerEntry back = entry->second;
+      back.quorum_port = endpoint.quorum_port;
+      ZK_ASSIGN_OR_RETURN(std::string updated, session->Reconfig(back.ToConfigLine(), ""));
+      ZK_ASSIGN_OR_RETURN(EnsembleConfig after, ParseEnsembleConfig(updated));
+      return "quorum port " + std::to_string(entry->second.quorum_port) + " -> " + std::to_string(endpoint.quorum_port) +
+             ", config version " + std::to_string(after.version);
+    }();
+    if (moved.ok()) return moved;
+    last = moved.status();
+    // A reconfig in progress or a voter still syncing: try again.
+    if (ctx_.clock.Now() >= deadline) break;
+    ctx_.clock.Sleep(options_.poll);
+  }
+  return last.WithContext("moving " + server + "'s quorum port back to " + std::to_string(endpoint.quorum_port));
 }
 
 Result<std::string> PlatformStepRunner::Reconfig(int id, bool add) {

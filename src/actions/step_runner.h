@@ -10,6 +10,20 @@
 //                    generation (Platform::RestartServer), wait until it runs;
 //                    then wait until it is back in sync. A resumed step never
 //                    restarts a server twice
+//   hand-off-leader  the leader's restart without an election: once every
+//                    other server is healthy, a reconfig through a session on
+//                    the leader moves the leader's quorum port to its
+//                    hand-off port; ZooKeeper then names the most up-to-date
+//                    voter its successor and the followers switch to it
+//                    directly (Leader.getDesignatedLeader, QuorumPeer
+//                    .updateServerState in 3.8/3.9). As soon as another voter
+//                    reports `leader` the old one is restarted, then waited
+//                    for like any restart. A refused reconfig (disabled, no
+//                    rights, voters not in sync) falls back to the plain
+//                    leader-last restart and says so. A server that no longer
+//                    leads (a resumed step) is restarted as a follower
+//   restore-quorum-port  the server's normal quorum port again, by reconfig
+//                    (a follower's quorum port is not in use: no gap)
 //   reconfig-add/-remove  dynamic reconfiguration through a ZooKeeper
 //                    session; skipped when already done
 //   run-hooks        the package's hooks (actions/hooks.h)
@@ -34,6 +48,13 @@ namespace zkpilot {
 
 struct StepRunnerOptions {
   std::chrono::milliseconds poll{100};  // between two observations of a wait
+  // While a restarted server comes back, and while a hand-off waits for its
+  // successor: a server is in sync (or leads) moments after it can be, not a
+  // poll period later. A `srvr` reading costs about a millisecond locally.
+  std::chrono::milliseconds fast_poll{20};
+  // How long a hand-off waits for another voter to report `leader` before it
+  // restarts the old leader anyway (the others then elect one).
+  std::chrono::milliseconds successor_wait{10000};
   int crash_loop_exits = 2;             // exits during a wait that make a server broken, not slow
   int log_tail_lines = 25;              // of a broken server's log, in the error
 };
@@ -50,13 +71,23 @@ class PlatformStepRunner : public StepRunner {
   // Until the servers of `members` (every known server when empty) are in
   // sync with one leader; servers of `except` may be unhealthy while the
   // others are healthy and there is quorum. Returns the health summary.
+  // `poll`: between two observations (0: StepRunnerOptions::poll).
   Result<std::string> WaitHealthy(std::chrono::milliseconds timeout, const std::vector<int>& members = {},
-                                  const std::vector<int>& except = {});
+                                  const std::vector<int>& except = {},
+                                  std::chrono::milliseconds poll = std::chrono::milliseconds(0));
   // Stops every server the platform knows.
   Result<std::string> StopAll(std::chrono::milliseconds timeout);
 
  private:
-  Result<std::string> Restart(int id, int64_t generation, std::chrono::milliseconds timeout);
+  // `gate`: first wait until every other server is healthy.
+  Result<std::string> Restart(int id, int64_t generation, std::chrono::milliseconds timeout, bool gate = true);
+  Result<std::string> HandOff(int id, int64_t generation, std::chrono::milliseconds timeout);
+  // Moves the leader's quorum port by reconfig; the id of the voter that
+  // leads afterwards (0: none seen within successor_wait). A refused reconfig
+  // is an error whose message says why (the caller falls back).
+  Result<int> HandOver(int id, const NodeEndpoint& endpoint);
+  Result<std::string> RestoreQuorumPort(int id, std::chrono::milliseconds timeout);
+  Result<NodeEndpoint> TopologyEntry(int id);
   Result<std::string> Reconfig(int id, bool add);
   Result<std::string> Hooks(const Step& step);
   Result<ServerState> Server(int id);

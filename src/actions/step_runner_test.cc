@@ -117,6 +117,57 @@ TEST_F(StepRunnerTest, RestartOfAServerThatCannotStartFailsWithItsLog) {
       << r.status().message();
 }
 
+TEST_F(StepRunnerTest, HandOffNamesASuccessorWithoutAnElectionThenRestartsTheOldLeader) {
+  StartEnsemble();
+  const int elections = world_.elections;
+  auto r = Run(HandOffLeaderStep(2, 1, seconds(30)));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(Has(*r, "server 3 leads (hand-off in")) << *r;
+  EXPECT_EQ(world_.handoffs, 1);
+  EXPECT_EQ(world_.elections, elections) << "no election";
+  EXPECT_EQ(world_.leader, 3);
+  EXPECT_EQ(world_.Restarts(2), 1);
+  EXPECT_EQ(world_.QuorumPort(2), 2889);
+  EXPECT_EQ(world_.Calls("Reconfig"),
+            (std::vector<std::string>{"Reconfig(+server.2=fake-2:2889:3888:participant;0.0.0.0:2181, -)"}));
+
+  auto back = Run(RestoreQuorumPortStep(2, seconds(30)));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(Has(*back, "quorum port 2889 -> 2888")) << *back;
+  EXPECT_EQ(world_.QuorumPort(2), 2888);
+  EXPECT_EQ(world_.leader, 3) << "moving a follower's quorum port changes no leader";
+  auto again = Run(RestoreQuorumPortStep(2, seconds(30)));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, "already on its quorum port");
+  EXPECT_EQ(world_.Calls("Reconfig").size(), 2u);
+}
+
+TEST_F(StepRunnerTest, HandOffFallsBackToALeaderLastRestartWhenReconfigIsDisabled) {
+  StartEnsemble();
+  world_.reconfig_enabled = false;
+  const int elections = world_.elections;
+  auto r = Run(HandOffLeaderStep(2, 1, seconds(30)));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(Has(*r, "no hand-off (reconfiguration is disabled on this ensemble (reconfigEnabled=false)), "
+                      "restarted as the leader: one election"))
+      << *r;
+  EXPECT_EQ(world_.handoffs, 0);
+  EXPECT_EQ(world_.elections, elections + 1);
+  EXPECT_EQ(world_.Restarts(2), 1);
+}
+
+TEST_F(StepRunnerTest, AHandOffOfAServerThatNoLongerLeadsRestartsItAsAFollower) {
+  StartEnsemble();
+  auto r = Run(HandOffLeaderStep(1, 1, seconds(30)));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(Has(*r, "server 1 no longer leads (server 2 does): restarted as a follower")) << *r;
+  EXPECT_TRUE(world_.Calls("Reconfig").empty());
+  EXPECT_EQ(world_.Restarts(1), 1);
+  auto again = Run(HandOffLeaderStep(1, 1, seconds(30)));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(world_.Restarts(1), 1) << "generation 1 runs: not restarted twice";
+}
+
 TEST_F(StepRunnerTest, ReconfigAddsAndRemovesVotersOnceEach) {
   StartEnsemble();
   // Scaling to 4: the platform and runner of the target values.

@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  zkpilot deploy demo packages/zookeeper\n"
       "  zkpilot deploy orders packages/zookeeper --set replicas=5 --set version=3.9.3 --set clientPort=3181\n"
-      "Locally server N listens on 127.0.0.1, ports clientPort+(N-1)*10 (client) .. +3 (admin).");
+      "Locally server N listens on 127.0.0.1, ports clientPort+(N-1)*10 (client) .. +4 (quorum port during a leader hand-off).");
   deploy_cmd->add_option("--timeout", deploy_timeout_s, "Seconds to wait for the ensemble to become healthy")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -79,14 +79,31 @@ Step CheckHealthyStep(const std::vector<int>& members, std::chrono::milliseconds
   return WaitHealthyStep(timeout, "the ensemble must be healthy before anything changes", members, about_to_restart);
 }
 
+std::string HandOffUnavailable(const EnsembleView& view, int leader) {
+  if (view.members.size() < 2) return "a single server has no one to hand over to";
+  auto port = view.handoff_ports.find(leader);
+  if (port == view.handoff_ports.end() || port->second <= 0) return "the platform offers no hand-off quorum port";
+  return "";
+}
+
 std::vector<Step> PlanRoll(const EnsembleView& view, const std::vector<int>& servers, bool prepare,
                            const PlanOptions& options) {
   std::vector<Step> steps;
   for (int id : RollOrder(servers.empty() ? view.members : servers, view.leader)) {
     if (prepare) steps.push_back(PrepareNodeStep(id, view.members));
     auto gen = view.generations.find(id);
-    steps.push_back(RestartNodeStep(id, (gen == view.generations.end() ? 0 : gen->second) + 1,
-                                    id == view.leader ? "the leader, last" : "follower", options.timeout));
+    const int64_t generation = (gen == view.generations.end() ? 0 : gen->second) + 1;
+    if (id != view.leader) {
+      steps.push_back(RestartNodeStep(id, generation, "follower", options.timeout));
+      continue;
+    }
+    const std::string no_handoff = HandOffUnavailable(view, id);
+    if (no_handoff.empty()) {
+      steps.push_back(HandOffLeaderStep(id, generation, options.timeout));
+      steps.push_back(RestoreQuorumPortStep(id, options.timeout));
+    } else {
+      steps.push_back(RestartNodeStep(id, generation, "the leader, last; no hand-off: " + no_handoff, options.timeout));
+    }
   }
   return steps;
 }

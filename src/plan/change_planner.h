@@ -6,7 +6,9 @@
 // Rules they encode (the reason zkpilot exists):
 //  - a rolling restart goes followers first (ascending id), the leader last,
 //    one server at a time; each restart waits for the ensemble to be healthy
-//    before and for the server to be back in sync after;
+//    before and for the server to be back in sync after; the leader hands
+//    leadership over by reconfig before its restart (no election), and its
+//    quorum port is moved back afterwards;
 //  - membership changes use dynamic reconfiguration, one voter at a time,
 //    without restarting existing members; a removed server is stopped only
 //    after the reconfig is committed;
@@ -54,6 +56,9 @@ std::vector<int> RollOrder(const std::vector<int>& members, int leader);
 struct PlanOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};  // per wait
 };
+
+// Why the leader `leader` cannot hand leadership over by reconfig ("" when it can).
+std::string HandOffUnavailable(const EnsembleView& view, int leader);
 
 // A quorum-gated rolling restart of `servers` (all members when empty);
 // `prepare` re-renders each server's configuration right before its restart

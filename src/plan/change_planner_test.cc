@@ -60,7 +60,27 @@ TEST(RollPlanner, OneServerAtATimeWithTargetGenerations) {
   EXPECT_EQ(steps[1].args["generation"], 1);
   EXPECT_EQ(steps[3].args["generation"], 8);
   EXPECT_EQ(steps[5].args["generation"], 5);
-  EXPECT_NE(steps[5].description.find("the leader, last"), std::string::npos);
+  EXPECT_NE(steps[5].description.find("the leader, last; no hand-off: the platform offers no hand-off quorum port"),
+            std::string::npos)
+      << steps[5].description;
+}
+
+TEST(RollPlanner, TheLeaderHandsOverByReconfigAndGetsItsQuorumPortBack) {
+  EnsembleView view = View({1, 2, 3}, 2, {{2, 3}}, {});
+  view.handoff_ports = {{1, 2889}, {2, 2889}, {3, 2889}};
+  auto steps = PlanRoll(view, {}, false, {});
+  EXPECT_EQ(Kinds(steps), (std::vector<std::string>{"restart-node:1", "restart-node:3", "hand-off-leader:2",
+                                                    "restore-quorum-port:2"}));
+  EXPECT_EQ(steps[2].args["generation"], 4);
+  EXPECT_NE(steps[2].description.find("hand leadership over by reconfig"), std::string::npos);
+}
+
+TEST(RollPlanner, ASingleServerHasNoOneToHandOverTo) {
+  EnsembleView view = View({1}, 1);
+  view.handoff_ports = {{1, 2889}};
+  auto steps = PlanRoll(view, {}, false, {});
+  ASSERT_EQ(Kinds(steps), (std::vector<std::string>{"restart-node:1"}));
+  EXPECT_NE(steps[0].description.find("no hand-off: a single server has no one to hand over to"), std::string::npos);
 }
 
 TEST(RollPlanner, OnlyTheServersThatNeedIt) {

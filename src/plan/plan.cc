@@ -12,6 +12,7 @@ constexpr std::pair<StepKind, const char*> kKindNames[] = {
     {StepKind::kReconfigAdd, "reconfig-add"}, {StepKind::kReconfigRemove, "reconfig-remove"},
     {StepKind::kStopNode, "stop-node"},       {StepKind::kApplyAddons, "apply-addons"},
     {StepKind::kForgetNode, "forget-node"},   {StepKind::kTearDown, "tear-down"},
+    {StepKind::kHandOffLeader, "hand-off-leader"}, {StepKind::kRestoreQuorumPort, "restore-quorum-port"},
 };
 
 }  // namespace

@@ -36,6 +36,11 @@ enum class StepKind {
   kApplyAddons,     // "apply-addons": the add-ons as the values switch them on/off
   kForgetNode,      // "forget-node" {node}: drop a removed server from the platform
   kTearDown,        // "tear-down" {purge, timeout_ms?}: remove what the platform made
+  // "hand-off-leader" {node, generation, timeout_ms}: the leader's restart by
+  // a leadership hand-off (reconfig of its quorum port), else leader-last
+  kHandOffLeader,
+  // "restore-quorum-port" {node, timeout_ms}: the server's normal quorum port again
+  kRestoreQuorumPort,
 };
 
 // The journal name of a kind ("prepare-node"); "invalid" for kInvalid.

@@ -58,6 +58,18 @@ Step RestartNodeStep(int id, int64_t generation, const std::string& role, std::c
           "restart server " + Id(id) + (role.empty() ? "" : " (" + role + ")") + " and wait until it is back in sync");
 }
 
+Step HandOffLeaderStep(int id, int64_t generation, std::chrono::milliseconds timeout) {
+  return Make(StepKind::kHandOffLeader, {{"node", id}, {"generation", generation}, {"timeout_ms", timeout.count()}},
+              "restart server " + Id(id) +
+                  " (the leader, last): hand leadership over by reconfig, then restart it and wait until it is "
+                  "back in sync");
+}
+
+Step RestoreQuorumPortStep(int id, std::chrono::milliseconds timeout) {
+  return Make(StepKind::kRestoreQuorumPort, {{"node", id}, {"timeout_ms", timeout.count()}},
+              "move server " + Id(id) + "'s quorum port back (dynamic reconfiguration; no restart)");
+}
+
 Step ReconfigAddStep(int id) {
   return Make(StepKind::kReconfigAdd, {{"node", id}}, "add server " + Id(id) + " as a voter (dynamic reconfiguration)");
 }

@@ -33,6 +33,13 @@ Step RunHooksStep(HookEvent event, HookPhase phase, const std::vector<int>& memb
 Step StopNodesStep(std::chrono::milliseconds timeout);
 // `role` for people: "follower", "the leader, last".
 Step RestartNodeStep(int id, int64_t generation, const std::string& role, std::chrono::milliseconds timeout);
+// The leader's restart: hand leadership over to another voter by moving the
+// leader's quorum port (reconfig), stop it as soon as a successor leads,
+// start it at `generation`, wait until it is in sync. Falls back to a
+// leader-last restart when the reconfig is refused.
+Step HandOffLeaderStep(int id, int64_t generation, std::chrono::milliseconds timeout);
+// Moves server `id`'s quorum port back to its normal one (after a hand-off).
+Step RestoreQuorumPortStep(int id, std::chrono::milliseconds timeout);
 Step ReconfigAddStep(int id);
 Step ReconfigRemoveStep(int id);
 Step StopNodeStep(int id, std::chrono::milliseconds timeout, const std::string& why = "");

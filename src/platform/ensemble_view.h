@@ -55,6 +55,10 @@ struct EnsembleView {
   // Servers whose configuration differs from the target values (a
   // fingerprint of the rolling parameters, the version); only they restart.
   std::vector<int> needs_restart;
+  // Per server, the quorum port its leadership hand-off moves it to
+  // (NodeEndpoint::handoff_quorum_port); a server without one is restarted
+  // as the leader, last, with an election.
+  std::map<int, int> handoff_ports;
 };
 
 }  // namespace zkpilot

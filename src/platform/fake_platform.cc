@@ -10,7 +10,7 @@
 namespace zkpilot {
 namespace {
 
-constexpr int kClientPort = 2181, kQuorumPort = 2888, kElectionPort = 3888;
+constexpr int kClientPort = 2181, kQuorumPort = 2888, kElectionPort = 3888, kHandoffQuorumPort = 2889;
 
 std::string Host(int id) { return "fake-" + std::to_string(id); }
 
@@ -33,9 +33,25 @@ class FakeSession : public ZkSession {
   Result<std::string> Reconfig(const std::string& joining, const std::string& leaving) override {
     ZK_RETURN_IF_ERROR(world_.Enter("Reconfig", "Reconfig(+" + joining + ", -" + leaving + ")"));
     if (world_.leader == 0) return Status::IOError("reconfig: no quorum");
+    if (!world_.reconfig_enabled)
+      return Status::IOError("reconfig: reconfiguration is disabled (ZRECONFIGDISABLED)");
     if (!joining.empty()) {
       ZK_ASSIGN_OR_RETURN(ServerEntry entry, ParseServerLine(joining));
+      const bool moved = world_.voters.count(entry.id) && entry.quorum_port != world_.QuorumPort(entry.id);
       world_.voters.insert(entry.id);
+      world_.quorum_ports[entry.id] = entry.quorum_port;
+      if (moved && world_.leader == entry.id) {
+        // The leader's quorum address changed: it names a successor (the
+        // highest other running voter here), no election.
+        int successor = 0;
+        for (int id : world_.voters)
+          if (id != entry.id && world_.servers.count(id) && world_.servers[id].running) successor = id;
+        if (successor != 0) {
+          world_.leader = successor;
+          ++world_.handoffs;
+          world_.zxid = ((world_.zxid >> 32) + 1) << 32;
+        }
+      }
     }
     if (!leaving.empty()) {
       const int id = std::stoi(leaving);
@@ -89,7 +105,7 @@ void FakeCluster::FailAfter(const std::string& method, int calls, Status status)
   fail_after_[method] = Failure{calls, std::move(status)};
 }
 
-void FakeCluster::CrashAfter(const std::string& method) { crash_after_.insert(method); }
+void FakeCluster::CrashAfter(const std::string& method, int calls_first) { crash_after_[method] = calls_first; }
 
 void FakeCluster::NeverComesBack(int id) { servers[id].broken = true; }
 
@@ -120,7 +136,11 @@ Status FakeCluster::Enter(const std::string& method, const std::string& call) {
 }
 
 void FakeCluster::Leave(const std::string& method) {
-  if (crash_after_.erase(method)) throw FakeCrash(method);
+  auto it = crash_after_.find(method);
+  if (it == crash_after_.end()) return;
+  if (it->second-- > 0) return;
+  crash_after_.erase(it);
+  throw FakeCrash(method);
 }
 
 void FakeCluster::Start(Server& s) {
@@ -155,10 +175,15 @@ void FakeCluster::Elect() {
   zxid = ((zxid >> 32) + 1) << 32;  // a new epoch
 }
 
+int FakeCluster::QuorumPort(int id) const {
+  auto it = quorum_ports.find(id);
+  return it == quorum_ports.end() ? kQuorumPort : it->second;
+}
+
 std::string FakeCluster::ConfigText() const {
   std::string out;
   for (int id : voters)
-    out += fmt::format("server.{}={}:{}:{}:participant;0.0.0.0:{}\n", id, Host(id), kQuorumPort, kElectionPort,
+    out += fmt::format("server.{}={}:{}:{}:participant;0.0.0.0:{}\n", id, Host(id), QuorumPort(id), kElectionPort,
                        kClientPort);
   return out + fmt::format("version={:x}\n", config_version);
 }
@@ -185,6 +210,7 @@ Result<std::vector<NodeEndpoint>> FakePlatform::Topology() const {
     e.name = e.pod_name = e.host = Host(id);
     e.client_port = kClientPort;
     e.quorum_port = kQuorumPort;
+    e.handoff_quorum_port = kHandoffQuorumPort;
     e.election_port = kElectionPort;
     e.bind_address = "0.0.0.0";
     out.push_back(e);

@@ -66,7 +66,8 @@ class FakeCluster {
   // Failure injection (see the top of the file).
   void FailNext(const std::string& method, Status status);
   void FailAfter(const std::string& method, int calls, Status status);
-  void CrashAfter(const std::string& method);
+  // `calls_first`: that many calls of `method` pass before the crashing one.
+  void CrashAfter(const std::string& method, int calls_first = 0);
   void NeverComesBack(int id);
 
   // Every platform call so far ("RestartServer(2, 1)"), or those of one method.
@@ -78,6 +79,9 @@ class FakeCluster {
   std::set<int> voters;      // the ensemble's configuration
   int leader = 0;
   int elections = 0;         // leaders elected, the first one included
+  int handoffs = 0;          // leaders named by a reconfig (no election)
+  bool reconfig_enabled = true;     // false: every reconfig is refused (ZRECONFIGDISABLED)
+  std::map<int, int> quorum_ports;  // per voter, when not the default (a hand-off moved it)
   int64_t zxid = 0x100000000;
   int64_t config_version = 0x100000000;
   std::map<std::string, std::string> znodes;
@@ -93,6 +97,7 @@ class FakeCluster {
   void Stop(Server& s);
   void Elect();  // a leader among the running voters, if a majority runs
   std::string ConfigText() const;
+  int QuorumPort(int id) const;
 
  private:
   struct Failure {
@@ -103,7 +108,7 @@ class FakeCluster {
   std::map<std::string, std::vector<Status>> fail_next_;
   std::map<std::string, Failure> fail_after_;
   std::map<std::string, int> calls_of_;
-  std::set<std::string> crash_after_;
+  std::map<std::string, int> crash_after_;  // method -> calls that still pass
 };
 
 class FakePlatform : public Platform {

@@ -65,6 +65,7 @@ nlohmann::json NodeJson(const NodeEndpoint& n, size_t index, size_t count) {
                          {"host", n.host},
                          {"clientPort", n.client_port},
                          {"quorumPort", n.quorum_port},
+                         {"handoffQuorumPort", n.handoff_quorum_port},
                          {"electionPort", n.election_port},
                          {"adminServerPort", n.admin_server_port},
                          {"metricsPort", n.metrics_port},
@@ -271,6 +272,7 @@ NodeEndpoint KubernetesSelf(const Values& values) {
   NodeEndpoint self;
   self.client_port = IntValue(values, "clientPort", 2181);
   self.quorum_port = IntValue(values, "quorumPort", 2888);
+  self.handoff_quorum_port = IntValue(values, "quorumHandoffPort", 2889);
   self.election_port = IntValue(values, "electionPort", 3888);
   self.admin_server_port = IntValue(values, "adminServerPort", 8080);
   self.metrics_port = IntValue(values, "metricsPort", 7000);

@@ -34,6 +34,9 @@ struct NodeEndpoint {
   std::string bind_address;  // where the server listens: 0.0.0.0 in a pod, 127.0.0.1 locally
   std::string data_dir;      // its snapshot directory
   std::string data_log_dir;  // its transaction log directory; empty: inside data_dir
+  // The quorum port a leader moves to for a leadership hand-off (a roll's
+  // reconfig, actions/step_runner.h); 0: the platform offers none.
+  int handoff_quorum_port = 0;
 };
 
 // The servers of a cluster on Kubernetes, from the well-known parameters

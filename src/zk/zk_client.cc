@@ -70,6 +70,8 @@ const char* RcName(int rc) {
       return "ZNEWCONFIGNOQUORUM";
     case ZRECONFIGINPROGRESS:
       return "ZRECONFIGINPROGRESS";
+    case ZRECONFIGDISABLED:
+      return "ZRECONFIGDISABLED";
     case ZSSLCONNECTIONERROR:
       return "ZSSLCONNECTIONERROR";
     case ZAPIERROR:

@@ -61,6 +61,12 @@ std::vector<std::string> NodeCommand(const Values& values, const Distribution& d
       "-Dlogback.configurationFile=" + node.conf_dir + "/logback.xml",
       "-Dzookeeper.DigestAuthenticationProvider.superDigest=" + DigestId("super", super_password),
   };
+  if (values.Has("fastLeaderChange") && values.Get("fastLeaderChange") == true) {
+    // Package parameter fastLeaderChange (packages/zookeeper/parameters.yaml):
+    // shorter fixed waits around a leader change.
+    argv.push_back("-Dzookeeper.leaderConnectDelayDuringRetryMs=10");
+    argv.push_back("-Dzookeeper.fastleader.minNotificationInterval=50");
+  }
   for (const auto& w : SplitWords(values.Get("jvmFlags").get<std::string>())) argv.push_back(w);
   argv.insert(argv.end(), {"-cp", distribution.ClasspathString(node.conf_dir), distribution.main_class,
                            node.conf_dir + "/zoo.cfg"});
@@ -203,11 +209,12 @@ Status LocalPlatform::Preflight() {
     const auto& e = n.endpoint;
     if (std::any_of(records.begin(), records.end(), [&](const NodeRecord& r) { return r.id == e.id; })) continue;
     for (auto [port, what] : {std::pair{e.client_port, "client"}, {e.quorum_port, "quorum"},
-                              {e.election_port, "election"}, {e.admin_server_port, "admin"}}) {
+                              {e.election_port, "election"}, {e.admin_server_port, "admin"},
+                              {e.handoff_quorum_port, "hand-off quorum"}}) {
       if (!PortFree(port))
         return Status::InvalidInput("port " + std::to_string(port) + " (server " + std::to_string(e.id) + " " + what +
                                     " port) is already in use on 127.0.0.1; choose another base with --set clientPort=N "
-                                    "(server N uses clientPort+(N-1)*10 .. +3)");
+                                    "(server N uses clientPort+(N-1)*10 .. +4)");
     }
     ZK_RETURN_IF_ERROR(CheckWritable(e.data_dir, "dataDir"));
     if (!e.data_log_dir.empty()) ZK_RETURN_IF_ERROR(CheckWritable(e.data_log_dir, "dataLogDir"));

@@ -15,9 +15,9 @@ Result<LocalNode> LocalNodeFor(const Values& values, const std::string& data_roo
                                const std::string& cluster_home, int id) {
   const int client_port = values.Get("clientPort").get<int>();
   const int base = client_port + (id - 1) * kLocalPortStride;
-  if (base + 3 > 65535)
+  if (base + 4 > 65535)
     return Status::InvalidInput("clientPort=" + std::to_string(client_port) + " leaves no room for server " +
-                                std::to_string(id) + "'s ports: locally server N uses clientPort+(N-1)*10 .. +3");
+                                std::to_string(id) + "'s ports: locally server N uses clientPort+(N-1)*10 .. +4");
   LocalNode n;
   n.dir = NodeDir(cluster_home, id);
   n.conf_dir = n.dir + "/conf";
@@ -32,6 +32,7 @@ Result<LocalNode> LocalNodeFor(const Values& values, const std::string& data_roo
   e.quorum_port = base + 1;
   e.election_port = base + 2;
   e.admin_server_port = base + 3;
+  e.handoff_quorum_port = base + 4;  // a leader's quorum port during a hand-off
   e.metrics_port = MonitoringPorts(values).exporter;  // zkpilot's exporter, /metrics?node=<id>
   e.data_dir = data_root.empty() ? n.dir + "/data" : data_root + "/" + e.name;
   const std::string log_dir = values.Has("dataLogDir") ? values.Get("dataLogDir").get<std::string>() : "";

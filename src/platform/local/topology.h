@@ -2,7 +2,8 @@
 //
 // Ports are derived from `clientPort` and the server id, in blocks of
 // kLocalPortStride: server N uses clientPort + (N-1)*10 for clients, +1 for
-// the quorum, +2 for elections and +3 for its AdminServer, all on 127.0.0.1.
+// the quorum, +2 for elections, +3 for its AdminServer and +4 for the quorum
+// while it hands leadership over (a roll), all on 127.0.0.1.
 // Data lives in the node's directory under the cluster's home, or — when
 // `dataDir` differs from the schema's default (the Kubernetes mount path) —
 // in <dataDir>/<cluster>-<id> (likewise a non-empty `dataLogDir`).
