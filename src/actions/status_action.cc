@@ -8,6 +8,8 @@
 #include "actions/observe.h"
 #include "observe/health.h"
 #include "util/yaml_json.h"
+#include "zk/ensemble_config.h"
+#include "zk/four_letter.h"
 
 namespace zkpilot {
 namespace {
@@ -56,6 +58,24 @@ std::string Render(const OJson& j, Format format) {
   return EmitYaml(j);
 }
 
+// Servers the leader's configuration (`conf`) shows on their hand-off quorum
+// port: a roll was interrupted between its hand-off and the move back.
+std::vector<std::string> OnHandOffPorts(const ObservedEnsemble& view) {
+  std::vector<std::string> out;
+  const ServerView* leader = view.Server(view.leader);
+  if (leader == nullptr) return out;
+  auto conf = AdminClient(std::chrono::milliseconds(1000)).Conf(leader->state.client);
+  if (!conf.ok()) return out;
+  for (const auto& [id, port] : view.handoff_ports) {
+    auto line = conf->find("server." + std::to_string(id));
+    if (line == conf->end()) continue;
+    auto entry = ParseServerLine("server." + std::to_string(id) + "=" + line->second);
+    if (entry.ok() && entry->quorum_port == port)
+      out.push_back("server " + std::to_string(id) + " (port " + std::to_string(port) + ")");
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<nlohmann::ordered_json> DescribeCluster(ActionContext& ctx, const std::string& name, const Package& package) {
@@ -96,6 +116,16 @@ Result<nlohmann::ordered_json> DescribeCluster(ActionContext& ctx, const std::st
   }
   for (const auto& c : platform.conditions)
     conditions.push_back({{"type", c.type}, {"status", c.status}, {"reason", c.reason}, {"message", c.message}});
+  if (auto moved = OnHandOffPorts(view); !moved.empty()) {
+    std::string list;
+    for (const auto& m : moved) list += (list.empty() ? "" : ", ") + m;
+    conditions.push_back({{"type", "QuorumPorts"},
+                          {"status", false},
+                          {"reason", "HandOffPortInUse"},
+                          {"message", list + (moved.size() > 1 ? " are" : " is") +
+                                          " on the hand-off quorum port: a roll was interrupted after handing "
+                                          "leadership over; `zkpilot resume " + name + "` moves it back"}});
+  }
   out["conditions"] = conditions;
 
   OJson nodes = OJson::array();

@@ -227,30 +227,31 @@ std::string HandOffRefusal(const Status& s) {
 
 }  // namespace
 
-Result<int> PlatformStepRunner::HandOver(int id, const NodeEndpoint& endpoint) {
-  ZK_ASSIGN_OR_RETURN(std::string after, [&]() -> Result<std::string> {
-    // Through a session on the leader itself: a follower's session drops at
-    // the hand-off, and only the leader can commit.
-    ZK_ASSIGN_OR_RETURN(auto session, ctx_.platform.OpenZkSession({id}));
-    ZK_ASSIGN_OR_RETURN(std::string text, session->GetConfig());
-    ZK_ASSIGN_OR_RETURN(EnsembleConfig config, ParseEnsembleConfig(text));
-    auto entry = config.servers.find(id);
-    if (entry == config.servers.end() || entry->second.role != "participant")
-      return Status::IOError("server " + std::to_string(id) + " is not a voter in /zookeeper/config");
-    // To whichever of its two ports it is not on: a resumed hand-off whose
-    // first move left it leading on the hand-off port moves it back.
-    ServerEntry moved = entry->second;
-    moved.quorum_port = moved.quorum_port == endpoint.handoff_quorum_port ? endpoint.quorum_port
-                                                                          : endpoint.handoff_quorum_port;
-    return session->Reconfig(moved.ToConfigLine(), "");
-  }());
-  (void)after;
+Result<int> PlatformStepRunner::HandOver(int id, const NodeEndpoint& endpoint, std::unique_ptr<ZkSession>& session) {
+  // Through a session on the leader itself: a follower's session drops at
+  // the hand-off, and only the leader can commit.
+  ZK_ASSIGN_OR_RETURN(session, ctx_.platform.OpenZkSession({id}));
+  ZK_ASSIGN_OR_RETURN(std::string text, session->GetConfig());
+  ZK_ASSIGN_OR_RETURN(EnsembleConfig config, ParseEnsembleConfig(text));
+  auto entry = config.servers.find(id);
+  if (entry == config.servers.end() || entry->second.role != "participant")
+    return Status::IOError("server " + std::to_string(id) + " is not a voter in /zookeeper/config");
+  // To whichever of its two ports it is not on: a resumed hand-off whose
+  // first move left it leading on the hand-off port moves it back.
+  ServerEntry moved = entry->second;
+  moved.quorum_port =
+      moved.quorum_port == endpoint.handoff_quorum_port ? endpoint.quorum_port : endpoint.handoff_quorum_port;
+  // Not waiting for the answer: the old leader commits the change, names its
+  // successor and stops committing (allowedToCommit=false, Leader.java 3.9.3
+  // ~1006-1016), but may answer only when it steps down at its next quorum
+  // check (~770-836), up to a tickTime later.
+  ZK_ASSIGN_OR_RETURN(auto answer, session->StartReconfig(moved.ToConfigLine(), ""));
   Failpoint("handoff.after-reconfig");
-  // The old leader keeps answering `leader` until its next quorum check, so
-  // the successor is whichever *other* voter reports it (Leader.java 3.9.3
-  // ~770-836: the leader steps down at its next tick).
+  // It also keeps answering `leader` until then, so the successor is
+  // whichever *other* voter reports it.
   const auto deadline = ctx_.clock.Now() + options_.successor_wait;
   while (true) {
+    if (std::optional<Status> refused = answer(); refused && !refused->ok()) return *refused;
     ZK_ASSIGN_OR_RETURN(auto servers, ctx_.platform.Servers());
     for (const auto& s : servers) {
       if (s.id == id || !s.exists) continue;
@@ -278,11 +279,12 @@ Result<std::string> PlatformStepRunner::HandOff(int id, int64_t generation, mill
   }
   ZK_ASSIGN_OR_RETURN(NodeEndpoint endpoint, TopologyEntry(id));
   std::string how;
+  std::unique_ptr<ZkSession> session;  // closed once the old leader is stopped
   if (endpoint.handoff_quorum_port <= 0) {
     how = "no hand-off (the platform offers no hand-off quorum port), restarted as the leader: one election; ";
   } else {
     const auto t0 = ctx_.clock.Now();
-    auto successor = HandOver(id, endpoint);
+    auto successor = HandOver(id, endpoint, session);
     if (!successor.ok()) {
       how = "no hand-off (" + HandOffRefusal(successor.status()) + "), restarted as the leader: one election; ";
     } else if (*successor == 0) {

@@ -85,7 +85,8 @@ class PlatformStepRunner : public StepRunner {
   // Moves the leader's quorum port by reconfig; the id of the voter that
   // leads afterwards (0: none seen within successor_wait). A refused reconfig
   // is an error whose message says why (the caller falls back).
-  Result<int> HandOver(int id, const NodeEndpoint& endpoint);
+  // `session`: the session on the leader, kept open until it is stopped.
+  Result<int> HandOver(int id, const NodeEndpoint& endpoint, std::unique_ptr<ZkSession>& session);
   Result<std::string> RestoreQuorumPort(int id, std::chrono::milliseconds timeout);
   Result<NodeEndpoint> TopologyEntry(int id);
   Result<std::string> Reconfig(int id, bool add);

@@ -20,6 +20,10 @@ class ClientSession : public ZkSession {
   Result<std::string> Reconfig(const std::string& joining, const std::string& leaving) override {
     return client_->Reconfig(joining, leaving);
   }
+  Result<std::function<std::optional<Status>()>> StartReconfig(const std::string& joining,
+                                                                const std::string& leaving) override {
+    return client_->StartReconfig(joining, leaving);
+  }
   Result<CreatedNode> CreateNode(const std::string& path, const std::string& data,
                                  const CreateOptions& options) override {
     return client_->CreateNode(path, data, options);
@@ -34,6 +38,12 @@ class ClientSession : public ZkSession {
 };
 
 }  // namespace
+
+Result<std::function<std::optional<Status>()>> ZkSession::StartReconfig(const std::string& joining,
+                                                                         const std::string& leaving) {
+  Status answer = Reconfig(joining, leaving).status();
+  return std::function<std::optional<Status>()>([answer]() -> std::optional<Status> { return answer; });
+}
 
 Clock& SystemClock() {
   static SteadyClock clock;

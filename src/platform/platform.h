@@ -21,7 +21,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,10 @@ class ZkSession {
   virtual ~ZkSession() = default;
   virtual Result<std::string> GetConfig() = 0;  // /zookeeper/config (zk/ensemble_config.h)
   virtual Result<std::string> Reconfig(const std::string& joining, const std::string& leaving) = 0;
+  // Sends the change without waiting for the answer (ZkClient::StartReconfig).
+  // Default: Reconfig, answered at once.
+  virtual Result<std::function<std::optional<Status>()>> StartReconfig(const std::string& joining,
+                                                                        const std::string& leaving);
   virtual Result<CreatedNode> CreateNode(const std::string& path, const std::string& data,
                                          const CreateOptions& options) = 0;
   virtual Status Delete(const std::string& path, DeleteMode mode) = 0;  // missing: kNotFound

@@ -254,6 +254,17 @@ struct Pending {
   static void CompleteString(int rc, const char* /*value*/, const void* data) {
     Complete(rc, data);
   }
+  static void CompleteData(int rc, const char* /*value*/, int /*len*/, const struct Stat* /*stat*/,
+                           const void* data) {
+    Complete(rc, data);
+  }
+
+  // The completion's rc, or nullopt while it has not run.
+  std::optional<int> Peek() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!done) return std::nullopt;
+    return rc;
+  }
 
   // The completion's rc, or nullopt at the deadline.
   std::optional<int> Wait(Clock::time_point deadline) {
@@ -538,6 +549,25 @@ Result<std::string> ZkClient::Reconfig(const std::string& joining, const std::st
   }
   buffer.resize(len < 0 ? 0 : static_cast<size_t>(len));
   return buffer;
+}
+
+Result<std::function<std::optional<Status>()>> ZkClient::StartReconfig(const std::string& joining,
+                                                                        const std::string& leaving) {
+  std::string what = fmt::format("reconfig (joining '{}', leaving '{}')", joining, leaving);
+  if (joining.empty() && leaving.empty()) return Status::InvalidInput(what + ": nothing to change");
+  auto pending = std::make_shared<Pending>();
+  void* ref = Pending::NewRef(pending);
+  int rc = zoo_areconfig(impl_->zh, joining.empty() ? nullptr : joining.c_str(),
+                         leaving.empty() ? nullptr : leaving.c_str(), nullptr, -1, &Pending::CompleteData, ref);
+  if (rc != ZOK) {
+    Pending::FreeRef(ref);
+    return ZkError(rc, what, "");
+  }
+  return std::function<std::optional<Status>()>([pending, what]() -> std::optional<Status> {
+    std::optional<int> done = pending->Peek();
+    if (!done) return std::nullopt;
+    return *done == ZOK ? Status::Ok() : ZkError(*done, what, "");
+  });
 }
 
 Result<std::string> ZkClient::AwaitReconfigResult(const std::string& joining,

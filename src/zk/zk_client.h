@@ -36,7 +36,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,6 +118,13 @@ class ZkClient {
   // shows the change in effect.
   Result<std::string> Reconfig(const std::string& joining, const std::string& leaving,
                                int64_t from_config = -1);
+
+  // The same change sent without waiting for the answer: the returned
+  // function says nullopt while none has come, then the outcome. For a
+  // leader hand-off, whose answer the old leader may send only when it steps
+  // down at its next tick (or never, when it is stopped first).
+  Result<std::function<std::optional<Status>()>> StartReconfig(const std::string& joining,
+                                                                const std::string& leaving);
 
   // Sets a (soft) quota on `path`; -1 leaves that dimension unlimited.
   // ZooKeeper logs a warning past it, or rejects writes if the servers run

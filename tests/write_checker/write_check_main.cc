@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
                       {"lost", report->lost},                 {"elections", report->elections},
                       {"leaders", report->leaders},           {"longest_gap_ms", report->longest_gap_ms},
                       {"sessions", report->sessions},         {"lost_examples", report->lost_examples},
+                      {"longest_gap_end_ms", report->longest_gap_end_ms},
+                      {"start_unix_ms", report->start_unix_ms},
                       {"summary", report->Summary()}};
   if (report_file.empty()) {
     std::printf("%s\n", j.dump(2).c_str());

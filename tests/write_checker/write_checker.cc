@@ -94,6 +94,14 @@ WriteReport Summarize(const std::vector<AckedWrite>& acked, int64_t failed,
   report.p99_latency_ms = Percentile(latencies, 99);
   report.max_latency_ms = Percentile(latencies, 100);
   report.longest_gap_ms = static_cast<double>(LongestGap(acked, duration).count());
+  milliseconds previous{0};
+  for (const auto& w : acked) {
+    if (static_cast<double>((w.at - previous).count()) == report.longest_gap_ms) {
+      report.longest_gap_end_ms = static_cast<double>(w.at.count());
+      break;
+    }
+    previous = w.at;
+  }
   return report;
 }
 
@@ -138,6 +146,7 @@ void ElectionCounter::Observe(const std::vector<Reading>& poll) {
 struct WriteChecker::State {
   std::mutex mu;
   Clock::time_point start;
+  int64_t start_unix_ms = 0;
   std::vector<AckedWrite> acked;
   std::string first_error;
   int64_t sessions = 0;
@@ -166,6 +175,8 @@ Status WriteChecker::Start() {
   state_->initial_client = std::move(client);
   state_->sessions = 1;
   state_->start = Clock::now();
+  state_->start_unix_ms = std::chrono::duration_cast<milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
   PollOnce();  // the baseline epoch and leader, before the operation starts
   writer_ = std::thread([this] { WriteLoop(); });
   monitor_ = std::thread([this] {
@@ -264,6 +275,7 @@ Result<WriteReport> WriteChecker::Stop() {
   if (!last.ok()) return last.WithContext("write checker: reading " + options_.root + " back");
   std::lock_guard<std::mutex> lock(state_->mu);
   WriteReport report = Summarize(state_->acked, failed_.load(), read_back, duration);
+  report.start_unix_ms = state_->start_unix_ms;
   report.sessions = state_->sessions;
   report.first_error = state_->first_error;
   report.elections = state_->elections.elections();

@@ -74,6 +74,8 @@ struct WriteReport {
   int64_t unacknowledged_present = 0;  // failed writes ZooKeeper applied anyway (harmless)
   int64_t sessions = 0;                // sessions opened by the writer (1 = never reconnected)
   double longest_gap_ms = 0;  // longest time without an acknowledged write (incl. both ends)
+  double longest_gap_end_ms = 0;  // when it ended, in ms since the checker started
+  int64_t start_unix_ms = 0;      // when the checker started (wall clock), to line gaps up with logs
   double p50_latency_ms = 0, p99_latency_ms = 0, max_latency_ms = 0;
   int elections = 0;  // increases of the highest epoch seen
   int64_t epoch_first = 0, epoch_last = 0;
