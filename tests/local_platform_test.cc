@@ -15,6 +15,8 @@
 
 #include "local_test_util.h"
 #include "package/package_loader.h"
+#include "platform/local/distribution.h"
+#include "platform/local/file_actions.h"
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
 #include "state/state_store.h"
@@ -480,6 +482,67 @@ TEST_F(LocalPlatformTest, ServerThatCannotStartFailsTheDeployWithItsLog) {
       << "a server or the supervisor still runs";
   for (int port = base_; port < base_ + kServers * 10; ++port)
     EXPECT_TRUE(testing::PortBindable(port)) << "port " << port;
+}
+
+}  // namespace
+}  // namespace zkpilot
+
+namespace zkpilot {
+namespace {
+
+// purge-snapshots without a JVM removes exactly what ZooKeeper's own
+// PurgeTxnLog removes, run on a copy of the same files: snapshots (one of
+// them truncated, so not valid) and transaction logs, in one directory or
+// with a separate log directory, keeping 3 and 4.
+TEST(PurgeSnapshotsTest, RemovesWhatZooKeepersPurgeTxnLogRemoves) {
+  auto distribution = DistributionStore(testing::DistributionStore()).Find("debian-3.8.0");
+  ASSERT_TRUE(distribution.ok()) << distribution.status().message();
+  const fs::path root = fs::temp_directory_path() / ("zkpilot-purge-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  auto write = [](const fs::path& p, bool valid_snapshot) {
+    fs::create_directories(p.parent_path());
+    std::ofstream out(p, std::ios::binary);
+    out << std::string(64, 'x');
+    if (valid_snapshot) out << std::string("\0\0\0\1/", 5);
+  };
+  auto names = [](const fs::path& dir) {
+    std::set<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+      if (e.is_regular_file()) out.insert(fs::relative(e.path(), dir).string());
+    return out;
+  };
+  for (bool separate_logs : {false, true}) {
+    for (int retain : {3, 4}) {
+      SCOPED_TRACE("separate log dir " + std::to_string(separate_logs) + ", retain " + std::to_string(retain));
+      const fs::path base = root / "base";
+      fs::remove_all(root);
+      const fs::path snaps = base / "data" / "version-2";
+      const fs::path logs = base / (separate_logs ? "log" : "data") / "version-2";
+      for (const char* z : {"100", "200", "250", "300", "380"}) write(snaps / ("snapshot." + std::string(z)), true);
+      write(snaps / "snapshot.400", false);  // truncated: not a valid snapshot
+      for (const char* z : {"50", "101", "180", "1f0", "260", "301", "500"}) write(logs / ("log." + std::string(z)), false);
+      write(snaps / "acceptedEpoch", false);
+      fs::copy(base, root / "java", fs::copy_options::recursive);
+      fs::copy(base, root / "native", fs::copy_options::recursive);
+
+      const fs::path jdata = root / "java" / "data", jlog = root / "java" / (separate_logs ? "log" : "data");
+      auto java = RunCommand({FindInPath("java"), "-cp", distribution->ClasspathString(""),
+                              "org.apache.zookeeper.server.PurgeTxnLog", jlog.string(), jdata.string(), "-n",
+                              std::to_string(retain)},
+                             std::chrono::seconds(60));
+      ASSERT_TRUE(java.ok()) << java.status().message();
+      ASSERT_EQ(java->exit_code, 0) << java->output;
+      const fs::path ndata = root / "native" / "data", nlog = root / "native" / (separate_logs ? "log" : "data");
+      auto native = PurgeSnapshotDirs(ndata.string(), nlog.string(), retain);
+      ASSERT_TRUE(native.ok()) << native.status().message();
+
+      EXPECT_EQ(names(root / "native"), names(root / "java")) << *native;
+      EXPECT_LT(names(root / "native").size(), names(base).size()) << "something was purged";
+    }
+  }
+  EXPECT_FALSE(PurgeSnapshotDirs((root / "native" / "data").string(), (root / "native" / "data").string(), 2).ok())
+      << "fewer than 3 is refused, as by PurgeTxnLog";
+  fs::remove_all(root);
 }
 
 }  // namespace

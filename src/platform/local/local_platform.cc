@@ -418,11 +418,10 @@ Result<std::string> LocalPlatform::RunFileAction(int id, const std::string& acti
   ZK_ASSIGN_OR_RETURN(const LocalNode* node, Node(id));
   if (action == "remove-files") return RemoveFiles(*node, args.value("paths", nlohmann::json()));
   if (action == "purge-snapshots") {
-    ZK_RETURN_IF_ERROR(distribution_.status().WithContext("purge-snapshots"));
     const auto retain = args.find("retain");
     if (retain == args.end() || !retain->is_number_integer())
       return Status::InvalidInput("purge-snapshots: retain must be a number");
-    return PurgeSnapshots(*node, *distribution_, retain->get<int64_t>());
+    return PurgeSnapshots(*node, retain->get<int64_t>());
   }
   if (action == "remove-node-data") {
     if (!purge_data) return std::string("skipped: data kept (--purge-data removes it)");
