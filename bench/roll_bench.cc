@@ -1,22 +1,27 @@
-// bench/roll: what a zkpilot rolling upgrade and a zkpilot scale-up cost the
-// clients of a busy ensemble, against the naive way of doing the same thing,
-// in one run on one machine.
+// bench/roll: what a zkpilot rolling upgrade, a zkpilot rolling restart and a
+// zkpilot scale-up cost the clients of a busy ensemble, against the naive way
+// of doing the same thing, in one run on one machine.
 //
-// Part 1, upgrade 3.8.0 -> 3.9.3 of a 5-server ensemble:
+// Part 1, upgrade 3.8.0 -> 3.9.3 of an N-server ensemble, for each N of
+// --servers (default 3 and 5):
 //
-//   zkpilot   `zkpilot deploy roll packages/zookeeper --set replicas=5
-//             --set clientPort=BASE`, then `zkpilot upgrade roll --version
+//   zkpilot   `zkpilot deploy upgradeN packages/zookeeper --set replicas=N
+//             --set clientPort=BASE`, then `zkpilot upgrade upgradeN --version
 //             3.9.3` (followers first by id, the leader last, each server back
 //             in sync before the next), then `zkpilot delete --purge-data`.
 //
 //   baseline  what a StatefulSet RollingUpdate with a `ruok` probe does: the
-//             same five servers, started by this program at 3.8.0, restarted
-//             one at a time in DESCENDING id order (5, 4, 3, 2, 1) with the
+//             same N servers, started by this program at 3.8.0, restarted
+//             one at a time in DESCENDING id order (N, ..., 1) with the
 //             3.9.3 JVM command line; the next server is stopped as soon as
 //             the restarted one answers `ruok` with `imok` (polled every
 //             50 ms). Stop = SIGTERM, wait for the exit (SIGKILL after 30 s).
 //
-// Part 2, scale 3 -> 5 servers (ZooKeeper 3.8.0):
+// Part 2, restart of an N-server ensemble at 3.8.0, for each N of --servers:
+// `zkpilot restart restartN` against the same baseline as part 1 with the
+// 3.8.0 command line (the version does not change).
+//
+// Part 3, scale 3 -> 5 servers (ZooKeeper 3.8.0):
 //
 //   zkpilot   `zkpilot deploy scale ... --set replicas=3`, then `zkpilot scale
 //             scale --replicas 5` (dynamic reconfiguration, one voter at a
@@ -34,50 +39,82 @@
 //             rolled-out static lists and servers 4 and 5 would never vote.
 //             Everything else in zoo.cfg is what zkpilot renders.
 //
-// How the baseline gets its servers. One untimed `zkpilot deploy prep
-// --set replicas=5` in the same ZKPILOT_HOME provides every server's exact
-// JVM command line (conf/launch.json `argv`), the rendered zoo.cfg (kept by
-// ZooKeeper as zoo.cfg.bak when it splits off the dynamic part), the log
-// configuration and myid; then `zkpilot delete prep --purge-data`. The files
-// are copied to a baseline directory with every absolute path rewritten to
-// it, and the JVMs are started by this program (own session, output to
-// <node>/zookeeper.log, working directory the node directory), not by
-// zkpilot's supervisor, which would restart what the baseline stops. The
-// 3.9.3 command line is the 3.8.0 one with `-cp <conf dir>:<the classpath of
-// the 3.9.3 distribution's distribution.json>`, which is how zkpilot builds
-// it; after the zkpilot upgrade the two are compared (paths and the cluster's
-// super-user digest aside) and a difference is printed. All runs use the
-// same 127.0.0.1 ports (server i: BASE+(i-1)*10 client, +1 quorum,
-// +2 election, +3 AdminServer), one after another: prep, zkpilot, baseline.
+// --part picks one part (default all); each part runs zkpilot, then the
+// baseline, per ensemble size, and prints one table per size.
+//
+// How the baseline gets its servers. One untimed `zkpilot deploy prepN
+// --set replicas=N` per ensemble size (5 for the scale part) in the same
+// ZKPILOT_HOME provides every server's exact JVM command line
+// (conf/launch.json `argv`), the rendered zoo.cfg (kept by ZooKeeper as
+// zoo.cfg.bak when it splits off the dynamic part), the log configuration and
+// myid; then `zkpilot delete prepN --purge-data`. The files are copied to a
+// baseline directory with every absolute path rewritten to it, and the JVMs
+// are started by this program (own session, output to <node>/zookeeper.log,
+// working directory the node directory), not by zkpilot's supervisor, which
+// would restart what the baseline stops. The 3.9.3 command line is the 3.8.0
+// one with `-cp <conf dir>:<the classpath of the 3.9.3 distribution's
+// distribution.json>`, which is how zkpilot builds it; after each zkpilot
+// upgrade the two are compared (paths and the cluster's super-user digest
+// aside) and a difference is printed. All runs use the same 127.0.0.1 ports
+// (server i: BASE+(i-1)*10 client, +1 quorum, +2 election, +3 AdminServer),
+// one after another.
+//
+// Data (--znodes N, default 0). Once an ensemble is healthy and before the
+// writers start, N persistent znodes of 1024 bytes are created under
+// /zkpilot-bench-data/d-NNNN/ (1000 per parent) through the C client's
+// asynchronous create, 1000 requests in flight (roll_observe.h LoadZnodes);
+// then every server must be in sync again. The same for zkpilot and the
+// baseline; the load time is printed and not part of the operation.
 //
 // Measured, for every run alike: a WriteChecker (tests/write_checker/) is
-// started against all five client ports once the ensemble is healthy, writes
-// one sequential znode every 8 ms (--write-interval-ms) and must have 100
-// acknowledged writes before the operation starts; after the operation the
-// ensemble must be healthy again (exactly one leader, every other server a
-// follower of the same epoch and at most 100 transactions behind) and the
-// checker must have 100 more acknowledged writes before it is stopped and
-// reads everything back. Table rows: leader elections (increases of the
-// highest epoch any server reports, polled every 50 ms; two leaders of the
-// same new epoch at once, a split brain, count once, so the number of leader
-// changes the same polls saw is printed below the table), the longest time
-// without an acknowledged write, p99 write latency, failed write requests,
-// acknowledged writes missing when read back, and the operation's time
-// (zkpilot: the command's wall time; baseline: from the first stop or start
-// to the last `imok`). Below each table: time until healthy (from the start
-// of the operation), zkpilot's own steps as it printed them on stderr, the
-// baseline's steps, and each ensemble's final state (leader, versions,
-// membership per the leader's `conf`, synced voters per its `mntr`).
+// started against all the ensemble's client ports (the scale part: all five)
+// once the ensemble is healthy, writes one sequential znode every 8 ms
+// (--write-interval-ms) and must have 100 acknowledged writes before the
+// operation starts; after the operation the ensemble must be healthy again
+// (exactly one leader, every other server a follower of the same epoch and at
+// most 100 transactions behind) and the checker must have 100 more
+// acknowledged writes before it is stopped and reads everything back.
+// Alongside it, bench/java/RollWriter.java, compiled at start with javac
+// against the 3.9.3 distribution's jars, writes one sequential znode every
+// 8 ms through ZooKeeper's own Java client (same servers, same 6 s session
+// timeout) and must have 100 acknowledged writes before the operation; it is
+// stopped after the checker's closing writes and reports its longest time
+// between acknowledged writes and its failed writes. When javac, java or the
+// jars are missing, the table says why instead. Just before the operation
+// each server's log size is recorded; afterwards what was appended is read
+// and the lines "LOOKING" are counted (roll_observe.h says which log line
+// that is in 3.8.0 and 3.9.3, and how a JVM's start-up LOOKING is told
+// apart).
+//
+// Table rows: LOOKING transitions (every one, and those that are not a fresh
+// JVM's first), leader changes seen (the servers seen leading by polls of
+// `srvr` every 50 ms, in order), leader elections (increases of the highest
+// epoch any server reports; two leaders of the same new epoch at once, a
+// split brain, count once), the longest time without an acknowledged write,
+// p99 write latency, failed write requests, acknowledged writes missing when
+// read back, the operation's time (zkpilot: the command's wall time;
+// baseline: from the first stop or start to the last `imok`), the Java
+// client's longest gap and failed writes; the ratio column is zkpilot /
+// baseline. Under each roll table, the targets zkpilot is held to, each PASS
+// or FAIL: no LOOKING other than start-up ones, exactly one leader change, a
+// longest gap of at most 350 ms and at most 0.4x the baseline's, at most
+// 0.25x the baseline's failed writes, a roll time at most the baseline's, no
+// lost write. A missed target does not change the exit code; only errors do.
+// Below: time until healthy (from the start of the operation), zkpilot's own
+// steps as it printed them on stderr, the baseline's steps, and each
+// ensemble's final state (leader, versions, membership per the leader's
+// `conf`, synced voters per its `mntr`).
 //
 // Every wait polls with a deadline. Every process this program starts is
 // stopped by PID at the end, also on failure or Ctrl-C (zkpilot clusters with
-// `zkpilot delete --purge-data`, then anything whose command line names the
-// temporary directory is killed), and the temporary directory is removed.
-// SIGINT/SIGTERM sent to this process alone take effect once a running zkpilot
-// command has returned (a terminal's Ctrl-C reaches that command as well).
+// `zkpilot delete --purge-data`, the Java writer by its PID, then anything
+// whose command line names the temporary directory is killed), and the
+// temporary directory is removed. SIGINT/SIGTERM sent to this process alone
+// take effect once a running zkpilot command has returned (a terminal's
+// Ctrl-C reaches that command as well).
 //
-// Usage: bench_roll [--part all|upgrade|scale] [--write-interval-ms N]
-//                   [--zkpilot PATH]
+// Usage: bench_roll [--part all|upgrade|restart|scale] [--servers 3,5]
+//                   [--znodes N] [--write-interval-ms N] [--zkpilot PATH]
 // Needs ZooKeeper 3.9.3 in the distribution store (scripts/setup.sh fetches
 // it; $ZKPILOT_DISTRIBUTIONS, default ~/.local/state/zkpilot/distributions).
 #include <fmt/format.h>
@@ -863,6 +900,7 @@ std::vector<int> PidsNaming(const std::string& needle) {
 
 void Cleanup() {
   if (g.root.empty()) return;
+  if (g_java) g_java->Kill();
   for (const auto& jvm : g_jvms)
     if (ProcessAlive(jvm.pid, jvm.marker)) ::kill(jvm.pid, SIGKILL);
   for (const auto& jvm : g_jvms) ::waitpid(jvm.pid, nullptr, 0);
