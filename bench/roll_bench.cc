@@ -62,8 +62,8 @@
 // Data (--znodes N, default 0). Once an ensemble is healthy and before the
 // writers start, N persistent znodes of 1024 bytes are created under
 // /zkpilot-bench-data/d-NNNN/ (1000 per parent) through the C client's
-// asynchronous create, 1000 requests in flight (roll_observe.h LoadZnodes);
-// then every server must be in sync again. The same for zkpilot and the
+// asynchronous multi requests, 10 creates each, 100 requests in flight
+// (roll_observe.h LoadZnodes); then every server must be in sync again. The same for zkpilot and the
 // baseline; the load time is printed and not part of the operation.
 //
 // Measured, for every run alike: a WriteChecker (tests/write_checker/) is

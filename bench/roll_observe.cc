@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <zookeeper/zookeeper.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <sstream>
@@ -115,14 +117,23 @@ void OnSession(zhandle_t*, int type, int state, const char*, void* ctx) {
   s->cv.notify_all();
 }
 
-void OnCreated(int rc, const char* path, const void* data) {
-  auto* s = static_cast<LoadState*>(const_cast<void*>(data));
+// One multi request: its creates and results live until its completion.
+struct Batch {
+  LoadState* state = nullptr;
+  std::vector<std::string> paths;
+  std::vector<zoo_op_t> ops;
+  std::vector<zoo_op_result_t> results;
+};
+
+void OnBatch(int rc, const void* data) {
+  std::unique_ptr<Batch> batch(static_cast<Batch*>(const_cast<void*>(data)));
+  LoadState* s = batch->state;
   std::lock_guard lock(s->mu);
   --s->in_flight;
   if (rc == ZOK)
-    ++s->done;
+    s->done += static_cast<int64_t>(batch->paths.size());
   else if (s->error.empty())
-    s->error = fmt::format("create {}: {}", path ? path : "?", zerror(rc));
+    s->error = fmt::format("multi create {}..: {}", batch->paths.front(), zerror(rc));
   s->cv.notify_all();
 }
 
@@ -153,10 +164,19 @@ Result<LoadReport> LoadZnodes(const LoadOptions& o) {
     return Status::Ok();
   };
   ZK_RETURN_IF_ERROR(create_sync(root));
-  for (int64_t i = 0; i < o.count; ++i) {
-    const std::string parent = fmt::format("{}/d-{:04}", root, i / o.per_parent);
-    if (i % o.per_parent == 0) ZK_RETURN_IF_ERROR(create_sync(parent));
-    const std::string path = fmt::format("{}/n-{:04}", parent, i % o.per_parent);
+  for (int64_t i = 0; i < o.count; i += o.per_multi) {
+    if (i % o.per_parent == 0)
+      ZK_RETURN_IF_ERROR(create_sync(fmt::format("{}/d-{:04}", root, i / o.per_parent)));
+    auto batch = std::make_unique<Batch>();
+    batch->state = &s;
+    for (int64_t k = i; k < std::min(o.count, i + o.per_multi); ++k)
+      batch->paths.push_back(
+          fmt::format("{}/d-{:04}/n-{:04}", root, k / o.per_parent, k % o.per_parent));
+    batch->ops.resize(batch->paths.size());
+    batch->results.resize(batch->paths.size());
+    for (size_t k = 0; k < batch->paths.size(); ++k)
+      zoo_create_op_init(&batch->ops[k], batch->paths[k].c_str(), data.data(),
+                         static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE, 0, nullptr, 0);
     std::unique_lock lock(s.mu);
     if (!s.cv.wait_until(lock, deadline, [&] {
           return s.in_flight < o.in_flight || !s.error.empty() || g_interrupted.load();
@@ -166,9 +186,16 @@ Result<LoadReport> LoadZnodes(const LoadOptions& o) {
     if (g_interrupted.load()) return Status::Internal("load: interrupted");
     ++s.in_flight;
     lock.unlock();
-    const int rc = zoo_acreate(zh, path.c_str(), data.data(), static_cast<int>(data.size()),
-                               &ZOO_OPEN_ACL_UNSAFE, 0, OnCreated, &s);
-    if (rc != ZOK) return Status::IOError(fmt::format("load: zoo_acreate {}: {}", path, zerror(rc)));
+    Batch* raw = batch.release();  // OnBatch frees it
+    const int rc = zoo_amulti(zh, static_cast<int>(raw->ops.size()), raw->ops.data(),
+                              raw->results.data(), OnBatch, raw);
+    if (rc != ZOK) {
+      // Not sent: no completion will come.
+      std::unique_ptr<Batch> owned(raw);
+      std::lock_guard relock(s.mu);
+      --s.in_flight;
+      return Status::IOError(fmt::format("load: zoo_amulti {}..: {}", raw->paths.front(), zerror(rc)));
+    }
   }
   std::unique_lock lock(s.mu);
   // Polled, so that Ctrl-C is seen while the last creates complete.

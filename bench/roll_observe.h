@@ -57,7 +57,8 @@ struct LoadOptions {
   int64_t count = 0;         // znodes to create
   size_t bytes = 1024;       // data per znode
   int per_parent = 1000;     // znodes under each /zkpilot-bench-data/d-NNNN
-  int in_flight = 1000;      // asynchronous creates outstanding at once
+  int per_multi = 10;        // creates per multi request (one transaction); divides per_parent
+  int in_flight = 100;       // multi requests outstanding at once
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};
 };
 
@@ -67,7 +68,12 @@ struct LoadReport {
 };
 
 // Creates `count` persistent znodes of `bytes` bytes through the C client's
-// asynchronous API, `in_flight` at a time. Fails on the first error.
+// asynchronous multi requests of `per_multi` creates, `in_flight` requests at
+// a time (a multi is one transaction: one proposal and one log record instead
+// of `per_multi`). 100 000 znodes of 1 KiB on a 3-server ensemble here: about
+// 30 s one create per request (1000 in flight), about 11 s with the defaults;
+// multis of 100 creates, 20 in flight, stalled the ensemble until the client's
+// connection timed out. Fails on the first error.
 Result<LoadReport> LoadZnodes(const LoadOptions& options);
 
 // --- Java client writer ----------------------------------------------------------
