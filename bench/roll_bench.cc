@@ -63,8 +63,9 @@
 // writers start, N persistent znodes of 1024 bytes are created under
 // /zkpilot-bench-data/d-NNNN/ (1000 per parent) through the C client's
 // asynchronous multi requests, 10 creates each, 100 requests in flight
-// (roll_observe.h LoadZnodes); then every server must be in sync again. The same for zkpilot and the
-// baseline; the load time is printed and not part of the operation.
+// (roll_observe.h LoadZnodes); then every server must be in sync again. The
+// same for zkpilot and the baseline; the load time is printed and is not part
+// of the operation.
 //
 // Measured, for every run alike: a WriteChecker (tests/write_checker/) is
 // started against all the ensemble's client ports (the scale part: all five)
@@ -350,7 +351,8 @@ std::string ModeOf(int id) {
 
 std::string ConnectString(int n) {
   std::string out;
-  for (int id = 1; id <= n; ++id) out += fmt::format("{}127.0.0.1:{}", id == 1 ? "" : ",", Client(id).port);
+  for (int id = 1; id <= n; ++id)
+    out += fmt::format("{}127.0.0.1:{}", id == 1 ? "" : ",", Client(id).port);
   return out;
 }
 
@@ -487,7 +489,8 @@ std::vector<std::string> StepLines(const std::string& output) {
 
 std::vector<std::string> ZkpilotLogs(const std::string& name, int n) {
   std::vector<std::string> logs;
-  for (int id = 1; id <= n; ++id) logs.push_back(NodeDir(ClusterHome(g.home, name), id) + "/zookeeper.log");
+  for (int id = 1; id <= n; ++id)
+    logs.push_back(NodeDir(ClusterHome(g.home, name), id) + "/zookeeper.log");
   return logs;
 }
 
@@ -764,10 +767,9 @@ Result<std::string> CompareArgv(const Baseline& b, const std::string& dir, const
   ZK_ASSIGN_OR_RETURN(auto mine, b.Argv(1, roll.version));
   const bool same =
       Comparable(mine, dir) == Comparable(g_zkpilot_upgraded_argv, g_zkpilot_upgraded_dir);
-  std::string note = same ? "baseline's " + roll.version +
-                                " JVM command line = zkpilot's (paths and digest aside)"
-                          : "WARNING: baseline's " + roll.version +
-                                " JVM command line differs from zkpilot's";
+  std::string note =
+      same ? "baseline's " + roll.version + " JVM command line = zkpilot's (paths and digest aside)"
+           : "WARNING: baseline's " + roll.version + " JVM command line differs from zkpilot's";
   if (!same) {
     std::string a, z;
     for (const auto& x : Comparable(mine, dir)) a += " " + x;
@@ -825,8 +827,8 @@ Status ZkpilotScale(RunResult& out) {
   const std::string name = "scale";
   Log("zkpilot: deploying 3 servers at " + kFromVersion + " ...");
   ZK_RETURN_IF_ERROR(Deploy(name, 3));
-  ZK_RETURN_IF_ERROR(ZkpilotRun(name, {"scale", name, "--replicas", std::to_string(kMaxServers)},
-                                3, kMaxServers, out));
+  ZK_RETURN_IF_ERROR(ZkpilotRun(name, {"scale", name, "--replicas", std::to_string(kMaxServers)}, 3,
+                                kMaxServers, out));
   return DeleteCluster(name);
 }
 

@@ -24,7 +24,8 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -194,7 +195,8 @@ Result<LoadReport> LoadZnodes(const LoadOptions& o) {
       std::unique_ptr<Batch> owned(raw);
       std::lock_guard relock(s.mu);
       --s.in_flight;
-      return Status::IOError(fmt::format("load: zoo_amulti {}..: {}", raw->paths.front(), zerror(rc)));
+      return Status::IOError(
+          fmt::format("load: zoo_amulti {}..: {}", raw->paths.front(), zerror(rc)));
     }
   }
   std::unique_lock lock(s.mu);
@@ -202,7 +204,8 @@ Result<LoadReport> LoadZnodes(const LoadOptions& o) {
   while (s.in_flight > 0 && s.error.empty() && !g_interrupted.load() && Clock::now() < deadline)
     s.cv.wait_for(lock, 100ms);
   if (!s.error.empty()) return Status::IOError("load: " + s.error);
-  if (s.in_flight > 0) return Status::IOError(fmt::format("load: {} creates unanswered", s.in_flight));
+  if (s.in_flight > 0)
+    return Status::IOError(fmt::format("load: {} creates unanswered", s.in_flight));
   return LoadReport{s.done, Seconds(Clock::now() - t0)};
 }
 
@@ -257,16 +260,16 @@ void JavaWriter::Kill() {
 Result<JavaWriter> JavaWriter::Build(const std::string& source, const std::string& dir,
                                      std::vector<std::string> classpath) {
   const std::string javac = FindInPath("javac");
-  if (javac.empty()) return Status::NotFound("javac is not installed (Debian: default-jdk-headless)");
+  if (javac.empty())
+    return Status::NotFound("javac is not installed (Debian: default-jdk-headless)");
   if (FindInPath("java").empty()) return Status::NotFound("java is not installed");
   if (classpath.empty()) return Status::NotFound("no ZooKeeper jars to compile against");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError("creating " + dir + ": " + ec.message());
-  ZK_ASSIGN_OR_RETURN(CommandResult r,
-                      RunCommand({javac, "-implicit:none", "-nowarn", "-d", dir, "-cp",
-                                  Join(classpath, ":"), source},
-                                 2min));
+  ZK_ASSIGN_OR_RETURN(CommandResult r, RunCommand({javac, "-implicit:none", "-nowarn", "-d", dir,
+                                                   "-cp", Join(classpath, ":"), source},
+                                                  2min));
   if (r.exit_code != 0)
     return Status::IOError(fmt::format("javac {}: exit {}: {}", source, r.exit_code, r.output));
   // The client's own log: warnings and errors to the writer's output.

@@ -53,12 +53,12 @@ class LogWindow {
 // --- bulk load -----------------------------------------------------------------
 
 struct LoadOptions {
-  std::string connect;       // "127.0.0.1:p1,127.0.0.1:p2,..."
-  int64_t count = 0;         // znodes to create
-  size_t bytes = 1024;       // data per znode
-  int per_parent = 1000;     // znodes under each /zkpilot-bench-data/d-NNNN
-  int per_multi = 10;        // creates per multi request (one transaction); divides per_parent
-  int in_flight = 100;       // multi requests outstanding at once
+  std::string connect;    // "127.0.0.1:p1,127.0.0.1:p2,..."
+  int64_t count = 0;      // znodes to create
+  size_t bytes = 1024;    // data per znode
+  int per_parent = 1000;  // znodes under each /zkpilot-bench-data/d-NNNN
+  int per_multi = 10;     // creates per multi request (one transaction); divides per_parent
+  int in_flight = 100;    // multi requests outstanding at once
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};
 };
 

@@ -1,11 +1,12 @@
 // The pure parts of bench/roll: LOOKING counting from ZooKeeper's log lines,
 // the log window, the Java writer's result line and the roll targets.
+#include "roll_observe.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "roll_observe.h"
 #include "roll_report.h"
 
 namespace zkpilot::bench {

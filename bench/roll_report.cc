@@ -84,7 +84,8 @@ void PrintPart(const std::string& title, const RunResult& z, const RunResult& b,
     row("Java client: failed writes", static_cast<double>(z.java->failed),
         static_cast<double>(b.java->failed), 0, true);
   } else {
-    text_row("Java client: longest gap (ms)", z.java ? fmt::format("{:.0f}", z.java->longest_gap_ms) : "n/a",
+    text_row("Java client: longest gap (ms)",
+             z.java ? fmt::format("{:.0f}", z.java->longest_gap_ms) : "n/a",
              b.java ? fmt::format("{:.0f}", b.java->longest_gap_ms) : "n/a");
   }
   row("time until healthy (s)", z.healthy_s, b.healthy_s, 1, false);
