@@ -408,7 +408,8 @@ class Observers {
 
   Status Finish(RunResult& out) {
     ZK_RETURN_IF_ERROR(WaitMoreAcks());
-    out.looking = window_.Count();
+    out.looking_by_server = window_.Count();
+    for (const auto& c : out.looking_by_server) out.looking += c;
     out.java_error = java_error_;
     if (java_running_) {
       java_running_ = false;

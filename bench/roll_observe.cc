@@ -67,15 +67,18 @@ void LogWindow::Mark(const std::vector<std::string>& paths) {
   for (const auto& p : paths) {
     std::error_code ec;
     const uintmax_t size = fs::file_size(p, ec);
-    start_[p] = ec ? 0 : size;
+    start_.emplace_back(p, ec ? 0 : size);
   }
 }
 
-LookingCount LogWindow::Count() const {
-  LookingCount total;
+std::vector<LookingCount> LogWindow::Count() const {
+  std::vector<LookingCount> counts;
   for (const auto& [path, start] : start_) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) continue;
+    if (!in) {
+      counts.emplace_back();
+      continue;
+    }
     in.seekg(0, std::ios::end);
     const auto size = static_cast<uintmax_t>(in.tellg());
     uintmax_t from = size < start ? 0 : start;
@@ -90,9 +93,9 @@ LookingCount LogWindow::Count() const {
         text = nl == std::string::npos ? "" : text.substr(nl + 1);
       }
     }
-    total += CountLooking(text);
+    counts.push_back(CountLooking(text));
   }
-  return total;
+  return counts;
 }
 
 // --- bulk load ---------------------------------------------------------------------

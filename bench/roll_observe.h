@@ -17,8 +17,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "util/status.h"
@@ -42,12 +42,12 @@ class LogWindow {
  public:
   // Remembers each file's current size (0 for a file that does not exist yet).
   void Mark(const std::vector<std::string>& paths);
-  // Counts over what each marked file gained since Mark(); a file that shrank
-  // (replaced) is read whole.
-  LookingCount Count() const;
+  // Counts over what each marked file gained since Mark(), one entry per file
+  // in Mark()'s order; a file that shrank (replaced) is read whole.
+  std::vector<LookingCount> Count() const;
 
  private:
-  std::map<std::string, uintmax_t> start_;
+  std::vector<std::pair<std::string, uintmax_t>> start_;  // path, size at Mark()
 };
 
 // --- bulk load -----------------------------------------------------------------

@@ -105,6 +105,13 @@ void PrintPart(const std::string& title, const RunResult& z, const RunResult& b,
       "    start-up LOOKING (a server always starts LOOKING before it finds the leader), the\n"
       "    second excludes the first LOOKING after each \"Starting quorum peer\".\n");
   for (const auto& [who, r] : {std::pair{"zkpilot ", &z}, std::pair{"baseline", &b}}) {
+    std::string by_server;
+    for (size_t i = 0; i < r->looking_by_server.size(); ++i)
+      by_server += fmt::format("  {}: {}/{}", i + 1, r->looking_by_server[i].transitions,
+                               r->looking_by_server[i].not_at_startup);
+    fmt::print("{} LOOKING by server (all/not at start-up):{}\n", who, by_server);
+  }
+  for (const auto& [who, r] : {std::pair{"zkpilot ", &z}, std::pair{"baseline", &b}}) {
     if (!r->java_error.empty()) fmt::print("{} Java client: {}\n", who, r->java_error);
     if (r->java && r->java->failed > 0)
       fmt::print("{} Java client: {} sessions, first error: {}\n", who, r->java->sessions,

@@ -15,10 +15,11 @@ namespace zkpilot::bench {
 
 struct RunResult {
   testing::WriteReport report;
-  LookingCount looking;            // in the servers' logs during the operation
-  std::optional<JavaReport> java;  // the Java client writer, when it ran
-  std::string java_error;          // why it did not
-  int64_t loaded = 0;              // znodes loaded before the operation
+  LookingCount looking;                         // in the servers' logs during the operation
+  std::vector<LookingCount> looking_by_server;  // server 1, 2, ...
+  std::optional<JavaReport> java;               // the Java client writer, when it ran
+  std::string java_error;                       // why it did not
+  int64_t loaded = 0;                           // znodes loaded before the operation
   double load_s = 0;
   double operation_s = 0;  // the operation itself
   double healthy_s = 0;    // from the operation's start until the ensemble was healthy again
