@@ -313,10 +313,13 @@ Status JavaWriter::Start(const std::string& run_dir, const std::string& connect,
     return text.ok() && text->find("ready\n") != std::string::npos;
   });
   if (ready.ok() && !ProcessAlive(pid_, run_dir_)) {
-    pid_ = 0;
+    Kill();  // reaps it
     return Status::IOError("the Java writer exited:\n" + TailFile(log, 20));
   }
-  if (!ready.ok()) return ready.WithContext("Java writer log:\n" + TailFile(log, 20));
+  if (!ready.ok()) {
+    Kill();  // a writer that did not get ready is not left running
+    return ready.WithContext("Java writer log:\n" + TailFile(log, 20));
+  }
   return Status::Ok();
 }
 
