@@ -1,22 +1,27 @@
-// bench/roll: what a zkpilot rolling upgrade and a zkpilot scale-up cost the
-// clients of a busy ensemble, against the naive way of doing the same thing,
-// in one run on one machine.
+// bench/roll: what a zkpilot rolling upgrade, a zkpilot rolling restart and a
+// zkpilot scale-up cost the clients of a busy ensemble, against the naive way
+// of doing the same thing, in one run on one machine.
 //
-// Part 1, upgrade 3.8.0 -> 3.9.3 of a 5-server ensemble:
+// Part 1, upgrade 3.8.0 -> 3.9.3 of an N-server ensemble, for each N of
+// --servers (default 3 and 5):
 //
-//   zkpilot   `zkpilot deploy roll packages/zookeeper --set replicas=5
-//             --set clientPort=BASE`, then `zkpilot upgrade roll --version
+//   zkpilot   `zkpilot deploy upgradeN packages/zookeeper --set replicas=N
+//             --set clientPort=BASE`, then `zkpilot upgrade upgradeN --version
 //             3.9.3` (followers first by id, the leader last, each server back
 //             in sync before the next), then `zkpilot delete --purge-data`.
 //
 //   baseline  what a StatefulSet RollingUpdate with a `ruok` probe does: the
-//             same five servers, started by this program at 3.8.0, restarted
-//             one at a time in DESCENDING id order (5, 4, 3, 2, 1) with the
+//             same N servers, started by this program at 3.8.0, restarted
+//             one at a time in DESCENDING id order (N, ..., 1) with the
 //             3.9.3 JVM command line; the next server is stopped as soon as
 //             the restarted one answers `ruok` with `imok` (polled every
 //             50 ms). Stop = SIGTERM, wait for the exit (SIGKILL after 30 s).
 //
-// Part 2, scale 3 -> 5 servers (ZooKeeper 3.8.0):
+// Part 2, restart of an N-server ensemble at 3.8.0, for each N of --servers:
+// `zkpilot restart restartN` against the same baseline as part 1 with the
+// 3.8.0 command line (the version does not change).
+//
+// Part 3, scale 3 -> 5 servers (ZooKeeper 3.8.0):
 //
 //   zkpilot   `zkpilot deploy scale ... --set replicas=3`, then `zkpilot scale
 //             scale --replicas 5` (dynamic reconfiguration, one voter at a
@@ -34,50 +39,83 @@
 //             rolled-out static lists and servers 4 and 5 would never vote.
 //             Everything else in zoo.cfg is what zkpilot renders.
 //
-// How the baseline gets its servers. One untimed `zkpilot deploy prep
-// --set replicas=5` in the same ZKPILOT_HOME provides every server's exact
-// JVM command line (conf/launch.json `argv`), the rendered zoo.cfg (kept by
-// ZooKeeper as zoo.cfg.bak when it splits off the dynamic part), the log
-// configuration and myid; then `zkpilot delete prep --purge-data`. The files
-// are copied to a baseline directory with every absolute path rewritten to
-// it, and the JVMs are started by this program (own session, output to
-// <node>/zookeeper.log, working directory the node directory), not by
-// zkpilot's supervisor, which would restart what the baseline stops. The
-// 3.9.3 command line is the 3.8.0 one with `-cp <conf dir>:<the classpath of
-// the 3.9.3 distribution's distribution.json>`, which is how zkpilot builds
-// it; after the zkpilot upgrade the two are compared (paths and the cluster's
-// super-user digest aside) and a difference is printed. All runs use the
-// same 127.0.0.1 ports (server i: BASE+(i-1)*10 client, +1 quorum,
-// +2 election, +3 AdminServer), one after another: prep, zkpilot, baseline.
+// --part picks one part (default all); each part runs zkpilot, then the
+// baseline, per ensemble size, and prints one table per size.
+//
+// How the baseline gets its servers. One untimed `zkpilot deploy prepN
+// --set replicas=N` per ensemble size (5 for the scale part) in the same
+// ZKPILOT_HOME provides every server's exact JVM command line
+// (conf/launch.json `argv`), the rendered zoo.cfg (kept by ZooKeeper as
+// zoo.cfg.bak when it splits off the dynamic part), the log configuration and
+// myid; then `zkpilot delete prepN --purge-data`. The files are copied to a
+// baseline directory with every absolute path rewritten to it, and the JVMs
+// are started by this program (own session, output to <node>/zookeeper.log,
+// working directory the node directory), not by zkpilot's supervisor, which
+// would restart what the baseline stops. The 3.9.3 command line is the 3.8.0
+// one with `-cp <conf dir>:<the classpath of the 3.9.3 distribution's
+// distribution.json>`, which is how zkpilot builds it; after each zkpilot
+// upgrade the two are compared (paths and the cluster's super-user digest
+// aside) and a difference is printed. All runs use the same 127.0.0.1 ports
+// (server i: BASE+(i-1)*10 client, +1 quorum, +2 election, +3 AdminServer),
+// one after another.
+//
+// Data (--znodes N, default 0). Once an ensemble is healthy and before the
+// writers start, N persistent znodes of 1024 bytes are created under
+// /zkpilot-bench-data/d-NNNN/ (1000 per parent) through the C client's
+// asynchronous multi requests, 10 creates each, 100 requests in flight
+// (roll_observe.h LoadZnodes); then every server must be in sync again. The
+// same for zkpilot and the baseline; the load time is printed and is not part
+// of the operation.
 //
 // Measured, for every run alike: a WriteChecker (tests/write_checker/) is
-// started against all five client ports once the ensemble is healthy, writes
-// one sequential znode every 8 ms (--write-interval-ms) and must have 100
-// acknowledged writes before the operation starts; after the operation the
-// ensemble must be healthy again (exactly one leader, every other server a
-// follower of the same epoch and at most 100 transactions behind) and the
-// checker must have 100 more acknowledged writes before it is stopped and
-// reads everything back. Table rows: leader elections (increases of the
-// highest epoch any server reports, polled every 50 ms; two leaders of the
-// same new epoch at once, a split brain, count once, so the number of leader
-// changes the same polls saw is printed below the table), the longest time
-// without an acknowledged write, p99 write latency, failed write requests,
-// acknowledged writes missing when read back, and the operation's time
-// (zkpilot: the command's wall time; baseline: from the first stop or start
-// to the last `imok`). Below each table: time until healthy (from the start
-// of the operation), zkpilot's own steps as it printed them on stderr, the
-// baseline's steps, and each ensemble's final state (leader, versions,
-// membership per the leader's `conf`, synced voters per its `mntr`).
+// started against all the ensemble's client ports (the scale part: all five)
+// once the ensemble is healthy, writes one sequential znode every 8 ms
+// (--write-interval-ms) and must have 100 acknowledged writes before the
+// operation starts; after the operation the ensemble must be healthy again
+// (exactly one leader, every other server a follower of the same epoch and at
+// most 100 transactions behind) and the checker must have 100 more
+// acknowledged writes before it is stopped and reads everything back.
+// Alongside it, bench/java/RollWriter.java, compiled at start with javac
+// against the 3.9.3 distribution's jars, writes one sequential znode every
+// 8 ms through ZooKeeper's own Java client (same servers, same 6 s session
+// timeout) and must have 100 acknowledged writes before the operation; it is
+// stopped after the checker's closing writes and reports its longest time
+// between acknowledged writes and its failed writes. When javac, java or the
+// jars are missing, the table says why instead. Just before the operation
+// each server's log size is recorded; afterwards what was appended is read
+// and the lines "LOOKING" are counted (roll_observe.h says which log line
+// that is in 3.8.0 and 3.9.3, and how a JVM's start-up LOOKING is told
+// apart).
+//
+// Table rows: LOOKING transitions (every one, and those that are not a fresh
+// JVM's first), leader changes seen (the servers seen leading by polls of
+// `srvr` every 50 ms, in order), leader elections (increases of the highest
+// epoch any server reports; two leaders of the same new epoch at once, a
+// split brain, count once), the longest time without an acknowledged write,
+// p99 write latency, failed write requests, acknowledged writes missing when
+// read back, the operation's time (zkpilot: the command's wall time;
+// baseline: from the first stop or start to the last `imok`), the Java
+// client's longest gap and failed writes; the ratio column is zkpilot /
+// baseline. Under each roll table, the targets zkpilot is held to, each PASS
+// or FAIL: no LOOKING other than start-up ones, exactly one leader change, a
+// longest gap of at most 350 ms and at most 0.4x the baseline's, at most
+// 0.25x the baseline's failed writes, a roll time at most the baseline's, no
+// lost write. A missed target does not change the exit code; only errors do.
+// Below: time until healthy (from the start of the operation), zkpilot's own
+// steps as it printed them on stderr, the baseline's steps, and each
+// ensemble's final state (leader, versions, membership per the leader's
+// `conf`, synced voters per its `mntr`).
 //
 // Every wait polls with a deadline. Every process this program starts is
 // stopped by PID at the end, also on failure or Ctrl-C (zkpilot clusters with
-// `zkpilot delete --purge-data`, then anything whose command line names the
-// temporary directory is killed), and the temporary directory is removed.
-// SIGINT/SIGTERM sent to this process alone take effect once a running zkpilot
-// command has returned (a terminal's Ctrl-C reaches that command as well).
+// `zkpilot delete --purge-data`, the Java writer by its PID, then anything
+// whose command line names the temporary directory is killed), and the
+// temporary directory is removed. SIGINT/SIGTERM sent to this process alone
+// take effect once a running zkpilot command has returned (a terminal's
+// Ctrl-C reaches that command as well).
 //
-// Usage: bench_roll [--part all|upgrade|scale] [--write-interval-ms N]
-//                   [--zkpilot PATH]
+// Usage: bench_roll [--part all|upgrade|restart|scale] [--servers 3,5]
+//                   [--znodes N] [--write-interval-ms N] [--zkpilot PATH]
 // Needs ZooKeeper 3.9.3 in the distribution store (scripts/setup.sh fetches
 // it; $ZKPILOT_DISTRIBUTIONS, default ~/.local/state/zkpilot/distributions).
 #include <fmt/format.h>
@@ -97,6 +135,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <regex>
 #include <set>
@@ -108,6 +147,9 @@
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
 #include "platform/local/supervisor.h"
+#include "roll_observe.h"
+#include "roll_report.h"
+#include "roll_util.h"
 #include "util/files.h"
 #include "util/status.h"
 #include "write_checker/write_checker.h"
@@ -118,7 +160,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr int kMaxServers = 5;
@@ -126,12 +167,9 @@ constexpr int kPortStride = 10;
 constexpr int kPortsPerServer = 4;
 constexpr int64_t kAcksAround = 100;  // acknowledged writes before and after each operation
 constexpr int64_t kMaxLag = 100;      // transactions a follower may be behind and count as in sync
-constexpr milliseconds kPoll{50};
 constexpr milliseconds kStopGrace{30000};
 const std::string kFromVersion = "3.8.0";
 const std::string kToVersion = "3.9.3";
-
-std::atomic<bool> g_interrupted{false};
 
 void OnSignal(int) { g_interrupted.store(true); }
 
@@ -143,8 +181,17 @@ struct Settings {
   std::string home;  // ZKPILOT_HOME, under root
   int base = 0;      // first port
   milliseconds write_interval{8};
+  std::vector<int> servers{3, 5};  // ensemble sizes of the upgrade and restart parts
+  int64_t znodes = 0;              // loaded before each operation, kZnodeBytes each
 };
 Settings g;
+
+constexpr size_t kZnodeBytes = 1024;
+constexpr int kSessionTimeoutMs = 6000;  // the write checker's and the Java writer's
+
+// The Java client writer, when it could be built; otherwise why not.
+std::optional<JavaWriter> g_java;
+std::string g_java_why;
 
 // What is running and must be stopped at the end, whatever happens.
 struct OwnedJvm {
@@ -154,13 +201,6 @@ struct OwnedJvm {
 };
 std::vector<OwnedJvm> g_jvms;      // baseline JVMs started here and not yet stopped
 std::set<std::string> g_clusters;  // zkpilot clusters deployed in g.home and not yet deleted
-
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-void Log(const std::string& line) {
-  fmt::print(stderr, "bench/roll: {}\n", line);
-  std::fflush(stderr);
-}
 
 std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
   if (from.empty()) return s;
@@ -178,20 +218,6 @@ std::string LastLines(const std::string& text, int n) {
        ++i)
     out += "    " + lines[i] + "\n";
   return out;
-}
-
-// Polls `done` every `interval` until it holds; fails after `timeout` or on Ctrl-C.
-Status WaitFor(const std::string& what, milliseconds timeout, const std::function<bool()>& done,
-               milliseconds interval = kPoll) {
-  const auto deadline = Clock::now() + timeout;
-  while (true) {
-    if (done()) return Status::Ok();
-    if (g_interrupted.load()) return Status::Internal("interrupted while waiting for " + what);
-    if (Clock::now() >= deadline)
-      return Status::IOError(
-          fmt::format("timed out after {:.0f} s waiting for {}", timeout.count() / 1000.0, what));
-    std::this_thread::sleep_for(interval);
-  }
 }
 
 Endpoint Client(int id) { return {"127.0.0.1", g.base + (id - 1) * kPortStride}; }
@@ -323,44 +349,93 @@ std::string ModeOf(int id) {
   return s.ok() ? s->mode : "down";
 }
 
-// --- the write checker around an operation ------------------------------------
+std::string ConnectString(int n) {
+  std::string out;
+  for (int id = 1; id <= n; ++id)
+    out += fmt::format("{}127.0.0.1:{}", id == 1 ? "" : ",", Client(id).port);
+  return out;
+}
 
-class Checker {
+// --- what is measured around an operation ----------------------------------------
+
+// Loads g.znodes znodes into the running servers 1..n, then waits until they
+// are all in sync again. The same for zkpilot's ensembles and the baseline's.
+Status LoadData(int n, RunResult& out) {
+  if (g.znodes == 0) return Status::Ok();
+  Log(fmt::format("loading {} znodes of {} bytes ...", g.znodes, kZnodeBytes));
+  LoadOptions options;
+  options.connect = ConnectString(n);
+  options.count = g.znodes;
+  options.bytes = kZnodeBytes;
+  ZK_ASSIGN_OR_RETURN(LoadReport r, LoadZnodes(options));
+  out.loaded = r.created;
+  out.load_s = r.seconds;
+  Log(fmt::format("loaded {} znodes in {:.1f} s", r.created, r.seconds));
+  return WaitHealthy(Ids(n), 300s).WithContext("after loading the data");
+}
+
+// The write checker, the Java writer and the servers' logs around one
+// operation: Start() just before it, Finish() once the ensemble is healthy.
+class Observers {
  public:
-  // Starts writing to servers 1..n and waits for kAcksAround acknowledged writes.
-  Status Start(int n) {
+  ~Observers() {
+    if (java_running_) g_java->Kill();
+  }
+
+  // Starts the checker on servers 1..n and waits for kAcksAround acknowledged
+  // writes, then the Java writer (its first 100 writes); marks `logs` last.
+  // A Java writer that does not start is reported, not fatal.
+  Status Start(int n, const std::vector<std::string>& logs, const std::string& label) {
     testing::WriteCheckerOptions options;
     for (int id = 1; id <= n; ++id) options.servers.push_back({id, Client(id)});
     options.write_interval = g.write_interval;
+    options.session_timeout_ms = kSessionTimeoutMs;
     options.delete_after_check = true;
     checker_ = std::make_unique<testing::WriteChecker>(options);
     ZK_RETURN_IF_ERROR(checker_->Start().WithContext("write checker"));
-    return WaitMoreAcks();
+    ZK_RETURN_IF_ERROR(WaitMoreAcks());
+    if (g_java) {
+      Status s = g_java->Start(g.root + "/java-" + label, ConnectString(n), g.write_interval,
+                               kSessionTimeoutMs);
+      java_running_ = s.ok();
+      if (!s.ok()) java_error_ = "did not start: " + s.message();
+    } else {
+      java_error_ = g_java_why;
+    }
+    window_.Mark(logs);
+    return Status::Ok();
   }
+
+  Status Finish(RunResult& out) {
+    ZK_RETURN_IF_ERROR(WaitMoreAcks());
+    out.looking_by_server = window_.Count();
+    for (const auto& c : out.looking_by_server) out.looking += c;
+    out.java_error = java_error_;
+    if (java_running_) {
+      java_running_ = false;
+      auto java = g_java->Stop();
+      if (java.ok())
+        out.java = *java;
+      else
+        out.java_error = java.status().message();
+    }
+    ZK_ASSIGN_OR_RETURN(out.report, checker_->Stop());
+    checker_.reset();
+    return Status::Ok();
+  }
+
+ private:
   Status WaitMoreAcks() {
     const int64_t target = checker_->acknowledged() + kAcksAround;
     return WaitFor(
         fmt::format("{} acknowledged writes", target), 120s,
         [&] { return checker_->acknowledged() >= target; }, 10ms);
   }
-  Result<testing::WriteReport> Stop() {
-    auto report = checker_->Stop();
-    checker_.reset();
-    return report;
-  }
 
- private:
   std::unique_ptr<testing::WriteChecker> checker_;
-};
-
-// --- one run's result --------------------------------------------------------
-
-struct RunResult {
-  testing::WriteReport report;
-  double operation_s = 0;  // the operation itself
-  double healthy_s = 0;    // from the operation's start until the ensemble was healthy again
-  std::vector<std::string> steps;
-  std::string final_state;
+  LogWindow window_;
+  bool java_running_ = false;
+  std::string java_error_;
 };
 
 // --- zkpilot ------------------------------------------------------------------
@@ -413,13 +488,22 @@ std::vector<std::string> StepLines(const std::string& output) {
   return steps;
 }
 
-// Runs `operation` (a zkpilot command) on the deployed cluster `name` of `n`
-// servers while the checker writes to servers 1..checked; ends when `after`
-// servers are healthy and the checker has its closing writes.
-Status ZkpilotRun(const std::string& name, const std::vector<std::string>& operation, int checked,
+std::vector<std::string> ZkpilotLogs(const std::string& name, int n) {
+  std::vector<std::string> logs;
+  for (int id = 1; id <= n; ++id)
+    logs.push_back(NodeDir(ClusterHome(g.home, name), id) + "/zookeeper.log");
+  return logs;
+}
+
+// Runs `operation` (a zkpilot command) on the deployed cluster `name` of
+// `before` servers, loaded with the data, while the checker writes to servers
+// 1..after; ends when `after` servers are healthy and the checker has its
+// closing writes.
+Status ZkpilotRun(const std::string& name, const std::vector<std::string>& operation, int before,
                   int after, RunResult& out) {
-  Checker checker;
-  ZK_RETURN_IF_ERROR(checker.Start(checked));
+  ZK_RETURN_IF_ERROR(LoadData(before, out));
+  Observers observers;
+  ZK_RETURN_IF_ERROR(observers.Start(after, ZkpilotLogs(name, after), "zkpilot-" + name));
   Log("zkpilot " + operation[0] + " ...");
   const auto t0 = Clock::now();
   auto r = Zkpilot(operation, 15min);
@@ -428,8 +512,7 @@ Status ZkpilotRun(const std::string& name, const std::vector<std::string>& opera
   out.steps = StepLines(r->output);
   ZK_RETURN_IF_ERROR(WaitHealthy(Ids(after), 120s).WithContext("after zkpilot " + operation[0]));
   out.healthy_s = Seconds(Clock::now() - t0);
-  ZK_RETURN_IF_ERROR(checker.WaitMoreAcks());
-  ZK_ASSIGN_OR_RETURN(out.report, checker.Stop());
+  ZK_RETURN_IF_ERROR(observers.Finish(out));
   out.final_state = FinalState(Ids(after));
   return Status::Ok();
 }
@@ -449,14 +532,15 @@ struct Templates {
   std::map<int, NodeTemplate> nodes;
 };
 
-// Copies every server's files out of a fresh 5-server zkpilot deployment.
-Result<Templates> CaptureTemplates() {
-  const std::string name = "prep";
-  Log("deploying a scratch 5-server cluster for the baseline's configuration ...");
-  ZK_RETURN_IF_ERROR(Deploy(name, kMaxServers));
+// Copies every server's files out of a fresh zkpilot deployment of `servers`.
+Result<Templates> CaptureTemplates(int servers) {
+  const std::string name = fmt::format("prep{}", servers);
+  Log(fmt::format("deploying a scratch {}-server cluster for the baseline's configuration ...",
+                  servers));
+  ZK_RETURN_IF_ERROR(Deploy(name, servers));
   Templates t;
   t.cluster_dir = ClusterHome(g.home, name);
-  for (int id = 1; id <= kMaxServers; ++id) {
+  for (int id = 1; id <= servers; ++id) {
     NodeTemplate n;
     n.id = id;
     const std::string node = NodeDir(t.cluster_dir, id);
@@ -530,6 +614,12 @@ class Baseline {
 
   std::string NodeDirOf(int id) const { return dir_ + "/nodes/" + std::to_string(id); }
   std::string Map(const std::string& s) const { return ReplaceAll(s, t_.cluster_dir, dir_); }
+  // The output files of servers 1..n.
+  std::vector<std::string> Logs(int n) const {
+    std::vector<std::string> logs;
+    for (int id = 1; id <= n; ++id) logs.push_back(Map(t_.nodes.at(id).launch.log_path));
+    return logs;
+  }
 
   // Writes server `id`'s conf directory (with `zoo_cfg`, paths not yet mapped) and myid.
   Status Prepare(int id, const std::string& zoo_cfg) {
@@ -631,23 +721,33 @@ class Baseline {
   const Templates& t_;
 };
 
-// --- part 1: upgrade -----------------------------------------------------------
+// --- parts 1 and 2: rolls (upgrade, restart) -------------------------------------
+
+// A roll of every server of an n-server ensemble that starts at kFromVersion.
+struct Roll {
+  std::string kind;     // "upgrade" or "restart": the zkpilot command
+  std::string version;  // what the servers run afterwards
+  int servers = 0;
+};
 
 // zkpilot's 3.9.3 command line of server 1 after its upgrade, to compare.
 std::vector<std::string> g_zkpilot_upgraded_argv;
 std::string g_zkpilot_upgraded_dir;
 
-Status ZkpilotUpgrade(RunResult& out) {
-  const std::string name = "roll";
-  Log("zkpilot: deploying 5 servers at " + kFromVersion + " ...");
-  ZK_RETURN_IF_ERROR(Deploy(name, kMaxServers));
-  ZK_RETURN_IF_ERROR(
-      ZkpilotRun(name, {"upgrade", name, "--version", kToVersion}, kMaxServers, kMaxServers, out));
-  g_zkpilot_upgraded_dir = ClusterHome(g.home, name);
-  if (auto text = ReadFile(LaunchSpecPath(NodeDir(g_zkpilot_upgraded_dir, 1))); text.ok()) {
-    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-    if (!j.is_discarded())
-      if (auto spec = LaunchSpec::FromJson(j); spec.ok()) g_zkpilot_upgraded_argv = spec->argv;
+Status ZkpilotRoll(const Roll& roll, RunResult& out) {
+  const std::string name = fmt::format("{}{}", roll.kind, roll.servers);
+  Log(fmt::format("zkpilot: deploying {} servers at {} ...", roll.servers, kFromVersion));
+  ZK_RETURN_IF_ERROR(Deploy(name, roll.servers));
+  std::vector<std::string> operation{roll.kind, name};
+  if (roll.kind == "upgrade") operation.insert(operation.end(), {"--version", roll.version});
+  ZK_RETURN_IF_ERROR(ZkpilotRun(name, operation, roll.servers, roll.servers, out));
+  if (roll.version != kFromVersion) {
+    g_zkpilot_upgraded_dir = ClusterHome(g.home, name);
+    if (auto text = ReadFile(LaunchSpecPath(NodeDir(g_zkpilot_upgraded_dir, 1))); text.ok()) {
+      nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+      if (!j.is_discarded())
+        if (auto spec = LaunchSpec::FromJson(j); spec.ok()) g_zkpilot_upgraded_argv = spec->argv;
+    }
   }
   return DeleteCluster(name);
 }
@@ -662,56 +762,62 @@ std::vector<std::string> Comparable(std::vector<std::string> argv, const std::st
   return argv;
 }
 
-Status BaselineUpgrade(const Templates& t, RunResult& out, std::string& argv_note) {
-  const std::string dir = g.root + "/baseline-upgrade";
-  Baseline b(dir, t);
-  if (!g_zkpilot_upgraded_argv.empty()) {
-    ZK_ASSIGN_OR_RETURN(auto mine, b.Argv(1, kToVersion));
-    const bool same =
-        Comparable(mine, dir) == Comparable(g_zkpilot_upgraded_argv, g_zkpilot_upgraded_dir);
-    argv_note = same ? "baseline's 3.9.3 JVM command line = zkpilot's (paths and digest aside)"
-                     : "WARNING: baseline's 3.9.3 JVM command line differs from zkpilot's";
-    if (!same) {
-      std::string a, z;
-      for (const auto& x : Comparable(mine, dir)) a += " " + x;
-      for (const auto& x : Comparable(g_zkpilot_upgraded_argv, g_zkpilot_upgraded_dir))
-        z += " " + x;
-      argv_note += "\n    baseline:" + a + "\n    zkpilot: " + z;
-    }
+// The baseline's command line for roll.version against zkpilot's after its upgrade.
+Result<std::string> CompareArgv(const Baseline& b, const std::string& dir, const Roll& roll) {
+  if (roll.version == kFromVersion || g_zkpilot_upgraded_argv.empty()) return std::string();
+  ZK_ASSIGN_OR_RETURN(auto mine, b.Argv(1, roll.version));
+  const bool same =
+      Comparable(mine, dir) == Comparable(g_zkpilot_upgraded_argv, g_zkpilot_upgraded_dir);
+  std::string note =
+      same ? "baseline's " + roll.version + " JVM command line = zkpilot's (paths and digest aside)"
+           : "WARNING: baseline's " + roll.version + " JVM command line differs from zkpilot's";
+  if (!same) {
+    std::string a, z;
+    for (const auto& x : Comparable(mine, dir)) a += " " + x;
+    for (const auto& x : Comparable(g_zkpilot_upgraded_argv, g_zkpilot_upgraded_dir)) z += " " + x;
+    note += "\n    baseline:" + a + "\n    zkpilot: " + z;
   }
+  return note;
+}
+
+Status BaselineRoll(const Templates& t, const Roll& roll, RunResult& out, std::string& argv_note) {
+  const int n = roll.servers;
+  const std::string dir = fmt::format("{}/baseline-{}{}", g.root, roll.kind, n);
+  Baseline b(dir, t);
+  ZK_ASSIGN_OR_RETURN(argv_note, CompareArgv(b, dir, roll));
   ZK_RETURN_IF_ERROR(WaitPortsFree());
-  Log("baseline: starting 5 servers at " + kFromVersion + " ...");
-  for (int id = 1; id <= kMaxServers; ++id) {
+  Log(fmt::format("baseline: starting {} servers at {} ...", n, kFromVersion));
+  for (int id = 1; id <= n; ++id) {
     ZK_RETURN_IF_ERROR(b.Prepare(id, t.nodes.at(id).zoo_cfg));
     ZK_ASSIGN_OR_RETURN(auto argv, b.Argv(id, kFromVersion));
     ZK_RETURN_IF_ERROR(b.Start(id, argv));
   }
-  ZK_RETURN_IF_ERROR(WaitHealthy(Ids(kMaxServers), 120s));
-  Checker checker;
-  ZK_RETURN_IF_ERROR(checker.Start(kMaxServers));
-  Log("baseline: rolling 5 -> 1 to " + kToVersion + " ...");
+  ZK_RETURN_IF_ERROR(WaitHealthy(Ids(n), 120s));
+  ZK_RETURN_IF_ERROR(LoadData(n, out));
+  Observers observers;
+  ZK_RETURN_IF_ERROR(observers.Start(n, b.Logs(n), fmt::format("baseline-{}{}", roll.kind, n)));
+  Log(fmt::format("baseline: rolling {} -> 1 to {} ...", n, roll.version));
   const auto t0 = Clock::now();
   int step = 0;
-  for (int id = kMaxServers; id >= 1; --id) {
+  for (int id = n; id >= 1; --id) {
     const std::string mode = ModeOf(id);
     const auto at = Clock::now();
     ZK_RETURN_IF_ERROR(b.Stop(id));
     const auto stopped = Clock::now();
-    ZK_ASSIGN_OR_RETURN(auto argv, b.Argv(id, kToVersion));
+    ZK_ASSIGN_OR_RETURN(auto argv, b.Argv(id, roll.version));
     ZK_RETURN_IF_ERROR(b.Start(id, argv));
     ZK_RETURN_IF_ERROR(b.WaitRuok(id));
     out.steps.push_back(
         fmt::format("[{}/{}] t+{:4.1f}s  restart server {} ({}) with {}: stopped in {:.1f}s, imok "
                     "{:.1f}s after start",
-                    ++step, kMaxServers, Seconds(at - t0), id, mode, kToVersion,
-                    Seconds(stopped - at), Seconds(Clock::now() - stopped)));
+                    ++step, n, Seconds(at - t0), id, mode, roll.version, Seconds(stopped - at),
+                    Seconds(Clock::now() - stopped)));
   }
   out.operation_s = Seconds(Clock::now() - t0);
-  ZK_RETURN_IF_ERROR(WaitHealthy(Ids(kMaxServers), 120s).WithContext("after the baseline roll"));
+  ZK_RETURN_IF_ERROR(WaitHealthy(Ids(n), 120s).WithContext("after the baseline roll"));
   out.healthy_s = Seconds(Clock::now() - t0);
-  ZK_RETURN_IF_ERROR(checker.WaitMoreAcks());
-  ZK_ASSIGN_OR_RETURN(out.report, checker.Stop());
-  out.final_state = FinalState(Ids(kMaxServers));
+  ZK_RETURN_IF_ERROR(observers.Finish(out));
+  out.final_state = FinalState(Ids(n));
   b.StopAll();
   return Status::Ok();
 }
@@ -722,8 +828,8 @@ Status ZkpilotScale(RunResult& out) {
   const std::string name = "scale";
   Log("zkpilot: deploying 3 servers at " + kFromVersion + " ...");
   ZK_RETURN_IF_ERROR(Deploy(name, 3));
-  ZK_RETURN_IF_ERROR(ZkpilotRun(name, {"scale", name, "--replicas", std::to_string(kMaxServers)},
-                                kMaxServers, kMaxServers, out));
+  ZK_RETURN_IF_ERROR(ZkpilotRun(name, {"scale", name, "--replicas", std::to_string(kMaxServers)}, 3,
+                                kMaxServers, out));
   return DeleteCluster(name);
 }
 
@@ -738,8 +844,9 @@ Status BaselineScale(const Templates& t, RunResult& out) {
     ZK_RETURN_IF_ERROR(b.Start(id, argv));
   }
   ZK_RETURN_IF_ERROR(WaitHealthy(Ids(3), 120s));
-  Checker checker;
-  ZK_RETURN_IF_ERROR(checker.Start(kMaxServers));
+  ZK_RETURN_IF_ERROR(LoadData(3, out));
+  Observers observers;
+  ZK_RETURN_IF_ERROR(observers.Start(kMaxServers, b.Logs(kMaxServers), "baseline-scale"));
   Log("baseline: starting 4, 5 and rolling 3, 2, 1 with the 5-server list ...");
   const auto t0 = Clock::now();
   int step = 0;
@@ -772,69 +879,10 @@ Status BaselineScale(const Templates& t, RunResult& out) {
   out.operation_s = Seconds(Clock::now() - t0);
   ZK_RETURN_IF_ERROR(WaitHealthy(Ids(kMaxServers), 120s).WithContext("after the baseline scale"));
   out.healthy_s = Seconds(Clock::now() - t0);
-  ZK_RETURN_IF_ERROR(checker.WaitMoreAcks());
-  ZK_ASSIGN_OR_RETURN(out.report, checker.Stop());
+  ZK_RETURN_IF_ERROR(observers.Finish(out));
   out.final_state = FinalState(Ids(kMaxServers));
   b.StopAll();
   return Status::Ok();
-}
-
-// --- output ----------------------------------------------------------------------
-
-std::string Ratio(double zkpilot, double baseline) {
-  if (zkpilot == 0 && baseline == 0) return "-";
-  if (zkpilot == 0) return "inf";
-  return fmt::format("{:.2f}", baseline / zkpilot);
-}
-
-std::string Leaders(const std::vector<int>& leaders) {
-  std::string out;
-  for (int id : leaders) out += (out.empty() ? "" : "->") + std::to_string(id);
-  return out.empty() ? "none" : out;
-}
-
-int LeaderChanges(const std::vector<int>& leaders) {
-  return leaders.empty() ? 0 : static_cast<int>(leaders.size()) - 1;
-}
-
-void PrintPart(const std::string& title, const RunResult& z, const RunResult& b,
-               const std::string& note) {
-  auto row = [](const std::string& name, double zv, double bv, int decimals) {
-    fmt::print("{:<28}{:>12.{}f}{:>12.{}f}{:>20}\n", name, zv, decimals, bv, decimals,
-               Ratio(zv, bv));
-  };
-  fmt::print("\n{}\n", title);
-  fmt::print("{:<28}{:>12}{:>12}{:>20}\n", "", "zkpilot", "baseline", "baseline/zkpilot");
-  row("leader elections", z.report.elections, b.report.elections, 0);
-  row("longest write gap (ms)", z.report.longest_gap_ms, b.report.longest_gap_ms, 0);
-  row("p99 write latency (ms)", z.report.p99_latency_ms, b.report.p99_latency_ms, 1);
-  row("failed writes", static_cast<double>(z.report.failed), static_cast<double>(b.report.failed),
-      0);
-  row("lost acknowledged writes", static_cast<double>(z.report.lost),
-      static_cast<double>(b.report.lost), 0);
-  row("total roll time (s)", z.operation_s, b.operation_s, 1);
-  fmt::print("{:<28}{:>12.1f}{:>12.1f}\n", "time until healthy (s)", z.healthy_s, b.healthy_s);
-  fmt::print("{:<28}{:>12}{:>12}\n", "acknowledged writes", z.report.acknowledged,
-             b.report.acknowledged);
-  fmt::print("{:<28}{:>12}{:>12}\n", "writer sessions", z.report.sessions, b.report.sessions);
-  // Two leaders of the same new epoch (a split brain) raise the highest epoch
-  // once; the servers seen leading tell them apart.
-  fmt::print("{:<28}{:>12}{:>12}\n", "leader changes seen", LeaderChanges(z.report.leaders),
-             LeaderChanges(b.report.leaders));
-  fmt::print("{:<28}{:>12}{:>12}\n", "leaders seen", Leaders(z.report.leaders),
-             Leaders(b.report.leaders));
-  fmt::print("zkpilot's steps (its stderr):\n");
-  for (const auto& s : z.steps) fmt::print("  {}\n", s);
-  fmt::print("baseline's steps:\n");
-  for (const auto& s : b.steps) fmt::print("  {}\n", s);
-  fmt::print("zkpilot  checker: {}\n", z.report.Summary());
-  fmt::print("baseline checker: {}\n", b.report.Summary());
-  fmt::print("zkpilot  final: {}\n", z.final_state);
-  fmt::print("baseline final: {}\n", b.final_state);
-  for (const auto& [who, r] : {std::pair{"zkpilot", &z}, std::pair{"baseline", &b}})
-    for (const auto& lost : r->report.lost_examples) fmt::print("{} lost: {}\n", who, lost);
-  if (!note.empty()) fmt::print("{}\n", note);
-  std::fflush(stdout);
 }
 
 // --- cleanup ---------------------------------------------------------------------
@@ -855,6 +903,7 @@ std::vector<int> PidsNaming(const std::string& needle) {
 
 void Cleanup() {
   if (g.root.empty()) return;
+  if (g_java) g_java->Kill();
   for (const auto& jvm : g_jvms)
     if (ProcessAlive(jvm.pid, jvm.marker)) ::kill(jvm.pid, SIGKILL);
   for (const auto& jvm : g_jvms) ::waitpid(jvm.pid, nullptr, 0);
@@ -879,11 +928,43 @@ void Cleanup() {
 
 int Usage(const char* self, int code) {
   fmt::print(code == 0 ? stdout : stderr,
-             "usage: {} [--part all|upgrade|scale] [--write-interval-ms N] [--zkpilot PATH]\n"
-             "Rolling upgrade 3.8.0 -> 3.9.3 and scale 3 -> 5 of a local ensemble under writes:\n"
-             "zkpilot against a naive roll (see bench/roll_bench.cc).\n",
+             "usage: {} [--part all|upgrade|restart|scale] [--servers 3,5] [--znodes N]\n"
+             "       [--write-interval-ms N] [--zkpilot PATH]\n"
+             "Rolling upgrade 3.8.0 -> 3.9.3 and rolling restart of 3- and 5-server local\n"
+             "ensembles, and a scale 3 -> 5, under writes: zkpilot against a naive roll\n"
+             "(see bench/roll_bench.cc). --znodes loads N znodes of 1 KiB before each\n"
+             "operation (default 0).\n",
              self);
   return code;
+}
+
+// "3,5" -> {3, 5}; each 1..kMaxServers.
+std::optional<std::vector<int>> ParseServers(const std::string& text) {
+  std::vector<int> out;
+  std::istringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    const int n = std::atoi(item.c_str());
+    if (n < 1 || n > kMaxServers || std::to_string(n) != item) return std::nullopt;
+    out.push_back(n);
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+// The Java writer, compiled against the kToVersion distribution's jars, or why not.
+void BuildJavaWriter() {
+  auto jars = DistributionClasspath(kToVersion);
+  if (!jars.ok()) {
+    g_java_why = "not built: " + jars.status().message();
+    return;
+  }
+  Log("compiling bench/java/RollWriter.java ...");
+  auto writer = JavaWriter::Build(std::string(ZKPILOT_SOURCE_DIR) + "/bench/java/RollWriter.java",
+                                  g.root + "/java", *jars);
+  if (writer.ok())
+    g_java.emplace(std::move(*writer));
+  else
+    g_java_why = "not built: " + writer.status().message();
 }
 
 int Main(int argc, char** argv) {
@@ -894,6 +975,16 @@ int Main(int argc, char** argv) {
     if (a == "--help" || a == "-h") return Usage(argv[0], 0);
     if (a == "--part") {
       part = value();
+    } else if (a == "--servers") {
+      auto servers = ParseServers(value());
+      if (!servers) return Usage(argv[0], 2);
+      g.servers = *servers;
+    } else if (a == "--znodes") {
+      const std::string v = value();
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0) return Usage(argv[0], 2);
+      g.znodes = n;
     } else if (a == "--write-interval-ms") {
       const std::string v = value();
       const int ms = std::atoi(v.c_str());
@@ -905,7 +996,8 @@ int Main(int argc, char** argv) {
       return Usage(argv[0], 2);
     }
   }
-  if (part != "all" && part != "upgrade" && part != "scale") return Usage(argv[0], 2);
+  if (part != "all" && part != "upgrade" && part != "restart" && part != "scale")
+    return Usage(argv[0], 2);
   if (::access(g.zkpilot.c_str(), X_OK) != 0) {
     fmt::print(stderr, "bench/roll: {} is not an executable zkpilot\n", g.zkpilot);
     return 1;
@@ -944,23 +1036,43 @@ int Main(int argc, char** argv) {
                   g.write_interval.count()));
 
   Status status = [&]() -> Status {
-    ZK_ASSIGN_OR_RETURN(Templates t, CaptureTemplates());
-    if (part != "scale") {
-      RunResult z, b;
-      std::string note;
-      ZK_RETURN_IF_ERROR(ZkpilotUpgrade(z).WithContext("zkpilot upgrade"));
-      ZK_RETURN_IF_ERROR(BaselineUpgrade(t, b, note).WithContext("baseline upgrade"));
-      PrintPart(fmt::format("upgrade {} -> {}, 5 servers, a write every {} ms", kFromVersion,
-                            kToVersion, g.write_interval.count()),
-                z, b, note);
+    BuildJavaWriter();
+    if (!g_java) Log("Java client writer " + g_java_why);
+    std::map<int, Templates> templates;  // by ensemble size
+    auto templates_of = [&](int n) -> Result<const Templates*> {
+      if (!templates.count(n)) {
+        ZK_ASSIGN_OR_RETURN(templates[n], CaptureTemplates(n));
+      }
+      return &templates.at(n);
+    };
+    const std::string data =
+        g.znodes > 0 ? fmt::format(", {} znodes of {} bytes", g.znodes, kZnodeBytes) : "";
+    for (const std::string kind : {"upgrade", "restart"}) {
+      if (part != "all" && part != kind) continue;
+      for (int n : g.servers) {
+        const Roll roll{kind, kind == "upgrade" ? kToVersion : kFromVersion, n};
+        ZK_ASSIGN_OR_RETURN(const Templates* t, templates_of(n));
+        RunResult z, b;
+        std::string note;
+        const std::string what = fmt::format("{} {}", kind, n);
+        ZK_RETURN_IF_ERROR(ZkpilotRoll(roll, z).WithContext("zkpilot " + what));
+        ZK_RETURN_IF_ERROR(BaselineRoll(*t, roll, b, note).WithContext("baseline " + what));
+        const std::string versions = kind == "upgrade"
+                                         ? fmt::format("{} -> {}", kFromVersion, kToVersion)
+                                         : fmt::format("at {}", kFromVersion);
+        PrintPart(fmt::format("{} {}, {} servers{}, a write every {} ms", kind, versions, n, data,
+                              g.write_interval.count()),
+                  z, b, note, PartKind::kRoll);
+      }
     }
-    if (part != "upgrade") {
+    if (part == "all" || part == "scale") {
+      ZK_ASSIGN_OR_RETURN(const Templates* t, templates_of(kMaxServers));
       RunResult z, b;
       ZK_RETURN_IF_ERROR(ZkpilotScale(z).WithContext("zkpilot scale"));
-      ZK_RETURN_IF_ERROR(BaselineScale(t, b).WithContext("baseline scale"));
-      PrintPart(fmt::format("scale 3 -> 5 servers ({}), a write every {} ms", kFromVersion,
+      ZK_RETURN_IF_ERROR(BaselineScale(*t, b).WithContext("baseline scale"));
+      PrintPart(fmt::format("scale 3 -> 5 servers ({}){}, a write every {} ms", kFromVersion, data,
                             g.write_interval.count()),
-                z, b, "");
+                z, b, "", PartKind::kScale);
     }
     return Status::Ok();
   }();
