@@ -23,44 +23,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
 
 // --- LOOKING -----------------------------------------------------------------------
-
-LookingCount& LookingCount::operator+=(const LookingCount& o) {
-  transitions += o.transitions;
-  not_at_startup += o.not_at_startup;
-  jvm_starts += o.jvm_starts;
-  return *this;
-}
-
-LookingCount CountLooking(const std::string& text) {
-  // The log pattern ends "... [thread:Class@line] - %m"; the message is exactly "LOOKING".
-  static const std::string kLooking = "] - LOOKING";
-  static const std::string kStart = "Starting quorum peer";
-  LookingCount c;
-  bool fresh = false;  // a JVM started in `text` and has not been LOOKING yet
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find(kStart) != std::string::npos) {
-      ++c.jvm_starts;
-      fresh = true;
-    } else if (EndsWith(line, kLooking)) {
-      ++c.transitions;
-      if (fresh)
-        fresh = false;
-      else
-        ++c.not_at_startup;
-    }
-  }
-  return c;
-}
 
 void LogWindow::Mark(const std::vector<std::string>& paths) {
   start_.clear();

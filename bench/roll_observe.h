@@ -2,15 +2,7 @@
 // read from the servers' logs, a bulk loader that gives the ensemble data to
 // carry through the operation, and a writer on ZooKeeper's own Java client.
 //
-// LOOKING. ZooKeeper 3.8.0 and 3.9.3 (QuorumPeer.run) log the message
-// "LOOKING" each time the peer's main loop enters the LOOKING state, i.e.
-// once per leader election this server takes part in; QuorumPeer.setPeerState
-// logs "Peer state changed: ..." only for the other states, and
-// updateServerState's "PeerState set to LOOKING" follows a lost leader but
-// precedes the loop's "LOOKING", so only the latter is counted. A JVM logs
-// "Starting quorum peer, myid=N" (QuorumPeerMain.runFromConfig) once at start;
-// the first LOOKING after it is that JVM's start-up LOOKING, which every
-// restarted server goes through before it finds the leader.
+// LOOKING: counted by tests/write_checker/server_log.h, as the day-2 tests do.
 //
 // Not thread-safe; one thread at a time per object.
 #pragma once
@@ -22,20 +14,12 @@
 #include <vector>
 
 #include "util/status.h"
+#include "write_checker/server_log.h"
 
 namespace zkpilot::bench {
 
-struct LookingCount {
-  int transitions = 0;     // "LOOKING" lines
-  int not_at_startup = 0;  // those that are not a fresh JVM's first one
-  int jvm_starts = 0;      // "Starting quorum peer" lines
-  LookingCount& operator+=(const LookingCount& o);
-};
-
-// Counts in `text`, whole lines of one server's log. A JVM that started
-// before `text` begins is not fresh: its first LOOKING here counts as not at
-// start-up.
-LookingCount CountLooking(const std::string& text);
+using testing::CountLooking;
+using testing::LookingCount;
 
 // The logs' sizes when the operation started, and what was appended since.
 class LogWindow {

@@ -2,7 +2,7 @@
 # the tests that upgrade, roll back, reconfigure, scale, resume and repair
 # real local ensembles with the zkpilot binary while the checker writes.
 
-add_library(zkpilot_write_checker tests/write_checker/write_checker.cc)
+add_library(zkpilot_write_checker tests/write_checker/write_checker.cc tests/write_checker/server_log.cc)
 target_include_directories(zkpilot_write_checker PUBLIC tests)
 target_link_libraries(zkpilot_write_checker PUBLIC zkpilot_zk)
 

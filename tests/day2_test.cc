@@ -31,6 +31,7 @@
 #include "local_test_util.h"
 #include "platform/local/paths.h"
 #include "state/state_store.h"
+#include "write_checker/server_log.h"
 #include "write_checker/write_checker.h"
 #include "zk/four_letter.h"
 #include "zk/zk_client.h"
@@ -74,26 +75,6 @@ std::vector<std::pair<int, std::string>> RestartSteps(const std::string& progres
   for (std::string line; std::getline(lines, line);)
     if (std::regex_match(line, m, kStep)) steps.push_back({std::stoi(m[1]), m[2]});
   return steps;
-}
-
-// LOOKING transitions in (part of) a ZooKeeper server's log that are not part
-// of a start-up. A JVM starts LOOKING and may look again until it first
-// serves (reaches a "... - broadcast" state): that is how a restarted server
-// finds its leader. Any other LOOKING is a server that lost its leader, the
-// pause a leadership hand-off avoids. The lines are QuorumPeer's "Peer state
-// changed" (QuorumPeer.setPeerState/updateServerState, 3.8 and 3.9) and
-// QuorumPeerMain's "Starting quorum peer".
-int LookingOutsideStartup(const std::string& log) {
-  std::istringstream lines(log);
-  bool starting = false;
-  int looking = 0;
-  for (std::string line; std::getline(lines, line);) {
-    if (line.find("Starting quorum peer") != std::string::npos) starting = true;
-    if (line.find("Peer state changed: ") == std::string::npos) continue;
-    if (line.find(" - broadcast") != std::string::npos) starting = false;
-    if (line.find("Peer state changed: looking") != std::string::npos && !starting) ++looking;
-  }
-  return looking;
 }
 
 // Starts `argv` in the background (stdin /dev/null, stdout and stderr to
@@ -248,13 +229,13 @@ class Day2Test : public ::testing::Test {
 
   std::string LogOf(int id) const { return NodeDir(ClusterHome(home_, kName), id) + "/zookeeper.log"; }
 
-  // LOOKING transitions outside start-ups (LookingOutsideStartup) in the
+  // LOOKING transitions outside start-ups (write_checker/server_log.h) in the
   // servers' logs since the checker started, with the lines for a failure.
   int LookingSinceCheckerStarted(std::string* where = nullptr) {
     int total = 0;
     for (const auto& [id, offset] : log_offsets_) {
       const std::string text = ReadFile(LogOf(id));
-      const int n = LookingOutsideStartup(text.size() > offset ? text.substr(offset) : "");
+      const int n = testing::CountLooking(text.size() > offset ? text.substr(offset) : "").not_at_startup;
       total += n;
       if (n > 0 && where) *where += "server " + std::to_string(id) + ": " + std::to_string(n) + " LOOKING; ";
     }
