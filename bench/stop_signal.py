@@ -116,20 +116,26 @@ class StopBench:
         answers: list[str] = []
         polls = [0]
         done = threading.Event()
+        killed_at = [float("inf")]
 
         def poll():
+            # Only polls that begin after kill(2) count: a reply in flight at
+            # the signal says nothing about the stopping server.
             while not done.is_set():
+                began = time.monotonic()
                 r = deploy.srvr(spec["client_port"], 0.05)
-                polls[0] += 1
-                if r is not None:
-                    answers.append(r["mode"])
+                if began >= killed_at[0]:
+                    polls[0] += 1
+                    if r is not None:
+                        answers.append(f"{r['mode']}@{(began - killed_at[0]) * 1000:.0f}ms")
                 time.sleep(0.002)
 
         fd = os.pidfd_open(proc.pid)
         poller = threading.Thread(target=poll, daemon=True)
         try:
             poller.start()
-            t0 = time.monotonic()
+            time.sleep(0.02)  # the poller is running
+            t0 = killed_at[0] = time.monotonic()
             os.kill(proc.pid, sig)
             ready, _, _ = select.select([fd], [], [], self.args.timeout)
             exit_ms = (time.monotonic() - t0) * 1000
@@ -174,12 +180,14 @@ class StopBench:
 
 
 def report(results: dict, runs: int, load: tuple[float, float]) -> str:
-    rows = [["version", "role", "signal", "exit ms median", "min", "max", "answered while stopping",
+    rows = [["version", "role", "signal", "exit ms median", "min", "max", "answered while stopping (runs)",
              "ended by", "log lines after signal", "data files changed"]]
     for (version, role, sig), rs in results.items():
         xs = [r["exit_ms"] for r in rs]
         rows.append([version, role, sig, f"{statistics.median(xs):.0f}", f"{min(xs):.0f}", f"{max(xs):.0f}",
-                     "yes" if any(r["answered"] for r in rs) else "no",
+                     (f"yes ({sum(1 for r in rs if r['answered'])}/{len(rs)}), last poll begun "
+                      f"{max(int(a.rsplit('@', 1)[1][:-2]) for r in rs for a in r['answered'])} ms after the signal"
+                      if any(r["answered"] for r in rs) else "no"),
                      ", ".join(sorted({r["ended"] for r in rs})),
                      "/".join(str(len(r["log_after_signal"])) for r in rs),
                      "/".join(str(len(r["data_changed"])) for r in rs)])
@@ -206,6 +214,7 @@ def main() -> int:
         ap.error(f"{args.zkpilot} is not an executable")
 
     env = dict(os.environ)
+    env.setdefault("ZKPILOT_DISTRIBUTIONS", str(Path.home() / ".local/state/zkpilot/distributions"))
 
     def on_signal(signum, frame):
         raise deploy.Interrupted(signal.Signals(signum).name)

@@ -28,7 +28,7 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr const char* kArchiveName = "classes.jsa";
 constexpr const char* kSizeName = "size";  // the archive's size, written before publishing
 // The first four bytes of a Java 17 dynamic (top-layer) archive: 0xf00baba8.
-constexpr unsigned char kDynamicMagic[] = {0xa8, 0xba, 0x0b, 0xf0};
+constexpr unsigned char kDynamicMagic[] = {0xa8, 0xab, 0x0b, 0xf0};
 constexpr const char* kMarkerPrefix = "-Dzkpilot.node=";
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
@@ -93,6 +93,19 @@ void Discard(const std::string& dir) {
   fs::remove_all(ec ? dir : trash, ec);
 }
 
+// Training directories of runs that were killed (a supervisor killed
+// mid-training) and discarded archives, once nobody can still be using them.
+void RemoveStaleLeftovers(const std::string& dir) {
+  std::error_code ec;
+  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::minutes(30);
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.find(".tmp-") == std::string::npos && name.find(".discarded-") == std::string::npos) continue;
+    std::error_code ec2;
+    if (fs::last_write_time(it->path(), ec2) < cutoff && !ec2) fs::remove_all(it->path(), ec2);
+  }
+}
+
 }  // namespace
 
 Result<JavaCommand> ParseJavaCommand(const std::vector<std::string>& argv) {
@@ -153,7 +166,7 @@ std::string CdsArchiveKey(const JvmIdentity& jvm, const JavaCommand& command,
 std::string CdsArchiveLabel(const JavaCommand& command) {
   for (const auto& e : command.classpath) {
     std::string name = fs::path(e).filename().string();
-    if (name.rfind("zookeeper-", 0) == 0 && name.rfind("zookeeper-jute", 0) != 0 && IsJar(name))
+    if (name.rfind("zookeeper", 0) == 0 && name.rfind("zookeeper-jute", 0) != 0 && IsJar(name))
       return name.substr(0, name.size() - 4);
   }
   return "jvm";
@@ -238,6 +251,7 @@ Result<std::string> CdsArchives::ArchiveFor(const std::vector<std::string>& argv
 Result<std::string> CdsArchives::Create(const JavaCommand& command, const std::string& final_dir,
                                         const std::string& build) {
   ZK_RETURN_IF_ERROR(MakeWritableDir(options_.dir, "archive directory"));
+  RemoveStaleLeftovers(options_.dir);
   const std::string tmp = final_dir + ".tmp-" + UniqueSuffix();
   struct Cleanup {
     std::string dir;

@@ -71,7 +71,7 @@ std::string CdsArchiveKey(const JvmIdentity& jvm, const JavaCommand& command,
                           const std::vector<std::string>& jar_stamps);
 
 // A human label for the archive directory: the zookeeper jar's name without
-// ".jar" ("zookeeper-3.9.3"), else "jvm". Pure.
+// ".jar" ("zookeeper-3.9.3"; Debian's own is "zookeeper"), else "jvm". Pure.
 std::string CdsArchiveLabel(const JavaCommand& command);
 
 // `argv` starting with `archive`: -XX:SharedArchiveFile before -cp, and the

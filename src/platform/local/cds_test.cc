@@ -134,6 +134,8 @@ TEST(Cds, KeyChangesWithTheJvmTheJarsAndXxOptionsOnly) {
 TEST(Cds, LabelNamesTheZooKeeperJar) {
   EXPECT_EQ(CdsArchiveLabel(*ParseJavaCommand(kServerArgv)), "zookeeper-3.9.3");
   EXPECT_EQ(CdsArchiveLabel(*ParseJavaCommand({"java", "-cp", "/a/b.jar", "Main"})), "jvm");
+  EXPECT_EQ(CdsArchiveLabel(*ParseJavaCommand({"java", "-cp", "/j/zookeeper-jute.jar:/j/zookeeper.jar", "Main"})),
+            "zookeeper");
 }
 
 TEST(Cds, ArchivesLiveNextToTheDistributionStore) {
@@ -157,7 +159,7 @@ TEST(Cds, EnvironmentSwitchesArchivesOff) {
 
 // A file that looks like a dynamic archive of `build`, with its recorded size.
 std::string FakeArchive(const std::string& dir, const std::string& build, bool record_size = true) {
-  std::string header = "\xa8\xba\x0b\xf0";
+  std::string header = "\xa8\xab\x0b\xf0";
   header += std::string(60, '\0') + "OpenJDK 64-Bit Server VM (" + build + ") for linux-amd64";
   header += std::string(10000, 'x');
   Write(dir + "/classes.jsa", header);
