@@ -278,8 +278,11 @@ Result<std::string> CdsArchives::Create(const JavaCommand& command, const std::s
 
   const std::string archive = tmp + "/" + kArchiveName;
   std::vector<std::string> argv = {command.java};
-  for (const auto& o : command.options)
-    if (o.rfind(kMarkerPrefix, 0) != 0) argv.push_back(o);  // not mistaken for a server
+  for (const auto& o : command.options) {
+    if (o.rfind(kMarkerPrefix, 0) == 0) continue;  // not mistaken for a server
+    // Nothing of the training run is written into a server's directory.
+    argv.push_back(o.rfind("-Dzookeeper.log.dir=", 0) == 0 ? "-Dzookeeper.log.dir=" + tmp : o);
+  }
   const std::string jars = Join(Jars(command), ':');
   argv.insert(argv.end(), {"-XX:ArchiveClassesAtExit=" + archive, "-cp", jars, command.main_class,
                            tmp + "/conf/zoo.cfg"});
