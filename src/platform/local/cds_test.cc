@@ -185,16 +185,25 @@ TEST(Cds, ArchiveCheckWantsMagicBuildAndRecordedSize) {
 
 // A /bin/sh child that ignores SIGTERM, as a JVM busy in its shutdown would
 // look; its command line carries `marker`.
-int StartStubbornChild(const std::string& marker) {
+// Returns once the trap is set (the child says so in its log).
+int StartStubbornChild(const TempDir& dir, const std::string& marker) {
   SpawnOptions spawn;
-  spawn.argv = {"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", marker};
+  spawn.argv = {"/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done", marker};
+  spawn.log_path = dir.path() + "/" + marker + ".log";
   spawn.new_session = true;
   auto pid = Spawn(spawn);
-  return pid.ok() ? *pid : -1;
+  if (!pid.ok()) return -1;
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (TailFile(spawn.log_path, 1).find("ready") == std::string::npos) {
+    if (Clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return *pid;
 }
 
 TEST(StopProcess, KillModeSendsSigkillAtOnce) {
-  const int pid = StartStubbornChild("zkpilot-stop-test-kill");
+  TempDir tmp;
+  const int pid = StartStubbornChild(tmp, "zkpilot-stop-test-kill");
   ASSERT_GT(pid, 0);
   // The grace would be a minute if SIGTERM were sent first: only SIGKILL ends it quickly.
   const auto start = Clock::now();
@@ -215,7 +224,8 @@ TEST(StopProcess, TerminateModeSendsSigtermFirst) {
 }
 
 TEST(StopProcess, TerminateModeFallsBackToSigkillAfterTheGrace) {
-  const int pid = StartStubbornChild("zkpilot-stop-test-grace");
+  TempDir tmp;
+  const int pid = StartStubbornChild(tmp, "zkpilot-stop-test-grace");
   ASSERT_GT(pid, 0);
   auto how = StopProcess(pid, "zkpilot-stop-test-grace", StopMode::kTerminate, std::chrono::milliseconds(200));
   ASSERT_TRUE(how.ok()) << how.status().message();

@@ -106,8 +106,11 @@ Result<std::string> StopProcess(int pid, const std::string& marker, StopMode mod
   ::kill(pid, killed ? SIGKILL : SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + (killed ? std::chrono::milliseconds(10000) : grace);
   while (true) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) return DescribeWaitStatus(status);  // our child
-    if (!ProcessAlive(pid, marker)) return std::string("gone");
+    // Our child: waitpid says when it has ended and how (a dying child can
+    // look gone in /proc before it can be reaped). Another's: /proc does.
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return DescribeWaitStatus(status);
+    if (r < 0 && !ProcessAlive(pid, marker)) return std::string("gone");
     if (!killed && std::chrono::steady_clock::now() >= deadline) {
       ::kill(pid, SIGKILL);
       killed = true;
