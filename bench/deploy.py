@@ -674,6 +674,33 @@ class Bench:
 
 
 # --------------------------------------------------------------------------
+# running a benchmark
+
+
+def run_guarded(reg: Registry, body) -> int:
+    """Runs body() (returns an exit code); on Ctrl-C, SIGTERM, SIGHUP or a BenchError
+    says why, and in every case stops and removes everything `reg` holds."""
+
+    def on_signal(signum, frame):
+        raise Interrupted(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    try:
+        return body()
+    except (KeyboardInterrupt, Interrupted) as e:
+        log(f"interrupted ({str(e) or 'SIGINT'}); stopping everything this run started")
+        return 130
+    except BenchError as e:
+        log(f"error: {e}")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        reg.cleanup()
+
+
+# --------------------------------------------------------------------------
 # report
 
 
@@ -816,17 +843,12 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("ZKPILOT_DISTRIBUTIONS", str(Path.home() / ".local/state/zkpilot/distributions"))
 
-    def on_signal(signum, frame):
-        raise Interrupted(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-
     root = Path(tempfile.mkdtemp(prefix="zkpilot-bench-deploy-"))
     reg = Registry(root, args.zkpilot, env, args.timeout)
     bench = Bench(args, reg, env)
     results: dict[int, dict] = {}
-    try:
+
+    def body() -> int:
         for n in sizes:
             log(f"{n} servers: capturing the servers' configuration for the baseline (untimed deploy)")
             tmpl = bench.capture(n)
@@ -847,16 +869,8 @@ def main() -> int:
                                                    "results": results},
                                                   indent=2) + "\n")
         return 0
-    except (KeyboardInterrupt, Interrupted) as e:
-        log(f"interrupted ({str(e) or 'SIGINT'}); stopping everything this run started")
-        return 130
-    except BenchError as e:
-        log(f"error: {e}")
-        return 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        reg.cleanup()
+
+    return run_guarded(reg, body)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -89,15 +88,12 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("ZKPILOT_DISTRIBUTIONS", str(Path.home() / ".local/state/zkpilot/distributions"))
 
-    def on_signal(signum, frame):
-        raise deploy.Interrupted(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, on_signal)
     root = Path(tempfile.mkdtemp(prefix="zkpilot-bench-start-"))
     reg = deploy.Registry(root, args.zkpilot, env, args.timeout)
     load0 = os.getloadavg()[0]
     rows = [["version", "command line", "median s", "min s", "max s", "runs mapping the archive"]]
-    try:
+
+    def body() -> int:
         for version in [v for v in args.versions.split(",") if v]:
             bench = CapturingBench(argparse.Namespace(zkpilot=args.zkpilot, package=args.package,
                                                       timeout=args.timeout, set=[f"version={version}"]), reg, env)
@@ -121,15 +117,8 @@ def main() -> int:
         print(deploy.table(rows))
         print(f"\nload average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end")
         return 0
-    except (KeyboardInterrupt, deploy.Interrupted):
-        return 130
-    except deploy.BenchError as e:
-        deploy.log(f"error: {e}")
-        return 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        reg.cleanup()
+
+    return deploy.run_guarded(reg, body)
 
 
 if __name__ == "__main__":

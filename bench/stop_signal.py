@@ -216,16 +216,12 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("ZKPILOT_DISTRIBUTIONS", str(Path.home() / ".local/state/zkpilot/distributions"))
 
-    def on_signal(signum, frame):
-        raise deploy.Interrupted(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
     root = Path(tempfile.mkdtemp(prefix="zkpilot-bench-stop-"))
     reg = deploy.Registry(root, args.zkpilot, env, args.timeout)
     load0 = os.getloadavg()[0]
     results: dict[tuple[str, str, str], list[dict]] = {}
-    try:
+
+    def body() -> int:
         for version in [v.strip() for v in args.versions.split(",") if v.strip()]:
             bargs = argparse.Namespace(zkpilot=args.zkpilot, package=args.package, timeout=args.timeout,
                                        set=args.set + [f"version={version}"])
@@ -246,16 +242,8 @@ def main() -> int:
         if args.json:
             Path(args.json).write_text(json.dumps({" ".join(k): v for k, v in results.items()}, indent=2) + "\n")
         return 0
-    except (KeyboardInterrupt, deploy.Interrupted) as e:
-        deploy.log(f"interrupted ({str(e) or 'SIGINT'}); stopping everything this run started")
-        return 130
-    except deploy.BenchError as e:
-        deploy.log(f"error: {e}")
-        return 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        reg.cleanup()
+
+    return deploy.run_guarded(reg, body)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,5 @@
 #include "platform/local/cds.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,25 +57,6 @@ Result<std::string> FileStamp(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return Status::NotFound(path + ": " + std::strerror(errno));
   return path + " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
          std::to_string(st.st_mtim.tv_nsec);
-}
-
-// A port nothing listens on now (the kernel's choice). The training run
-// binds it a moment later; should another process take it meanwhile, the run
-// fails and the server starts without an archive.
-Result<int> FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::IOError(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(fd);
-  if (port <= 0) return Status::IOError("no free port on 127.0.0.1");
-  return port;
 }
 
 std::string UniqueSuffix() {
@@ -263,6 +242,8 @@ Result<std::string> CdsArchives::Create(const JavaCommand& command, const std::s
   ZK_RETURN_IF_ERROR(MakeWritableDir(tmp + "/conf", "training directory"));
   ZK_RETURN_IF_ERROR(MakeWritableDir(tmp + "/data", "training directory"));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(tmp + "/data/myid", "1\n"));
+  // Ports nothing listens on now. Should another process take one before the
+  // run binds it, the run fails and the server starts without an archive.
   ZK_ASSIGN_OR_RETURN(int client, FreeLoopbackPort());
   ZK_ASSIGN_OR_RETURN(int quorum, FreeLoopbackPort());
   ZK_ASSIGN_OR_RETURN(int election, FreeLoopbackPort());

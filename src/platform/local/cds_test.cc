@@ -6,9 +6,7 @@
 // archive never keeps a server from starting.
 #include "platform/local/cds.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -235,20 +233,6 @@ TEST(StopProcess, TerminateModeFallsBackToSigkillAfterTheGrace) {
 // ---------------------------------------------------------------------------
 // Integration: a real ZooKeeper JVM (Debian's 3.8.0) on 127.0.0.1.
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
 class CdsIntegration : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -265,7 +249,8 @@ class CdsIntegration : public ::testing::Test {
   // conf dir first on the classpath.
   std::vector<std::string> ServerArgv(const std::string& name, int* port) {
     const std::string dir = tmp_.path() + "/" + name;
-    *port = FreePort();
+    auto free = FreeLoopbackPort();
+    *port = free.ok() ? *free : 0;
     Write(dir + "/conf/zoo.cfg", "tickTime=2000\ndataDir=" + dir + "/data\nclientPort=" + std::to_string(*port) +
                                      "\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
                                      "4lw.commands.whitelist=srvr\n");

@@ -53,6 +53,10 @@ std::string TailFile(const std::string& path, int lines);
 // True when nothing listens on 127.0.0.1:port and it can be bound.
 bool PortFree(int port);
 
+// A port on 127.0.0.1 that nothing listens on now (the kernel's choice, in
+// the ephemeral range); someone else may take it before the caller binds it.
+Result<int> FreeLoopbackPort();
+
 // Absolute path of the running zkpilot executable.
 std::string SelfExecutable();
 
