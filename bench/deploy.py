@@ -231,6 +231,18 @@ class Registry:
     def untrack(self, proc: subprocess.Popen) -> None:
         self.children.pop(proc.pid, None)
 
+    def kill_children(self, procs: list[subprocess.Popen]) -> None:
+        """SIGKILL the children that still run, reap and untrack them all."""
+        for p in procs:
+            if p.returncode is None:
+                p.kill()
+        for p in procs:
+            try:
+                p.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                raise BenchError(f"JVM {p.pid} survived SIGKILL for {self.timeout:.0f}s")
+            self.untrack(p)
+
     def kill_home(self, home: Path) -> None:
         """Stop a zkpilot home's supervisor first (it would restart servers), then its servers."""
         marker = str(home)
@@ -659,15 +671,7 @@ class Bench:
             return {"baseline_s": elapsed, "spawn_s": spawned, "polls": polls, "base_port": base}
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:
-                if p.returncode is None:
-                    p.kill()
-            for p in procs:
-                try:
-                    p.wait(timeout=self.args.timeout)
-                except subprocess.TimeoutExpired:
-                    raise BenchError(f"baseline JVM {p.pid} survived SIGKILL for {self.args.timeout:.0f}s")
-                self.reg.untrack(p)
+            self.reg.kill_children(procs)
             for f in logs:
                 f.close()
             shutil.rmtree(root, ignore_errors=True)

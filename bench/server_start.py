@@ -69,9 +69,7 @@ def time_start(bench: CapturingBench, reg: deploy.Registry, tmpl: dict, root: Pa
         elapsed = time.monotonic() - t0
         mapped = deploy.maps_archive(p.pid)
     finally:
-        p.kill()
-        p.wait()
-        reg.untrack(p)
+        reg.kill_children([p])
         shutil.rmtree(root, ignore_errors=True)
     return elapsed, mapped
 

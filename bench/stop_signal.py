@@ -167,15 +167,7 @@ class StopBench:
             idx = next(i for i, r in enumerate(replies) if r and r["mode"] == role)
             return self.stop_one(specs[idx], procs[idx], SIGNALS[sig_name])
         finally:
-            for p in procs:
-                if p.returncode is None:
-                    p.kill()
-            for p in procs:
-                try:
-                    p.wait(timeout=self.args.timeout)
-                except subprocess.TimeoutExpired:
-                    raise deploy.BenchError(f"JVM {p.pid} survived SIGKILL for {self.args.timeout:.0f}s")
-                self.reg.untrack(p)
+            self.reg.kill_children(procs)
             shutil.rmtree(root, ignore_errors=True)
 
 
