@@ -37,8 +37,8 @@ std::string LockPath(const std::string& home, const std::string& cluster) {
 }
 
 // ZooKeeper servers are stopped with SIGKILL at once (docs/stopping-servers.md).
-// SIGTERM buys nothing: QuorumPeerMain and ZooKeeperServerMain (3.8.0
-// through 3.9.3) register no shutdown hook of their own (the only one in
+// SIGTERM buys nothing: QuorumPeerMain and ZooKeeperServerMain (3.8.0 and
+// 3.9.3) register no shutdown hook of their own (the only one in
 // zookeeper-server is ZKAuditProvider.java:106, an audit log line, and only
 // with audit logging enabled), so on SIGTERM the JVM runs no ZooKeeper
 // shutdown code, it only exits; and no acknowledgement depends on what a
@@ -48,7 +48,7 @@ std::string LockPath(const std::string& home, const std::string& cluster) {
 // before it hands the requests on to the processor that acks or answers
 // them. Measured (scripts/bench-stop.sh): SIGTERM takes 330-470 ms to exit,
 // SIGKILL 9-60 ms; after SIGTERM the server writes no log line and no data
-// file, and stops answering within a few ms. The time goes to HotSpot's exit
+// file, and stops answering within 35 ms. The time goes to HotSpot's exit
 // waiting up to 300 ms for threads in native code (the NIO selectors), not
 // to any ZooKeeper work.
 // Other processes (Prometheus, Alertmanager) keep SIGTERM and a grace period.
