@@ -12,15 +12,30 @@ runs alternate:
             /proc/PID/stat), and the step timings zkpilot prints on stderr.
             Then `zkpilot delete NAME --purge-data`.
 
-  baseline  the same JVMs with the same configuration, started by hand: every
-            server's exact command line (conf/launch.json), zoo.cfg,
-            log4j.properties, logback.xml and myid, captured once per size
-            from an untimed zkpilot deployment and moved to a fresh directory
-            and a fresh port region. Timed from spawning the first JVM until
+  baseline  the same JVMs with the same configuration, started by hand with
+            the JVM's default settings: every server's command line
+            (conf/launch.json), zoo.cfg, log4j.properties, logback.xml and
+            myid, captured once per size from an untimed zkpilot deployment
+            and moved to a fresh directory and a fresh port region. zkpilot's
+            start-up flags are stripped from the command line (class-data
+            sharing: -Xshare:*, -XX:SharedArchiveFile, -XX:ArchiveClassesAtExit;
+            launch.json does not name them, the supervisor adds the archive at
+            each start, but a launch file from elsewhere might), so the
+            baseline is what a person running the server by hand gets; the
+            user's own jvmFlags stay. Timed from spawning the first JVM until
             `srvr` on the client ports reports exactly one leader and every
             other server following with its zxid caught up (equal to the
             leader's, or the leader has no transaction yet in its epoch), polled
             every 50 ms. This is the floor: nothing but the JVMs and the poll.
+
+Class-data sharing: zkpilot's supervisor starts servers with a per-JVM and
+per-distribution AppCDS archive (docs/server-start.md), kept next to the
+distribution store ($ZKPILOT_DISTRIBUTIONS/../cds, shared by every run), so
+the untimed capture deployment creates it if it does not exist yet and every
+timed run uses it, as a user's second and later deployments do. Run with
+ZKPILOT_CDS=0 in the environment to time zkpilot without archives. The
+column "servers with archive" counts the zkpilot servers that mapped one
+(/proc/PID/maps). The target is zkpilot/baseline <= 0.85 (medians).
 
 zkpilot's own health check accepts a follower up to 100 transactions behind;
 on a fresh ensemble, before the deploy hooks write anything, the two criteria
@@ -131,6 +146,30 @@ def vm_hwm_kib(pid: int) -> int | None:
     return None
 
 
+def maps_archive(pid: int) -> bool:
+    """Whether the process maps a class-data archive of zkpilot's (.../cds/.../classes.jsa)."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            return any("/cds/" in line and line.rstrip().endswith("/classes.jsa") for line in f)
+    except OSError:
+        return False
+
+
+CDS_FLAGS = re.compile(r"^(-Xshare:.*|-XX:SharedArchiveFile=.*|-XX:ArchiveClassesAtExit=.*|-XX:[+-]AutoCreateSharedArchive)$")
+
+
+def default_jvm_argv(argv: list[str]) -> list[str]:
+    """The command line without zkpilot's start-up flags (class-data sharing), up to -cp."""
+    out, in_options = [], True
+    for a in argv:
+        if a in ("-cp", "-classpath", "--class-path"):
+            in_options = False
+        if in_options and CDS_FLAGS.match(a):
+            continue
+        out.append(a)
+    return out
+
+
 def mentions(pid: int, path: str) -> bool:
     """Whether the command line of `pid` names `path` itself or something under it."""
     return re.search(re.escape(path) + r"(?=/|\s|$)", proc_cmdline(pid)) is not None
@@ -191,6 +230,18 @@ class Registry:
 
     def untrack(self, proc: subprocess.Popen) -> None:
         self.children.pop(proc.pid, None)
+
+    def kill_children(self, procs: list[subprocess.Popen]) -> None:
+        """SIGKILL the children that still run, reap and untrack them all."""
+        for p in procs:
+            if p.returncode is None:
+                p.kill()
+        for p in procs:
+            try:
+                p.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                raise BenchError(f"JVM {p.pid} survived SIGKILL for {self.timeout:.0f}s")
+            self.untrack(p)
 
     def kill_home(self, home: Path) -> None:
         """Stop a zkpilot home's supervisor first (it would restart servers), then its servers."""
@@ -434,6 +485,7 @@ class Bench:
                              f"{tail(out_path)}\n{tail(err_path, 40)}\n{self.node_log_tails(home)}")
         st = self.status_json(home)
         sup_pid = st.get("supervisor", {}).get("pid") or 0
+        with_archive = sum(1 for n in st.get("nodes", []) if n.get("pid") and maps_archive(n["pid"]))
         jvm_starts = sorted(s - boot0 for s in (proc_start_boottime(n["pid"]) for n in st.get("nodes", []) if n.get("pid"))
                             if s is not None)
         return {
@@ -445,6 +497,7 @@ class Bench:
             "last_jvm_s": jvm_starts[-1] if jvm_starts else None,
             "steps": parse_steps(lines),
             "healthy": st.get("healthy"),
+            "servers_with_archive": with_archive,
         }
 
     def node_log_tails(self, home: Path) -> str:
@@ -497,7 +550,7 @@ class Bench:
                     cfg = (conf / "zoo.cfg.bak").read_text()
                 files["zoo.cfg"] = cfg
                 nodes[int(node_dir.name)] = {
-                    "argv": launch["argv"],
+                    "argv": default_jvm_argv(launch["argv"]),
                     "env": launch.get("env") or [],
                     "files": files,
                     "myid": (node_dir / "data" / "myid").read_text(),
@@ -618,18 +671,37 @@ class Bench:
             return {"baseline_s": elapsed, "spawn_s": spawned, "polls": polls, "base_port": base}
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:
-                if p.returncode is None:
-                    p.kill()
-            for p in procs:
-                try:
-                    p.wait(timeout=self.args.timeout)
-                except subprocess.TimeoutExpired:
-                    raise BenchError(f"baseline JVM {p.pid} survived SIGKILL for {self.args.timeout:.0f}s")
-                self.reg.untrack(p)
+            self.reg.kill_children(procs)
             for f in logs:
                 f.close()
             shutil.rmtree(root, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# running a benchmark
+
+
+def run_guarded(reg: Registry, body) -> int:
+    """Runs body() (returns an exit code); on Ctrl-C, SIGTERM, SIGHUP or a BenchError
+    says why, and in every case stops and removes everything `reg` holds."""
+
+    def on_signal(signum, frame):
+        raise Interrupted(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    try:
+        return body()
+    except (KeyboardInterrupt, Interrupted) as e:
+        log(f"interrupted ({str(e) or 'SIGINT'}); stopping everything this run started")
+        return 130
+    except BenchError as e:
+        log(f"error: {e}")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        reg.cleanup()
 
 
 # --------------------------------------------------------------------------
@@ -686,8 +758,8 @@ def short_version(v: str) -> str:
 
 
 def report(results: dict, facts: dict, runs: int) -> str:
-    rows = [["servers", "zkpilot deploy s", "baseline s", "ratio", "overhead s",
-             "zkpilot peak RSS MiB", "supervisor peak RSS MiB"]]
+    rows = [["servers", "zkpilot deploy s", "baseline s", "zkpilot/baseline", "overhead s",
+             "servers with archive", "zkpilot peak RSS MiB", "supervisor peak RSS MiB"]]
     for n, res in results.items():
         z = [r["deploy_s"] for r in res["zkpilot"]]
         b = [r["baseline_s"] for r in res["baseline"]]
@@ -696,12 +768,14 @@ def report(results: dict, facts: dict, runs: int) -> str:
         rows.append([
             str(n), cell((zm, zn), ".2f"), cell((bm, bn), ".2f"),
             f"{zm / bm:.2f} / {zn / bn:.2f}", f"{zm - bm:.2f} / {zn - bn:.2f}",
+            "/".join(str(r.get("servers_with_archive", 0)) for r in res["zkpilot"]),
             cell(med_min([r["zkpilot_maxrss_kib"] / 1024 for r in res["zkpilot"]]), ".1f"),
             cell(med_min([r["supervisor_hwm_kib"] / 1024 if r["supervisor_hwm_kib"] else None
                           for r in res["zkpilot"]]), ".1f"),
         ])
     out = [f"bench/deploy: command to healthy ensemble, {runs} runs each; cells are median / min "
-           "(ratio and overhead: of the medians / of the mins)", "", table(rows), ""]
+           "(zkpilot/baseline and overhead: of the medians / of the mins; target zkpilot/baseline <= 0.85); "
+           "baseline: the same servers by hand, default JVM settings", "", table(rows), ""]
 
     rows = [["servers", "1st JVM forked", "last JVM forked", "wait-healthy begins", "healthy seen",
              "last step done", "exit", "zkpilot CPU s", "baseline: JVMs spawned", "baseline: healthy"]]
@@ -773,17 +847,12 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("ZKPILOT_DISTRIBUTIONS", str(Path.home() / ".local/state/zkpilot/distributions"))
 
-    def on_signal(signum, frame):
-        raise Interrupted(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-
     root = Path(tempfile.mkdtemp(prefix="zkpilot-bench-deploy-"))
     reg = Registry(root, args.zkpilot, env, args.timeout)
     bench = Bench(args, reg, env)
     results: dict[int, dict] = {}
-    try:
+
+    def body() -> int:
         for n in sizes:
             log(f"{n} servers: capturing the servers' configuration for the baseline (untimed deploy)")
             tmpl = bench.capture(n)
@@ -804,16 +873,8 @@ def main() -> int:
                                                    "results": results},
                                                   indent=2) + "\n")
         return 0
-    except (KeyboardInterrupt, Interrupted) as e:
-        log(f"interrupted ({str(e) or 'SIGINT'}); stopping everything this run started")
-        return 130
-    except BenchError as e:
-        log(f"error: {e}")
-        return 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        reg.cleanup()
+
+    return run_guarded(reg, body)
 
 
 if __name__ == "__main__":

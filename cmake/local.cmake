@@ -33,6 +33,7 @@ target_link_libraries(zkpilot_actions PUBLIC zkpilot_core zkpilot_platform zkpil
 add_library(zkpilot_local
   src/platform/local/paths.cc
   src/platform/local/process.cc
+  src/platform/local/cds.cc
   src/platform/local/supervisor.cc
   src/platform/local/services.cc
   src/platform/local/topology.cc
@@ -90,3 +91,18 @@ file(WRITE "${zkpilot_local_labels}"
   "  set_tests_properties(\${zkpilot_local_test_list} PROPERTIES LABELS \"integration;local\")\n"
   "endif()\n")
 set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${zkpilot_local_labels}")
+
+# Class-data archives and process stops (src/platform/local/cds.h, process.h):
+# unit tests, and integration tests that start a real ZooKeeper JVM.
+add_executable(zkpilot_cds_tests src/platform/local/cds_test.cc)
+target_link_libraries(zkpilot_cds_tests PRIVATE zkpilot_local GTest::gtest GTest::gtest_main)
+gtest_discover_tests(zkpilot_cds_tests
+  TEST_FILTER "-*Integration*"
+  TEST_LIST zkpilot_cds_unit_tests
+  PROPERTIES LABELS unit
+  DISCOVERY_TIMEOUT 60)
+gtest_discover_tests(zkpilot_cds_tests
+  TEST_FILTER "*Integration*"
+  TEST_LIST zkpilot_cds_integration_tests
+  PROPERTIES LABELS integration TIMEOUT 300 RUN_SERIAL TRUE
+  DISCOVERY_TIMEOUT 60)

@@ -20,6 +20,7 @@
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
 #include "state/state_store.h"
+#include "util/files.h"
 #include "zk/four_letter.h"
 #include "zk/zk_client.h"
 
@@ -251,6 +252,32 @@ TEST_F(LocalPlatformTest, KilledLeaderIsRestartedAndRejoinsWithoutAnyCommand) {
 
   for (const auto& n : Nodes("alpha"))
     EXPECT_EQ(n.restarts, n.id == killed ? 1 : 0) << Describe("alpha");
+}
+
+// Servers start with the class-data archive (docs/server-start.md) and a
+// restart ends each server with SIGKILL, not SIGTERM and a wait
+// (docs/stopping-servers.md): what ended the process is the supervisor's
+// waitpid status, recorded as the node's last exit.
+TEST_F(LocalPlatformTest, ServersStartWithTheClassDataArchiveAndRestartsKillThem) {
+  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  const std::string flag = "-XX:SharedArchiveFile=";
+  for (const auto& n : Nodes("alpha")) {
+    const std::string cmdline = testing::Cmdline(n.pid);
+    const auto at = cmdline.find(flag);
+    ASSERT_NE(at, std::string::npos) << "server " << n.id << " started without an archive: " << cmdline << "\n"
+                                     << Describe("alpha");
+    const std::string archive = cmdline.substr(at + flag.size(), cmdline.find(' ', at) - at - flag.size());
+    auto maps = ReadFile("/proc/" + std::to_string(n.pid) + "/maps");
+    ASSERT_TRUE(maps.ok()) << maps.status().message();
+    EXPECT_NE(maps->find(archive), std::string::npos) << "server " << n.id << " does not map " << archive;
+  }
+
+  ProcessResult r = Zk({"restart", "alpha", "--timeout", "90"});
+  ASSERT_EQ(r.exit_code, 0) << r.All() << Describe("alpha");
+  for (const auto& n : Nodes("alpha")) {
+    EXPECT_EQ(n.last_exit, "restarted on request (killed by signal 9)") << Describe("alpha");
+    EXPECT_NE(testing::Cmdline(n.pid).find(flag), std::string::npos) << "server " << n.id;
+  }
 }
 
 TEST_F(LocalPlatformTest, ServersOutliveAKilledSupervisorAndStatusRestartsIt) {

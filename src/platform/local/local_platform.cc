@@ -24,7 +24,6 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr const char* kRunning = "running";
 constexpr const char* kStopped = "stopped";
 constexpr auto kPortsFreeWithin = std::chrono::seconds(30);
-constexpr auto kTerminateGrace = std::chrono::seconds(15);
 
 // Console logging for both logging back ends ZooKeeper builds use.
 constexpr const char* kLog4jProperties =
@@ -343,7 +342,7 @@ Result<std::string> LocalPlatform::StopServer(int id, std::chrono::milliseconds 
     if (!ProcessAlive(r->pid, Marker(r->dir)) && r->pid == 0) return stopped;
     // Without a supervisor (or one too slow), the process is stopped here.
     if (SupervisorPid(home_, name_) == 0 || SteadyClock::now() >= deadline) {
-      ZK_RETURN_IF_ERROR(TerminateProcess(r->pid, Marker(r->dir), kTerminateGrace));
+      ZK_RETURN_IF_ERROR(StopServerProcess(r->pid, Marker(r->dir)).status());
       ZK_RETURN_IF_ERROR(store_.RecordNodeExit(name_, id, kStopped, false));
       return stopped;
     }
@@ -366,7 +365,7 @@ Result<std::string> LocalPlatform::TearDown(bool purge_data, std::chrono::millis
   if (SupervisorPid(home_, name_) == 0) {
     for (const auto& r : records) {
       if (r.pid == 0) continue;
-      ZK_RETURN_IF_ERROR(TerminateProcess(r.pid, Marker(r.dir), kTerminateGrace));
+      ZK_RETURN_IF_ERROR(StopServerProcess(r.pid, Marker(r.dir)).status());
       ZK_RETURN_IF_ERROR(store_.RecordNodeExit(name_, r.id, kStopped, false));
     }
   }
@@ -374,7 +373,7 @@ Result<std::string> LocalPlatform::TearDown(bool purge_data, std::chrono::millis
   // Whatever is left (a supervisor that was killed mid-stop) is stopped here.
   ZK_ASSIGN_OR_RETURN(records, store_.ListNodes(name_));
   for (const auto& r : records) {
-    if (ProcessAlive(r.pid, Marker(r.dir))) ZK_RETURN_IF_ERROR(TerminateProcess(r.pid, Marker(r.dir), kTerminateGrace));
+    if (ProcessAlive(r.pid, Marker(r.dir))) ZK_RETURN_IF_ERROR(StopServerProcess(r.pid, Marker(r.dir)).status());
     if (r.pid != 0) ZK_RETURN_IF_ERROR(store_.RecordNodeExit(name_, r.id, kStopped, false));
   }
   // Every port can be bound again.

@@ -90,17 +90,27 @@ bool ProcessAlive(int pid, const std::string& marker) {
   return marker.empty() || cmdline.find(marker) != std::string::npos;
 }
 
-Status TerminateProcess(int pid, const std::string& marker, std::chrono::milliseconds grace) {
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "ended";
+}
+
+Result<std::string> StopProcess(int pid, const std::string& marker, StopMode mode, std::chrono::milliseconds grace) {
+  int status = 0;
   if (!ProcessAlive(pid, marker)) {
-    ::waitpid(pid, nullptr, WNOHANG);
-    return Status::Ok();
+    if (pid > 0 && ::waitpid(pid, &status, WNOHANG) == pid) return DescribeWaitStatus(status);
+    return std::string("not running");
   }
-  ::kill(pid, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  bool killed = false;
+  bool killed = mode == StopMode::kKill;
+  ::kill(pid, killed ? SIGKILL : SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + (killed ? std::chrono::milliseconds(10000) : grace);
   while (true) {
-    ::waitpid(pid, nullptr, WNOHANG);  // reap if it is our child
-    if (!ProcessAlive(pid, marker)) return Status::Ok();
+    // Our child: waitpid says when it has ended and how (a dying child can
+    // look gone in /proc before it can be reaped). Another's: /proc does.
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return DescribeWaitStatus(status);
+    if (r < 0 && !ProcessAlive(pid, marker)) return std::string("gone");
     if (!killed && std::chrono::steady_clock::now() >= deadline) {
       ::kill(pid, SIGKILL);
       killed = true;
@@ -108,8 +118,12 @@ Status TerminateProcess(int pid, const std::string& marker, std::chrono::millise
     } else if (killed && std::chrono::steady_clock::now() >= deadline) {
       return Status::IOError("process " + std::to_string(pid) + " survived SIGKILL");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(killed ? 2 : 20));
   }
+}
+
+Status TerminateProcess(int pid, const std::string& marker, std::chrono::milliseconds grace) {
+  return StopProcess(pid, marker, StopMode::kTerminate, grace).status();
 }
 
 std::string TailFile(const std::string& path, int lines) {
@@ -140,6 +154,22 @@ bool PortFree(int port) {
   bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
   return ok;
+}
+
+Result<int> FreeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::IOError(std::string("socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  ::close(fd);
+  if (port <= 0) return Status::IOError("no free port on 127.0.0.1");
+  return port;
 }
 
 std::string SelfExecutable() {

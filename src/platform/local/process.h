@@ -29,15 +29,33 @@ Result<int> Spawn(const SpawnOptions& options);
 // True when `pid` runs and its command line contains `marker` (any argument).
 bool ProcessAlive(int pid, const std::string& marker);
 
-// SIGTERM, then SIGKILL after `grace`; waits until the process is gone
-// (reaping it if it is our child). OK if it was not running.
+// How a process is stopped.
+enum class StopMode {
+  kTerminate,  // SIGTERM, SIGKILL after the grace period: lets the program clean up
+  kKill,       // SIGKILL at once: for programs whose SIGTERM does nothing SIGKILL skips
+};
+
+// Stops the process and waits until it is gone, reaping it if it is our
+// child. Returns how it ended ("killed by signal 9", "exited with code 143";
+// "gone" when it was not our child, "not running" when it had already
+// ended). An error only when it survives SIGKILL for 10 s.
+Result<std::string> StopProcess(int pid, const std::string& marker, StopMode mode, std::chrono::milliseconds grace);
+
+// StopProcess with StopMode::kTerminate.
 Status TerminateProcess(int pid, const std::string& marker, std::chrono::milliseconds grace);
+
+// A waitpid status in words: "exited with code N" or "killed by signal N".
+std::string DescribeWaitStatus(int status);
 
 // The last `lines` lines of a text file ("" if it cannot be read).
 std::string TailFile(const std::string& path, int lines);
 
 // True when nothing listens on 127.0.0.1:port and it can be bound.
 bool PortFree(int port);
+
+// A port on 127.0.0.1 that nothing listens on now (the kernel's choice, in
+// the ephemeral range); someone else may take it before the caller binds it.
+Result<int> FreeLoopbackPort();
 
 // Absolute path of the running zkpilot executable.
 std::string SelfExecutable();

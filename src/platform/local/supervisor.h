@@ -8,7 +8,7 @@
 //                                       (0.5 s doubling to 30 s; reset after 60 s up)
 //   desired running, generation bumped -> stop it and start it again (a restart
 //                                       asked for by a command, not counted)
-//   desired stopped, process alive   -> SIGTERM, SIGKILL after the grace period
+//   desired stopped, process alive   -> SIGKILL (StopServerProcess)
 // It exits when the cluster is gone or no node is desired running and none
 // runs. It never stops nodes when it exits: a killed supervisor is simply
 // started again and adopts the running nodes by PID (and a command-line
@@ -43,8 +43,14 @@ struct SupervisorOptions {
   std::string home;     // ZKPILOT_HOME
   std::string cluster;
   std::chrono::milliseconds poll{200};
-  std::chrono::milliseconds stop_grace{15000};
+  std::chrono::milliseconds stop_grace{15000};  // services' SIGTERM grace (servers: SIGKILL)
 };
+
+// Stops a ZooKeeper server's process, as the supervisor and the platform do:
+// SIGKILL at once, since SIGTERM does nothing SIGKILL skips and is slower
+// (supervisor.cc, docs/stopping-servers.md). Returns how the process ended
+// (see StopProcess).
+Result<std::string> StopServerProcess(int pid, const std::string& marker);
 
 // Runs the supervision loop in this process until there is nothing to
 // supervise or SIGTERM/SIGINT arrives. Returns the process exit code.
