@@ -58,14 +58,27 @@ std::string Render(const OJson& j, Format format) {
   return EmitYaml(j);
 }
 
-// Servers the leader's configuration (`conf`) shows on their hand-off quorum
-// port: a roll was interrupted between its hand-off and the move back.
+// Servers the newest configuration a serving server reports (`conf`) shows
+// on their hand-off quorum port: a roll was interrupted between its hand-off
+// and the move back. Not only the leader's: right after an interrupted
+// hand-off two servers may claim to lead.
 std::vector<std::string> OnHandOffPorts(const ObservedEnsemble& view) {
   std::vector<std::string> out;
-  const ServerView* leader = view.Server(view.leader);
-  if (leader == nullptr) return out;
-  auto conf = AdminClient(std::chrono::milliseconds(1000)).Conf(leader->state.client);
-  if (!conf.ok()) return out;
+  std::map<std::string, std::string> newest;
+  int64_t newest_version = -1;
+  for (const auto& sv : view.servers) {
+    if (!sv.health.srvr || !sv.health.srvr->IsServing()) continue;
+    auto conf = AdminClient(std::chrono::milliseconds(1000)).Conf(sv.state.client);
+    if (!conf.ok() || !conf->count("version")) continue;
+    int64_t version = -1;
+    try {
+      version = std::stoll(conf->at("version"), nullptr, 16);
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (version > newest_version) newest_version = version, newest = *conf;
+  }
+  const auto* conf = &newest;
   for (const auto& [id, port] : view.handoff_ports) {
     auto line = conf->find("server." + std::to_string(id));
     if (line == conf->end()) continue;
