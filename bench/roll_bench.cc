@@ -83,12 +83,12 @@
 // between acknowledged writes and its failed writes. When javac, java or the
 // jars are missing, the table says why instead. Just before the operation
 // each server's log size is recorded; afterwards what was appended is read
-// and the lines "LOOKING" are counted (roll_observe.h says which log line
-// that is in 3.8.0 and 3.9.3, and how a JVM's start-up LOOKING is told
-// apart).
+// and the lines "LOOKING" are counted (tests/write_checker/server_log.h says
+// which log line that is in 3.8.0 and 3.9.3, and how a JVM's start-up
+// LOOKINGs are told apart: those until it first serves).
 //
-// Table rows: LOOKING transitions (every one, and those that are not a fresh
-// JVM's first), leader changes seen (the servers seen leading by polls of
+// Table rows: LOOKING transitions (every one, and those of servers that were
+// serving, i.e. not in a start-up), leader changes seen (the servers seen leading by polls of
 // `srvr` every 50 ms, in order), leader elections (increases of the highest
 // epoch any server reports; two leaders of the same new epoch at once, a
 // split brain, count once), the longest time without an acknowledged write,

@@ -103,7 +103,8 @@ void PrintPart(const std::string& title, const RunResult& z, const RunResult& b,
       "(*) lines \"LOOKING\" (QuorumPeer.run: a server entering leader election) that the servers\n"
       "    logged after the operation started; the first row includes each restarted JVM's\n"
       "    start-up LOOKING (a server always starts LOOKING before it finds the leader), the\n"
-      "    second excludes the first LOOKING after each \"Starting quorum peer\".\n");
+      "    second only those of servers that were serving (tests/write_checker/server_log.h):\n"
+      "    a fresh JVM's LOOKINGs until it first serves are its start-up.\n");
   for (const auto& [who, r] : {std::pair{"zkpilot ", &z}, std::pair{"baseline", &b}}) {
     std::string by_server;
     for (size_t i = 0; i < r->looking_by_server.size(); ++i)
