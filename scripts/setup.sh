@@ -15,6 +15,7 @@ PACKAGES=(
   libcpp-httplib-dev    # AdminServer client
   zookeeper             # ZooKeeper 3.8.0 for the local platform (brings a JRE)
   default-jre-headless
+  default-jdk-headless  # javac: bench/roll builds its Java-client writer at run time
   libslf4j-java liblog4j1.2-java libservlet-api-java   # logging and AdminServer for Debian's ZooKeeper
   prometheus            # promtool, and the Prometheus of local monitoring
   prometheus-alertmanager
