@@ -45,9 +45,13 @@ Result<const RevisionRecord*> RollbackTarget(const ZooKeeperCluster& cluster,
   return target;
 }
 
-// The ensemble as the status shows it, for the plan a dry run prints.
-EnsembleView ViewOf(const ZooKeeperCluster& cluster, const ChangeSet& change) {
+// The ensemble as the status shows it, for the plan a dry run prints; the
+// hand-off ports as the operator's platform gives them (the rendered pods').
+EnsembleView ViewOf(const ZooKeeperCluster& cluster, const ChangeSet& change, const Values& target,
+                    const RenderOptions& render) {
   EnsembleView view;
+  for (const auto& e : KubernetesTopology(target, render))
+    if (e.handoff_quorum_port > 0) view.handoff_ports[e.id] = e.handoff_quorum_port;
   for (const auto& m : cluster.status.members) view.members.push_back(m.id);
   if (view.members.empty())
     for (int id = 1; id <= change.from_replicas; ++id) view.members.push_back(id);
@@ -135,7 +139,7 @@ Result<KubeOutput> KubeApplyChange(KubeSession& session, const KubeChangeRequest
   auto rendered = RenderManifests(package, target, render);
   if (!rendered.ok()) return rendered.status().WithContext(what + ": render");
   PlanOptions plan_options;
-  EnsembleView view = ViewOf(cluster, diff);
+  EnsembleView view = ViewOf(cluster, diff, target, render);
   Plan plan{op_name, req.name, {}};
   if (req.kind == KubeChangeKind::kRestart) {
     plan.steps.push_back(CheckHealthyStep(view.members, plan_options.timeout));
