@@ -525,6 +525,13 @@ TEST(PurgeSnapshotsTest, RemovesWhatZooKeepersPurgeTxnLogRemoves) {
   auto distribution = DistributionStore(testing::DistributionStore()).Find("debian-3.8.0");
   ASSERT_TRUE(distribution.ok()) << distribution.status().message();
   const fs::path root = fs::temp_directory_path() / ("zkpilot-purge-" + std::to_string(::getpid()));
+  struct RemoveAtEnd {
+    fs::path dir;
+    ~RemoveAtEnd() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } remove_at_end{root};
   fs::remove_all(root);
   auto write = [](const fs::path& p, bool valid_snapshot) {
     fs::create_directories(p.parent_path());
@@ -569,7 +576,6 @@ TEST(PurgeSnapshotsTest, RemovesWhatZooKeepersPurgeTxnLogRemoves) {
   }
   EXPECT_FALSE(PurgeSnapshotDirs((root / "native" / "data").string(), (root / "native" / "data").string(), 2).ok())
       << "fewer than 3 is refused, as by PurgeTxnLog";
-  fs::remove_all(root);
 }
 
 }  // namespace

@@ -279,6 +279,7 @@ Result<std::string> PlatformStepRunner::HandOff(int id, int64_t generation, mill
   }
   ZK_ASSIGN_OR_RETURN(NodeEndpoint endpoint, TopologyEntry(id));
   std::string how;
+  bool handed_over = false;
   std::unique_ptr<ZkSession> session;  // closed once the old leader is stopped
   if (endpoint.handoff_quorum_port <= 0) {
     how = "no hand-off (the platform offers no hand-off quorum port), restarted as the leader: one election; ";
@@ -288,17 +289,19 @@ Result<std::string> PlatformStepRunner::HandOff(int id, int64_t generation, mill
     if (!successor.ok()) {
       how = "no hand-off (" + HandOffRefusal(successor.status()) + "), restarted as the leader: one election; ";
     } else if (*successor == 0) {
+      handed_over = true;
       how = "handed over, but no other voter reported leader within " + Seconds(options_.successor_wait) +
             ": restarted it anyway; ";
     } else {
+      handed_over = true;
       Failpoint("handoff.after-successor");
       const auto ms = std::chrono::duration_cast<milliseconds>(ctx_.clock.Now() - t0).count();
       how = "server " + std::to_string(*successor) + " leads (hand-off in " + std::to_string(ms) + " ms); ";
     }
   }
   // The successor leads: stop the old leader now, or clients reconnecting to
-  // it hang until it notices (gate: checked above).
-  ZK_ASSIGN_OR_RETURN(std::string done, Restart(id, generation, timeout, /*gate=*/how.rfind("no hand-off", 0) == 0));
+  // it hang until it notices (the gate was checked before the hand-off).
+  ZK_ASSIGN_OR_RETURN(std::string done, Restart(id, generation, timeout, /*gate=*/!handed_over));
   Failpoint("handoff.after-restart");
   return how + done;
 }
