@@ -34,6 +34,7 @@ add_library(zkpilot_local
   src/platform/local/paths.cc
   src/platform/local/process.cc
   src/platform/local/cds.cc
+  src/platform/local/jar_manifest.cc
   src/platform/local/supervisor.cc
   src/platform/local/services.cc
   src/platform/local/topology.cc
@@ -43,8 +44,11 @@ add_library(zkpilot_local
   src/platform/local/local_addons.cc
   src/platform/local/local_actions.cc
 )
+# libzip: reading jar manifests (platform/local/jar_manifest.h)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
 target_link_libraries(zkpilot_local PUBLIC zkpilot_actions zkpilot_state zkpilot_zk zkpilot_distribution
-  zkpilot_exporter)
+  zkpilot_exporter PRIVATE PkgConfig::LIBZIP)
 target_link_libraries(zkpilot PRIVATE zkpilot_local)
 # The local front of `alerts` and `dashboards` (actions/monitoring_action.h)
 # goes with them into zkpilot_alerts (alerts.cmake), which links zkpilot_local.
@@ -91,6 +95,11 @@ file(WRITE "${zkpilot_local_labels}"
   "  set_tests_properties(\${zkpilot_local_test_list} PROPERTIES LABELS \"integration;local\")\n"
   "endif()\n")
 set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${zkpilot_local_labels}")
+
+# Jar manifests' Class-Path (src/platform/local/jar_manifest.h): unit tests.
+add_executable(zkpilot_jar_manifest_tests src/platform/local/jar_manifest_test.cc)
+target_link_libraries(zkpilot_jar_manifest_tests PRIVATE zkpilot_local PkgConfig::LIBZIP GTest::gtest GTest::gtest_main)
+gtest_discover_tests(zkpilot_jar_manifest_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
 
 # Class-data archives and process stops (src/platform/local/cds.h, process.h):
 # unit tests, and integration tests that start a real ZooKeeper JVM.

@@ -11,6 +11,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev        # local state
+  libzip-dev            # reading jar manifests (class-data archives)
   libzookeeper-mt-dev   # ZooKeeper C client: znodes, reconfig
   libcpp-httplib-dev    # AdminServer client
   zookeeper             # ZooKeeper 3.8.0 for the local platform (brings a JRE)

@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "platform/local/jar_manifest.h"
 #include "platform/local/local_files.h"
 #include "platform/local/process.h"
 #include "util/files.h"
@@ -151,16 +152,16 @@ std::string CdsArchiveLabel(const JavaCommand& command) {
   return "jvm";
 }
 
-std::vector<std::string> WithCdsArchive(const std::vector<std::string>& argv, const std::string& archive) {
+std::vector<std::string> WithCdsArchive(const std::vector<std::string>& argv, const CdsArchive& archive) {
   auto parsed = ParseJavaCommand(argv);
   if (!parsed.ok()) return argv;
   const JavaCommand& c = *parsed;
-  std::vector<std::string> ordered = Jars(c);
+  std::vector<std::string> ordered = archive.jars.empty() ? Jars(c) : archive.jars;
   for (const auto& e : c.classpath)
     if (!IsJar(e)) ordered.push_back(e);
   std::vector<std::string> out = {c.java};
   out.insert(out.end(), c.options.begin(), c.options.end());
-  out.push_back("-XX:SharedArchiveFile=" + archive);
+  out.push_back("-XX:SharedArchiveFile=" + archive.path);
   out.insert(out.end(), {"-cp", Join(ordered, ':'), c.main_class});
   out.insert(out.end(), c.args.begin(), c.args.end());
   return out;
@@ -185,6 +186,32 @@ CdsArchives::CdsArchives(CdsOptions options) : options_(std::move(options)) {}
 
 Result<JvmIdentity> CdsArchives::Identity(const std::string& java) {
   if (auto it = identities_.find(java); it != identities_.end()) return it->second;
+  // `java -version` costs a JVM start (~30 ms of CPU, at every supervisor's
+  // first server start, so at every deploy). Its output is kept on disk,
+  // keyed by the launcher's real path and valid while the launcher, libjvm.so
+  // and the runtime image (lib/modules) keep their size and mtime: a JDK
+  // update or another alternative changes one of them.
+  std::error_code ec;
+  const std::string found = FindInPath(java).empty() ? java : FindInPath(java);
+  const fs::path real = fs::canonical(found, ec);
+  std::string stamps, libjvm;
+  if (!ec) {
+    const fs::path home = real.parent_path().parent_path();
+    auto launcher = FileStamp(real.string());
+    auto lib = FileStamp((home / "lib" / "server" / "libjvm.so").string());
+    auto modules = FileStamp((home / "lib" / "modules").string());
+    if (lib.ok()) libjvm = *lib;
+    if (launcher.ok() && lib.ok() && modules.ok()) stamps = *launcher + "\n" + *lib + "\n" + *modules + "\n";
+  }
+  const std::string cache =
+      stamps.empty() ? "" : options_.dir + "/jvm-" + Sha256Hex(real.string()).substr(0, 16) + ".identity";
+  if (!cache.empty()) {
+    auto text = ReadFile(cache);
+    if (text.ok() && text->rfind(stamps, 0) == 0) {
+      JvmIdentity id{text->substr(stamps.size()), libjvm, JvmBuildOf(text->substr(stamps.size()))};
+      if (!id.build.empty()) return identities_[java] = id;
+    }
+  }
   auto version = RunCommand({java, "-version"}, std::chrono::seconds(30));
   if (!version.ok()) return version.status().WithContext(java + " -version");
   if (version->exit_code != 0) return Status::IOError(java + " -version exited " + std::to_string(version->exit_code));
@@ -192,43 +219,46 @@ Result<JvmIdentity> CdsArchives::Identity(const std::string& java) {
   id.version_output = version->output;
   id.build = JvmBuildOf(version->output);
   if (id.build.empty()) return Status::IOError(java + " -version names no VM build: " + version->output);
-  std::error_code ec;
-  fs::path real = fs::canonical(FindInPath(java).empty() ? java : FindInPath(java), ec);
-  if (!ec) {
-    auto stamp = FileStamp((real.parent_path().parent_path() / "lib" / "server" / "libjvm.so").string());
-    if (stamp.ok()) id.libjvm = *stamp;
-  }
+  id.libjvm = libjvm;
+  // Best effort: without the file the next supervisor runs `java -version` again.
+  if (!cache.empty() && MakeWritableDir(options_.dir, "archive directory").ok())
+    (void)WriteFileAtomically(cache, stamps + id.version_output);
   identities_[java] = id;
   return id;
 }
 
-Result<std::string> CdsArchives::ArchiveFor(const std::vector<std::string>& argv) {
+Result<CdsArchive> CdsArchives::ArchiveFor(const std::vector<std::string>& argv) {
   ZK_ASSIGN_OR_RETURN(JavaCommand command, ParseJavaCommand(argv));
   ZK_ASSIGN_OR_RETURN(JvmIdentity jvm, Identity(command.java));
+  std::vector<std::string> jars = Jars(command);
+  if (jars.empty()) return Status::InvalidInput("no jar on the classpath");
+  // The jars their manifests name too, so that their classes are archived
+  // (jar_manifest.h). Should a manifest be unreadable or name a directory,
+  // the archive holds the named jars' classes only.
+  if (auto expanded = ExpandManifestClassPath(jars); expanded.ok()) jars = *expanded;
   std::vector<std::string> stamps;
-  for (const auto& jar : Jars(command)) {
+  for (const auto& jar : jars) {
     ZK_ASSIGN_OR_RETURN(std::string s, FileStamp(jar));
     stamps.push_back(s);
   }
-  if (stamps.empty()) return Status::InvalidInput("no jar on the classpath");
   const std::string key = CdsArchiveKey(jvm, command, stamps);
   if (auto it = failed_.find(key); it != failed_.end()) return it->second;
   const std::string final_dir = options_.dir + "/" + CdsArchiveLabel(command) + "-" + key;
   const std::string archive = final_dir + "/" + kArchiveName;
-  if (CdsArchiveLooksValid(archive, jvm.build)) return archive;
+  if (CdsArchiveLooksValid(archive, jvm.build)) return CdsArchive{archive, jars};
   // Missing, or damaged or made by another JVM: made again.
   std::error_code ec;
   if (fs::exists(final_dir, ec)) Discard(final_dir);
-  auto created = Create(command, final_dir, jvm.build);
+  auto created = Create(command, jars, final_dir, jvm.build);
   if (!created.ok()) {
     failed_.emplace(key, created.status());
     return created.status();
   }
-  return created;
+  return CdsArchive{*created, jars};
 }
 
-Result<std::string> CdsArchives::Create(const JavaCommand& command, const std::string& final_dir,
-                                        const std::string& build) {
+Result<std::string> CdsArchives::Create(const JavaCommand& command, const std::vector<std::string>& jars,
+                                        const std::string& final_dir, const std::string& build) {
   ZK_RETURN_IF_ERROR(MakeWritableDir(options_.dir, "archive directory"));
   RemoveStaleLeftovers(options_.dir);
   const std::string tmp = final_dir + ".tmp-" + UniqueSuffix();
@@ -264,8 +294,8 @@ Result<std::string> CdsArchives::Create(const JavaCommand& command, const std::s
     // Nothing of the training run is written into a server's directory.
     argv.push_back(o.rfind("-Dzookeeper.log.dir=", 0) == 0 ? "-Dzookeeper.log.dir=" + tmp : o);
   }
-  const std::string jars = Join(Jars(command), ':');
-  argv.insert(argv.end(), {"-XX:ArchiveClassesAtExit=" + archive, "-cp", jars, command.main_class,
+  const std::string classpath = Join(jars, ':');
+  argv.insert(argv.end(), {"-XX:ArchiveClassesAtExit=" + archive, "-cp", classpath, command.main_class,
                            tmp + "/conf/zoo.cfg"});
   const std::string log = tmp + "/training.log";
   ZK_ASSIGN_OR_RETURN(int pid, Spawn(SpawnOptions{argv, tmp, log, {}, true}));
@@ -293,7 +323,7 @@ Result<std::string> CdsArchives::Create(const JavaCommand& command, const std::s
   if (!fs::exists(archive)) return Status::IOError("training run wrote no archive (" + how + "): " + TailFile(log, 5));
   // -Xshare:on refuses to start with an archive it cannot use.
   ZK_ASSIGN_OR_RETURN(CommandResult check, RunCommand({command.java, "-Xshare:on", "-XX:SharedArchiveFile=" + archive,
-                                                       "-cp", jars, "-version"},
+                                                       "-cp", classpath, "-version"},
                                                       std::chrono::seconds(30)));
   if (check.exit_code != 0) return Status::IOError("the JVM refuses the new archive: " + check.output);
   std::error_code ec;
@@ -326,7 +356,7 @@ std::vector<std::string> CdsArchives::Prepare(const std::vector<std::string>& ar
     if (note) *note = "no class-data archive: " + archive.status().message();
     return argv;
   }
-  if (note) *note = "class-data archive " + *archive;
+  if (note) *note = "class-data archive " + archive->path;
   return WithCdsArchive(argv, *archive);
 }
 

@@ -66,7 +66,7 @@ std::string JvmBuildOf(const std::string& version_output);
 
 // The archive key: 16 hex digits of a SHA-256 over the JVM identity, the
 // -XX options, each jar (`jar_stamps`: "path size mtime", in classpath
-// order) and the main class. Pure.
+// order, manifest-named jars included) and the main class. Pure.
 std::string CdsArchiveKey(const JvmIdentity& jvm, const JavaCommand& command,
                           const std::vector<std::string>& jar_stamps);
 
@@ -74,11 +74,22 @@ std::string CdsArchiveKey(const JvmIdentity& jvm, const JavaCommand& command,
 // ".jar" ("zookeeper-3.9.3"; Debian's own is "zookeeper"), else "jvm". Pure.
 std::string CdsArchiveLabel(const JavaCommand& command);
 
-// `argv` starting with `archive`: -XX:SharedArchiveFile before -cp, and the
-// classpath's directories (entries not ending in .jar) moved after its jars,
-// since the archive was made with the jars alone and the JVM accepts a
-// classpath that extends the dump's but not one that differs in front. Pure.
-std::vector<std::string> WithCdsArchive(const std::vector<std::string>& argv, const std::string& archive);
+// An archive and the jars it was made with, in their -cp order: the
+// command line's jars with every jar their manifests name (Class-Path)
+// inserted where the class loader searches it (jar_manifest.h).
+struct CdsArchive {
+  std::string path;
+  std::vector<std::string> jars;
+};
+
+// `argv` starting with `archive`: -XX:SharedArchiveFile before -cp, and -cp
+// the archive's jars followed by the classpath's directories (entries not
+// ending in .jar), since the archive was made with the jars alone and the
+// JVM accepts a classpath that extends the dump's but not one that differs
+// in front. The class loader finds the same classes in the same order: the
+// directories hold none, and the manifest-named jars are where it would
+// search them anyway. Pure.
+std::vector<std::string> WithCdsArchive(const std::vector<std::string>& argv, const CdsArchive& archive);
 
 // Whether the file at `path` looks like a usable dynamic archive of the JVM
 // build `build`: the dynamic-archive magic and `(build)` in its header, and
@@ -100,14 +111,15 @@ class CdsArchives {
   std::vector<std::string> Prepare(const std::vector<std::string>& argv, std::string* note);
 
   // The published archive for `argv`, creating it if needed.
-  Result<std::string> ArchiveFor(const std::vector<std::string>& argv);
+  Result<CdsArchive> ArchiveFor(const std::vector<std::string>& argv);
 
  private:
   Result<JvmIdentity> Identity(const std::string& java);
-  Result<std::string> Create(const JavaCommand& command, const std::string& final_dir, const std::string& build);
+  Result<std::string> Create(const JavaCommand& command, const std::vector<std::string>& jars,
+                             const std::string& final_dir, const std::string& build);
 
   CdsOptions options_;
-  std::map<std::string, JvmIdentity> identities_;  // by java path
+  std::map<std::string, JvmIdentity> identities_;  // by java path; also kept on disk (jvm-*.identity)
   std::map<std::string, Status> failed_;           // by key: not tried again in this process
 };
 

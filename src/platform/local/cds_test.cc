@@ -66,15 +66,21 @@ TEST(Cds, ParsesTheServersCommandLine) {
 }
 
 TEST(Cds, ArchiveGoesBeforeTheClasspathAndDirectoriesAfterTheJars) {
-  auto argv = WithCdsArchive(kServerArgv, "/s/cds/zookeeper-3.9.3-0123/classes.jsa");
+  // The archive's jars: the command line's, with the jars a manifest names
+  // (/d/jetty.jar) where the class loader searches them.
+  const CdsArchive archive{"/s/cds/zookeeper-3.9.3-0123/classes.jsa",
+                           {"/d/zookeeper-jute-3.9.3.jar", "/d/zookeeper-3.9.3.jar", "/d/jetty.jar",
+                            "/usr/share/java/netty.jar"}};
+  auto argv = WithCdsArchive(kServerArgv, archive);
   EXPECT_EQ(argv, (std::vector<std::string>{
                       "/usr/bin/java", "-Xmx512m", "-Dzkpilot.node=/h/nodes/1", "-XX:+UseG1GC",
                       "-XX:SharedArchiveFile=/s/cds/zookeeper-3.9.3-0123/classes.jsa", "-cp",
-                      "/d/zookeeper-jute-3.9.3.jar:/d/zookeeper-3.9.3.jar:/usr/share/java/netty.jar:/h/nodes/1/conf",
+                      "/d/zookeeper-jute-3.9.3.jar:/d/zookeeper-3.9.3.jar:/d/jetty.jar:/usr/share/java/netty.jar:"
+                      "/h/nodes/1/conf",
                       "org.apache.zookeeper.server.quorum.QuorumPeerMain", "/h/nodes/1/conf/zoo.cfg"}));
   // Something that is not a java command line is left alone.
   std::vector<std::string> odd = {"/bin/true"};
-  EXPECT_EQ(WithCdsArchive(odd, "/a.jsa"), odd);
+  EXPECT_EQ(WithCdsArchive(odd, CdsArchive{"/a.jsa", {}}), odd);
 }
 
 TEST(Cds, CommandLinesThatChooseTheirOwnSharingAreLeftAlone) {
@@ -301,9 +307,23 @@ TEST_F(CdsIntegration, ArchiveIsCreatedOnceAndMappedByTheServersStartedWithIt) {
   EXPECT_EQ(with2[3], with1[3]) << note;
   EXPECT_EQ(fs::last_write_time(archive), written);
 
-  const int pid = StartAndWait(with2, port2, tmp_.path() + "/s2.log");
+  // Which classes came from the archive: the JVM logs each class's source.
+  const std::string classes = tmp_.path() + "/s2-classes.log";
+  auto logged = with2;
+  logged.insert(logged.begin() + 1, "-Xlog:class+load=info:file=" + classes);
+  const int pid = StartAndWait(logged, port2, tmp_.path() + "/s2.log");
   ASSERT_GT(pid, 0) << TailFile(tmp_.path() + "/s2.log", 20);
   EXPECT_TRUE(Maps(pid, archive)) << "the server does not map " << archive;
+  // slf4j-api is not on the command line's classpath: Debian's zookeeper.jar
+  // names it in its manifest's Class-Path, with an absolute path. Its classes
+  // must come from the archive all the same (jar_manifest.h).
+  auto loaded = ReadFile(classes);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_NE(loaded->find("org.apache.zookeeper.server.quorum.QuorumPeerMain source: shared objects file"),
+            std::string::npos);
+  EXPECT_NE(loaded->find("org.slf4j.LoggerFactory source: shared objects file"), std::string::npos)
+      << "slf4j-api (named by a manifest) was not archived:\n"
+      << loaded->substr(0, std::min<size_t>(loaded->size(), 4000));
   EXPECT_EQ(TailFile(tmp_.path() + "/s2.log", 200).find("[cds]"), std::string::npos)
       << "the JVM complained about the archive:\n" << TailFile(tmp_.path() + "/s2.log", 20);
 
