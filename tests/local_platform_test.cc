@@ -259,7 +259,16 @@ TEST_F(LocalPlatformTest, KilledLeaderIsRestartedAndRejoinsWithoutAnyCommand) {
 // (docs/stopping-servers.md): what ended the process is the supervisor's
 // waitpid status, recorded as the node's last exit.
 TEST_F(LocalPlatformTest, ServersStartWithTheClassDataArchiveAndRestartsKillThem) {
-  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  ProcessResult deployed = Deploy("alpha");
+  ASSERT_EQ(deployed.exit_code, 0) << deployed.All();
+  // This home's archive directory is new: the archive is made once, while
+  // server 1's configuration is prepared (before any server starts), and
+  // every server then starts with it.
+  const std::string made = "class-data archive made in";
+  const auto first = deployed.All().find(made);
+  EXPECT_NE(first, std::string::npos) << deployed.All();
+  EXPECT_EQ(deployed.All().find(made, first + 1), std::string::npos) << "made more than once:\n" << deployed.All();
+  EXPECT_LT(first, deployed.All().find("start server 1")) << deployed.All();
   const std::string flag = "-XX:SharedArchiveFile=";
   for (const auto& n : Nodes("alpha")) {
     const std::string cmdline = testing::Cmdline(n.pid);

@@ -174,7 +174,8 @@ Result<std::string> PlatformStepRunner::StopAll(milliseconds timeout) {
   return "stopped " + std::to_string(servers.size()) + " servers";
 }
 
-Result<std::string> PlatformStepRunner::Restart(int id, int64_t generation, milliseconds timeout, bool gate) {
+Result<std::string> PlatformStepRunner::Restart(int id, int64_t generation, milliseconds timeout, bool gate,
+                                                const std::function<void()>& restarted) {
   const std::string server = "server " + std::to_string(id);
   ZK_ASSIGN_OR_RETURN(ServerState before, Server(id));
   if (before.running_generation < generation) {
@@ -198,11 +199,12 @@ Result<std::string> PlatformStepRunner::Restart(int id, int64_t generation, mill
       ctx_.clock.Sleep(options_.fast_poll);
     }
   }
-  ZK_ASSIGN_OR_RETURN(ServerState restarted, Server(id));
+  if (restarted) restarted();
+  ZK_ASSIGN_OR_RETURN(ServerState now, Server(id));
   auto back = WaitHealthy(timeout, {}, {}, options_.fast_poll);
   if (!back.ok())
     return back.status().WithContext(server + " did not come back in sync (the other servers keep serving)");
-  return (restarted.instance.empty() ? "" : restarted.instance + "; ") + *back;
+  return (now.instance.empty() ? "" : now.instance + "; ") + *back;
 }
 
 Result<NodeEndpoint> PlatformStepRunner::TopologyEntry(int id) {
@@ -301,9 +303,40 @@ Result<std::string> PlatformStepRunner::HandOff(int id, int64_t generation, mill
   }
   // The successor leads: stop the old leader now, or clients reconnecting to
   // it hang until it notices (the gate was checked before the hand-off).
-  ZK_ASSIGN_OR_RETURN(std::string done, Restart(id, generation, timeout, /*gate=*/!handed_over));
-  Failpoint("handoff.after-restart");
-  return how + done;
+  // While its new process starts, its quorum port moves back: the others
+  // are a quorum of both configurations (the gate saw every server healthy),
+  // a follower's quorum port is used by nobody, and the restarted server
+  // learns the new configuration when it syncs. One attempt; the
+  // restore-quorum-port step that follows makes sure of it.
+  std::string moved;
+  auto move_back = [&] {
+    Failpoint("handoff.after-restart");
+    if (!handed_over) return;
+    std::vector<int> others;
+    for (int member : view.members)
+      if (member != id) others.push_back(member);
+    auto r = MoveQuorumPortBack(id, endpoint, others);
+    if (r.ok()) moved = "; " + *r;
+  };
+  ZK_ASSIGN_OR_RETURN(std::string done, Restart(id, generation, timeout, /*gate=*/!handed_over, move_back));
+  return how + done + moved;
+}
+
+Result<std::string> PlatformStepRunner::MoveQuorumPortBack(int id, const NodeEndpoint& endpoint,
+                                                            const std::vector<int>& via) {
+  const std::string server = "server " + std::to_string(id);
+  ZK_ASSIGN_OR_RETURN(auto session, ctx_.platform.OpenZkSession(via));
+  ZK_ASSIGN_OR_RETURN(std::string text, session->GetConfig());
+  ZK_ASSIGN_OR_RETURN(EnsembleConfig config, ParseEnsembleConfig(text));
+  auto entry = config.servers.find(id);
+  if (entry == config.servers.end()) return Status::IOError(server + " is not in /zookeeper/config");
+  if (entry->second.quorum_port == endpoint.quorum_port) return std::string("already on its quorum port");
+  ServerEntry back = entry->second;
+  back.quorum_port = endpoint.quorum_port;
+  ZK_ASSIGN_OR_RETURN(std::string updated, session->Reconfig(back.ToConfigLine(), ""));
+  ZK_ASSIGN_OR_RETURN(EnsembleConfig after, ParseEnsembleConfig(updated));
+  return "quorum port " + std::to_string(entry->second.quorum_port) + " -> " + std::to_string(endpoint.quorum_port) +
+         ", config version " + std::to_string(after.version);
 }
 
 Result<std::string> PlatformStepRunner::RestoreQuorumPort(int id, milliseconds timeout) {
@@ -312,20 +345,7 @@ Result<std::string> PlatformStepRunner::RestoreQuorumPort(int id, milliseconds t
   const auto deadline = ctx_.clock.Now() + timeout;
   Status last = Status::Ok();
   while (true) {
-    auto moved = [&]() -> Result<std::string> {
-      ZK_ASSIGN_OR_RETURN(auto session, ctx_.platform.OpenZkSession({}));
-      ZK_ASSIGN_OR_RETURN(std::string text, session->GetConfig());
-      ZK_ASSIGN_OR_RETURN(EnsembleConfig config, ParseEnsembleConfig(text));
-      auto entry = config.servers.find(id);
-      if (entry == config.servers.end()) return Status::IOError(server + " is not in /zookeeper/config");
-      if (entry->second.quorum_port == endpoint.quorum_port) return std::string("already on its quorum port");
-      ServerEntry back = entry->second;
-      back.quorum_port = endpoint.quorum_port;
-      ZK_ASSIGN_OR_RETURN(std::string updated, session->Reconfig(back.ToConfigLine(), ""));
-      ZK_ASSIGN_OR_RETURN(EnsembleConfig after, ParseEnsembleConfig(updated));
-      return "quorum port " + std::to_string(entry->second.quorum_port) + " -> " + std::to_string(endpoint.quorum_port) +
-             ", config version " + std::to_string(after.version);
-    }();
+    auto moved = MoveQuorumPortBack(id, endpoint, {});
     if (moved.ok()) return moved;
     last = moved.status();
     // A reconfig in progress or a voter still syncing: try again.

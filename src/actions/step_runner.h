@@ -34,6 +34,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -79,8 +80,11 @@ class PlatformStepRunner : public StepRunner {
   Result<std::string> StopAll(std::chrono::milliseconds timeout);
 
  private:
-  // `gate`: first wait until every other server is healthy.
-  Result<std::string> Restart(int id, int64_t generation, std::chrono::milliseconds timeout, bool gate = true);
+  // `gate`: first wait until every other server is healthy. `restarted`
+  // (may be empty): run once the new process runs, before the wait for it
+  // to come back in sync.
+  Result<std::string> Restart(int id, int64_t generation, std::chrono::milliseconds timeout, bool gate = true,
+                              const std::function<void()>& restarted = {});
   Result<std::string> HandOff(int id, int64_t generation, std::chrono::milliseconds timeout);
   // Moves the leader's quorum port by reconfig; the id of the voter that
   // leads afterwards (0: none seen within successor_wait). A refused reconfig
@@ -88,6 +92,9 @@ class PlatformStepRunner : public StepRunner {
   // `session`: the session on the leader, kept open until it is stopped.
   Result<int> HandOver(int id, const NodeEndpoint& endpoint, std::unique_ptr<ZkSession>& session);
   Result<std::string> RestoreQuorumPort(int id, std::chrono::milliseconds timeout);
+  // One attempt at moving server `id`'s quorum port back to its normal one,
+  // through a session on the servers `via` (every server when empty).
+  Result<std::string> MoveQuorumPortBack(int id, const NodeEndpoint& endpoint, const std::vector<int>& via);
   Result<NodeEndpoint> TopologyEntry(int id);
   Result<std::string> Reconfig(int id, bool add);
   Result<std::string> Hooks(const Step& step);

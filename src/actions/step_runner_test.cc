@@ -127,19 +127,38 @@ TEST_F(StepRunnerTest, HandOffNamesASuccessorWithoutAnElectionThenRestartsTheOld
   EXPECT_EQ(world_.elections, elections) << "no election";
   EXPECT_EQ(world_.leader, 3);
   EXPECT_EQ(world_.Restarts(2), 1);
-  EXPECT_EQ(world_.QuorumPort(2), 2889);
+  // While the old leader restarts, its quorum port moves back, through the
+  // other servers (it is down).
+  EXPECT_TRUE(Has(*r, "quorum port 2889 -> 2888")) << *r;
+  EXPECT_EQ(world_.QuorumPort(2), 2888);
+  EXPECT_EQ(world_.leader, 3) << "moving a follower's quorum port changes no leader";
   EXPECT_EQ(world_.Calls("Reconfig"),
-            (std::vector<std::string>{"Reconfig(+server.2=fake-2:2889:3888:participant;0.0.0.0:2181, -)"}));
+            (std::vector<std::string>{"Reconfig(+server.2=fake-2:2889:3888:participant;0.0.0.0:2181, -)",
+                                      "Reconfig(+server.2=fake-2:2888:3888:participant;0.0.0.0:2181, -)"}));
+  EXPECT_EQ(world_.Calls("OpenZkSession").back(), "OpenZkSession([1,3])");
+
+  // The step that follows finds it done.
+  auto again = Run(RestoreQuorumPortStep(2, seconds(30)));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, "already on its quorum port");
+  EXPECT_EQ(world_.Calls("Reconfig").size(), 2u);
+}
+
+TEST_F(StepRunnerTest, WhenTheEarlyMoveBackFailsTheRestoreStepMovesTheQuorumPortBack) {
+  StartEnsemble();
+  world_.FailNext("Reconfig", Status::Ok());  // the hand-off itself
+  world_.FailNext("Reconfig", Status::Unavailable("ZRECONFIGINPROGRESS"));
+  auto r = Run(HandOffLeaderStep(2, 1, seconds(30)));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(Has(*r, "server 3 leads (hand-off in")) << *r;
+  EXPECT_FALSE(Has(*r, "quorum port")) << *r;
+  EXPECT_EQ(world_.QuorumPort(2), 2889);
 
   auto back = Run(RestoreQuorumPortStep(2, seconds(30)));
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_TRUE(Has(*back, "quorum port 2889 -> 2888")) << *back;
   EXPECT_EQ(world_.QuorumPort(2), 2888);
-  EXPECT_EQ(world_.leader, 3) << "moving a follower's quorum port changes no leader";
-  auto again = Run(RestoreQuorumPortStep(2, seconds(30)));
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(*again, "already on its quorum port");
-  EXPECT_EQ(world_.Calls("Reconfig").size(), 2u);
+  EXPECT_EQ(world_.leader, 3);
 }
 
 TEST_F(StepRunnerTest, HandOffFallsBackToALeaderLastRestartWhenReconfigIsDisabled) {

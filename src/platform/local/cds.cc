@@ -254,7 +254,7 @@ Result<CdsArchive> CdsArchives::ArchiveFor(const std::vector<std::string>& argv)
     failed_.emplace(key, created.status());
     return created.status();
   }
-  return CdsArchive{*created, jars};
+  return CdsArchive{*created, jars, true};
 }
 
 Result<std::string> CdsArchives::Create(const JavaCommand& command, const std::vector<std::string>& jars,

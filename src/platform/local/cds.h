@@ -80,6 +80,7 @@ std::string CdsArchiveLabel(const JavaCommand& command);
 struct CdsArchive {
   std::string path;
   std::vector<std::string> jars;
+  bool created = false;  // made by this call (a training run)
 };
 
 // `argv` starting with `archive`: -XX:SharedArchiveFile before -cp, and -cp

@@ -331,6 +331,23 @@ TEST_F(CdsIntegration, ArchiveIsCreatedOnceAndMappedByTheServersStartedWithIt) {
   CdsArchives again(CdsOptions{tmp_.path() + "/cds"});
   EXPECT_EQ(again.Prepare(argv1, &note)[3], with1[3]) << note;
   EXPECT_EQ(fs::last_write_time(archive), written);
+
+  // The JVM's identity (`java -version`) is kept next to the archives, behind
+  // the stamps of the JDK's files; a file whose stamps no longer match (a JDK
+  // update) is ignored and written again.
+  std::vector<fs::path> identities;
+  for (const auto& e : fs::directory_iterator(tmp_.path() + "/cds"))
+    if (e.path().extension() == ".identity") identities.push_back(e.path());
+  ASSERT_EQ(identities.size(), 1u);
+  auto kept = ReadFile(identities[0].string());
+  ASSERT_TRUE(kept.ok());
+  EXPECT_NE(kept->find(" VM (build "), std::string::npos) << *kept;
+  Write(identities[0].string(), "/usr/lib/jvm/old/bin/java 1 1.0\nOpenJDK 64-Bit Server VM (build 0.0.0, mixed mode)\n");
+  CdsArchives updated(CdsOptions{tmp_.path() + "/cds"});
+  EXPECT_EQ(updated.Prepare(argv1, &note)[3], with1[3]) << "a stale identity must not change the key: " << note;
+  auto rewritten = ReadFile(identities[0].string());
+  ASSERT_TRUE(rewritten.ok());
+  EXPECT_EQ(*rewritten, *kept);
 }
 
 TEST_F(CdsIntegration, ForeignArchiveIsMadeAgainAndUnusableOneMeansANormalStart) {

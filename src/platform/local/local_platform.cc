@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include "platform/local/cds.h"
 #include "platform/local/file_actions.h"
 #include "platform/local/local_files.h"
 #include "platform/local/paths.h"
@@ -266,6 +267,7 @@ Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode&
   launch.marker = Marker(node.dir);
   launch.log_path = node.log_path;
   files.launch_json = launch.ToJson().dump(2) + "\n";
+  files.argv = launch.argv;
   // What a running server would need a restart for: everything but the
   // membership, which changes by dynamic reconfiguration.
   std::string hashed;
@@ -313,7 +315,26 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
   record.distribution = distribution_->id;
   if (record.desired.empty()) record.desired = kStopped;
   ZK_RETURN_IF_ERROR(store_.UpsertNode(record));
-  return "ports " + std::to_string(e.client_port) + "-" + std::to_string(e.admin_server_port) + ", data in " + e.data_dir;
+  std::string out =
+      "ports " + std::to_string(e.client_port) + "-" + std::to_string(e.admin_server_port) + ", data in " + e.data_dir;
+  // The class-data archive of this command line, made now when there is none
+  // yet (a version's first start on this machine, a JDK update): its training
+  // run takes a JVM start and exit, which would otherwise be spent by the
+  // supervisor just before the start, while the server is down in a roll.
+  // Best effort: without an archive the server starts all the same, and the
+  // supervisor's log says why (docs/server-start.md).
+  if (CdsEnabledByEnvironment() && !ChoosesOwnCds(files.argv)) {
+    CdsArchives cds(CdsOptions{CdsDir(DistributionsDir(home_))});
+    const auto start = SteadyClock::now();
+    auto archive = cds.ArchiveFor(files.argv);
+    if (archive.ok() && archive->created) {
+      std::ostringstream took;
+      took.precision(1);
+      took << std::fixed << std::chrono::duration<double>(SteadyClock::now() - start).count();
+      out += "; class-data archive made in " + took.str() + "s";
+    }
+  }
+  return out;
 }
 
 Result<std::string> LocalPlatform::StartServer(int id) {

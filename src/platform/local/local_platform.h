@@ -72,6 +72,7 @@ class LocalPlatform : public Platform {
  private:
   struct NodeFiles {
     std::string zoo_cfg, logback, launch_json, fingerprint;
+    std::vector<std::string> argv;  // the JVM command line in launch_json
   };
   LocalPlatform(StateStore& store, std::string home, std::string cluster, Package package, Values target);
   Result<const LocalNode*> Node(int id) const;
