@@ -64,7 +64,7 @@ std::vector<std::string> NodeCommand(const Values& values, const Distribution& d
   if (values.Has("fastLeaderChange") && values.Get("fastLeaderChange") == true) {
     // Package parameter fastLeaderChange (packages/zookeeper/parameters.yaml):
     // shorter fixed waits around a leader change.
-    argv.push_back("-Dzookeeper.leaderConnectDelayDuringRetryMs=10");
+    argv.push_back("-Dzookeeper.leaderConnectDelayDuringRetryMs=50");
     argv.push_back("-Dzookeeper.fastleader.minNotificationInterval=50");
   }
   for (const auto& w : SplitWords(values.Get("jvmFlags").get<std::string>())) argv.push_back(w);
