@@ -230,16 +230,34 @@ Result<JvmIdentity> CdsArchives::Identity(const std::string& java) {
 Result<CdsArchive> CdsArchives::ArchiveFor(const std::vector<std::string>& argv) {
   ZK_ASSIGN_OR_RETURN(JavaCommand command, ParseJavaCommand(argv));
   ZK_ASSIGN_OR_RETURN(JvmIdentity jvm, Identity(command.java));
-  std::vector<std::string> jars = Jars(command);
-  if (jars.empty()) return Status::InvalidInput("no jar on the classpath");
+  const std::vector<std::string> named = Jars(command);
+  if (named.empty()) return Status::InvalidInput("no jar on the classpath");
+  auto stamps_of = [](const std::vector<std::string>& jars) -> Result<std::vector<std::string>> {
+    std::vector<std::string> stamps;
+    for (const auto& jar : jars) {
+      ZK_ASSIGN_OR_RETURN(std::string s, FileStamp(jar));
+      stamps.push_back(s);
+    }
+    return stamps;
+  };
   // The jars their manifests name too, so that their classes are archived
   // (jar_manifest.h). Should a manifest be unreadable or name a directory,
-  // the archive holds the named jars' classes only.
-  if (auto expanded = ExpandManifestClassPath(jars); expanded.ok()) jars = *expanded;
-  std::vector<std::string> stamps;
-  for (const auto& jar : jars) {
-    ZK_ASSIGN_OR_RETURN(std::string s, FileStamp(jar));
-    stamps.push_back(s);
+  // the archive holds the named jars' classes only. Reading the manifests
+  // (~30 jars) is done again only when one of the jars changed.
+  const std::string named_key = Join(named, ':');
+  std::vector<std::string> jars, stamps;
+  if (auto it = expanded_.find(named_key); it != expanded_.end()) {
+    auto now = stamps_of(it->second.first);
+    if (now.ok() && *now == it->second.second) {
+      jars = it->second.first;
+      stamps = *now;
+    }
+  }
+  if (jars.empty()) {
+    auto expanded = ExpandManifestClassPath(named);
+    jars = expanded.ok() ? *expanded : named;
+    ZK_ASSIGN_OR_RETURN(stamps, stamps_of(jars));
+    expanded_[named_key] = {jars, stamps};
   }
   const std::string key = CdsArchiveKey(jvm, command, stamps);
   if (auto it = failed_.find(key); it != failed_.end()) return it->second;

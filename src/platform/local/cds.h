@@ -122,6 +122,9 @@ class CdsArchives {
   CdsOptions options_;
   std::map<std::string, JvmIdentity> identities_;  // by java path; also kept on disk (jvm-*.identity)
   std::map<std::string, Status> failed_;           // by key: not tried again in this process
+  // By the command line's jars (':'-joined): those with the manifests' jars,
+  // and the stamps of all of them when the manifests were read.
+  std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>> expanded_;
 };
 
 // <distribution store>/../cds: next to the distribution store.

@@ -324,9 +324,9 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
   // Best effort: without an archive the server starts all the same, and the
   // supervisor's log says why (docs/server-start.md).
   if (CdsEnabledByEnvironment() && !ChoosesOwnCds(files.argv)) {
-    CdsArchives cds(CdsOptions{CdsDir(DistributionsDir(home_))});
+    if (!cds_) cds_ = std::make_unique<CdsArchives>(CdsOptions{CdsDir(DistributionsDir(home_))});
     const auto start = SteadyClock::now();
-    auto archive = cds.ArchiveFor(files.argv);
+    auto archive = cds_->ArchiveFor(files.argv);
     if (archive.ok() && archive->created) {
       std::ostringstream took;
       took.precision(1);

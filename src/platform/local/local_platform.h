@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "package/package.h"
+#include "platform/local/cds.h"
 #include "platform/local/distribution.h"
 #include "platform/local/topology.h"
 #include "platform/platform.h"
@@ -88,6 +89,7 @@ class LocalPlatform : public Platform {
   std::vector<LocalNode> nodes_;  // the target's and the recorded ones, by id
   Result<Distribution> distribution_ = Status::NotFound("no distribution looked up");
   std::string super_password_;    // read (or created) when first needed
+  std::unique_ptr<CdsArchives> cds_;  // made when a server is first prepared
 };
 
 // The version's distribution: NotFound with the fetch command when missing.
