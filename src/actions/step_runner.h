@@ -96,6 +96,10 @@ class PlatformStepRunner : public StepRunner {
   // through a session on the servers `via` (every server when empty).
   Result<std::string> MoveQuorumPortBack(int id, const NodeEndpoint& endpoint, const std::vector<int>& via);
   Result<NodeEndpoint> TopologyEntry(int id);
+  // Until the leader counts every follower as in sync with it (its mntr's
+  // zk_synced_followers); "" once it does, a note when the leader does not
+  // say (no mntr), an error at `timeout`.
+  Result<std::string> WaitLeaderCountsFollowersSynced(std::chrono::milliseconds timeout);
   Result<std::string> Reconfig(int id, bool add);
   Result<std::string> Hooks(const Step& step);
   Result<ServerState> Server(int id);

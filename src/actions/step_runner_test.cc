@@ -99,6 +99,32 @@ TEST_F(StepRunnerTest, RestartAsksForTheGenerationOnceAndWaitsUntilBackInSync) {
   EXPECT_EQ(world_.Restarts(2), 0);
 }
 
+TEST_F(StepRunnerTest, RestartEndsOnlyOnceTheLeaderCountsEveryFollowerInSync) {
+  StartEnsemble();
+  world_.unsynced_polls = 3;  // srvr says in sync; the leader's mntr lags three readings
+  auto r = Run(RestartNodeStep(1, 1, "follower", seconds(10)));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(world_.unsynced_polls, 0);
+  EXPECT_EQ(world_.Calls("SyncedFollowers").size(), 4u);
+  EXPECT_EQ(world_.Calls("SyncedFollowers").back(), "SyncedFollowers(2)") << "asked of the leader";
+
+  // A leader that never counts it: the step fails at its deadline, saying so.
+  world_.unsynced_polls = 1000000;
+  auto stuck = Run(RestartNodeStep(3, 1, "follower", seconds(10)));
+  ASSERT_FALSE(stuck.ok());
+  EXPECT_TRUE(Has(stuck.status().message(), "not every follower in sync with the leader after 10s: "
+                                            "the leader counts 1 of its 2 followers in sync"))
+      << stuck.status().message();
+}
+
+TEST_F(StepRunnerTest, WithoutTheLeadersCountARestartSaysSoAndEnds) {
+  StartEnsemble();
+  world_.FailAfter("SyncedFollowers", 0, Status::IOError("127.0.0.1:2181: mntr is not executed because it is not in the whitelist"));
+  auto r = Run(RestartNodeStep(1, 1, "follower", seconds(10)));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(Has(*r, "the leader's count of synced followers is unknown")) << *r;
+}
+
 TEST_F(StepRunnerTest, RestartNeverTakesAServerDownWhileAnotherIsUnhealthy) {
   StartEnsemble();
   ASSERT_TRUE(platform_->StopServer(3, seconds(1)).ok());

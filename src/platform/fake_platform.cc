@@ -377,4 +377,17 @@ NodeObservation FakePlatform::Observe(const ServerState& server) {
   return o;
 }
 
+Result<int> FakePlatform::SyncedFollowers(const ServerState& leader) {
+  ZK_RETURN_IF_ERROR(world_.Enter("SyncedFollowers", "SyncedFollowers(" + std::to_string(leader.id) + ")"));
+  if (world_.leader != leader.id) return Status::NotFound("server " + std::to_string(leader.id) + " does not lead");
+  int followers = 0;
+  for (const auto& [id, s] : world_.servers)
+    if (id != leader.id && s.running) ++followers;
+  if (world_.unsynced_polls > 0) {
+    --world_.unsynced_polls;
+    --followers;
+  }
+  return followers;
+}
+
 }  // namespace zkpilot

@@ -69,6 +69,17 @@ NodeObservation Platform::Observe(const ServerState& server) {
   return o;
 }
 
+Result<int> Platform::SyncedFollowers(const ServerState& leader) {
+  ZK_ASSIGN_OR_RETURN(auto mntr, AdminClient(std::chrono::milliseconds(1000)).Mntr(leader.client));
+  auto it = mntr.find("zk_synced_followers");
+  if (it == mntr.end()) return Status::NotFound("server " + std::to_string(leader.id) + " does not lead (no zk_synced_followers in its mntr)");
+  try {
+    return std::stoi(it->second);
+  } catch (const std::exception&) {
+    return Status::IOError("server " + std::to_string(leader.id) + ": zk_synced_followers is '" + it->second + "'");
+  }
+}
+
 Result<PlatformStatus> Platform::Describe() { return PlatformStatus{}; }
 
 Result<Endpoint> Platform::AddonEndpoint(const std::string& name) {

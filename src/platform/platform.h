@@ -130,6 +130,14 @@ class Platform {
   // Default: over TCP, one second at most.
   virtual NodeObservation Observe(const ServerState& server);
 
+  // How many followers the leader counts as in sync with it: `mntr`'s
+  // zk_synced_followers, the size of Leader.getForwardingFollowers() (the
+  // learners that finished their sync and now receive every proposal;
+  // MonitorCommand in Commands.java). An error when `leader` does not lead
+  // or does not answer `mntr` (not in 4lw.commands.whitelist, say).
+  // Default: `mntr` over TCP, one second at most.
+  virtual Result<int> SyncedFollowers(const ServerState& leader);
+
   // What `status` shows of the platform itself. Default: nothing.
   virtual Result<PlatformStatus> Describe();
 
