@@ -209,10 +209,10 @@ Result<std::string> PlatformStepRunner::Restart(int id, int64_t generation, mill
 }
 
 Result<std::string> PlatformStepRunner::WaitLeaderCountsFollowersSynced(milliseconds timeout) {
-  // A follower whose `srvr` reports its zxid caught up has normally also
-  // finished its sync with the leader (LearnerHandler: the leader adds it to
-  // its forwarding followers once it acknowledged NEWLEADER). The leader's
-  // own count says so for certain; the next server is not taken down before.
+  // The follower's side (`srvr`: a follower serves only once it received
+  // UPTODATE) and the leader's: its forwarding followers (LearnerHandler.
+  // syncFollower adds a learner once its sync is queued), which `mntr` calls
+  // zk_synced_followers. The next server is taken down only when both agree.
   const auto deadline = ctx_.clock.Now() + timeout;
   while (true) {
     ZK_ASSIGN_OR_RETURN(ObservedEnsemble view, ObserveEnsembleView(ctx_.platform));
@@ -222,12 +222,18 @@ Result<std::string> PlatformStepRunner::WaitLeaderCountsFollowersSynced(millisec
     std::string counted;
     if (leader && view.health.healthy) {
       auto synced = ctx_.platform.SyncedFollowers(leader->state);
-      // Without `mntr` (a package that leaves it out of 4lw.commands.whitelist)
-      // the followers' own readings are all there is.
-      if (!synced.ok()) return "; the leader's count of synced followers is unknown (" + synced.status().message() + ")";
-      if (*synced >= followers) return std::string();
-      counted = "the leader counts " + std::to_string(*synced) + " of its " + std::to_string(followers) +
-                " followers in sync";
+      if (synced.ok() && *synced >= followers) return std::string();
+      if (synced.ok()) {
+        counted = "the leader counts " + std::to_string(*synced) + " of its " + std::to_string(followers) +
+                  " followers in sync";
+      } else if (synced.status().message().find("4lw.commands.whitelist") != std::string::npos) {
+        // `mntr` left out of 4lw.commands.whitelist by the package: the
+        // followers' own readings are all there is.
+        return "; the leader's count of synced followers is unknown (" + synced.status().message() + ")";
+      } else {
+        // A slow answer, or a leader that changed since the observation: again.
+        counted = "the leader's count: " + synced.status().message();
+      }
     } else {
       counted = view.health.Summary();
     }

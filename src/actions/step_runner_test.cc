@@ -119,10 +119,22 @@ TEST_F(StepRunnerTest, RestartEndsOnlyOnceTheLeaderCountsEveryFollowerInSync) {
 
 TEST_F(StepRunnerTest, WithoutTheLeadersCountARestartSaysSoAndEnds) {
   StartEnsemble();
-  world_.FailAfter("SyncedFollowers", 0, Status::IOError("127.0.0.1:2181: mntr is not executed because it is not in the whitelist"));
+  world_.FailAfter("SyncedFollowers", 0,
+                   Status::IOError("127.0.0.1:2181: mntr: refused: the command is not in the server's "
+                                   "4lw.commands.whitelist"));
   auto r = Run(RestartNodeStep(1, 1, "follower", seconds(10)));
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(Has(*r, "the leader's count of synced followers is unknown")) << *r;
+}
+
+TEST_F(StepRunnerTest, AFailedReadingOfTheLeadersCountIsTriedAgainNotTakenAsAnAnswer) {
+  StartEnsemble();
+  world_.FailNext("SyncedFollowers", Status::IOError("127.0.0.1:2181: could not connect (refused or unreachable)"));
+  world_.FailNext("SyncedFollowers", Status::NotFound("server 2 does not lead"));
+  auto r = Run(RestartNodeStep(1, 1, "follower", seconds(10)));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(Has(*r, "unknown")) << *r;
+  EXPECT_EQ(world_.Calls("SyncedFollowers").size(), 3u);
 }
 
 TEST_F(StepRunnerTest, RestartNeverTakesAServerDownWhileAnotherIsUnhealthy) {

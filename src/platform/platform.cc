@@ -16,7 +16,13 @@ class SteadyClock : public Clock {
 class ClientSession : public ZkSession {
  public:
   explicit ClientSession(std::unique_ptr<ZkClient> client) : client_(std::move(client)) {}
-  Result<std::string> GetConfig() override { return client_->GetConfig(); }
+  // A server answers getConfig from its own copy, which may lag the leader's
+  // (right after a reconfig, say): sync first, as ZooKeeper's consistency
+  // guarantees ask of a reader that must see the latest committed state.
+  Result<std::string> GetConfig() override {
+    ZK_RETURN_IF_ERROR(client_->Sync("/zookeeper/config"));
+    return client_->GetConfig();
+  }
   Result<std::string> Reconfig(const std::string& joining, const std::string& leaving) override {
     return client_->Reconfig(joining, leaving);
   }

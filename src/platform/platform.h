@@ -130,11 +130,12 @@ class Platform {
   // Default: over TCP, one second at most.
   virtual NodeObservation Observe(const ServerState& server);
 
-  // How many followers the leader counts as in sync with it: `mntr`'s
+  // How many followers the leader counts as synced: `mntr`'s
   // zk_synced_followers, the size of Leader.getForwardingFollowers() (the
-  // learners that finished their sync and now receive every proposal;
-  // MonitorCommand in Commands.java). An error when `leader` does not lead
-  // or does not answer `mntr` (not in 4lw.commands.whitelist, say).
+  // learners it forwards proposals to; LearnerHandler.syncFollower adds one
+  // once its sync is queued; MonitorCommand in Commands.java). An error when
+  // `leader` does not lead or does not answer `mntr` (not in
+  // 4lw.commands.whitelist, say).
   // Default: `mntr` over TCP, one second at most.
   virtual Result<int> SyncedFollowers(const ServerState& leader);
 

@@ -29,6 +29,8 @@ constexpr const char* kSizeName = "size";  // the archive's size, written before
 // The first four bytes of a Java 17 dynamic (top-layer) archive: 0xf00baba8.
 constexpr unsigned char kDynamicMagic[] = {0xa8, 0xab, 0x0b, 0xf0};
 constexpr const char* kMarkerPrefix = "-Dzkpilot.node=";
+constexpr const char* kIdentityEnd = "\n# end of java -version\n";
+constexpr auto kRetryTrainingAfter = std::chrono::minutes(10);
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -185,12 +187,13 @@ bool CdsArchiveLooksValid(const std::string& path, const std::string& build) {
 CdsArchives::CdsArchives(CdsOptions options) : options_(std::move(options)) {}
 
 Result<JvmIdentity> CdsArchives::Identity(const std::string& java) {
-  if (auto it = identities_.find(java); it != identities_.end()) return it->second;
   // `java -version` costs a JVM start (~30 ms of CPU, at every supervisor's
-  // first server start, so at every deploy). Its output is kept on disk,
-  // keyed by the launcher's real path and valid while the launcher, libjvm.so
-  // and the runtime image (lib/modules) keep their size and mtime: a JDK
-  // update or another alternative changes one of them.
+  // first server start, so at every deploy). Its output is kept in memory and
+  // on disk, keyed by the launcher's real path and valid while the launcher,
+  // libjvm.so and the runtime image (lib/modules) keep their size and mtime:
+  // a JDK update or another alternative changes one of them. The stamps are
+  // read at every call (three stats), so a long-running supervisor notices an
+  // update too.
   std::error_code ec;
   const std::string found = FindInPath(java).empty() ? java : FindInPath(java);
   const fs::path real = fs::canonical(found, ec);
@@ -203,13 +206,21 @@ Result<JvmIdentity> CdsArchives::Identity(const std::string& java) {
     if (lib.ok()) libjvm = *lib;
     if (launcher.ok() && lib.ok() && modules.ok()) stamps = *launcher + "\n" + *lib + "\n" + *modules + "\n";
   }
+  if (auto it = identities_.find(java); it != identities_.end() && !stamps.empty() && it->second.first == stamps)
+    return it->second.second;
   const std::string cache =
       stamps.empty() ? "" : options_.dir + "/jvm-" + Sha256Hex(real.string()).substr(0, 16) + ".identity";
+  // The file: the stamps, `java -version`'s output, then kIdentityEnd (a
+  // file cut short is not taken for an identity).
   if (!cache.empty()) {
     auto text = ReadFile(cache);
-    if (text.ok() && text->rfind(stamps, 0) == 0) {
-      JvmIdentity id{text->substr(stamps.size()), libjvm, JvmBuildOf(text->substr(stamps.size()))};
-      if (!id.build.empty()) return identities_[java] = id;
+    if (text.ok() && text->rfind(stamps, 0) == 0 && EndsWith(*text, kIdentityEnd)) {
+      const std::string output = text->substr(stamps.size(), text->size() - stamps.size() - std::strlen(kIdentityEnd));
+      JvmIdentity id{output, libjvm, JvmBuildOf(output)};
+      if (!id.build.empty()) {
+        identities_[java] = {stamps, id};
+        return id;
+      }
     }
   }
   auto version = RunCommand({java, "-version"}, std::chrono::seconds(30));
@@ -220,10 +231,16 @@ Result<JvmIdentity> CdsArchives::Identity(const std::string& java) {
   id.build = JvmBuildOf(version->output);
   if (id.build.empty()) return Status::IOError(java + " -version names no VM build: " + version->output);
   id.libjvm = libjvm;
-  // Best effort: without the file the next supervisor runs `java -version` again.
-  if (!cache.empty() && MakeWritableDir(options_.dir, "archive directory").ok())
-    (void)WriteFileAtomically(cache, stamps + id.version_output);
-  identities_[java] = id;
+  // Best effort: without the file the next supervisor runs `java -version`
+  // again. Written under a name of this process's own and renamed: two
+  // processes writing at once never mix their bytes.
+  if (!cache.empty() && MakeWritableDir(options_.dir, "archive directory").ok()) {
+    const std::string tmp = cache + ".tmp-" + UniqueSuffix();
+    if (WriteFileAtomically(tmp, stamps + id.version_output + kIdentityEnd).ok() &&
+        ::rename(tmp.c_str(), cache.c_str()) != 0)
+      fs::remove(tmp, ec);
+  }
+  if (!stamps.empty()) identities_[java] = {stamps, id};
   return id;
 }
 
@@ -264,14 +281,30 @@ Result<CdsArchive> CdsArchives::ArchiveFor(const std::vector<std::string>& argv)
   const std::string final_dir = options_.dir + "/" + CdsArchiveLabel(command) + "-" + key;
   const std::string archive = final_dir + "/" + kArchiveName;
   if (CdsArchiveLooksValid(archive, jvm.build)) return CdsArchive{archive, jars};
-  // Missing, or damaged or made by another JVM: made again.
+  // A training run for this key failed lately, in this process or another
+  // (the step that prepared the server, then its supervisor): not again
+  // yet, so that a server is not kept down by a second run that fails too.
+  const std::string failed_marker = final_dir + ".failed";
   std::error_code ec;
+  if (auto when = fs::last_write_time(failed_marker, ec);
+      !ec && fs::file_time_type::clock::now() - when < kRetryTrainingAfter) {
+    auto why = ReadFile(failed_marker);
+    return Status::IOError("a training run failed lately (" + (why.ok() ? *why : std::string("?")) +
+                           "); the next try is 10 minutes after it, or now after deleting " + failed_marker);
+  }
+  // Missing, or damaged or made by another JVM: made again.
   if (fs::exists(final_dir, ec)) Discard(final_dir);
   auto created = Create(command, jars, final_dir, jvm.build);
   if (!created.ok()) {
     failed_.emplace(key, created.status());
+    if (MakeWritableDir(options_.dir, "archive directory").ok()) {
+      const std::string tmp = failed_marker + ".tmp-" + UniqueSuffix();
+      if (WriteFileAtomically(tmp, created.status().message()).ok() && ::rename(tmp.c_str(), failed_marker.c_str()) != 0)
+        fs::remove(tmp, ec);
+    }
     return created.status();
   }
+  fs::remove(failed_marker, ec);
   return CdsArchive{*created, jars, true};
 }
 

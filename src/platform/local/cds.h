@@ -120,7 +120,9 @@ class CdsArchives {
                              const std::string& final_dir, const std::string& build);
 
   CdsOptions options_;
-  std::map<std::string, JvmIdentity> identities_;  // by java path; also kept on disk (jvm-*.identity)
+  // By java path: the stamps of the JDK's files and the identity read with
+  // them; also kept on disk (jvm-*.identity).
+  std::map<std::string, std::pair<std::string, JvmIdentity>> identities_;
   std::map<std::string, Status> failed_;           // by key: not tried again in this process
   // By the command line's jars (':'-joined): those with the manifests' jars,
   // and the stamps of all of them when the manifests were read.

@@ -44,11 +44,17 @@ std::string ManifestClassPath(const std::string& manifest) {
   // Manifest format (JAR File Specification): "Name: value" lines of at most
   // 72 bytes, a longer value continued on lines that start with one space;
   // the main section ends at the first empty line.
-  std::istringstream in(manifest);
+  // Lines end in CR LF, LF or CR alone.
+  std::string text = manifest;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\r') {
+      if (i + 1 < text.size() && text[i + 1] == '\n') text.erase(i, 1);
+      else text[i] = '\n';
+    }
+  std::istringstream in(text);
   std::string value;
   bool in_class_path = false;
   for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) break;  // end of the main section
     if (line[0] == ' ') {
       if (in_class_path) value += line.substr(1);
@@ -102,11 +108,11 @@ Result<std::string> ReadJarManifest(const std::string& jar_path) {
   }
   zip_stat_t st;
   zip_stat_init(&st);
-  if (zip_stat(archive.get(), "META-INF/MANIFEST.MF", 0, &st) != 0) return std::string();
+  // The JDK finds the manifest whatever the case of its name (JarFile).
+  if (zip_stat(archive.get(), "META-INF/MANIFEST.MF", ZIP_FL_NOCASE, &st) != 0) return std::string();
   if ((st.valid & ZIP_STAT_SIZE) == 0 || st.size > (1u << 24))
     return Status::IOError(jar_path + ": META-INF/MANIFEST.MF has no usable size");
-  std::unique_ptr<zip_file_t, decltype(&zip_fclose)> file(zip_fopen(archive.get(), "META-INF/MANIFEST.MF", 0),
-                                                          &zip_fclose);
+  std::unique_ptr<zip_file_t, decltype(&zip_fclose)> file(zip_fopen_index(archive.get(), st.index, 0), &zip_fclose);
   if (!file) return Status::IOError(jar_path + ": " + zip_strerror(archive.get()));
   std::string text(static_cast<size_t>(st.size), '\0');
   zip_int64_t got = 0;
@@ -130,9 +136,10 @@ Result<std::vector<std::string>> ExpandManifestClassPath(const std::vector<std::
       [&](const std::string& entry, const std::string& named_by, int depth) -> Status {
     if (!seen.insert(entry).second) return Status::Ok();
     if (!named_by.empty()) {
-      if (!EndsWithJar(entry))
+      struct stat st{};
+      if (::stat(entry.c_str(), &st) != 0) return Status::Ok();  // the class loader skips it too
+      if (!EndsWithJar(entry) || !S_ISREG(st.st_mode))
         return Status::InvalidInput(named_by + "'s manifest names " + entry + ", which is not a jar");
-      if (!IsRegularFile(entry)) return Status::Ok();  // the class loader skips it too
     }
     out.push_back(entry);
     if (!EndsWithJar(entry) || !IsRegularFile(entry)) return Status::Ok();

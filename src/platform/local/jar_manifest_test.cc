@@ -52,6 +52,8 @@ TEST(JarManifest, ClassPathJoinsContinuationLinesOfTheMainSectionOnly) {
   EXPECT_EQ(ManifestClassPath(manifest),
             "/usr/share/java/commons-cli.jar /usr/share/java/jetty9-util.jar lib/x.jar");
   EXPECT_EQ(ManifestClassPath("Manifest-Version: 1.0\nclass-path: a.jar\n"), "a.jar") << "names are case-blind";
+  EXPECT_EQ(ManifestClassPath("Manifest-Version: 1.0\rClass-Path: a.jar\r b.jar\r\rName: x\r"), "a.jarb.jar")
+      << "lone CRs end lines too";
   EXPECT_EQ(ManifestClassPath("Manifest-Version: 1.0\n"), "");
   EXPECT_EQ(ManifestClassPath(""), "");
 }
@@ -71,7 +73,7 @@ TEST(JarManifest, ExpansionIsDepthFirstOnceEachAndSkipsMissingJars) {
   const std::string conf = tmp.path() + "/conf";
   fs::create_directories(conf);
   std::map<std::string, std::string> manifests = {
-      {a, "Class-Path: lib/d.jar missing.jar c.jar\n"},  // d, then c (c is also named later on -cp)
+      {a, "Class-Path: lib/d.jar missing.jar gone/ c.jar\n"},  // d, then c (c is also named later on -cp)
       {d, "Class-Path: ../e.jar\n"},                      // e is searched right after d
       {c, "Class-Path: a.jar\n"},                         // a cycle: a was opened already
   };
@@ -118,6 +120,13 @@ TEST(JarManifest, ReadsTheManifestOutOfARealJar) {
   auto out = ExpandManifestClassPath({jar});
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_EQ(*out, (Paths{jar, lib}));
+
+  // The manifest's name in another case: the JDK finds it all the same.
+  const std::string lower = tmp.path() + "/lower.jar";
+  WriteZip(lower, "meta-inf/manifest.mf", "Manifest-Version: 1.0\nClass-Path: lib.jar\n\n");
+  auto found = ReadJarManifest(lower);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  EXPECT_EQ(ManifestClassPath(*found), "lib.jar");
 
   const std::string plain = tmp.path() + "/plain.jar";
   WriteZip(plain, "Foo.class", "cafebabe");
