@@ -702,5 +702,60 @@ TEST_F(Day2Test, BadInputAndDryRunChangeNothing) {
   ExpectHealthyAt("3.8.0", 3);
 }
 
+// SIGINT in the middle of a roll: the step that runs finishes, the command
+// stops before the next one with 130 and says how to go on, and `resume`
+// finishes the roll, every server restarted once.
+TEST_F(Day2Test, SigintStopsARollAtAStepBoundaryAndResumeFinishesIt) {
+  ASSERT_NO_FATAL_FAILURE(Deploy());
+  WatchPids(3);
+  ASSERT_NO_FATAL_FAILURE(StartChecker(3));
+  const std::string log = capture_ + "/restart.log";
+  background_ = Spawn({ZKPILOT_BINARY, "restart", kName, "--timeout", "120"}, Env(), ZKPILOT_SOURCE_DIR, log);
+  ASSERT_GT(background_, 0);
+  bool exited = false;
+  // Once the first restart step has begun.
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        exited = ::waitpid(background_, nullptr, WNOHANG) == background_;
+        return exited || !RestartSteps(ReadFile(log)).empty();
+      },
+      3min, 5ms))
+      << ReadFile(log);
+  ASSERT_FALSE(exited) << ReadFile(log);
+  ASSERT_EQ(::kill(background_, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(background_, &status, 0), background_);
+  background_ = -1;
+  const std::string progress = ReadFile(log);
+  ASSERT_TRUE(WIFEXITED(status)) << progress;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << progress;
+  EXPECT_TRUE(Contains(progress, "stopped by SIGINT before step 3/")) << progress;
+  EXPECT_TRUE(Contains(progress, "continue it with `zkpilot resume " + kName + "`")) << progress;
+  EXPECT_EQ(RestartsDone(progress), 1) << "the step that ran when the signal came finished:\n" << progress;
+  EXPECT_EQ(StatusJson()["status"], "updating");
+
+  ProcessResult r = Zk({"resume", kName, "--timeout", "120"});
+  WriteReport report = StopChecker("restart stopped by SIGINT, resume");
+  ASSERT_EQ(r.exit_code, 0) << progress << r.All();
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(watcher_->Restarts(id), 1) << "server " << id << r.All();
+  EXPECT_EQ(report.lost, 0) << report.Summary();
+  ExpectHealthyAt("3.8.0", 3);
+  EXPECT_EQ(StatusJson()["status"], "deployed");
+}
+
+// A reader of zkpilot's output that goes away (`zkpilot restart NAME | true`)
+// does not end the operation: SIGPIPE is ignored, the roll completes.
+TEST_F(Day2Test, AClosedOutputPipeDoesNotEndTheOperation) {
+  ASSERT_NO_FATAL_FAILURE(Deploy());
+  WatchPids(3);
+  const std::string command =
+      "'" + std::string(ZKPILOT_BINARY) + "' restart " + kName + " --timeout 120 | true; exit ${PIPESTATUS[0]}";
+  ProcessResult r = testing::RunProcess({"/bin/bash", "-c", command}, {Env(), ZKPILOT_SOURCE_DIR, capture_, 3min});
+  EXPECT_EQ(r.exit_code, 0) << r.All();
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(watcher_->Restarts(id), 1) << "server " << id << r.All();
+  ExpectHealthyAt("3.8.0", 3);
+  EXPECT_EQ(StatusJson()["status"], "deployed");
+}
+
 }  // namespace
 }  // namespace zkpilot

@@ -2,6 +2,7 @@
 // ZooKeeper ensemble scraped end to end and checked with promtool.
 #include "observe/exporter.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "observe/metrics.h"
 #include "zk/four_letter.h"
@@ -468,6 +470,59 @@ TEST(ExporterHttp, PortInUseIsAnError) {
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find(std::to_string(first.port())), std::string::npos)
       << status.message();
+}
+
+// Scrapers that keep connections open, or connect and never send, do not
+// keep the next scrape out: 64 idle connections (half after a request on a
+// keep-alive connection, half that never sent a byte), then a scrape with a
+// 3 s read timeout, far below the 5 s after which idle connections close.
+TEST(ExporterHttp, SixtyFourIdleConnectionsStillLeaveRoomForAScrape) {
+  Exporter exporter(NamedOnly("idle"));
+  ASSERT_TRUE(exporter.Start().ok());
+  std::vector<int> idle;
+  auto connect_one = [&]() -> int {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(exporter.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  };
+  for (int i = 0; i < 64; ++i) {
+    int fd = connect_one();
+    ASSERT_GE(fd, 0) << "connection " << i;
+    idle.push_back(fd);
+    if (i % 2 == 1) continue;  // never sends anything
+    const std::string request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n";
+    ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+    // Read the whole answer (its Content-Length), then leave the connection open.
+    std::string got;
+    char buf[4096];
+    size_t want = std::string::npos;
+    while (want == std::string::npos || got.size() < want) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      ASSERT_GT(n, 0) << "connection " << i << " closed before its answer: " << got;
+      got.append(buf, static_cast<size_t>(n));
+      const auto head_end = got.find("\r\n\r\n");
+      const auto length = got.find("Content-Length: ");
+      if (head_end != std::string::npos && length != std::string::npos)
+        want = head_end + 4 + std::stoul(got.substr(length + 16));
+    }
+  }
+  httplib::Client client("127.0.0.1", exporter.port());
+  client.set_connection_timeout(std::chrono::seconds(3));
+  client.set_read_timeout(std::chrono::seconds(3));
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics) << httplib::to_string(metrics.error());
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("zkpilot_scrape_duration_seconds"), std::string::npos);
+  for (int fd : idle) ::close(fd);
+  exporter.Stop();
 }
 
 TEST(ExporterHttp, StopRightAfterStartAndRestart) {

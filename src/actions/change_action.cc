@@ -6,6 +6,7 @@
 #include "actions/observe.h"
 #include "actions/step_runner.h"
 #include "plan/change_planner.h"
+#include "util/stop_signal.h"
 
 namespace zkpilot {
 namespace {
@@ -14,6 +15,9 @@ namespace {
 // A failed operation leaves the cluster `failed_state`.
 Status Finish(ReleaseStore& store, const std::string& name, int64_t op, int revision, const Status& run,
               ClusterState failed_state = ClusterState::kUpdateFailed) {
+  // Stopped by a signal between two steps: the operation stays unfinished
+  // (the cluster `updating`), for `resume`.
+  if (!run.ok() && StopSignalReceived() != 0) return run;
   if (!run.ok()) {
     (void)store.FinishOperation(op, OperationStatus::kFailed, run.message());
     (void)store.FinishRevision(name, revision, RevisionStatus::kFailed, run.message());

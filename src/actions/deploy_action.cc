@@ -5,6 +5,7 @@
 #include "plan/change_planner.h"
 #include "plan/steps.h"
 #include "platform/platform.h"
+#include "util/stop_signal.h"
 
 namespace zkpilot {
 namespace {
@@ -65,6 +66,9 @@ Result<DeployResult> Deploy(ActionContext& ctx, const DeploySpec& spec) {
 
   PlatformStepRunner runner(ctx, spec.package, spec.values, op);
   Status run = ExecutePlan(ctx.store, op, plan.steps, 0, runner, ctx.progress);
+  // Stopped by a signal between two steps: what runs keeps running and the
+  // operation stays unfinished, for `resume`.
+  if (!run.ok() && StopSignalReceived() != 0) return run.WithContext("deploy " + spec.name);
   if (!run.ok()) {
     // Leave nothing running: a failed deploy stops its servers and add-ons.
     // The records say what happened; `zkpilot delete` removes them.

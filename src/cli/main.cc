@@ -1,5 +1,7 @@
 // zkpilot's command line: parses flags, calls the library, maps errors to
 // exit codes (0 success, 2 invalid input or usage, 1 any other failure).
+#include <signal.h>
+
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -20,6 +22,7 @@
 #include "platform/local/local_actions.h"
 #include "platform/local/paths.h"
 #include "platform/local/supervisor.h"
+#include "util/stop_signal.h"
 
 namespace {
 
@@ -31,6 +34,16 @@ constexpr int kExitUsage = 2;
 int Fail(const Status& status) {
   spdlog::error("{}", status.message());
   return zkpilot::ExitCodeFor(status);
+}
+
+// A command that changes cluster `name`, stopped between two steps by a
+// signal (util/stop_signal.h): 128 + the signal, and how to go on.
+int FailOrStopped(const Status& status, const std::string& name) {
+  const int sig = zkpilot::StopSignalReceived();
+  if (sig == 0) return Fail(status);
+  spdlog::error("{}", status.message());
+  spdlog::error("the operation is journaled and unfinished: continue it with `zkpilot resume {}`", name);
+  return 128 + sig;
 }
 
 void AddValuesFlags(CLI::App* cmd, zkpilot::ValuesRequest& values) {
@@ -102,6 +115,9 @@ const std::map<std::string, OutputFormat> kFormats = {{"yaml", OutputFormat::kYa
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Output piped into a reader that quit (`zkpilot configure ... | head`)
+  // must not kill an operation halfway: writes fail quietly instead.
+  ::signal(SIGPIPE, SIG_IGN);
   auto logger = spdlog::stderr_color_st("zkpilot");
   logger->set_pattern("zkpilot: %^%l%$: %v");
   spdlog::set_default_logger(logger);
@@ -426,8 +442,9 @@ int main(int argc, char** argv) {
   }
   if (deploy_cmd->parsed()) {
     deploy.timeout = std::chrono::milliseconds(static_cast<int64_t>(deploy_timeout_s * 1000));
+    zkpilot::CatchStopSignals();
     auto result = zkpilot::LocalDeploy(home, deploy, progress);
-    if (!result.ok()) return Fail(result.status());
+    if (!result.ok()) return FailOrStopped(result.status(), deploy.name);
     if (result->dry_run) {
       fmt::print("{}(dry run: nothing was changed)\n", result->plan_text);
       return 0;
@@ -473,8 +490,9 @@ int main(int argc, char** argv) {
     if (!cmd->parsed()) continue;
     change.kind = kind;
     change.timeout = std::chrono::milliseconds(static_cast<int64_t>(change_timeout_s * 1000));
+    zkpilot::CatchStopSignals();
     auto result = zkpilot::LocalChange(home, change, progress);
-    if (!result.ok()) return Fail(result.status());
+    if (!result.ok()) return FailOrStopped(result.status(), change.name);
     for (const auto& w : result->warnings) spdlog::warn("{}", w);
     if (result->nothing_to_do) {
       fmt::print("{}: nothing to change{}; nothing restarted\n", change.name,
@@ -491,8 +509,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (resume_cmd->parsed()) {
+    zkpilot::CatchStopSignals();
     auto result = zkpilot::LocalResume(home, resume_name, progress);
-    if (!result.ok()) return Fail(result.status());
+    if (!result.ok()) return FailOrStopped(result.status(), resume_name);
     fmt::print("resumed {}: revision {} done\n{}\ntook {:.1f}s\n", resume_name, result->revision, result->health,
                result->took.count() / 1000.0);
     return 0;

@@ -13,6 +13,14 @@ namespace {
 
 constexpr char kContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 constexpr auto kStartPoll = std::chrono::milliseconds(1);
+// httplib serves each connection on one worker of a pool until the
+// connection closes or idles out; its default pool (8 workers on 2 cores)
+// was held by 8 idle keep-alive connections and every other scrape waited.
+// kWorkers connections at once (more wait in the queue), and a connection
+// idle or stalled for kIdle is closed.
+constexpr size_t kWorkers = 96;
+constexpr time_t kIdleSeconds = 5;
+constexpr size_t kRequestsPerConnection = 100;
 
 int64_t NowUnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -140,6 +148,11 @@ Status Exporter::Start() {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+  server->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  server->set_keep_alive_timeout(kIdleSeconds);
+  server->set_keep_alive_max_count(kRequestsPerConnection);
+  server->set_read_timeout(kIdleSeconds, 0);
+  server->set_write_timeout(kIdleSeconds, 0);
   server->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     if (!req.has_param("node")) {
       res.set_content(Collect(), kContentType);

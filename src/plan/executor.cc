@@ -1,11 +1,18 @@
 #include "plan/executor.h"
 
+#include "util/stop_signal.h"
+
 namespace zkpilot {
 
 Status ExecutePlan(ReleaseStore& store, int64_t operation_id, const std::vector<Step>& steps, size_t first,
                    StepRunner& runner, ProgressSink& progress) {
   for (size_t i = first; i < steps.size(); ++i) {
     const Step& step = steps[i];
+    // Asked to stop (util/stop_signal.h): between two steps, leaving this one
+    // and the rest pending for `resume`.
+    if (int sig = StopSignalReceived(); sig != 0)
+      return Status::Unavailable("stopped by " + StopSignalName(sig) + " before step " + std::to_string(i + 1) + "/" +
+                                 std::to_string(steps.size()) + " (" + step.description + ")");
     ZK_RETURN_IF_ERROR(store.MarkStep(operation_id, static_cast<int>(i), StepStatus::kRunning, ""));
     progress.StepStarted(i, steps.size(), step);
     auto start = std::chrono::steady_clock::now();

@@ -1,5 +1,6 @@
 #include "plan/executor.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "plan/steps.h"
 #include "state/state_store.h"
+#include "util/stop_signal.h"
 
 namespace zkpilot {
 namespace {
@@ -94,6 +96,28 @@ TEST_F(ExecutorTest, StopsAtTheFirstFailureNamingTheStep) {
   EXPECT_EQ(after.steps[1].status, StepStatus::kFailed);
   EXPECT_EQ(after.steps[1].detail, "no supervisor");
   EXPECT_EQ(after.steps[2].status, StepStatus::kPending);
+}
+
+// A signal during a step (util/stop_signal.h): the step finishes, nothing
+// more starts, and the journal leaves the rest pending for `resume`.
+TEST_F(ExecutorTest, AStopSignalEndsThePlanAtTheNextStepBoundary) {
+  class SignalledRunner : public ScriptedRunner {
+   public:
+    Result<std::string> RunStep(const Step& step) override {
+      if (ran.empty()) SetStopSignalForTesting(SIGINT);  // arrives during the first step
+      return ScriptedRunner::RunStep(step);
+    }
+  } runner;
+  Status s = ExecutePlan(*store_, op_, plan_.steps, 0, runner, progress_);
+  SetStopSignalForTesting(0);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "stopped by SIGINT before step 2/3 (start server 1)");
+  EXPECT_EQ(runner.ran.size(), 1u);
+  OperationRecord after = Journal();
+  EXPECT_EQ(after.steps[0].status, StepStatus::kDone) << "the step that ran finished";
+  EXPECT_EQ(after.steps[1].status, StepStatus::kPending);
+  EXPECT_EQ(after.steps[2].status, StepStatus::kPending);
+  EXPECT_EQ(FromJournal(after).first_unfinished, 1u);
 }
 
 TEST_F(ExecutorTest, ResumesAtTheFirstStepNotDone) {
