@@ -35,6 +35,7 @@ add_library(zkpilot_local
   src/platform/local/process.cc
   src/platform/local/cds.cc
   src/platform/local/jar_manifest.cc
+  src/platform/local/operation_lock.cc
   src/platform/local/supervisor.cc
   src/platform/local/services.cc
   src/platform/local/topology.cc

@@ -5,8 +5,12 @@
 // still runs from the test's home (node JVMs carry it in their marker,
 // supervisors in --home), then the home itself.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -287,6 +291,111 @@ TEST_F(LocalPlatformTest, ServersStartWithTheClassDataArchiveAndRestartsKillThem
     EXPECT_EQ(n.last_exit, "restarted on request (killed by signal 9)") << Describe("alpha");
     EXPECT_NE(testing::Cmdline(n.pid).find(flag), std::string::npos) << "server " << n.id;
   }
+}
+
+// A file's text ("" when it cannot be read), for failure messages.
+std::string TextOf(const std::string& path) {
+  auto text = ReadFile(path);
+  return text.ok() ? *text : std::string();
+}
+
+// Two configure commands released at the same instant (each says it is ready,
+// then waits to read a line from a FIFO; once both are ready the test writes
+// both lines at once): one changes the cluster, the other is refused naming
+// it, and every server ends with the winner's zoo.cfg. Three rounds.
+TEST_F(LocalPlatformTest, TwoChangesStartedTogetherRunOneAtATime) {
+  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  for (int round = 0; round < 3; ++round) {
+    const std::string fifo = root_ + "/go-" + std::to_string(round);
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    // Read-write: opening does not wait for a reader, and the lines stay in
+    // the pipe for a reader that opens it late.
+    const int barrier = ::open(fifo.c_str(), O_RDWR);
+    ASSERT_GE(barrier, 0);
+    std::vector<pid_t> pids;
+    std::vector<std::string> logs;
+    for (int who = 0; who < 2; ++who) {
+      const std::string value = std::to_string(100 + round * 10 + who);
+      logs.push_back(capture_ + "/configure-" + std::to_string(round) + "-" + std::to_string(who) + ".log");
+      SpawnOptions spawn;
+      spawn.argv = {"/bin/sh", "-c", "touch \"$0.ready.$1\"; read go < \"$0\"; shift; exec \"$@\"", fifo,
+                    std::to_string(who), ZKPILOT_BINARY, "configure", "alpha", "--set", "maxClientCnxns=" + value,
+                    "--timeout", "90"};
+      spawn.working_dir = ZKPILOT_SOURCE_DIR;
+      spawn.log_path = logs.back();
+      spawn.extra_env = {"ZKPILOT_HOME=" + home_};
+      auto pid = Spawn(spawn);
+      ASSERT_TRUE(pid.ok()) << pid.status().message();
+      pids.push_back(*pid);
+    }
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] { return fs::exists(fifo + ".ready.0") && fs::exists(fifo + ".ready.1"); }, 1min, 1ms));
+    ASSERT_EQ(::write(barrier, "go\ngo\n", 6), 6);  // the barrier: both lines at once
+    std::vector<int> codes;
+    for (pid_t pid : pids) {  // each run takes well under its --timeout of 90s
+      int status = 0;
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      codes.push_back(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    ::close(barrier);
+    const int winner = codes[0] == 0 ? 0 : 1;
+    ASSERT_EQ(codes[winner], 0) << TextOf(logs[0]) << TextOf(logs[1]);
+    EXPECT_EQ(codes[1 - winner], 1) << "round " << round << ": both ran:\n" << TextOf(logs[1 - winner]);
+    const std::string refused = TextOf(logs[1 - winner]);
+    EXPECT_NE(refused.find("alpha is being changed by `configure` (zkpilot pid " + std::to_string(pids[winner])),
+              std::string::npos)
+        << refused;
+    const std::string value = "maxClientCnxns=" + std::to_string(100 + round * 10 + winner);
+    for (int id = 1; id <= kServers; ++id) {
+      auto cfg = ReadFile(NodeDir(ClusterDir("alpha"), id) + "/conf/zoo.cfg");
+      ASSERT_TRUE(cfg.ok());
+      EXPECT_NE(cfg->find(value), std::string::npos) << "server " << id << " round " << round << ":\n" << *cfg;
+    }
+  }
+  int code = 0;
+  json s = StatusJson("alpha", &code);
+  EXPECT_EQ(code, 0) << s.dump(2);
+}
+
+// While a command changes the cluster, `resume` and `delete` are refused
+// naming it, and `status` says who runs the operation; once it is killed,
+// `status` calls it interrupted and `resume` takes it over at once.
+TEST_F(LocalPlatformTest, AnOperationWhoseOwnerRunsIsNotInterrupted) {
+  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  const std::string log = capture_ + "/restart.log";
+  SpawnOptions spawn;
+  spawn.argv = {ZKPILOT_BINARY, "restart", "alpha", "--timeout", "90"};
+  spawn.working_dir = ZKPILOT_SOURCE_DIR;
+  spawn.log_path = log;
+  spawn.extra_env = {"ZKPILOT_HOME=" + home_};
+  auto pid = Spawn(spawn);
+  ASSERT_TRUE(pid.ok());
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return TextOf(log).find("restart server 1") != std::string::npos; }, 2min, 5ms))
+      << TextOf(log);
+  const std::string owner = "`restart` (zkpilot pid " + std::to_string(*pid) + ")";
+  ProcessResult resume = Zk({"resume", "alpha"});
+  EXPECT_EQ(resume.exit_code, 1) << resume.All();
+  EXPECT_NE(resume.err.find("alpha is being changed by " + owner), std::string::npos) << resume.All();
+  ProcessResult del = Zk({"delete", "alpha"});
+  EXPECT_EQ(del.exit_code, 1) << del.All();
+  EXPECT_NE(del.err.find("alpha is being changed by " + owner), std::string::npos) << del.All();
+  json s = StatusJson("alpha");
+  bool running = false;
+  for (const auto& c : s["conditions"])
+    running = running || (c["reason"] == "OperationInProgress" &&
+                          c["message"].get<std::string>().find("run by " + owner) != std::string::npos);
+  EXPECT_TRUE(running) << s.dump(2);
+
+  ASSERT_EQ(::kill(*pid, SIGKILL), 0);
+  ASSERT_EQ(::waitpid(*pid, nullptr, 0), *pid);
+  s = StatusJson("alpha");
+  bool interrupted = false;
+  for (const auto& c : s["conditions"]) interrupted = interrupted || c["reason"] == "OperationInterrupted";
+  EXPECT_TRUE(interrupted) << s.dump(2);
+  ProcessResult resumed = Zk({"resume", "alpha", "--timeout", "90"});
+  EXPECT_EQ(resumed.exit_code, 0) << TextOf(log) << resumed.All();
+  EXPECT_EQ(StatusJson("alpha")["status"], "deployed");
 }
 
 TEST_F(LocalPlatformTest, ServersOutliveAKilledSupervisorAndStatusRestartsIt) {

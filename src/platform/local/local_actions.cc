@@ -1,9 +1,12 @@
 #include "platform/local/local_actions.h"
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "package/package_loader.h"
 #include "platform/local/local_platform.h"
+#include "platform/local/operation_lock.h"
 #include "platform/local/paths.h"
 
 namespace zkpilot {
@@ -29,6 +32,11 @@ Result<Local> OpenCluster(const std::string& home, const std::string& name) {
 Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& req, ProgressSink& progress) {
   ZK_RETURN_IF_ERROR(ValidateClusterName(req.name));
   ZK_ASSIGN_OR_RETURN(LoadedCluster loaded, LoadAndResolve(req.package_dir, req.values));
+  std::optional<OperationLock> lock;
+  if (!req.dry_run) {
+    ZK_ASSIGN_OR_RETURN(OperationLock held, OperationLock::Acquire(home, req.name, "deploy"));
+    lock.emplace(std::move(held));
+  }
   ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
   DeploySpec spec;
   spec.name = req.name;
@@ -47,6 +55,11 @@ Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& r
 
 Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& req, ProgressSink& progress) {
   ZK_ASSIGN_OR_RETURN(Local local, OpenCluster(home, req.name));
+  std::optional<OperationLock> lock;
+  if (!req.dry_run) {
+    ZK_ASSIGN_OR_RETURN(OperationLock held, OperationLock::Acquire(home, req.name, "delete"));
+    lock.emplace(std::move(held));
+  }
   ZK_ASSIGN_OR_RETURN(Values values, RevisionValues(*local.store, req.name, local.package));
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*local.store, home, req.name, local.package, values));
   ActionContext ctx{*platform, *local.store, progress, SystemClock()};
@@ -60,6 +73,11 @@ Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& re
 
 Result<ChangeResult> LocalChange(const std::string& home, const ChangeRequest& req, ProgressSink& progress) {
   ZK_ASSIGN_OR_RETURN(Local local, OpenCluster(home, req.name));
+  std::optional<OperationLock> lock;
+  if (!req.dry_run) {
+    ZK_ASSIGN_OR_RETURN(OperationLock held, OperationLock::Acquire(home, req.name, ChangeKindName(req.kind)));
+    lock.emplace(std::move(held));
+  }
   ZK_ASSIGN_OR_RETURN(Values target, TargetValues(*local.store, local.package, req));
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*local.store, home, req.name, local.package, target));
   ActionContext ctx{*platform, *local.store, progress, SystemClock()};
@@ -75,6 +93,8 @@ Result<ChangeResult> LocalChange(const std::string& home, const ChangeRequest& r
 
 Result<ChangeResult> LocalResume(const std::string& home, const std::string& name, ProgressSink& progress) {
   ZK_ASSIGN_OR_RETURN(Local local, OpenCluster(home, name));
+  // An operation whose command still runs is not interrupted: refused.
+  ZK_ASSIGN_OR_RETURN(OperationLock lock, OperationLock::Acquire(home, name, "resume"));
   ZK_ASSIGN_OR_RETURN(Values values, ResumeValues(*local.store, name, local.package));
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*local.store, home, name, local.package, values));
   ActionContext ctx{*platform, *local.store, progress, SystemClock()};
@@ -87,7 +107,25 @@ Result<nlohmann::ordered_json> LocalStatus(const std::string& home, const std::s
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*local.store, home, name, local.package, values));
   NullProgress progress;
   ActionContext ctx{*platform, *local.store, progress, SystemClock()};
-  return DescribeCluster(ctx, name, local.package);
+  ZK_ASSIGN_OR_RETURN(nlohmann::ordered_json out, DescribeCluster(ctx, name, local.package));
+  // An unfinished operation is running (its command holds the lock) or was
+  // interrupted (nobody holds it): `status` says which.
+  const auto holder = HeldOperationLock(home, name);
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (out.contains("conditions"))
+    for (auto& c : out["conditions"]) {
+      if (c.value("reason", "") != "OperationInProgress") continue;
+      if (holder) {
+        c["message"] = c["message"].get<std::string>() + "; run by " + holder->Describe(now);
+      } else {
+        c["reason"] = "OperationInterrupted";
+        c["message"] = c["message"].get<std::string>() + "; interrupted (no zkpilot runs it): `zkpilot resume " +
+                       name + "` continues it";
+      }
+    }
+  return out;
 }
 
 Result<std::string> LocalList(const std::string& home, Format format) {

@@ -1,0 +1,114 @@
+#include "platform/local/operation_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+namespace zkpilot {
+namespace {
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string LockPathOf(const std::string& home, const std::string& cluster) {
+  return home + "/locks/" + cluster + ".lock";
+}
+
+std::optional<OperationLockHolder> ParseHolder(const std::string& text) {
+  std::istringstream in(text);
+  OperationLockHolder h;
+  if (!(in >> h.pid >> h.verb >> h.since_unix_ms) || h.pid <= 0) return std::nullopt;
+  return h;
+}
+
+std::string ReadAll(int fd) {
+  std::string text;
+  char buf[256];
+  off_t at = 0;
+  for (ssize_t n; (n = ::pread(fd, buf, sizeof buf, at)) > 0; at += n) text.append(buf, static_cast<size_t>(n));
+  return text;
+}
+
+}  // namespace
+
+std::string OperationLockHolder::Describe(int64_t now_unix_ms) const {
+  const int64_t seconds = std::max<int64_t>(0, (now_unix_ms - since_unix_ms) / 1000);
+  return "`" + verb + "` (zkpilot pid " + std::to_string(pid) + "), running for " + std::to_string(seconds) + "s";
+}
+
+Result<OperationLock> OperationLock::Acquire(const std::string& home, const std::string& cluster,
+                                             const std::string& verb) {
+  std::error_code ec;
+  std::filesystem::create_directories(home + "/locks", ec);
+  if (ec) return Status::IOError("creating " + home + "/locks: " + ec.message());
+  const std::string path = LockPathOf(home, cluster);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IOError("opening " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    // Who holds it: the holder writes its line right after taking the lock,
+    // so a command that lost a race by microseconds waits for the line.
+    std::optional<OperationLockHolder> holder = ParseHolder(ReadAll(fd));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (!holder && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      holder = ParseHolder(ReadAll(fd));
+    }
+    ::close(fd);
+    if (err != EWOULDBLOCK) return Status::IOError("locking " + path + ": " + std::strerror(err));
+    const std::string who = holder ? holder->Describe(NowUnixMs()) : "another zkpilot command";
+    return Status::Conflict(cluster + " is being changed by " + who + ": one command at a time changes a cluster. " +
+                            "Wait until it ends (`zkpilot status " + cluster + "` shows its progress), or stop it " +
+                            "(Ctrl-C or kill" + (holder ? " " + std::to_string(holder->pid) : std::string()) +
+                            ": it stops after its current step, and `zkpilot resume " + cluster +
+                            "` continues it)");
+  }
+  const std::string line = std::to_string(::getpid()) + " " + verb + " " + std::to_string(NowUnixMs()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
+    const int err = errno;
+    ::close(fd);
+    return Status::IOError("writing " + path + ": " + std::strerror(err));
+  }
+  return OperationLock(fd);
+}
+
+OperationLock::OperationLock(OperationLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+
+OperationLock& OperationLock::operator=(OperationLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+OperationLock::~OperationLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
+
+std::optional<OperationLockHolder> HeldOperationLock(const std::string& home, const std::string& cluster) {
+  const int fd = ::open(LockPathOf(home, cluster).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::optional<OperationLockHolder> holder;
+  if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+    ::flock(fd, LOCK_UN);  // nobody holds it
+  } else {
+    holder = ParseHolder(ReadAll(fd));
+    if (!holder) holder = OperationLockHolder{};
+  }
+  ::close(fd);
+  return holder;
+}
+
+}  // namespace zkpilot
