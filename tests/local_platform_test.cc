@@ -21,6 +21,7 @@
 #include "package/package_loader.h"
 #include "platform/local/distribution.h"
 #include "platform/local/file_actions.h"
+#include "platform/local/operation_lock.h"
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
 #include "state/state_store.h"
@@ -396,6 +397,67 @@ TEST_F(LocalPlatformTest, AnOperationWhoseOwnerRunsIsNotInterrupted) {
   ProcessResult resumed = Zk({"resume", "alpha", "--timeout", "90"});
   EXPECT_EQ(resumed.exit_code, 0) << TextOf(log) << resumed.All();
   EXPECT_EQ(StatusJson("alpha")["status"], "deployed");
+}
+
+// A command stuck mid-operation (here stopped with SIGSTOP) keeps the
+// cluster's lock: `delete` refuses and points at --force, which kills that
+// command (after checking its PID and start time) and deletes the cluster.
+// A lock whose recorded PID is now another process is never "forced".
+TEST_F(LocalPlatformTest, DeleteForceKillsAStuckCommandButNeverAStranger) {
+  ASSERT_EQ(Deploy("alpha").exit_code, 0);
+  std::vector<int> servers;
+  for (const auto& n : Nodes("alpha")) servers.push_back(n.pid);
+  const std::string log = capture_ + "/restart.log";
+  SpawnOptions spawn;
+  spawn.argv = {ZKPILOT_BINARY, "restart", "alpha", "--timeout", "90"};
+  spawn.working_dir = ZKPILOT_SOURCE_DIR;
+  spawn.log_path = log;
+  spawn.extra_env = {"ZKPILOT_HOME=" + home_};
+  auto pid = Spawn(spawn);
+  ASSERT_TRUE(pid.ok());
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return TextOf(log).find("restart server 1") != std::string::npos; }, 2min, 5ms))
+      << TextOf(log);
+  ASSERT_EQ(::kill(*pid, SIGSTOP), 0);
+  const std::string owner = "`restart` (zkpilot pid " + std::to_string(*pid) + ")";
+
+  ProcessResult refused = Zk({"delete", "alpha"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.All();
+  EXPECT_TRUE(Contains(refused.err, "alpha is being changed by " + owner));
+  EXPECT_TRUE(Contains(refused.err, "`zkpilot delete alpha --force` kills a stuck one"));
+  EXPECT_TRUE(PidAlive(*pid));
+
+  ProcessResult forced = Zk({"delete", "alpha", "--force", "--purge-data"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.All();
+  EXPECT_TRUE(Contains(forced.out, "killed the stuck " + owner));
+  int wait_status = 0;
+  ASSERT_EQ(::waitpid(*pid, &wait_status, 0), *pid);
+  EXPECT_TRUE(WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGKILL) << wait_status;
+  EXPECT_EQ(ListJson(), json::array());
+  for (int server : servers) EXPECT_FALSE(PidAlive(server)) << "server pid " << server;
+
+  // A lock held by a process whose start time is not the recorded one: the
+  // recorded command is gone and its PID reused. --force must not kill it.
+  ASSERT_EQ(Deploy("beta").exit_code, 0);
+  const std::string lock = home_ + "/locks/beta.lock";
+  SpawnOptions holder;
+  holder.argv = {"flock", lock, "sleep", "300"};
+  holder.log_path = capture_ + "/flock.log";
+  auto stranger = Spawn(holder);  // its own process group (setsid)
+  ASSERT_TRUE(stranger.ok());
+  ASSERT_TRUE(testing::WaitUntil([&] { return HeldOperationLock(home_, "beta").has_value(); }, 10s));
+  {
+    std::ofstream rewrite(lock, std::ios::trunc);  // in place: the flock is on this inode
+    rewrite << *stranger << " upgrade 1 1\n";
+  }
+  ProcessResult not_forced = Zk({"delete", "beta", "--force"});
+  EXPECT_EQ(not_forced.exit_code, 1) << not_forced.All();
+  EXPECT_TRUE(Contains(not_forced.err, "cannot force: pid " + std::to_string(*stranger) +
+                                           " is not the command that took"));
+  EXPECT_TRUE(PidAlive(*stranger));
+  EXPECT_EQ(ListJson().size(), 1u);
+  ::kill(-*stranger, SIGKILL);
+  ::waitpid(*stranger, nullptr, 0);
 }
 
 TEST_F(LocalPlatformTest, ServersOutliveAKilledSupervisorAndStatusRestartsIt) {

@@ -239,6 +239,9 @@ int main(int argc, char** argv) {
   AddPlatformFlags(delete_cmd, pf);
   delete_cmd->add_flag("--purge-data", del.purge_data, "Also remove the servers' data directories");
   delete_cmd->add_flag("--dry-run", del.dry_run, "Print the plan; change nothing");
+  delete_cmd->add_flag("--force", del.force,
+                       "Local: when another command is changing the cluster (a stuck upgrade, say), kill it\n"
+                       "(SIGKILL, after checking its PID and start time) and delete anyway");
   double delete_timeout_s = 300;
   delete_cmd->add_option("--timeout", delete_timeout_s, "Kubernetes: seconds to wait for the cluster's objects to go")
       ->check(CLI::PositiveNumber)
@@ -408,6 +411,10 @@ int main(int argc, char** argv) {
     if (history_cmd->parsed())
       return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeHistory(s, history_name, view_format(history_format)); });
     if (delete_cmd->parsed()) {
+      if (del.force)
+        return Fail(zkpilot::Status::InvalidInput(
+            "delete --force is for the local platform; on Kubernetes the operator's lease decides who changes a "
+            "cluster"));
       zkpilot::KubeDeleteRequest r{del.name, del.purge_data, del.dry_run};
       r.timeout = kube_timeout(delete_cmd, delete_timeout_s, r.timeout);
       return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeDelete(s, r, progress); });

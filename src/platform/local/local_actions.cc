@@ -56,8 +56,11 @@ Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& r
 Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& req, ProgressSink& progress) {
   ZK_ASSIGN_OR_RETURN(Local local, OpenCluster(home, req.name));
   std::optional<OperationLock> lock;
+  std::string killed;
   if (!req.dry_run) {
-    ZK_ASSIGN_OR_RETURN(OperationLock held, OperationLock::Acquire(home, req.name, "delete"));
+    ZK_ASSIGN_OR_RETURN(OperationLock held,
+                        OperationLock::Acquire(home, req.name, "delete",
+                                               req.force ? LockTakeover::kKill : LockTakeover::kRefuse, &killed));
     lock.emplace(std::move(held));
   }
   ZK_ASSIGN_OR_RETURN(Values values, RevisionValues(*local.store, req.name, local.package));
@@ -68,7 +71,9 @@ Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& re
   spec.package = &local.package;
   spec.purge_data = req.purge_data;
   spec.dry_run = req.dry_run;
-  return Delete(ctx, spec);
+  ZK_ASSIGN_OR_RETURN(std::string deleted, Delete(ctx, spec));
+  if (killed.empty()) return deleted;
+  return "killed the stuck " + killed + " (--force); its operation was abandoned\n" + deleted;
 }
 
 Result<ChangeResult> LocalChange(const std::string& home, const ChangeRequest& req, ProgressSink& progress) {

@@ -30,6 +30,9 @@ struct DeleteRequest {
   std::string name;
   bool purge_data = false;
   bool dry_run = false;
+  // Another command holds the cluster's lock: kill it (it is stuck) instead
+  // of refusing. Its PID and start time are checked first.
+  bool force = false;
 };
 Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& request, ProgressSink& progress);
 

@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -28,7 +30,58 @@ std::optional<OperationLockHolder> ParseHolder(const std::string& text) {
   std::istringstream in(text);
   OperationLockHolder h;
   if (!(in >> h.pid >> h.verb >> h.since_unix_ms) || h.pid <= 0) return std::nullopt;
+  if (!(in >> h.start_ticks)) h.start_ticks = 0;
   return h;
+}
+
+// Field 22 of /proc/PID/stat: when the process started, in clock ticks since
+// boot (proc(5)); 0 when there is no such process. The command name (field 2)
+// may hold spaces and parentheses, so fields are counted from the last ')'.
+int64_t ProcessStartTicks(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return 0;
+  const size_t name_end = stat.rfind(')');
+  if (name_end == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(name_end + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i)
+    if (!(fields >> field)) return 0;
+  try {
+    return std::stoll(field);
+  } catch (...) {
+    return 0;
+  }
+}
+
+// Kills the stuck command that holds the lock on `fd` and takes the lock
+// once the kernel has dropped it. Refuses when the PID now belongs to another
+// process (its start time differs) or when the lock file cannot tell.
+Status KillHolderAndLock(int fd, const std::string& path, const OperationLockHolder& holder) {
+  const int64_t ticks = ProcessStartTicks(holder.pid);
+  if (ticks != 0) {
+    if (holder.start_ticks == 0)
+      return Status::Conflict("cannot force: " + path + " does not record when pid " + std::to_string(holder.pid) +
+                              " started (written by an older zkpilot), so it may be another process; stop it "
+                              "yourself (kill -9 " + std::to_string(holder.pid) + ") if it is the stuck command");
+    if (ticks != holder.start_ticks)
+      return Status::Conflict("cannot force: pid " + std::to_string(holder.pid) +
+                              " is not the command that took " + path + " (it started at another time), yet the "
+                              "lock is held; find its holder with `fuser " + path + "`");
+    if (::kill(holder.pid, SIGKILL) != 0 && errno != ESRCH)
+      return Status::IOError("killing zkpilot pid " + std::to_string(holder.pid) + ": " + std::strerror(errno));
+  }
+  // The kernel drops the lock once the holder has ended; SIGKILL ends even a
+  // stopped process.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return Status::IOError("locking " + path + ": " + std::strerror(errno));
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Status::Unavailable("the lock " + path + " is still held 10 s after killing zkpilot pid " +
+                             std::to_string(holder.pid) + " (another process shares it?)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Status::Ok();
 }
 
 std::string ReadAll(int fd) {
@@ -47,7 +100,9 @@ std::string OperationLockHolder::Describe(int64_t now_unix_ms) const {
 }
 
 Result<OperationLock> OperationLock::Acquire(const std::string& home, const std::string& cluster,
-                                             const std::string& verb) {
+                                             const std::string& verb, LockTakeover takeover,
+                                             std::string* taken_over) {
+  if (taken_over) taken_over->clear();
   std::error_code ec;
   std::filesystem::create_directories(home + "/locks", ec);
   if (ec) return Status::IOError("creating " + home + "/locks: " + ec.message());
@@ -56,6 +111,10 @@ Result<OperationLock> OperationLock::Acquire(const std::string& home, const std:
   if (fd < 0) return Status::IOError("opening " + path + ": " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
+    if (err != EWOULDBLOCK) {
+      ::close(fd);
+      return Status::IOError("locking " + path + ": " + std::strerror(err));
+    }
     // Who holds it: the holder writes its line right after taking the lock,
     // so a command that lost a race by microseconds waits for the line.
     std::optional<OperationLockHolder> holder = ParseHolder(ReadAll(fd));
@@ -64,16 +123,27 @@ Result<OperationLock> OperationLock::Acquire(const std::string& home, const std:
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       holder = ParseHolder(ReadAll(fd));
     }
-    ::close(fd);
-    if (err != EWOULDBLOCK) return Status::IOError("locking " + path + ": " + std::strerror(err));
     const std::string who = holder ? holder->Describe(NowUnixMs()) : "another zkpilot command";
-    return Status::Conflict(cluster + " is being changed by " + who + ": one command at a time changes a cluster. " +
-                            "Wait until it ends (`zkpilot status " + cluster + "` shows its progress), or stop it " +
-                            "(Ctrl-C or kill" + (holder ? " " + std::to_string(holder->pid) : std::string()) +
-                            ": it stops after its current step, and `zkpilot resume " + cluster +
-                            "` continues it)");
+    if (takeover == LockTakeover::kKill && holder) {
+      Status killed = KillHolderAndLock(fd, path, *holder);
+      if (!killed.ok()) {
+        ::close(fd);
+        return killed;
+      }
+      if (taken_over) *taken_over = who;
+    } else {
+      ::close(fd);
+      return Status::Conflict(cluster + " is being changed by " + who + ": one command at a time changes a cluster. " +
+                              "Wait until it ends (`zkpilot status " + cluster + "` shows its progress), or stop it " +
+                              "(Ctrl-C or kill" + (holder ? " " + std::to_string(holder->pid) : std::string()) +
+                              ": it stops after its current step, and `zkpilot resume " + cluster +
+                              "` continues it)" +
+                              (verb == "delete" ? "; `zkpilot delete " + cluster + " --force` kills a stuck one"
+                                                : std::string()));
+    }
   }
-  const std::string line = std::to_string(::getpid()) + " " + verb + " " + std::to_string(NowUnixMs()) + "\n";
+  const std::string line = std::to_string(::getpid()) + " " + verb + " " + std::to_string(NowUnixMs()) + " " +
+                           std::to_string(ProcessStartTicks(::getpid())) + "\n";
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
     const int err = errno;
     ::close(fd);
