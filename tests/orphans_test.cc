@@ -120,6 +120,11 @@ TEST_F(OrphansTest, DeletedStateDbStopsTheSupervisorAndListsTheServersUntilDelet
   EXPECT_NE(status.exit_code, 0);
   EXPECT_TRUE(Contains(status.All(), OrphanLine(2, nodes[1].pid)));
 
+  ProcessResult plain_delete = Zk({"delete", "demo"});
+  EXPECT_EQ(plain_delete.exit_code, 2) << plain_delete.All();
+  EXPECT_TRUE(Contains(plain_delete.err, OrphanLine(3, nodes[2].pid)));
+  EXPECT_TRUE(Contains(plain_delete.err, "zkpilot delete --orphans"));
+
   // A dry run stops nothing.
   ProcessResult dry = Zk({"delete", "--orphans", "--dry-run"});
   EXPECT_EQ(dry.exit_code, 0) << dry.All();

@@ -38,6 +38,22 @@ std::string OrphanLines(const std::vector<OrphanProcess>& orphans, const std::st
   return out + "`zkpilot delete --orphans` stops them (data kept unless --purge-data)\n";
 }
 
+// `no_record` (the cluster is not recorded), plus the lines naming its
+// processes when they run all the same (state.db lost): a user looking for
+// the cluster learns where it went.
+Status WithOrphansOf(const std::string& home, const std::string& name, const Status& no_record) {
+  if (no_record.code() != ErrorCode::kInvalidInput) return no_record;
+  auto store = OpenState(home);
+  if (!store.ok()) return no_record;
+  auto orphans = FindOrphans(**store, home);
+  if (!orphans.ok()) return no_record;
+  std::vector<OrphanProcess> mine;
+  for (const auto& p : *orphans)
+    if (p.cluster == name) mine.push_back(p);
+  if (mine.empty()) return no_record;
+  return Status::InvalidInput(no_record.message() + "\n" + OrphanLines(mine, home));
+}
+
 }  // namespace
 
 Result<std::string> LocalDeleteOrphans(const std::string& home, const DeleteRequest& req) {
@@ -70,7 +86,9 @@ Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& r
 }
 
 Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& req, ProgressSink& progress) {
-  ZK_ASSIGN_OR_RETURN(Local local, OpenCluster(home, req.name));
+  auto opened = OpenCluster(home, req.name);
+  if (!opened.ok()) return WithOrphansOf(home, req.name, opened.status());
+  Local local = std::move(opened).value();
   std::optional<OperationLock> lock;
   if (!req.dry_run) {
     ZK_ASSIGN_OR_RETURN(OperationLock held, OperationLock::Acquire(home, req.name, "delete"));
@@ -119,18 +137,7 @@ Result<ChangeResult> LocalResume(const std::string& home, const std::string& nam
 
 Result<nlohmann::ordered_json> LocalStatus(const std::string& home, const std::string& name) {
   auto opened = OpenCluster(home, name);
-  if (!opened.ok()) {
-    // No record, but maybe its processes run (state.db lost): say so.
-    auto store = OpenState(home);
-    if (!store.ok()) return opened.status();
-    auto orphans = FindOrphans(**store, home);
-    if (!orphans.ok()) return opened.status();
-    std::vector<OrphanProcess> mine;
-    for (const auto& p : *orphans)
-      if (p.cluster == name) mine.push_back(p);
-    if (mine.empty() || opened.status().code() != ErrorCode::kInvalidInput) return opened.status();
-    return Status::InvalidInput(opened.status().message() + "\n" + OrphanLines(mine, home));
-  }
+  if (!opened.ok()) return WithOrphansOf(home, name, opened.status());
   Local local = std::move(opened).value();
   ZK_ASSIGN_OR_RETURN(Values values, RevisionValues(*local.store, name, local.package));
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*local.store, home, name, local.package, values));
