@@ -1,6 +1,8 @@
 #include "platform/local/state_identity.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -37,6 +39,27 @@ Status CheckStateDbIdentity(const StateDbIdentity& id, StateStore& store) {
                             " under another id (" + id.cluster_uid + ", now " +
                             ((**uid).empty() ? std::string("none") : **uid) + ")");
   return Status::Ok();
+}
+
+void RemoveStaleJournal(const StateDbIdentity& id) {
+  struct stat db {};
+  if (::stat(id.path.c_str(), &db) == 0 && db.st_dev == id.device && db.st_ino == id.inode) return;  // still ours
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string path = id.path + suffix;
+    struct stat file {};
+    if (::stat(path.c_str(), &file) != 0) continue;
+    DIR* fds = ::opendir("/proc/self/fd");
+    if (!fds) return;
+    bool ours = false;
+    while (dirent* e = ::readdir(fds)) {
+      struct stat open {};
+      if (e->d_name[0] != '.' && ::stat(("/proc/self/fd/" + std::string(e->d_name)).c_str(), &open) == 0 &&
+          open.st_dev == file.st_dev && open.st_ino == file.st_ino)
+        ours = true;
+    }
+    ::closedir(fds);
+    if (ours) ::unlink(path.c_str());
+  }
 }
 
 }  // namespace zkpilot

@@ -42,4 +42,13 @@ Result<StateDbIdentity> TakeStateDbIdentity(StateStore& store, const std::string
 // (inode A, now B)", "... records cluster C under another id (U, now V)".
 Status CheckStateDbIdentity(const StateDbIdentity& identity, StateStore& store);
 
+// When state.db was deleted or another file put at its path: removes the
+// state.db-wal and state.db-shm files at the path if they are the ones this
+// process has open, that is the old database's. SQLite leaves them there
+// when it closes a database that moved (databaseIsUnmoved in pager.c), and
+// does not tie a WAL to its database file, so the next command opening the
+// new state.db would replay the old journal into it. A command that opened
+// the new file before this runs (one poll) has already paired them.
+void RemoveStaleJournal(const StateDbIdentity& identity);
+
 }  // namespace zkpilot

@@ -67,6 +67,29 @@ TEST_F(StateIdentityTest, AnotherFileAtThePathIsNotItsOwn) {
   EXPECT_NE(s.message().find("was replaced by another file"), std::string::npos) << s.message();
 }
 
+TEST_F(StateIdentityTest, TheOldJournalIsRemovedSoTheNewDatabaseIsReadAsItIs) {
+  // The open store writes through its WAL (no checkpoint yet).
+  ASSERT_TRUE(store_->CreateCluster(Cluster("second")).ok());
+  ASSERT_TRUE(fs::exists(path_ + "-wal"));
+  { ASSERT_TRUE(StateStore::Open(dir_ + "/other.db").ok()); }
+  ASSERT_EQ(::rename((dir_ + "/other.db").c_str(), path_.c_str()), 0);
+  RemoveStaleJournal(id_);
+  EXPECT_FALSE(fs::exists(path_ + "-wal"));
+  EXPECT_FALSE(fs::exists(path_ + "-shm"));
+  store_.reset();
+  auto fresh = StateStore::Open(path_);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  auto clusters = (*fresh)->ListClusters();
+  ASSERT_TRUE(clusters.ok()) << clusters.status().message();
+  EXPECT_TRUE(clusters->empty()) << "the old journal was replayed into the new database";
+}
+
+TEST_F(StateIdentityTest, AJournalOfTheSameDatabaseIsKept) {
+  ASSERT_TRUE(store_->CreateCluster(Cluster("second")).ok());
+  RemoveStaleJournal(id_);
+  EXPECT_TRUE(fs::exists(path_ + "-wal"));
+}
+
 TEST_F(StateIdentityTest, TheClusterUnderAnotherIdIsNotItsOwn) {
   // The same file, but it now records another cluster of that name (as a
   // database written over in place would).

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -352,17 +351,15 @@ int RunSupervisor(const SupervisorOptions& options) {
   ::sigprocmask(SIG_BLOCK, &kick, nullptr);
   spdlog::info("supervisor for {} started, pid {}", options.cluster, ::getpid());
   Supervisor supervisor(options, std::move(store).value());
+  int exit_code = 0;
   while (!g_stop) {
     if (Status mine = CheckStateDbIdentity(*identity, db); !mine.ok()) {
       spdlog::error("{}: this supervisor stops acting on it and exits; the servers keep running without "
                     "supervision (`zkpilot list` shows them, `zkpilot delete --orphans` stops them)",
                     mine.message());
-      spdlog::shutdown();
-      // Exit without closing the database: SQLite, closing the last
-      // connection to a file, deletes its -wal and -shm files by name
-      // (sqlite3WalClose in wal.c, unixShmUnmap in os_unix.c), and those
-      // names may now be another database's. The kernel drops our locks.
-      std::_Exit(1);
+      RemoveStaleJournal(*identity);
+      exit_code = 1;
+      break;
     }
     if (!supervisor.Reconcile()) break;
     const auto ms = options.poll.count();
@@ -371,7 +368,7 @@ int RunSupervisor(const SupervisorOptions& options) {
   }
   spdlog::info("supervisor for {} exits{}", options.cluster, g_stop ? " on a signal (nodes keep running)" : "");
   ::close(fd);
-  return 0;
+  return exit_code;
 }
 
 int SupervisorPid(const std::string& home, const std::string& cluster) {
