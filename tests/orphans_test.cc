@@ -51,9 +51,11 @@ class OrphansTest : public ::testing::Test {
     args.insert(args.begin(), ZKPILOT_BINARY);
     return testing::RunProcess(args, {world_.Env(), ZKPILOT_SOURCE_DIR, world_.capture(), 3min});
   }
-  void Deploy(int replicas) {
-    ProcessResult r = Zk({"deploy", "demo", kPackage, "--set", "clientPort=" + std::to_string(world_.base_port()),
-                          "--set", "replicas=" + std::to_string(replicas), "--timeout", "90"});
+  void Deploy(int replicas, const std::vector<std::string>& sets = {}) {
+    std::vector<std::string> args = {"deploy", "demo", kPackage, "--set", "clientPort=" + std::to_string(world_.base_port()),
+                                     "--set", "replicas=" + std::to_string(replicas), "--timeout", "90"};
+    for (const auto& s : sets) args.insert(args.end(), {"--set", s});
+    ProcessResult r = Zk(args);
     ASSERT_EQ(r.exit_code, 0) << r.All();
   }
   std::vector<NodeRecord> Nodes() {
@@ -145,10 +147,14 @@ TEST_F(OrphansTest, DeletedStateDbStopsTheSupervisorAndListsTheServersUntilDelet
 }
 
 TEST_F(OrphansTest, ReplacedStateDbIsNotTheSupervisorsOwnAndDeleteOrphansPurges) {
-  Deploy(1);
+  // With the monitoring add-ons: processes of the cluster's too.
+  Deploy(1, {"prometheus.enabled=true", "alertmanager.enabled=true"});
   std::vector<NodeRecord> nodes = Nodes();
   ASSERT_EQ(nodes.size(), 1u);
   const int pid = nodes[0].pid;
+  const std::string prometheus_marker = "--config.file=" + ClusterDir() + "/monitoring/prometheus/prometheus.yml";
+  ASSERT_EQ(PidsWithCmdline(prometheus_marker).size(), 1u) << "Prometheus does not run";
+  const int prometheus = PidsWithCmdline(prometheus_marker)[0];
 
   // Another state directory's (empty) database is moved over this one.
   const std::string other = world_.root() + "/other";
@@ -163,6 +169,8 @@ TEST_F(OrphansTest, ReplacedStateDbIsNotTheSupervisorsOwnAndDeleteOrphansPurges)
 
   ProcessResult list = Zk({"list"});
   EXPECT_TRUE(Contains(list.out, OrphanLine(1, pid))) << list.All();
+  EXPECT_TRUE(Contains(list.out, "prometheus of cluster demo from " + home_ + ": pid " + std::to_string(prometheus)));
+  EXPECT_TRUE(Contains(list.out, "alertmanager of cluster demo from " + home_));
   // Orphans of another name are left alone.
   ProcessResult recorded = Zk({"delete", "nosuch", "--orphans"});
   EXPECT_EQ(recorded.exit_code, 0) << recorded.All();
@@ -172,6 +180,7 @@ TEST_F(OrphansTest, ReplacedStateDbIsNotTheSupervisorsOwnAndDeleteOrphansPurges)
   ProcessResult del = Zk({"delete", "demo", "--orphans", "--purge-data"});
   EXPECT_EQ(del.exit_code, 0) << del.All();
   EXPECT_TRUE(Contains(del.out, "stopped " + OrphanLine(1, pid)));
+  EXPECT_TRUE(Contains(del.out, "stopped prometheus of cluster demo"));
   EXPECT_TRUE(Contains(del.out, "removed " + ClusterDir()));
   ExpectNoProcessLeft();
   EXPECT_FALSE(fs::exists(ClusterDir()));
