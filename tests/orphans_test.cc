@@ -122,6 +122,20 @@ TEST_F(OrphansTest, DeletedStateDbStopsTheSupervisorAndListsTheServersUntilDelet
   EXPECT_NE(status.exit_code, 0);
   EXPECT_TRUE(Contains(status.All(), OrphanLine(2, nodes[1].pid)));
 
+  // A cluster deployed in the new database: its status names the orphans
+  // too, and its own processes are never taken for orphans.
+  ProcessResult other = Zk({"deploy", "other", kPackage, "--set", "clientPort=" + std::to_string(world_.base_port() + 30),
+                            "--set", "replicas=1", "--timeout", "90"});
+  ASSERT_EQ(other.exit_code, 0) << other.All();
+  ProcessResult other_status = Zk({"status", "other"});
+  EXPECT_EQ(other_status.exit_code, 0) << other_status.All();
+  EXPECT_TRUE(Contains(other_status.out, OrphanLine(2, nodes[1].pid)));
+  json other_json = json::parse(Zk({"status", "other", "-o", "json"}).out, nullptr, false);
+  EXPECT_TRUE(other_json.contains("orphans") && other_json["orphans"].size() == 2u) << other_json.dump(2);
+  const std::string other_marker = "-Dzkpilot.node=" + NodeDir(ClusterHome(home_, "other"), 1);
+  ASSERT_EQ(PidsWithCmdline(other_marker).size(), 1u);
+  const int other_pid = PidsWithCmdline(other_marker)[0];
+
   ProcessResult plain_delete = Zk({"delete", "demo"});
   EXPECT_EQ(plain_delete.exit_code, 2) << plain_delete.All();
   EXPECT_TRUE(Contains(plain_delete.err, OrphanLine(3, nodes[2].pid)));
@@ -137,6 +151,10 @@ TEST_F(OrphansTest, DeletedStateDbStopsTheSupervisorAndListsTheServersUntilDelet
   EXPECT_EQ(del.exit_code, 0) << del.All();
   EXPECT_TRUE(Contains(del.out, "stopped " + OrphanLine(3, nodes[2].pid)));
   EXPECT_TRUE(Contains(del.out, "data kept under " + ClusterDir()));
+  EXPECT_TRUE(PidAlive(other_pid)) << "delete --orphans stopped a recorded cluster's server";
+  EXPECT_FALSE(Contains(del.out, "cluster other"));
+  ProcessResult other_delete = Zk({"delete", "other", "--purge-data"});
+  EXPECT_EQ(other_delete.exit_code, 0) << other_delete.All();
   ExpectNoProcessLeft();
   for (const auto& n : nodes)
     for (int port : {n.client_port, n.quorum_port, n.election_port, n.admin_port})
