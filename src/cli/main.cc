@@ -232,10 +232,14 @@ int main(int argc, char** argv) {
 
   // delete
   zkpilot::DeleteRequest del;
+  bool delete_orphans = false;
   auto* delete_cmd = app.add_subcommand(
       "delete", "Delete a cluster: run its delete hooks, stop every server and its supervisor, free its ports.\n"
                 "Data is kept unless --purge-data.");
-  delete_cmd->add_option("name", del.name, "Cluster name")->required();
+  delete_cmd->add_option("name", del.name, "Cluster name (with --orphans: only its orphans)");
+  delete_cmd->add_flag("--orphans", delete_orphans,
+                       "Local: stop the processes of this state directory's clusters that have no record\n"
+                       "(state.db deleted or replaced; `zkpilot list` shows them)");
   AddPlatformFlags(delete_cmd, pf);
   delete_cmd->add_flag("--purge-data", del.purge_data, "Also remove the servers' data directories");
   delete_cmd->add_flag("--dry-run", del.dry_run, "Print the plan; change nothing");
@@ -356,6 +360,10 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (verbose) spdlog::set_level(spdlog::level::debug);
+  if (delete_cmd->parsed() && del.name.empty() && !delete_orphans) {
+    spdlog::error("delete: a cluster name is required (or --orphans)");
+    return kExitUsage;
+  }
 
   if (render_cmd->parsed()) {
     render.format = kFormats.at(render_format);
@@ -411,10 +419,15 @@ int main(int argc, char** argv) {
     if (history_cmd->parsed())
       return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeHistory(s, history_name, view_format(history_format)); });
     if (delete_cmd->parsed()) {
-      if (del.force)
-        return Fail(zkpilot::Status::InvalidInput(
-            "delete --force is for the local platform; on Kubernetes the operator's lease decides who changes a "
-            "cluster"));
+      if (del.force) {
+        spdlog::error("delete --force: the local platform only (on Kubernetes the operator's lease decides who "
+                      "changes a cluster)");
+        return kExitUsage;
+      }
+      if (delete_orphans) {
+        spdlog::error("delete --orphans: the local platform only (orphans are processes of a local state directory)");
+        return kExitUsage;
+      }
       zkpilot::KubeDeleteRequest r{del.name, del.purge_data, del.dry_run};
       r.timeout = kube_timeout(delete_cmd, delete_timeout_s, r.timeout);
       return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeDelete(s, r, progress); });
@@ -463,13 +476,19 @@ int main(int argc, char** argv) {
   if (status_cmd->parsed()) {
     auto status = zkpilot::LocalStatus(home, status_name);
     if (!status.ok()) return Fail(status.status());
-    fmt::print("{}", zkpilot::FormatStatus(*status, kViewFormats.at(status_format)));
+    fmt::print("{}", zkpilot::FormatLocalStatus(*status, kViewFormats.at(status_format)));
     return (*status)["healthy"].get<bool>() ? 0 : 3;
   }
   if (list_cmd->parsed()) {
     auto text = zkpilot::LocalList(home, kViewFormats.at(list_format));
     if (!text.ok()) return Fail(text.status());
     fmt::print("{}", *text);
+    return 0;
+  }
+  if (delete_cmd->parsed() && delete_orphans) {
+    auto text = zkpilot::LocalDeleteOrphans(home, del);
+    if (!text.ok()) return Fail(text.status());
+    fmt::print("{}{}", *text, del.dry_run ? "(dry run: nothing was changed)\n" : "");
     return 0;
   }
   if (delete_cmd->parsed()) {

@@ -101,6 +101,12 @@ CREATE TABLE hook_runs (
 ) STRICT;
 CREATE INDEX hook_runs_by_operation ON hook_runs (operation_id, id);
 )sql",
+    // Version 2: each cluster gets a unique id, so that a supervisor can tell
+    // its own database from one put at the same path (platform/local/
+    // state_identity.h). Existing clusters get one on first use.
+    R"sql(
+ALTER TABLE clusters ADD COLUMN uid TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

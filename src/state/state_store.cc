@@ -85,6 +85,9 @@ ClusterRecord ReadCluster(const Statement& st) {
   return c;
 }
 
+// A cluster's unique id: 128 random bits in hex, made by SQLite.
+constexpr const char* kNewUid = "lower(hex(randomblob(16)))";
+
 constexpr const char* kRevisionColumns =
     "cluster, revision, operation, values_json, package_version, zk_version, status, message, "
     "started_at, finished_at";
@@ -230,12 +233,34 @@ Status StateStore::CreateCluster(const ClusterRecord& c) {
                         Exists(db_, what, "SELECT 1 FROM clusters WHERE name = ?", c.name));
     if (exists) return Status::InvalidInput("cluster " + c.name + " already exists");
     Statement st(db_, what,
-                 Sql({"INSERT INTO clusters (", kClusterColumns, ") VALUES (?,?,?,?,?,?,?,?,?)"}));
+                 Sql({"INSERT INTO clusters (", kClusterColumns, ", uid) VALUES (?,?,?,?,?,?,?,?,?,", kNewUid, ")"}));
     const int64_t created = OrNow(c.created_at);
     st.Bind(c.name, c.package_dir, c.package_name, c.platform, c.status, c.current_revision, c.home,
             created, c.updated_at != 0 ? c.updated_at : created);
     return st.Run();
   });
+}
+
+Result<std::optional<std::string>> StateStore::GetClusterUid(const std::string& name) {
+  Statement st(db_, "get id of cluster " + name, "SELECT uid FROM clusters WHERE name = ?");
+  ZK_ASSIGN_OR_RETURN(bool row, st.Bind(name).Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.Text(0));
+}
+
+Result<std::string> StateStore::EnsureClusterUid(const std::string& name) {
+  const std::string what = "assign an id to cluster " + name;
+  std::string uid;
+  ZK_RETURN_IF_ERROR(Transact(db_, what, TxKind::kWrite, [&]() -> Status {
+    Statement set(db_, what, Sql({"UPDATE clusters SET uid = ", kNewUid, " WHERE name = ? AND uid = ''"}));
+    ZK_RETURN_IF_ERROR(set.Bind(name).Run());
+    Statement get(db_, what, "SELECT uid FROM clusters WHERE name = ?");
+    ZK_ASSIGN_OR_RETURN(bool row, get.Bind(name).Step());
+    if (!row) return NoCluster(name);
+    uid = get.Text(0);
+    return Status::Ok();
+  }));
+  return uid;
 }
 
 Result<std::optional<ClusterRecord>> StateStore::GetCluster(const std::string& name) {

@@ -59,6 +59,12 @@ class StateStore : public ReleaseStore {
   Status CreateCluster(const ClusterRecord& c) override;
   Result<std::optional<ClusterRecord>> GetCluster(const std::string& name) override;
   Result<std::vector<ClusterRecord>> ListClusters() override;  // sorted by name
+  // A cluster's unique id (made when it is created; "" for one recorded by
+  // an older zkpilot until EnsureClusterUid), nullopt when not recorded. Two
+  // clusters of the same name in two databases have different ids.
+  Result<std::optional<std::string>> GetClusterUid(const std::string& name);
+  // The cluster's id, assigning one first if it has none. NotFound when not recorded.
+  Result<std::string> EnsureClusterUid(const std::string& name);
   Status SetClusterStatus(const std::string& name, const std::string& status, int current_revision = -1) override;
   using ReleaseStore::SetClusterStatus;
   // Removes the cluster and everything recorded about it (its nodes too).

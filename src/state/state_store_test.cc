@@ -241,6 +241,42 @@ TEST_F(StateStoreTest, DuplicateClusterIsInvalidInput) {
   EXPECT_EQ(s.message(), "cluster demo already exists");
 }
 
+TEST_F(StateStoreTest, ClustersGetUniqueIdsAndOldOnesOneOnFirstUse) {
+  std::string first;
+  {
+    auto store = OpenStore();
+    ASSERT_OK(store->CreateCluster(MakeCluster("demo")));
+    auto uid = store->GetClusterUid("demo");
+    ASSERT_OK(uid);
+    ASSERT_TRUE(uid->has_value());
+    first = **uid;
+    EXPECT_EQ(first.size(), 32u) << first;
+    auto ensured = store->EnsureClusterUid("demo");
+    ASSERT_OK(ensured);
+    EXPECT_EQ(*ensured, first) << "an assigned id never changes";
+    // The same name created again (after a delete) is another cluster.
+    ASSERT_OK(store->DeleteCluster("demo"));
+    ASSERT_OK(store->CreateCluster(MakeCluster("demo")));
+    auto again = store->GetClusterUid("demo");
+    ASSERT_OK(again);
+    EXPECT_NE(**again, first);
+    auto none = store->GetClusterUid("other");
+    ASSERT_OK(none);
+    EXPECT_FALSE(none->has_value());
+    EXPECT_EQ(store->EnsureClusterUid("other").status().code(), ErrorCode::kNotFound);
+  }
+  // A cluster recorded before ids existed has "" until first use.
+  RawDb(path_).Exec("UPDATE clusters SET uid = ''");
+  auto store = OpenStore();
+  auto old = store->GetClusterUid("demo");
+  ASSERT_OK(old);
+  EXPECT_EQ(**old, "");
+  auto assigned = store->EnsureClusterUid("demo");
+  ASSERT_OK(assigned);
+  EXPECT_EQ(assigned->size(), 32u);
+  EXPECT_EQ(*store->EnsureClusterUid("demo"), *assigned);
+}
+
 TEST_F(StateStoreTest, MissingObjectsAreNotFound) {
   auto store = OpenStore();
   ASSERT_OK(store->CreateCluster(MakeCluster("demo")));

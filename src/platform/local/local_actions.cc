@@ -2,11 +2,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include "package/package_loader.h"
+#include "util/yaml_json.h"
 #include "platform/local/local_platform.h"
 #include "platform/local/operation_lock.h"
+#include "platform/local/orphans.h"
 #include "platform/local/paths.h"
 
 namespace zkpilot {
@@ -27,7 +30,36 @@ Result<Local> OpenCluster(const std::string& home, const std::string& name) {
   return local;
 }
 
+// Lines naming the orphans and what to do about them ("" when none).
+std::string OrphanLines(const std::vector<OrphanProcess>& orphans, const std::string& home) {
+  if (orphans.empty()) return "";
+  std::string out = "Running with no record in " + StateDbPath(home) + " (deleted or replaced?):\n";
+  for (const auto& p : orphans) out += "  " + p.Describe(home) + "\n";
+  return out + "`zkpilot delete --orphans` stops them (data kept unless --purge-data)\n";
+}
+
+// `no_record` (the cluster is not recorded), plus the lines naming its
+// processes when they run all the same (state.db lost): a user looking for
+// the cluster learns where it went.
+Status WithOrphansOf(const std::string& home, const std::string& name, const Status& no_record) {
+  if (no_record.code() != ErrorCode::kInvalidInput) return no_record;
+  auto store = OpenState(home);
+  if (!store.ok()) return no_record;
+  auto orphans = FindOrphans(**store, home);
+  if (!orphans.ok()) return no_record;
+  std::vector<OrphanProcess> mine;
+  for (const auto& p : *orphans)
+    if (p.cluster == name) mine.push_back(p);
+  if (mine.empty()) return no_record;
+  return Status::InvalidInput(no_record.message() + "\n" + OrphanLines(mine, home));
+}
+
 }  // namespace
+
+Result<std::string> LocalDeleteOrphans(const std::string& home, const DeleteRequest& req) {
+  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
+  return StopOrphans(*store, home, StopOrphansRequest{req.name, req.purge_data, req.dry_run});
+}
 
 Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& req, ProgressSink& progress) {
   ZK_RETURN_IF_ERROR(ValidateClusterName(req.name));
@@ -54,7 +86,9 @@ Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& r
 }
 
 Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& req, ProgressSink& progress) {
-  ZK_ASSIGN_OR_RETURN(Local local, OpenCluster(home, req.name));
+  auto opened = OpenCluster(home, req.name);
+  if (!opened.ok()) return WithOrphansOf(home, req.name, opened.status());
+  Local local = std::move(opened).value();
   std::optional<OperationLock> lock;
   std::string killed;
   if (!req.dry_run) {
@@ -107,7 +141,9 @@ Result<ChangeResult> LocalResume(const std::string& home, const std::string& nam
 }
 
 Result<nlohmann::ordered_json> LocalStatus(const std::string& home, const std::string& name) {
-  ZK_ASSIGN_OR_RETURN(Local local, OpenCluster(home, name));
+  auto opened = OpenCluster(home, name);
+  if (!opened.ok()) return WithOrphansOf(home, name, opened.status());
+  Local local = std::move(opened).value();
   ZK_ASSIGN_OR_RETURN(Values values, RevisionValues(*local.store, name, local.package));
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*local.store, home, name, local.package, values));
   NullProgress progress;
@@ -130,13 +166,48 @@ Result<nlohmann::ordered_json> LocalStatus(const std::string& home, const std::s
                        name + "` continues it";
       }
     }
+  ZK_ASSIGN_OR_RETURN(auto orphans, FindOrphans(*local.store, home));
+  if (!orphans.empty()) {
+    out["orphans"] = nlohmann::ordered_json::array();
+    for (const auto& p : orphans) out["orphans"].push_back(p.Describe(home));
+  }
   return out;
+}
+
+std::string FormatLocalStatus(const nlohmann::ordered_json& status, Format format) {
+  std::string out = FormatStatus(status, format);
+  if (format != Format::kTable || !status.contains("orphans")) return out;
+  out += "\nRunning with no record in this state directory:\n";
+  for (const auto& line : status["orphans"]) out += "  " + line.get<std::string>() + "\n";
+  return out + "`zkpilot delete --orphans` stops them (data kept unless --purge-data)\n";
 }
 
 Result<std::string> LocalList(const std::string& home, Format format) {
   ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
-  return ListClusters(
-      *store, [&](const ClusterRecord& c) { return LocalServerStates(*store, c.name); }, format);
+  auto servers_of = [&](const ClusterRecord& c) { return LocalServerStates(*store, c.name); };
+  ZK_ASSIGN_OR_RETURN(auto orphans, FindOrphans(*store, home));
+  if (format == Format::kTable) {
+    ZK_ASSIGN_OR_RETURN(std::string table, ListClusters(*store, servers_of, format));
+    return orphans.empty() ? table : table + "\n" + OrphanLines(orphans, home);
+  }
+  // Each orphaned cluster is one more entry, in the recorded ones' shape.
+  ZK_ASSIGN_OR_RETURN(std::string text, ListClusters(*store, servers_of, Format::kJson));
+  auto list = nlohmann::ordered_json::parse(text);
+  std::map<std::string, nlohmann::ordered_json> orphaned;
+  for (const auto& p : orphans) {
+    auto& c = orphaned[p.cluster];
+    if (c.is_null())
+      c = {{"name", p.cluster}, {"platform", "local"}, {"status", "orphaned"}, {"servers", 0}, {"running", 0},
+           {"version", ""}, {"revision", 0}, {"package", ""}, {"created", "-"},
+           {"orphans", nlohmann::ordered_json::array()}};
+    if (p.kind == OrphanKind::kServer) {
+      c["servers"] = c["servers"].get<int>() + 1;
+      c["running"] = c["running"].get<int>() + 1;
+    }
+    c["orphans"].push_back(p.Describe(home));
+  }
+  for (auto& [name, c] : orphaned) list.push_back(std::move(c));
+  return format == Format::kJson ? list.dump(2) + "\n" : EmitYaml(list);
 }
 
 Result<std::string> LocalHistory(const std::string& home, const std::string& name, Format format) {

@@ -36,10 +36,21 @@ struct DeleteRequest {
 };
 Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& request, ProgressSink& progress);
 
+// `zkpilot delete [NAME] --orphans`: stops the processes of this state
+// directory's clusters that have no record (orphans.h).
+Result<std::string> LocalDeleteOrphans(const std::string& home, const DeleteRequest& request);
+
 Result<ChangeResult> LocalChange(const std::string& home, const ChangeRequest& request, ProgressSink& progress);
 Result<ChangeResult> LocalResume(const std::string& home, const std::string& name, ProgressSink& progress);
 
+// Status of a recorded cluster, with "orphans" (orphans.h) when other
+// clusters of the state directory run with no record; for a name with no
+// record whose processes run, an error that lists them.
 Result<nlohmann::ordered_json> LocalStatus(const std::string& home, const std::string& name);
+// FormatStatus, then (table) the orphans LocalStatus found.
+std::string FormatLocalStatus(const nlohmann::ordered_json& status, Format format);
+// The recorded clusters, then each cluster that runs with no record
+// (status "orphaned", its processes under "orphans").
 Result<std::string> LocalList(const std::string& home, Format format);
 Result<std::string> LocalHistory(const std::string& home, const std::string& name, Format format);
 

@@ -1,7 +1,8 @@
 // Where the local platform keeps things.
 //
 //   $ZKPILOT_HOME                    default: $XDG_STATE_HOME/zkpilot, else ~/.local/state/zkpilot
-//     state.db                       the SQLite state (state/state_store.h)
+//     state.db                       the SQLite state (state/state_store.h); a supervisor
+//                                    acts only while it is the file it opened (state_identity.h)
 //     distributions/<id>/            fetched ZooKeeper distributions ($ZKPILOT_DISTRIBUTIONS overrides)
 //     clusters/<name>/               one directory per cluster
 //       supervisor.lock, supervisor.log

@@ -18,6 +18,7 @@
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
 #include "platform/local/services.h"
+#include "platform/local/state_identity.h"
 #include "state/state_store.h"
 #include "util/files.h"
 
@@ -329,6 +330,13 @@ int RunSupervisor(const SupervisorOptions& options) {
     spdlog::error("{}", store.status().message());
     return 1;
   }
+  // The database it acts on must stay the one it opened (state_identity.h).
+  auto identity = TakeStateDbIdentity(**store, StateDbPath(options.home), options.cluster);
+  if (!identity.ok()) {
+    spdlog::info("cluster {}: {}; supervisor exits", options.cluster, identity.status().message());
+    return 0;
+  }
+  StateStore& db = **store;
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   ::sigaction(SIGTERM, &sa, nullptr);
@@ -343,7 +351,16 @@ int RunSupervisor(const SupervisorOptions& options) {
   ::sigprocmask(SIG_BLOCK, &kick, nullptr);
   spdlog::info("supervisor for {} started, pid {}", options.cluster, ::getpid());
   Supervisor supervisor(options, std::move(store).value());
+  int exit_code = 0;
   while (!g_stop) {
+    if (Status mine = CheckStateDbIdentity(*identity, db); !mine.ok()) {
+      spdlog::error("{}: this supervisor stops acting on it and exits; the servers keep running without "
+                    "supervision (`zkpilot list` shows them, `zkpilot delete --orphans` stops them)",
+                    mine.message());
+      RemoveStaleJournal(*identity);
+      exit_code = 1;
+      break;
+    }
     if (!supervisor.Reconcile()) break;
     const auto ms = options.poll.count();
     timespec wait{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
@@ -351,7 +368,7 @@ int RunSupervisor(const SupervisorOptions& options) {
   }
   spdlog::info("supervisor for {} exits{}", options.cluster, g_stop ? " on a signal (nodes keep running)" : "");
   ::close(fd);
-  return 0;
+  return exit_code;
 }
 
 int SupervisorPid(const std::string& home, const std::string& cluster) {
