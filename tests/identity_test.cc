@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "local_test_util.h"
@@ -152,16 +154,55 @@ TEST_F(IdentityTest, StatusOfACrashLoopingServerShowsTheCauseFromItsLog) {
   int broken = 0;
   for (const auto& n : s["nodes"]) {
     if (n["healthy"] == true) {
-      EXPECT_EQ(n["cause"], "") << n.dump();
+      EXPECT_EQ(n.value("cause", ""), "") << n.dump();
       continue;
     }
     broken = n["id"].get<int>();
-    EXPECT_EQ(n["cause"], "Unrecognized VM option 'NoSuchJvmOption'") << n.dump();
+    EXPECT_EQ(n.value("cause", ""), "Unrecognized VM option 'NoSuchJvmOption'") << n.dump();
   }
   EXPECT_NE(broken, 0) << s.dump(2);
   r = Zk(a_, {"status", "alpha"});
   EXPECT_TRUE(Contains(r.out, "server " + std::to_string(broken) + ": ")) << r.All();
   EXPECT_TRUE(Contains(r.out, "cause, from its log: Unrecognized VM option 'NoSuchJvmOption'")) << r.All();
+}
+
+// ZooKeeper itself refuses to start (a data directory whose myid is not a
+// number): the cause is ZooKeeper's error and the exception's deepest cause.
+TEST_F(IdentityTest, StatusShowsZooKeepersOwnStartFailureFromItsLog) {
+  ProcessResult r = Deploy(a_, "alpha");
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  json s = StatusJson(a_, "alpha");
+  int follower = 0, pid = 0;
+  for (const auto& n : s["nodes"])
+    if (n["role"] == "follower") follower = n["id"].get<int>(), pid = n["pid"].get<int>();
+  ASSERT_NE(follower, 0) << s.dump(2);
+  const std::string data = NodeDir(ClusterHome(a_.home(), "alpha"), follower) + "/data";
+  {
+    std::ofstream myid(data + "/myid", std::ios::trunc);
+    myid << "not-a-number\n";
+  }
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+
+  json down;
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        down = StatusJson(a_, "alpha");
+        for (const auto& n : down["nodes"])
+          if (n["id"] == follower) return n["restarts"].get<int>() >= 2 && n.value("cause", "") != "";
+        return false;
+      },
+      60s))
+      << down.dump(2);
+  for (const auto& n : down["nodes"])
+    if (n["id"] == follower) {
+      const std::string cause = n.value("cause", "");
+      EXPECT_TRUE(Contains(cause, "ERROR [main:QuorumPeerMain@")) << n.dump();
+      EXPECT_TRUE(Contains(cause, "] - Invalid config, exiting abnormally — Caused by: "
+                                  "java.lang.IllegalArgumentException: serverid not-a-number is not a number"))
+          << n.dump();
+    }
+  r = Zk(a_, {"status", "alpha"});
+  EXPECT_TRUE(Contains(r.out, "cause, from its log: ERROR [main:QuorumPeerMain@")) << r.All();
 }
 
 }  // namespace

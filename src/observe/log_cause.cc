@@ -83,26 +83,36 @@ std::string FailureCause(std::string_view log_tail) {
     if (nl == std::string_view::npos) break;
     log_tail.remove_prefix(nl + 1);
   }
-  // Blocks: a line and the continuations after it. The last failure's:
+  // Blocks: a line and the continuations after it. The head of the block
+  // before `i`'s, or -1.
+  auto previous_head = [&](int i) {
+    for (--i; i >= 0; --i)
+      if (!Continuation(lines[i]) && !Trim(lines[i]).empty()) return i;
+    return -1;
+  };
+  // The last failure's block: [first, end).
   int end = static_cast<int>(lines.size());
-  for (int first = end - 1; first >= 0; --first) {
-    if (Continuation(lines[first]) || Trim(lines[first]).empty()) continue;
-    if (!FailureHead(lines[first])) {
-      end = first;
-      continue;
-    }
-    // Its deepest cause: the last "Caused by:", else the exception it was
-    // logged with.
-    int cause = first;
-    for (int i = first + 1; i < end; ++i) {
-      if (lines[i].rfind("Caused by:", 0) == 0) cause = i;
-      else if (cause == first && Continuation(lines[i]) && !Frame(lines[i])) cause = i;
-    }
-    std::string out = Message(lines[first]);
-    if (cause != first) out += " — " + Message(lines[cause]);
-    return out;
+  int first = previous_head(end);
+  while (first >= 0 && !FailureHead(lines[first])) end = first, first = previous_head(first);
+  if (first < 0) return "";
+  // QuorumPeerMain.main logs an error with its exception, then prints the
+  // same words alone to stderr: the logged block is the one that says why.
+  if (Level(lines[first]).empty()) {
+    const int logged = previous_head(first);
+    if (logged >= 0 && FailureHead(lines[logged]) && !Level(lines[logged]).empty() &&
+        Has(lines[logged], Trim(lines[first])))
+      end = first, first = logged;
   }
-  return "";
+  // Its deepest cause: the last "Caused by:", else the exception it was
+  // logged with.
+  int cause = first;
+  for (int i = first + 1; i < end; ++i) {
+    if (lines[i].rfind("Caused by:", 0) == 0) cause = i;
+    else if (cause == first && Continuation(lines[i]) && !Frame(lines[i])) cause = i;
+  }
+  std::string out = Message(lines[first]);
+  if (cause != first) out += " — " + Message(lines[cause]);
+  return out;
 }
 
 }  // namespace zkpilot

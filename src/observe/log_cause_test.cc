@@ -65,17 +65,31 @@ INSTANTIATE_TEST_SUITE_P(
                   "java.net.ConnectException: Connection refused\n",
                   "ERROR [main:o.a.z.s.q.QuorumPeerMain@114] - Unexpected exception, exiting abnormally — "
                   "java.net.BindException: Address already in use"},
-        CauseCase{"DeepestCause",
-                  "2026-11-30 10:00:01,000 [myid:1] - ERROR [main:o.a.z.s.q.QuorumPeerMain@99] - Invalid "
-                  "config, exiting abnormally\n"
+        // As ZooKeeper 3.8.0 writes it for a myid that is not a number.
+        CauseCase{"DeepestCauseThenTheSameWordsOnStderr",
+                  "2026-11-30 14:56:22,014 [myid:] - INFO  [main:QuorumPeerConfig@477] - metricsProvider.className "
+                  "is org.apache.zookeeper.metrics.impl.DefaultMetricsProvider\n"
+                  "2026-11-30 14:56:22,027 [myid:] - ERROR [main:QuorumPeerMain@99] - Invalid config, exiting "
+                  "abnormally\n"
                   "org.apache.zookeeper.server.quorum.QuorumPeerConfig$ConfigException: Error processing "
-                  "/x/zoo.cfg\n"
-                  "\tat org.apache.zookeeper.server.quorum.QuorumPeerConfig.parse(QuorumPeerConfig.java:198)\n"
-                  "Caused by: java.lang.IllegalArgumentException: serverid abc is not a number\n"
-                  "\tat org.apache.zookeeper.server.quorum.QuorumPeerConfig.setupMyId(QuorumPeerConfig.java:758)\n"
-                  "\t... 2 more\n",
-                  "ERROR [main:o.a.z.s.q.QuorumPeerMain@99] - Invalid config, exiting abnormally — Caused by: "
-                  "java.lang.IllegalArgumentException: serverid abc is not a number"}),
+                  "/x/conf/zoo.cfg.dynamic.100000000\n"
+                  "\tat org.apache.zookeeper.server.quorum.QuorumPeerConfig.parse(QuorumPeerConfig.java:222)\n"
+                  "Caused by: java.lang.IllegalArgumentException: serverid nan is not a number\n"
+                  "\tat org.apache.zookeeper.server.quorum.QuorumPeerConfig.setupMyId(QuorumPeerConfig.java:741)\n"
+                  "\t... 2 more\n"
+                  "Invalid config, exiting abnormally\n"
+                  "2026-11-30 14:56:22,037 [myid:] - INFO  [main:ZKAuditProvider@42] - ZooKeeper audit is "
+                  "disabled.\n"
+                  "2026-11-30 14:56:22,048 [myid:] - ERROR [main:ServiceUtils@42] - Exiting JVM with code 2\n",
+                  "ERROR [main:QuorumPeerMain@99] - Invalid config, exiting abnormally — Caused by: "
+                  "java.lang.IllegalArgumentException: serverid nan is not a number"},
+        // A JVM that cannot start after a healthy run's last lines.
+        CauseCase{"JvmErrorAfterEarlierRun",
+                  "2026-11-30 10:00:00,000 [myid:1] - INFO  [main:o.a.z.s.ZooKeeperServer@100] - serving\n"
+                  "Unrecognized VM option 'NoSuchJvmOption'\n"
+                  "Error: Could not create the Java Virtual Machine.\n"
+                  "Error: A fatal exception has occurred. Program will exit.\n",
+                  "Unrecognized VM option 'NoSuchJvmOption'"}),
     [](const ::testing::TestParamInfo<CauseCase>& info) { return std::string(info.param.name); });
 
 }  // namespace
