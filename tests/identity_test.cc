@@ -140,6 +140,51 @@ TEST_F(IdentityTest, AnotherClustersServersOnOurPortsAreNamedNotTrustedAndDelete
   for (const auto& n : alpha["nodes"]) EXPECT_EQ(n["pid"].get<int>(), alpha_pids[n["id"].get<int>()]) << n.dump();
 }
 
+// Not a ZooKeeper at all: a program that took a stopped server's client
+// port. status names it instead of a bare timeout, says why the server
+// cannot start, and delete finishes without waiting for that port.
+TEST_F(IdentityTest, AProgramOnAStoppedServersPortIsNamedAndItsBindFailureShown) {
+  ProcessResult r = Deploy(a_, "alpha");
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  json s = StatusJson(a_, "alpha");
+  int follower = 0, pid = 0;
+  for (const auto& n : s["nodes"])
+    if (n["role"] == "follower") follower = n["id"].get<int>(), pid = n["pid"].get<int>();
+  ASSERT_NE(follower, 0) << s.dump(2);
+  const int supervisor = s["supervisor"]["pid"].get<int>();
+  for (int p : {supervisor, pid}) ASSERT_EQ(::kill(p, SIGKILL), 0);
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return !PidAlive(supervisor) && !PidAlive(pid) && testing::PortBindable(ClientPort(follower)); }, 30s));
+  testing::Listener squatter(ClientPort(follower));
+  ASSERT_TRUE(squatter.ok());
+
+  const std::string held = "port " + std::to_string(ClientPort(follower)) + " is held by another process (";
+  json down;
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        down = StatusJson(a_, "alpha");
+        for (const auto& n : down["nodes"])
+          if (n["id"] == follower)
+            return n["problem"].get<std::string>().find(held) != std::string::npos &&
+                   n.value("cause", "").find("Address already in use") != std::string::npos;
+        return false;
+      },
+      60s))
+      << down.dump(2);
+  EXPECT_EQ(down["quorum"], true) << down.dump(2);
+  for (const auto& n : down["nodes"])
+    if (n["id"] == follower)
+      EXPECT_TRUE(Contains(n["problem"].get<std::string>(), "not this cluster's server " + std::to_string(follower)));
+
+  const auto started = std::chrono::steady_clock::now();
+  r = Zk(a_, {"delete", "alpha", "--purge-data"});
+  EXPECT_EQ(r.exit_code, 0) << r.All();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 25s) << "delete waited for a port alpha does not hold";
+  EXPECT_TRUE(Contains(r.All(), "port " + std::to_string(ClientPort(follower)) + " is served by another process"));
+  EXPECT_TRUE(Contains(r.All(), "left alone"));
+  EXPECT_EQ(testing::PidsWithCmdline(a_.home()), std::vector<int>{}) << "a process of alpha's home runs";
+}
+
 // A server that cannot start: status says why, from its log, not only that
 // its port refuses connections.
 TEST_F(IdentityTest, StatusOfACrashLoopingServerShowsTheCauseFromItsLog) {

@@ -482,16 +482,22 @@ Result<std::string> LocalPlatform::RunFileAction(int id, const std::string& acti
 
 NodeObservation LocalPlatform::Observe(const ServerState& server) {
   NodeObservation o = Platform::Observe(server);
-  if (!o.srvr) return o;  // nothing answered: down, whoever's port it is
+  const int port = server.client.port;
   const int pid = server.uid.empty() ? 0 : std::atoi(server.uid.c_str());  // set while its process runs
-  switch (WhoListens(server.client.port, pid)) {
+  if (!o.srvr) {  // down; but say so when something else holds its port
+    if (WhoListens(port, pid) == PortListener::kOther)
+      o.error = "port " + std::to_string(port) + " is held by another process (" + o.error +
+                "), not this cluster's server " + std::to_string(server.id);
+    return o;
+  }
+  switch (WhoListens(port, pid)) {
     case PortListener::kProcess:
       return o;
     case PortListener::kOther:
-      o.error = ForeignServerDescription(server.client.port, server.id);
+      o.error = ForeignServerDescription(port, server.id);
       break;
     case PortListener::kNone:  // it answered, then closed its port: gone
-      o.error = "port " + std::to_string(server.client.port) + " is no longer served";
+      o.error = "port " + std::to_string(port) + " is no longer served";
       break;
   }
   o.srvr.reset();  // never counted: not for health, the leader or quorum
