@@ -7,7 +7,6 @@
 #include <signal.h>
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "local_test_util.h"
@@ -50,10 +49,11 @@ class IdentityTest : public ::testing::Test {
   }
   // Deploys `name` in `world` on the ports of world A's block.
   ProcessResult Deploy(const testing::TestHome& world, const std::string& name) {
-    return Zk(world, {"deploy", name, kPackage, "--set", "clientPort=" + std::to_string(a_.base_port()),
-                      "--timeout", "60"});
+    return Zk(world, {"deploy", name, kPackage, "--set",
+                      "clientPort=" + std::to_string(a_.base_port()), "--timeout", "60"});
   }
-  static json StatusJson(const testing::TestHome& world, const std::string& name, int* code = nullptr) {
+  static json StatusJson(const testing::TestHome& world, const std::string& name,
+                         int* code = nullptr) {
     ProcessResult r = Zk(world, {"status", name, "-o", "json"});
     if (code) *code = r.exit_code;
     json j = json::parse(r.out, nullptr, false);
@@ -110,8 +110,9 @@ TEST_F(IdentityTest, AnotherClustersServersOnOurPortsAreNamedNotTrustedAndDelete
     EXPECT_EQ(n["role"], "down") << n.dump();
     EXPECT_EQ(n["zxid"], "") << "a reading of alpha's server counted as beta's: " << n.dump();
     EXPECT_TRUE(Contains(n["problem"].get<std::string>(),
-                         "port " + std::to_string(ClientPort(id)) + " is served by another ZooKeeper (dataDir " +
-                             alpha_data + ", serverId " + std::to_string(id) + "), not this cluster's server " +
+                         "port " + std::to_string(ClientPort(id)) +
+                             " is served by another ZooKeeper (dataDir " + alpha_data +
+                             ", serverId " + std::to_string(id) + "), not this cluster's server " +
                              std::to_string(id)));
   }
   r = Zk(b_, {"status", "beta"});
@@ -127,9 +128,11 @@ TEST_F(IdentityTest, AnotherClustersServersOnOurPortsAreNamedNotTrustedAndDelete
   EXPECT_TRUE(Contains(r.All(), "deleted beta"));
   EXPECT_TRUE(Contains(r.All(), "port " + std::to_string(ClientPort(1)) +
                                     " is served by another ZooKeeper (dataDir " +
-                                    NodeDir(ClusterHome(a_.home(), "alpha"), 1) + "/data, serverId 1)"));
+                                    NodeDir(ClusterHome(a_.home(), "alpha"), 1) +
+                                    "/data, serverId 1)"));
   EXPECT_TRUE(Contains(r.All(), "left alone"));
-  EXPECT_EQ(testing::PidsWithCmdline(b_.home()), std::vector<int>{}) << "a process of beta's home runs";
+  EXPECT_EQ(testing::PidsWithCmdline(b_.home()), std::vector<int>{})
+      << "a process of beta's home runs";
   ProcessResult list = Zk(b_, {"list", "-o", "json"});
   EXPECT_EQ(json::parse(list.out, nullptr, false), json::array()) << list.All();
 
@@ -137,7 +140,8 @@ TEST_F(IdentityTest, AnotherClustersServersOnOurPortsAreNamedNotTrustedAndDelete
   alpha = StatusJson(a_, "alpha", &code);
   EXPECT_EQ(code, 0) << alpha.dump(2);
   EXPECT_EQ(alpha["healthy"], true) << alpha.dump(2);
-  for (const auto& n : alpha["nodes"]) EXPECT_EQ(n["pid"].get<int>(), alpha_pids[n["id"].get<int>()]) << n.dump();
+  for (const auto& n : alpha["nodes"])
+    EXPECT_EQ(n["pid"].get<int>(), alpha_pids[n["id"].get<int>()]) << n.dump();
 }
 
 // Not a ZooKeeper at all: a program that took a stopped server's client
@@ -154,11 +158,16 @@ TEST_F(IdentityTest, AProgramOnAStoppedServersPortIsNamedAndItsBindFailureShown)
   const int supervisor = s["supervisor"]["pid"].get<int>();
   for (int p : {supervisor, pid}) ASSERT_EQ(::kill(p, SIGKILL), 0);
   ASSERT_TRUE(testing::WaitUntil(
-      [&] { return !PidAlive(supervisor) && !PidAlive(pid) && testing::PortBindable(ClientPort(follower)); }, 30s));
+      [&] {
+        return !PidAlive(supervisor) && !PidAlive(pid) &&
+               testing::PortBindable(ClientPort(follower));
+      },
+      30s));
   testing::Listener squatter(ClientPort(follower));
   ASSERT_TRUE(squatter.ok());
 
-  const std::string held = "port " + std::to_string(ClientPort(follower)) + " is held by another process (";
+  const std::string held =
+      "port " + std::to_string(ClientPort(follower)) + " is held by another process (";
   json down;
   EXPECT_TRUE(testing::WaitUntil(
       [&] {
@@ -172,17 +181,22 @@ TEST_F(IdentityTest, AProgramOnAStoppedServersPortIsNamedAndItsBindFailureShown)
       60s))
       << down.dump(2);
   EXPECT_EQ(down["quorum"], true) << down.dump(2);
-  for (const auto& n : down["nodes"])
-    if (n["id"] == follower)
-      EXPECT_TRUE(Contains(n["problem"].get<std::string>(), "not this cluster's server " + std::to_string(follower)));
+  for (const auto& n : down["nodes"]) {
+    if (n["id"] != follower) continue;
+    EXPECT_TRUE(Contains(n["problem"].get<std::string>(),
+                         "not this cluster's server " + std::to_string(follower)));
+  }
 
   const auto started = std::chrono::steady_clock::now();
   r = Zk(a_, {"delete", "alpha", "--purge-data"});
   EXPECT_EQ(r.exit_code, 0) << r.All();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 25s) << "delete waited for a port alpha does not hold";
-  EXPECT_TRUE(Contains(r.All(), "port " + std::to_string(ClientPort(follower)) + " is served by another process"));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 25s)
+      << "delete waited for a port alpha does not hold";
+  EXPECT_TRUE(Contains(
+      r.All(), "port " + std::to_string(ClientPort(follower)) + " is served by another process"));
   EXPECT_TRUE(Contains(r.All(), "left alone"));
-  EXPECT_EQ(testing::PidsWithCmdline(a_.home()), std::vector<int>{}) << "a process of alpha's home runs";
+  EXPECT_EQ(testing::PidsWithCmdline(a_.home()), std::vector<int>{})
+      << "a process of alpha's home runs";
 }
 
 // A server that cannot start: status says why, from its log, not only that
@@ -208,7 +222,8 @@ TEST_F(IdentityTest, StatusOfACrashLoopingServerShowsTheCauseFromItsLog) {
   EXPECT_NE(broken, 0) << s.dump(2);
   r = Zk(a_, {"status", "alpha"});
   EXPECT_TRUE(Contains(r.out, "server " + std::to_string(broken) + ": ")) << r.All();
-  EXPECT_TRUE(Contains(r.out, "cause, from its log: Unrecognized VM option 'NoSuchJvmOption'")) << r.All();
+  EXPECT_TRUE(Contains(r.out, "cause, from its log: Unrecognized VM option 'NoSuchJvmOption'"))
+      << r.All();
 }
 
 // ZooKeeper itself refuses to start (a data directory whose myid is not a
@@ -233,7 +248,8 @@ TEST_F(IdentityTest, StatusShowsZooKeepersOwnStartFailureFromItsLog) {
       [&] {
         down = StatusJson(a_, "alpha");
         for (const auto& n : down["nodes"])
-          if (n["id"] == follower) return n["restarts"].get<int>() >= 2 && n.value("cause", "") != "";
+          if (n["id"] == follower)
+            return n["restarts"].get<int>() >= 2 && n.value("cause", "") != "";
         return false;
       },
       60s))
@@ -242,8 +258,10 @@ TEST_F(IdentityTest, StatusShowsZooKeepersOwnStartFailureFromItsLog) {
     if (n["id"] == follower) {
       const std::string cause = n.value("cause", "");
       EXPECT_TRUE(Contains(cause, "ERROR [main:QuorumPeerMain@")) << n.dump();
-      EXPECT_TRUE(Contains(cause, "] - Invalid config, exiting abnormally — Caused by: "
-                                  "java.lang.IllegalArgumentException: serverid not-a-number is not a number"))
+      EXPECT_TRUE(
+          Contains(cause,
+                   "] - Invalid config, exiting abnormally — Caused by: "
+                   "java.lang.IllegalArgumentException: serverid not-a-number is not a number"))
           << n.dump();
     }
   r = Zk(a_, {"status", "alpha"});

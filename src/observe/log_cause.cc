@@ -8,11 +8,14 @@ namespace {
 
 constexpr size_t kMaxPart = 300;
 
-bool Has(std::string_view line, std::string_view part) { return line.find(part) != std::string_view::npos; }
+bool Has(std::string_view line, std::string_view part) {
+  return line.find(part) != std::string_view::npos;
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -34,9 +37,11 @@ bool Frame(std::string_view line) {
 // or the exception a log line was written with ("java.io.IOException: ...":
 // a dotted class name ending in Exception or Error, then ':' or nothing).
 bool Continuation(std::string_view line) {
-  if (Frame(line) || line.rfind("Caused by:", 0) == 0 || Trim(line).rfind("Suppressed:", 0) == 0) return true;
+  if (Frame(line) || line.rfind("Caused by:", 0) == 0 || Trim(line).rfind("Suppressed:", 0) == 0)
+    return true;
   const std::string_view name = line.substr(0, line.find_first_of(": "));
-  if (name.find('.') == std::string_view::npos || name.find('/') != std::string_view::npos) return false;
+  if (name.find('.') == std::string_view::npos || name.find('/') != std::string_view::npos)
+    return false;
   return name.ends_with("Exception") || name.ends_with("Error") || name.ends_with("Throwable");
 }
 
@@ -56,8 +61,10 @@ bool FailureHead(std::string_view line) {
   const std::string_view level = Level(line);
   if (!level.empty()) return level == "ERROR" || level == "FATAL";
   static constexpr std::array<std::string_view, 8> kSigns = {
-      "Exception", "Error", "Unrecognized", "No space left on device", "Permission denied",
-      "Address already in use", "Invalid", "Could not"};
+      "Exception",         "Error",
+      "Unrecognized",      "No space left on device",
+      "Permission denied", "Address already in use",
+      "Invalid",           "Could not"};
   for (auto sign : kSigns)
     if (Has(line, sign)) return true;
   return false;
@@ -67,7 +74,8 @@ bool FailureHead(std::string_view line) {
 // want the level and the message.
 std::string Message(std::string_view line) {
   line = Trim(line);
-  if (const std::string_view level = Level(line); !level.empty()) line.remove_prefix(line.find("] - ") + 4);
+  if (const std::string_view level = Level(line); !level.empty())
+    line.remove_prefix(line.find("] - ") + 4);
   std::string out(line.substr(0, kMaxPart));
   if (line.size() > kMaxPart) out += "...";
   return out;
@@ -107,8 +115,10 @@ std::string FailureCause(std::string_view log_tail) {
   // logged with.
   int cause = first;
   for (int i = first + 1; i < end; ++i) {
-    if (lines[i].rfind("Caused by:", 0) == 0) cause = i;
-    else if (cause == first && Continuation(lines[i]) && !Frame(lines[i])) cause = i;
+    if (lines[i].rfind("Caused by:", 0) == 0)
+      cause = i;
+    else if (cause == first && Continuation(lines[i]) && !Frame(lines[i]))
+      cause = i;
   }
   std::string out = Message(lines[first]);
   if (cause != first) out += " — " + Message(lines[cause]);

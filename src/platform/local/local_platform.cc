@@ -405,26 +405,9 @@ Result<std::string> LocalPlatform::TearDown(bool purge_data, std::chrono::millis
   std::string others;
   const auto deadline = SteadyClock::now() + kPortsFreeWithin;
   for (const auto& r : records) {
-    std::vector<int> held;
-    for (int port : {r.client_port, r.quorum_port, r.election_port, r.admin_port}) {
-      while (!PortFree(port)) {
-        if (WhoListens(port, 0) == PortListener::kOther) {
-          held.push_back(port);
-          break;
-        }
-        if (SteadyClock::now() >= deadline)
-          return Status::IOError("port " + std::to_string(port) + " is still in use after " +
-                                 std::to_string(kPortsFreeWithin.count()) + "s");
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
-    if (held.empty()) continue;
-    std::string ports;
-    for (int port : held) ports += (ports.empty() ? "" : ", ") + std::to_string(port);
-    others += "; " + (held.front() == r.client_port
-                          ? ForeignServerDescription(r.client_port, r.id) + " (it holds ports " + ports + ")"
-                          : "ports " + ports + " of server " + std::to_string(r.id) + " are held by another process") +
-              ": left alone";
+    ZK_ASSIGN_OR_RETURN(std::string held, WaitServerPortsFree(r.id, {r.client_port, r.quorum_port, r.election_port,
+                                                                      r.admin_port}, deadline));
+    if (!held.empty()) others += "; " + held + ": left alone";
   }
   std::error_code ec;
   if (purge_data) {

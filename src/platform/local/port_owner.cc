@@ -7,7 +7,9 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
+#include "platform/local/process.h"
 #include "zk/four_letter.h"
 
 namespace zkpilot {
@@ -25,7 +27,8 @@ void AddListeners(const char* table, int port, std::vector<uint64_t>& out) {
     std::istringstream fields(line);
     std::string sl, local, remote, state, queues, timer, retransmits, uid, timeout;
     uint64_t inode = 0;
-    if (!(fields >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode))
+    if (!(fields >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+          timeout >> inode))
       continue;
     if (state != kListenState || inode == 0) continue;
     const auto colon = local.rfind(':');
@@ -53,7 +56,8 @@ PortListener WhoListens(int port, int pid) {
   if (inodes.empty()) return PortListener::kNone;
   if (pid <= 0) return PortListener::kOther;
   std::error_code ec;
-  for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+  for (const auto& fd :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
     char target[64];
     const ssize_t n = ::readlink(fd.path().c_str(), target, sizeof target - 1);
     if (n <= 0) continue;
@@ -76,13 +80,36 @@ std::string ForeignServerDescription(int port, int id) {
     // (ZooKeeperServer.dumpConf: zkDb.snapLog.getSnapDir()).
     std::string dir = d->second;
     const std::string suffix = "/version-2";
-    if (dir.size() > suffix.size() && dir.compare(dir.size() - suffix.size(), suffix.size(), suffix) == 0)
+    if (dir.size() > suffix.size() &&
+        dir.compare(dir.size() - suffix.size(), suffix.size(), suffix) == 0)
       dir.resize(dir.size() - suffix.size());
     facts = "dataDir " + dir;
   }
   if (auto s = conf->find("serverId"); s != conf->end())
     facts += (facts.empty() ? "" : ", ") + ("serverId " + s->second);
   return what + "another ZooKeeper" + (facts.empty() ? "" : " (" + facts + ")") + ", " + not_ours;
+}
+
+Result<std::string> WaitServerPortsFree(int id, const std::vector<int>& ports,
+                                        std::chrono::steady_clock::time_point deadline) {
+  std::vector<int> held;
+  for (int port : ports) {
+    while (!PortFree(port)) {
+      if (WhoListens(port, 0) == PortListener::kOther) {
+        held.push_back(port);
+        break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline)
+        return Status::IOError("port " + std::to_string(port) + " is still in use");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  if (held.empty()) return std::string();
+  std::string list;
+  for (int port : held) list += (list.empty() ? "" : ", ") + std::to_string(port);
+  if (!ports.empty() && held.front() == ports.front())
+    return ForeignServerDescription(ports.front(), id) + " (it holds ports " + list + ")";
+  return "ports " + list + " of server " + std::to_string(id) + " are held by another process";
 }
 
 }  // namespace zkpilot

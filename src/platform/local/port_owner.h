@@ -21,9 +21,12 @@
 // used to describe a foreign server to people (ForeignServerDescription).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "util/status.h"
 
 namespace zkpilot {
 
@@ -44,5 +47,14 @@ PortListener WhoListens(int port, int pid);
 // not this cluster's server 1". Asks the server's `conf` (one second at
 // most); without an answer, says what it is not.
 std::string ForeignServerDescription(int port, int id);
+
+// Waits until each of server `id`'s `ports` (client port first) can be
+// bound, or something listens on it although the caller's processes are
+// gone: another's, not waited for. Returns "" or what holds ports, for people
+// ("port 2181 is served by another ZooKeeper (...), not this cluster's
+// server 1 (it holds ports 2181, 2183)"). IOError when a port stays in use
+// without a listener until `deadline`.
+Result<std::string> WaitServerPortsFree(int id, const std::vector<int>& ports,
+                                        std::chrono::steady_clock::time_point deadline);
 
 }  // namespace zkpilot
