@@ -5,12 +5,14 @@
 // failure.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "local_test_util.h"
 #include "platform/local/paths.h"
+#include "platform/local/port_owner.h"
 #include "zk/four_letter.h"
 
 namespace zkpilot {
@@ -266,6 +268,24 @@ TEST_F(IdentityTest, StatusShowsZooKeepersOwnStartFailureFromItsLog) {
     }
   r = Zk(a_, {"status", "alpha"});
   EXPECT_TRUE(Contains(r.out, "cause, from its log: ERROR [main:QuorumPeerMain@")) << r.All();
+}
+
+// Who listens, without a JVM: this test process's own listening socket is
+// told from one another process would hold (the JVMs' IPv6 sockets are the
+// tests above).
+TEST(PortOwnerTest, TellsTheListeningProcessFromAnyOther) {
+  const int port = testing::FindFreePortBlock(1);
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(WhoListens(port, ::getpid()), PortListener::kNone);
+  {
+    testing::Listener listener(port);
+    ASSERT_TRUE(listener.ok());
+    EXPECT_EQ(ListeningSocketInodes(port).size(), 1u);
+    EXPECT_EQ(WhoListens(port, ::getpid()), PortListener::kProcess);
+    EXPECT_EQ(WhoListens(port, 0), PortListener::kOther);
+    EXPECT_EQ(WhoListens(port, ::getppid()), PortListener::kOther);
+  }
+  EXPECT_EQ(WhoListens(port, ::getpid()), PortListener::kNone);
 }
 
 }  // namespace
