@@ -11,6 +11,7 @@
 add_library(zkpilot_platform
   src/platform/platform.cc
   src/observe/health.cc
+  src/observe/log_cause.cc
 )
 target_link_libraries(zkpilot_platform PUBLIC zkpilot_core zkpilot_zk)
 
@@ -43,6 +44,7 @@ add_library(zkpilot_local
   src/platform/local/topology.cc
   src/platform/local/local_files.cc
   src/platform/local/file_actions.cc
+  src/platform/local/port_owner.cc
   src/platform/local/local_platform.cc
   src/platform/local/local_addons.cc
   src/platform/local/local_actions.cc
@@ -66,6 +68,7 @@ include(GoogleTest)
 # verb against the fake platform (no process, no socket).
 add_executable(zkpilot_action_tests
   src/observe/health_test.cc
+  src/observe/log_cause_test.cc
   src/plan/change_planner_test.cc
   src/plan/executor_test.cc
   src/actions/step_runner_test.cc
@@ -79,6 +82,7 @@ gtest_discover_tests(zkpilot_action_tests PROPERTIES LABELS unit DISCOVERY_TIMEO
 # after discovery: gtest_discover_tests would split a list in PROPERTIES).
 add_executable(zkpilot_local_tests
   tests/local_platform_test.cc
+  tests/identity_test.cc
   tests/local_test_util.cc
 )
 target_link_libraries(zkpilot_local_tests PRIVATE zkpilot_local GTest::gtest GTest::gtest_main)

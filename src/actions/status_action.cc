@@ -7,6 +7,7 @@
 #include "actions/cluster_actions.h"
 #include "actions/observe.h"
 #include "observe/health.h"
+#include "observe/log_cause.h"
 #include "util/yaml_json.h"
 #include "zk/ensemble_config.h"
 #include "zk/four_letter.h"
@@ -51,6 +52,17 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
     out += line + "\n";
   }
   return out;
+}
+
+constexpr int kCauseLogLines = 80;  // enough for a Java stack trace and its causes
+
+// Why a server that should run is down, from the end of its log: for a
+// crash-looping server "connection refused" is all `srvr` can say.
+std::string DownCause(Platform& platform, const ServerView& sv) {
+  const ServerState& st = sv.state;
+  if (sv.health.healthy || !st.desired_running || (st.exists && st.restarts == 0)) return "";
+  auto tail = platform.LogTail(st.id, kCauseLogLines);
+  return tail.ok() ? FailureCause(*tail) : "";
 }
 
 std::string Render(const OJson& j, Format format) {
@@ -153,6 +165,7 @@ Result<nlohmann::ordered_json> DescribeCluster(ActionContext& ctx, const std::st
     n["state"] = st.exists ? "running" : (st.desired_running ? "restarting" : "stopped");
     n["healthy"] = h.healthy;
     n["problem"] = h.problem;
+    n["cause"] = DownCause(ctx.platform, sv);  // "" unless it should run and does not
     n["version"] = srvr ? h.srvr->version : "";
     n["zxid"] = srvr ? Hex(h.zxid) : "";
     n["lag"] = h.lag;
@@ -191,6 +204,15 @@ std::string FormatStatus(const nlohmann::ordered_json& s, Format format) {
                     std::to_string(n["restarts"].get<int>()), n["client"].get<std::string>()});
   }
   out += Table(rows) + "\n";
+  bool problems = false;
+  for (const auto& n : s["nodes"]) {
+    if (n.value("healthy", true)) continue;
+    out += fmt::format("server {}: {}\n", n["id"].get<int>(), n.value("problem", ""));
+    if (const std::string cause = n.value("cause", ""); !cause.empty())
+      out += fmt::format("  cause, from its log: {}\n", cause);
+    problems = true;
+  }
+  if (problems) out += "\n";
   std::vector<std::vector<std::string>> conds = {{"CONDITION", "STATUS", "REASON", "MESSAGE"}};
   for (const auto& c : s["conditions"])
     conds.push_back({c["type"].get<std::string>(), c["status"].get<bool>() ? "True" : "False",

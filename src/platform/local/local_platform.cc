@@ -1,6 +1,7 @@
 #include "platform/local/local_platform.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "platform/local/file_actions.h"
 #include "platform/local/local_files.h"
 #include "platform/local/paths.h"
+#include "platform/local/port_owner.h"
 #include "platform/local/process.h"
 #include "platform/local/services.h"
 #include "platform/local/supervisor.h"
@@ -397,36 +399,47 @@ Result<std::string> LocalPlatform::TearDown(bool purge_data, std::chrono::millis
     if (ProcessAlive(r.pid, Marker(r.dir))) ZK_RETURN_IF_ERROR(StopServerProcess(r.pid, Marker(r.dir)).status());
     if (r.pid != 0) ZK_RETURN_IF_ERROR(store_.RecordNodeExit(name_, r.id, kStopped, false));
   }
-  // Every port can be bound again.
+  // Every port can be bound again — or is held by a process that is not
+  // this cluster's (ours are all gone by now): that one is named and left
+  // alone; waiting for it would fail every later delete as well.
+  std::string others;
   const auto deadline = SteadyClock::now() + kPortsFreeWithin;
   for (const auto& r : records) {
-    for (int port : {r.client_port, r.quorum_port, r.election_port, r.admin_port}) {
-      while (!PortFree(port)) {
-        if (SteadyClock::now() >= deadline)
-          return Status::IOError("port " + std::to_string(port) + " is still in use after " +
-                                 std::to_string(kPortsFreeWithin.count()) + "s");
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
+    ZK_ASSIGN_OR_RETURN(std::string held, WaitServerPortsFree(r.id, {r.client_port, r.quorum_port, r.election_port,
+                                                                      r.admin_port}, deadline));
+    if (!held.empty()) others += "; " + held + ": left alone";
   }
   std::error_code ec;
   if (purge_data) {
     fs::remove_all(cluster_home_, ec);
     if (ec) return Status::IOError("removing " + cluster_home_ + ": " + ec.message());
-    return "stopped " + std::to_string(records.size()) + " servers; removed " + cluster_home_;
+    return "stopped " + std::to_string(records.size()) + " servers; removed " + cluster_home_ + others;
   }
   // Keep the data; drop what only made sense while it ran.
   for (const char* f : {"/supervisor.lock", "/super.secret"}) fs::remove(cluster_home_ + f, ec);
   std::string kept = "data kept under " + cluster_home_;
   for (const auto& n : nodes_)
     if (n.endpoint.data_dir.rfind(cluster_home_, 0) != 0) kept += " and " + n.endpoint.data_dir;
-  return kept + " (--purge-data removes it)";
+  return kept + " (--purge-data removes it)" + others;
 }
 
 Result<std::unique_ptr<ZkClient>> LocalPlatform::OpenSession(const std::vector<int>& members) {
-  std::string connect;
-  for (const LocalNode* n : Members(members))
-    connect += (connect.empty() ? "" : ",") + Address(n->endpoint.client_port);
+  // Not through a port another process serves: hooks and reconfigs would
+  // act on another ensemble.
+  ZK_ASSIGN_OR_RETURN(auto records, NodesOf(store_, name_));
+  std::string connect, foreign;
+  for (const LocalNode* n : Members(members)) {
+    const int port = n->endpoint.client_port;
+    int pid = 0;
+    for (const auto& r : records)
+      if (r.id == n->endpoint.id && ProcessAlive(r.pid, Marker(r.dir))) pid = r.pid;
+    if (WhoListens(port, pid) == PortListener::kOther) {
+      foreign += (foreign.empty() ? "" : "; ") + ForeignServerDescription(port, n->endpoint.id);
+      continue;
+    }
+    connect += (connect.empty() ? "" : ",") + Address(port);
+  }
+  if (connect.empty()) return Status::IOError("no server of " + name_ + " to open a session with: " + foreign);
   ZK_ASSIGN_OR_RETURN(std::string password, SuperPassword());
   ZK_ASSIGN_OR_RETURN(auto zk, ZkClient::Connect(connect, std::chrono::seconds(15)));
   ZK_RETURN_IF_ERROR(zk->AddAuth("digest", "super:" + password));
@@ -448,6 +461,30 @@ Result<std::string> LocalPlatform::RunFileAction(int id, const std::string& acti
     return RemoveNodeData(*node);
   }
   return Status::Internal("the local platform has no file action " + action);
+}
+
+NodeObservation LocalPlatform::Observe(const ServerState& server) {
+  NodeObservation o = Platform::Observe(server);
+  const int port = server.client.port;
+  const int pid = server.uid.empty() ? 0 : std::atoi(server.uid.c_str());  // set while its process runs
+  if (!o.srvr) {  // down; but say so when something else holds its port
+    if (WhoListens(port, pid) == PortListener::kOther)
+      o.error = "port " + std::to_string(port) + " is held by another process (" + o.error +
+                "), not this cluster's server " + std::to_string(server.id);
+    return o;
+  }
+  switch (WhoListens(port, pid)) {
+    case PortListener::kProcess:
+      return o;
+    case PortListener::kOther:
+      o.error = ForeignServerDescription(port, server.id);
+      break;
+    case PortListener::kNone:  // it answered, then closed its port: gone
+      o.error = "port " + std::to_string(port) + " is no longer served";
+      break;
+  }
+  o.srvr.reset();  // never counted: not for health, the leader or quorum
+  return o;
 }
 
 Result<std::string> LocalPlatform::LogTail(int id, int lines) {

@@ -21,6 +21,11 @@
 //   RunFileAction      the data directories (file_actions.h)
 // Servers() keeps the cluster supervised: a supervisor that died is started
 // again while some server is desired running.
+// Identity before trust: a server's reading (Observe) counts only when the
+// process recorded for it listens on its client port (port_owner.h); what
+// else answers there is named and counted down. TearDown stops this
+// cluster's processes by their PIDs and names a port another process holds
+// instead of waiting for it.
 #pragma once
 
 #include <memory>
@@ -65,6 +70,9 @@ class LocalPlatform : public Platform {
   Result<std::string> RunFileAction(int id, const std::string& action, const nlohmann::json& args,
                                     bool purge_data) override;
   Result<std::string> LogTail(int id, int lines) override;
+  // `srvr`, counted only when this cluster's process for the server answers
+  // it; otherwise an error naming what does (ForeignServerDescription).
+  NodeObservation Observe(const ServerState& server) override;
   // The supervisor (started again when it died) and the monitoring services.
   Result<PlatformStatus> Describe() override;
   // "prometheus", "alertmanager", "exporter": 127.0.0.1, in server 1's port block.
