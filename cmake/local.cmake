@@ -37,6 +37,8 @@ add_library(zkpilot_local
   src/platform/local/jar_manifest.cc
   src/platform/local/operation_lock.cc
   src/platform/local/supervisor.cc
+  src/platform/local/guardian.cc
+  src/platform/local/liveness.cc
   src/platform/local/services.cc
   src/platform/local/topology.cc
   src/platform/local/local_files.cc
