@@ -410,7 +410,9 @@ TEST_F(LocalPlatformTest, ServersOutliveAKilledSupervisorAndStatusRestartsIt) {
   // (self_heal_test.cc), killed together: the next command repairs it.
   const int guardian = before["supervisor"].value("guardian_pid", 0);
   ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
-  if (guardian > 0) ASSERT_EQ(::kill(guardian, SIGKILL), 0);
+  if (guardian > 0) {
+    ASSERT_EQ(::kill(guardian, SIGKILL), 0);
+  }
   ASSERT_TRUE(testing::WaitUntil([&] { return !PidAlive(supervisor) && !PidAlive(guardian); }, 10s));
   AdminClient admin(1000ms);
   for (const auto& n : Nodes("alpha")) {
