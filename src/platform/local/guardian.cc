@@ -36,8 +36,16 @@ std::string GuardianLockPath(const std::string& home, const std::string& cluster
 
 // Whether the cluster still needs a supervisor: it is recorded and some
 // server is desired running. Unknown (the state cannot be read just now)
-// counts as needed, so a busy database never ends the guardian.
-bool SupervisorNeeded(StateStore& store, const std::string& cluster) {
+// counts as needed, so a busy database never ends the guardian. The database
+// is opened afresh each time: a state.db replaced or removed under a running
+// cluster is judged by what the state directory holds now, not by the file
+// the guardian once opened.
+bool SupervisorNeeded(const std::string& home, const std::string& cluster) {
+  std::error_code ec;
+  if (!std::filesystem::exists(StateDbPath(home), ec) && !ec) return false;  // never create one
+  auto opened = StateStore::Open(StateDbPath(home));
+  if (!opened.ok()) return true;
+  StateStore& store = **opened;
   auto record = store.GetCluster(cluster);
   if (!record.ok()) return true;
   if (!record->has_value()) return false;
@@ -119,11 +127,6 @@ int RunGuardian(const GuardianOptions& options) {
   (void)!::ftruncate(fd, 0);
   (void)!::pwrite(fd, pid.data(), pid.size(), 0);
 
-  auto store = StateStore::Open(StateDbPath(options.home));
-  if (!store.ok()) {
-    spdlog::error("guardian: {}", store.status().message());
-    return 1;
-  }
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   ::sigaction(SIGTERM, &sa, nullptr);
@@ -138,7 +141,7 @@ int RunGuardian(const GuardianOptions& options) {
     while (::waitpid(-1, nullptr, WNOHANG) > 0) {
     }  // supervisors started here that have exited
     if (SupervisorPid(options.home, options.cluster) == 0) {
-      if (!SupervisorNeeded(**store, options.cluster)) {
+      if (!SupervisorNeeded(options.home, options.cluster)) {
         spdlog::info("guardian: {} needs no supervisor; exiting", options.cluster);
         break;
       }
