@@ -166,7 +166,11 @@ TEST_F(SelfHealTest, KilledGuardianIsReplacedAndDeleteLeavesNothing) {
 
 TEST_F(SelfHealTest, HungServerIsKilledAndRestartedWithTheReasonInStatus) {
   constexpr int kTimeout = 3;
-  Deploy({"liveness.timeoutSeconds=" + std::to_string(kTimeout)});
+  // Deployed with a long timeout and shortened on the running cluster: a
+  // change of the (dynamic) parameter reaches the supervisor, no restart.
+  Deploy({"liveness.timeoutSeconds=600"});
+  ProcessResult configured = Zk({"configure", "alpha", "--set", "liveness.timeoutSeconds=" + std::to_string(kTimeout)});
+  ASSERT_EQ(configured.exit_code, 0) << configured.All();
   json before = Status();
   int victim = 0, pid = 0;
   for (const auto& n : before["nodes"])
