@@ -28,6 +28,11 @@ LivenessSettings LivenessSettings::FromValuesJson(const std::string& values_json
 }
 
 LivenessSettings LivenessSettingsOf(StateStore& store, const ClusterRecord& cluster) {
+  // Read at every pass of the supervisor: one row when the cluster runs a revision.
+  if (cluster.current_revision > 0) {
+    auto current = store.GetRevision(cluster.name, cluster.current_revision);
+    if (current.ok() && current->has_value()) return LivenessSettings::FromValuesJson((*current)->values_json);
+  }
   auto revisions = store.ListRevisions(cluster.name);
   if (!revisions.ok() || revisions->empty()) return LivenessSettings{};
   const RevisionRecord* rev = &revisions->back();
