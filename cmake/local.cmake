@@ -40,6 +40,8 @@ add_library(zkpilot_local
   src/platform/local/supervisor.cc
   src/platform/local/state_identity.cc
   src/platform/local/orphans.cc
+  src/platform/local/guardian.cc
+  src/platform/local/liveness.cc
   src/platform/local/services.cc
   src/platform/local/topology.cc
   src/platform/local/local_files.cc

@@ -63,7 +63,9 @@ class MonitoringTest : public ::testing::Test {
   void DeployWithMonitoring() {
     auto r = Zk({"deploy", "mon", kPackage, "--set", "clientPort=" + std::to_string(base_), "--set",
                  "prometheus.enabled=true", "--set", "alertmanager.enabled=true", "--set", "prometheus.scrapeInterval=1s",
-                 "--timeout", "90"});
+                 // The stopped server must stay stopped past the alert's `for`,
+                 // not be restarted by the supervisor's liveness check first.
+                 "--set", "liveness.timeoutSeconds=600", "--timeout", "90"});
     ASSERT_EQ(r.exit_code, 0) << r.All();
     // Prometheus scrapes every server before the scenario starts.
     ASSERT_TRUE(testing::WaitUntil([&] { return UpSeries() == 3; }, 60s)) << "Prometheus never saw 3 servers up";

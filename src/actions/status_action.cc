@@ -231,6 +231,7 @@ std::string FormatStatus(const nlohmann::ordered_json& s, Format format) {
                                                  ? "pid " + std::to_string(sup["pid"].get<int>()) +
                                                        (sup.value("restarted", false) ? " (was down; restarted)" : "")
                                                  : "not running");
+    if (sup.value("guardian_pid", 0) > 0) out += fmt::format("guardian: pid {}\n", sup["guardian_pid"].get<int>());
   }
   return out;
 }

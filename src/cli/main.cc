@@ -20,6 +20,7 @@
 #include "actions/render_action.h"
 #include "cli/kube_dispatch.h"
 #include "platform/local/local_actions.h"
+#include "platform/local/guardian.h"
 #include "platform/local/paths.h"
 #include "platform/local/supervisor.h"
 #include "util/stop_signal.h"
@@ -346,6 +347,12 @@ int main(int argc, char** argv) {
   supervise_cmd->group("");
   supervise_cmd->add_option("name", supervise.cluster, "Cluster name")->required();
   supervise_cmd->add_option("--home", supervise.home, "State directory");
+  // guard (internal: started in the background by the supervisor)
+  zkpilot::GuardianOptions guard;
+  auto* guard_cmd = app.add_subcommand("guard", "Keep a cluster's supervisor running (internal)");
+  guard_cmd->group("");
+  guard_cmd->add_option("name", guard.cluster, "Cluster name")->required();
+  guard_cmd->add_option("--home", guard.home, "State directory");
 
   try {
     app.parse(argc, argv);
@@ -559,6 +566,11 @@ int main(int argc, char** argv) {
     if (supervise.home.empty()) supervise.home = home;
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
     return zkpilot::RunSupervisor(supervise);
+  }
+  if (guard_cmd->parsed()) {
+    if (guard.home.empty()) guard.home = home;
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+    return zkpilot::RunGuardian(guard);
   }
   if (params_cmd->parsed()) {
     auto text = zkpilot::RunParams(params_package, params_format == "json" ? OutputFormat::kJson : OutputFormat::kYaml);

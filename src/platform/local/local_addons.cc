@@ -3,6 +3,8 @@
 
 #include <thread>
 
+#include "platform/local/guardian.h"
+#include "platform/local/liveness.h"
 #include "platform/local/local_files.h"
 #include "platform/local/local_platform.h"
 #include "platform/local/process.h"
@@ -121,6 +123,7 @@ Result<PlatformStatus> LocalPlatform::Describe() {
   }
   supervisor["pid"] = spid;
   supervisor["running"] = spid > 0;
+  supervisor["guardian_pid"] = GuardianPid(home_, name_);
 
   nlohmann::ordered_json monitoring = nlohmann::ordered_json::object();
   ZK_ASSIGN_OR_RETURN(auto services, ReadServices(cluster_home_));
@@ -135,6 +138,15 @@ Result<PlatformStatus> LocalPlatform::Describe() {
   if (spid == 0 && wants_running)
     status.conditions.push_back({"Supervised", false, "SupervisorDown",
                                  supervisor.value("error", std::string("the supervisor is not running"))});
+  // Servers the supervisor last killed because they stopped answering
+  // (liveness.h); the record stays until the server's next exit.
+  std::string unresponsive;
+  for (const auto& r : records)
+    if (r.last_exit.rfind(kLivenessExitPrefix, 0) == 0)
+      unresponsive += (unresponsive.empty() ? "" : "; ") + ("server " + std::to_string(r.id) + " " +
+                                                           r.last_exit.substr(std::string(kLivenessExitPrefix).size()));
+  if (!unresponsive.empty())
+    status.conditions.push_back({"LivenessRestart", true, "ServerDidNotAnswer", unresponsive});
   return status;
 }
 

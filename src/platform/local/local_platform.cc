@@ -9,6 +9,7 @@
 
 #include "platform/local/cds.h"
 #include "platform/local/file_actions.h"
+#include "platform/local/guardian.h"
 #include "platform/local/local_files.h"
 #include "platform/local/paths.h"
 #include "platform/local/port_owner.h"
@@ -393,6 +394,8 @@ Result<std::string> LocalPlatform::TearDown(bool purge_data, std::chrono::millis
     }
   }
   ZK_RETURN_IF_ERROR(WaitSupervisorExit(home_, name_, timeout));
+  // The guardian exits once the supervisor has and no server is wanted.
+  ZK_RETURN_IF_ERROR(WaitGuardianExit(home_, name_, timeout));
   // Whatever is left (a supervisor that was killed mid-stop) is stopped here.
   ZK_ASSIGN_OR_RETURN(records, store_.ListNodes(name_));
   for (const auto& r : records) {
@@ -416,7 +419,7 @@ Result<std::string> LocalPlatform::TearDown(bool purge_data, std::chrono::millis
     return "stopped " + std::to_string(records.size()) + " servers; removed " + cluster_home_ + others;
   }
   // Keep the data; drop what only made sense while it ran.
-  for (const char* f : {"/supervisor.lock", "/super.secret"}) fs::remove(cluster_home_ + f, ec);
+  for (const char* f : {"/supervisor.lock", "/guardian.lock", "/super.secret"}) fs::remove(cluster_home_ + f, ec);
   std::string kept = "data kept under " + cluster_home_;
   for (const auto& n : nodes_)
     if (n.endpoint.data_dir.rfind(cluster_home_, 0) != 0) kept += " and " + n.endpoint.data_dir;

@@ -5,7 +5,7 @@
 //                                    acts only while it is the file it opened (state_identity.h)
 //     distributions/<id>/            fetched ZooKeeper distributions ($ZKPILOT_DISTRIBUTIONS overrides)
 //     clusters/<name>/               one directory per cluster
-//       supervisor.lock, supervisor.log
+//       supervisor.lock, supervisor.log, guardian.lock, guardian.log
 //       nodes/<id>/conf/             zoo.cfg, myid's conf dir, log configuration, launch.json
 //       nodes/<id>/data/             snapshots and logs (unless dataDir is set)
 //       nodes/<id>/zookeeper.log     the server's output

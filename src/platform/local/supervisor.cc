@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -15,6 +16,8 @@
 
 #include "observe/exporter.h"
 #include "platform/local/cds.h"
+#include "platform/local/guardian.h"
+#include "platform/local/liveness.h"
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
 #include "platform/local/services.h"
@@ -89,7 +92,10 @@ class Supervisor {
       return true;
     }
     bool anything = false;
+    liveness_settings_ = LivenessSettingsOf(*store_, **cluster);
+    liveness_.BeginPass();
     for (const auto& node : *nodes) anything = ReconcileNode(node) || anything;
+    liveness_.EndPass();
     anything = ReconcileServices((*cluster)->home, *nodes) || anything;
     return anything;
   }
@@ -172,7 +178,13 @@ class Supervisor {
       Start(node, *launch);
       return true;
     }
-    if (alive) return true;
+    if (alive) {
+      const std::string why =
+          liveness_.Check(node.id, node.pid, Endpoint{"127.0.0.1", node.client_port}, node.started_at,
+                          liveness_settings_);
+      if (!why.empty()) KillUnresponsive(node, marker, why);
+      return true;
+    }
     if (node.pid != 0) {
       auto it = exits_.find(node.pid);
       std::string how = it != exits_.end() ? it->second : "exited (pid " + std::to_string(node.pid) + " gone)";
@@ -188,6 +200,23 @@ class Supervisor {
     if (node.generation > node.started_generation) rt.next_start = Clock::now();
     if (Clock::now() >= rt.next_start) Start(node, *launch);
     return true;
+  }
+
+  // A server that stopped answering (liveness.h) is killed like a crashed
+  // one: its exit recorded with the reason and counted, restarted after the
+  // crash backoff.
+  void KillUnresponsive(const NodeRecord& node, const std::string& marker, const std::string& why) {
+    spdlog::warn("node {}: pid {}: {}; killing it", node.id, node.pid, why);
+    auto how = StopServerProcess(node.pid, marker);
+    ReapChildren();
+    exits_.erase(node.pid);
+    char at[32];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+    const std::string record = why + "; killed at " + at + " (" + (how.ok() ? *how : how.status().message()) +
+                               ") and restarted";
+    (void)store_->RecordNodeExit(node.cluster, node.id, record, true);
+    ScheduleRetry(runtime_[node.id]);
   }
 
   // Prometheus, Alertmanager (processes) and the exporter (in this process).
@@ -284,6 +313,8 @@ class Supervisor {
   int exporter_port_ = 0;
   std::map<int, NodeRuntime> runtime_;
   std::map<int, std::string> exits_;  // exit descriptions of reaped children
+  LivenessMonitor liveness_;
+  LivenessSettings liveness_settings_;
 };
 
 }  // namespace
@@ -352,6 +383,7 @@ int RunSupervisor(const SupervisorOptions& options) {
   spdlog::info("supervisor for {} started, pid {}", options.cluster, ::getpid());
   Supervisor supervisor(options, std::move(store).value());
   int exit_code = 0;
+  Clock::time_point next_guardian_start{};
   while (!g_stop) {
     if (Status mine = CheckStateDbIdentity(*identity, db); !mine.ok()) {
       spdlog::error("{}: this supervisor stops acting on it and exits; the servers keep running without "
@@ -362,6 +394,13 @@ int RunSupervisor(const SupervisorOptions& options) {
       break;
     }
     if (!supervisor.Reconcile()) break;
+    // Watched in turn: a guardian that died is started again (guardian.h).
+    if (!SupervisedBySystemd() && GuardianPid(options.home, options.cluster) == 0 &&
+        Clock::now() >= next_guardian_start) {
+      next_guardian_start = Clock::now() + std::chrono::seconds(1);
+      Status s = EnsureGuardian(options.home, options.cluster);
+      if (!s.ok()) spdlog::error("{}", s.message());
+    }
     const auto ms = options.poll.count();
     timespec wait{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
     ::sigtimedwait(&kick, nullptr, &wait);  // a kick, a timeout or SIGTERM (EINTR)
@@ -372,19 +411,7 @@ int RunSupervisor(const SupervisorOptions& options) {
 }
 
 int SupervisorPid(const std::string& home, const std::string& cluster) {
-  const std::string lock_path = LockPath(home, cluster);
-  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  int pid = 0;
-  if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
-    ::flock(fd, LOCK_UN);  // nobody holds it: no supervisor
-  } else {
-    char buf[32] = {};
-    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
-    if (n > 0) pid = std::atoi(buf);
-  }
-  ::close(fd);
-  return pid;
+  return LockHolderPid(LockPath(home, cluster));
 }
 
 Status EnsureSupervisor(const std::string& home, const std::string& cluster) {
@@ -393,12 +420,20 @@ Status EnsureSupervisor(const std::string& home, const std::string& cluster) {
   spawn.argv = {SelfExecutable(), "supervise", cluster, "--home", home};
   spawn.log_path = ClusterHome(home, cluster) + "/supervisor.log";
   spawn.new_session = true;
-  ZK_ASSIGN_OR_RETURN(int pid, Spawn(spawn));
+  int pid = 0;  // our child, unless systemd runs it (guardian.h)
+  if (ChooseSupervision() == Supervision::kSystemd) {
+    ZK_ASSIGN_OR_RETURN(CommandResult run,
+                        RunCommand(SystemdSupervisorCommand(SelfExecutable(), home, cluster), std::chrono::seconds(10)));
+    if (run.exit_code != 0 && SupervisorPid(home, cluster) == 0)
+      return Status::IOError("systemd-run could not start the supervisor of " + cluster + ": " + run.output);
+  } else {
+    ZK_ASSIGN_OR_RETURN(pid, Spawn(spawn));
+  }
   auto deadline = Clock::now() + std::chrono::seconds(10);
   while (Clock::now() < deadline) {
     if (SupervisorPid(home, cluster) > 0) return Status::Ok();
     int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
+    if (pid > 0 && ::waitpid(pid, &status, WNOHANG) == pid) {
       // It exited at once: another one won the race, or it failed.
       if (SupervisorPid(home, cluster) > 0) return Status::Ok();
       return Status::IOError("supervisor for " + cluster + " " + DescribeWaitStatus(status) + ":\n" +

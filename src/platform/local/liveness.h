@@ -1,0 +1,93 @@
+// Liveness of a local cluster's servers, as a kubelet's startup and liveness
+// probes judge a container: the supervisor kills and restarts a server that
+// stops answering.
+//
+// A background thread sends `ruok` to every watched server once a `period`.
+// ruok is answered by the connection layer whatever the server's role
+// (RuokCommand prints "imok" without asking ZooKeeperServer.isRunning()), so
+// a server electing a leader or handing leadership over is alive; only a
+// process that cannot answer at all (stopped, deadlocked, paused by the
+// kernel or a runaway GC) is not. The verdict:
+//   never answered since its start:
+//     dead once startupTimeoutSeconds have passed since it started (a server
+//     loading a large snapshot or replaying a long log is left alone);
+//   answered once:
+//     dead once liveness.timeoutSeconds have passed since its last answer.
+// A process found already running (a supervisor started again) counts as
+// started at its recorded start time, so a hung server is still noticed
+// within liveness.timeoutSeconds of the supervisor's own start.
+//
+// Thread-safety: all public methods may be called from one thread (the
+// supervisor's loop) while the probe thread runs.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "state/state_store.h"
+#include "zk/four_letter.h"
+
+namespace zkpilot {
+
+// Every liveness kill's last_exit starts with this (status finds them by it).
+inline constexpr const char* kLivenessExitPrefix = "liveness: ";
+
+struct LivenessSettings {
+  // Package parameters liveness.timeoutSeconds and startupTimeoutSeconds;
+  // these defaults apply to packages that declare neither.
+  std::chrono::seconds timeout{30};
+  std::chrono::seconds startup_timeout{600};
+
+  // From a revision's values (the flat JSON the state keeps).
+  static LivenessSettings FromValuesJson(const std::string& values_json);
+};
+
+// The settings of the revision `cluster` runs (the newest during its first
+// deploy); the defaults when they cannot be read.
+LivenessSettings LivenessSettingsOf(StateStore& store, const ClusterRecord& cluster);
+
+class LivenessMonitor {
+ public:
+  explicit LivenessMonitor(std::chrono::milliseconds period = std::chrono::milliseconds(1000));
+  ~LivenessMonitor();
+  LivenessMonitor(const LivenessMonitor&) = delete;
+  LivenessMonitor& operator=(const LivenessMonitor&) = delete;
+
+  // A reconciliation pass: Check every server that should be running and
+  // runs; EndPass forgets the servers not checked since BeginPass.
+  void BeginPass();
+  void EndPass();
+
+  // Watches server `id` (process `pid`, answering on `client`, started at
+  // `started_unix_ms`) and returns why it must be killed now, or "" (alive,
+  // or still within its grace). A new pid starts a new watch.
+  std::string Check(int id, int pid, const Endpoint& client, int64_t started_unix_ms,
+                    const LivenessSettings& settings);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Watch {
+    int pid = 0;
+    Endpoint client;
+    Clock::time_point first_seen{};
+    Clock::duration age_when_seen{};  // how long it had run when first seen
+    bool answered = false;
+    Clock::time_point last_answer{};
+    bool checked = false;  // in this pass
+  };
+  void ProbeLoop();
+
+  const std::chrono::milliseconds period_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::map<int, Watch> watches_;  // by server id
+  std::thread thread_;
+};
+
+}  // namespace zkpilot
