@@ -180,7 +180,7 @@ TEST_F(PrivilegeTest, AnonymousClientsCannotDeleteHookZnodesNorReachAnAdminServe
   EXPECT_TRUE(Contains(node_only.message(), "ZNOTEMPTY"));
   EXPECT_TRUE(Contains(zk->Set("/zkpilot", "mine").message(), "ZNOAUTH"));
   auto still = zk->Exists("/zkpilot/keep");
-  ASSERT_TRUE(still.ok() && *still) << "/zkpilot/keep is gone";
+  EXPECT_TRUE(still.ok() && *still) << "/zkpilot/keep is gone";
 
   AdminClient admin(2s);
   for (int id = 1; id <= kServers; ++id) {
@@ -197,6 +197,32 @@ TEST_F(PrivilegeTest, AnonymousClientsCannotDeleteHookZnodesNorReachAnAdminServe
   }
   ProcessResult status = Zk({"status", "alpha"});
   EXPECT_EQ(status.exit_code, 0) << status.All();
+}
+
+// What an older zkpilot left readable (directories 0755, state.db 0644) is
+// tightened by the next command, whatever it is.
+TEST_F(PrivilegeTest, AnOlderStateDirectoryIsTightenedByTheNextCommand) {
+  const std::string cluster = ClusterHome(home_, "old");
+  fs::create_directories(cluster + "/nodes/1");
+  fs::create_directories(home_ + "/locks");
+  {
+    auto store = StateStore::Open(StateDbPath(home_));
+    ASSERT_TRUE(store.ok()) << store.status().message();
+  }
+  const auto wide = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                    fs::perms::others_exec;
+  for (const std::string& dir : {home_, home_ + "/clusters", cluster, home_ + "/locks"})
+    fs::permissions(dir, wide, fs::perm_options::replace);
+  fs::permissions(StateDbPath(home_), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                          fs::perms::others_read, fs::perm_options::replace);
+
+  ProcessResult r = Zk({"list"});
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  for (const std::string& path : {home_, home_ + "/clusters", cluster, home_ + "/locks", StateDbPath(home_)}) {
+    struct stat st;
+    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_mode & 077, 0u) << path << " still has mode " << std::oct << (st.st_mode & 07777);
+  }
 }
 
 }  // namespace
