@@ -199,6 +199,34 @@ TEST_F(PrivilegeTest, AnonymousClientsCannotDeleteHookZnodesNorReachAnAdminServe
   EXPECT_EQ(status.exit_code, 0) << status.All();
 }
 
+// A cluster deployed while /zkpilot was open to anyone (world:anyone:cdrwa,
+// no child) gets the closed ACL and the keeping child at its next upgrade.
+TEST_F(PrivilegeTest, AnUpgradeClosesAZkpilotZnodeLeftOpenByAnOlderDeploy) {
+  ASSERT_NO_FATAL_FAILURE(DeployAlpha());
+  {
+    auto super = Session(1, SuperPassword());
+    ASSERT_TRUE(super);
+    CreateOptions open;
+    open.acl = "world:anyone:cdrwa";
+    open.ignore_existing = true;
+    open.enforce_acl = true;
+    ASSERT_TRUE(super->CreateNode("/zkpilot", "", open).ok());
+    ASSERT_TRUE(super->Delete("/zkpilot/keep").ok());
+  }
+  auto before = testing::ZnodeAcl(ConnectString(1), "/zkpilot");
+  ASSERT_TRUE(before.ok() && *before == "world:anyone:cdrwa") << before.status().message();
+
+  ProcessResult r = Zk({"upgrade", "alpha", "--version", "3.9.3", "--timeout", "120"});
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  auto after = testing::ZnodeAcl(ConnectString(2), "/zkpilot");
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_EQ(*after, "world:anyone:r");
+  auto zk = Session(2);
+  ASSERT_TRUE(zk);
+  EXPECT_TRUE(Contains(zk->Delete("/zkpilot/keep").message(), "ZNOAUTH"));
+  EXPECT_TRUE(Contains(zk->Delete("/zkpilot").message(), "ZNOTEMPTY"));
+}
+
 // What an older zkpilot left readable (directories 0755, state.db 0644) is
 // tightened by the next command, whatever it is.
 TEST_F(PrivilegeTest, AnOlderStateDirectoryIsTightenedByTheNextCommand) {
