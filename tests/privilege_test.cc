@@ -206,12 +206,10 @@ TEST_F(PrivilegeTest, AnUpgradeClosesAZkpilotZnodeLeftOpenByAnOlderDeploy) {
   {
     auto super = Session(1, SuperPassword());
     ASSERT_TRUE(super);
+    ASSERT_TRUE(super->Delete("/zkpilot", DeleteMode::kRecursive).ok());
     CreateOptions open;
     open.acl = "world:anyone:cdrwa";
-    open.ignore_existing = true;
-    open.enforce_acl = true;
-    ASSERT_TRUE(super->CreateNode("/zkpilot", "", open).ok());
-    ASSERT_TRUE(super->Delete("/zkpilot/keep").ok());
+    ASSERT_TRUE(super->Create("/zkpilot", "", open).ok());
   }
   auto before = testing::ZnodeAcl(ConnectString(1), "/zkpilot");
   ASSERT_TRUE(before.ok() && *before == "world:anyone:cdrwa") << before.status().message();
