@@ -51,11 +51,13 @@ class PrivilegeTest : public ::testing::Test {
   }
   // Deploys "alpha" (three servers) and waits for the answer.
   void DeployAlpha() {
-    ProcessResult r =
-        Zk({"deploy", "alpha", kPackage, "--set", "clientPort=" + std::to_string(base_), "--timeout", "90"});
+    ProcessResult r = Zk({"deploy", "alpha", kPackage, "--set",
+                          "clientPort=" + std::to_string(base_), "--timeout", "90"});
     ASSERT_EQ(r.exit_code, 0) << r.All();
   }
-  std::string ConnectString(int id) const { return "127.0.0.1:" + std::to_string(base_ + (id - 1) * 10); }
+  std::string ConnectString(int id) const {
+    return "127.0.0.1:" + std::to_string(base_ + (id - 1) * 10);
+  }
   std::string SuperPassword() {
     auto pw = ReadFile(ClusterHome(home_, "alpha") + "/super.secret");
     EXPECT_TRUE(pw.ok()) << pw.status().message();
@@ -115,12 +117,14 @@ TEST_F(PrivilegeTest, EverythingUnderTheStateDirectoryIsTheOwnersOnly) {
   };
   check(home_);
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(home_, ec), end; !ec && it != end; it.increment(ec)) check(it->path());
+  for (fs::recursive_directory_iterator it(home_, ec), end; !ec && it != end; it.increment(ec))
+    check(it->path());
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_GT(checked, 20) << "the walk found too little under " << home_;
   EXPECT_EQ(open, "") << "readable by group or others:\n" << open;
-  for (const char* must : {"/state.db", "/clusters/alpha/super.secret", "/clusters/alpha/nodes/1/zookeeper.log",
-                           "/clusters/alpha/nodes/1/data/version-2", "/clusters/alpha/nodes/1/conf/secret.args"})
+  for (const char* must :
+       {"/state.db", "/clusters/alpha/super.secret", "/clusters/alpha/nodes/1/zookeeper.log",
+        "/clusters/alpha/nodes/1/data/version-2", "/clusters/alpha/nodes/1/conf/secret.args"})
     EXPECT_TRUE(fs::exists(home_ + must)) << must << " was expected under the state directory";
 }
 
@@ -140,7 +144,8 @@ TEST_F(PrivilegeTest, TheSuperDigestIsOnNoCommandLineAndStillAuthenticates) {
   for (int pid : all) {
     const std::string cmdline = testing::Cmdline(pid);
     EXPECT_EQ(cmdline.find("superDigest"), std::string::npos) << "pid " << pid << ": " << cmdline;
-    EXPECT_EQ(cmdline.find(digest.substr(digest.find(':') + 1)), std::string::npos) << "pid " << pid << ": " << cmdline;
+    EXPECT_EQ(cmdline.find(digest.substr(digest.find(':') + 1)), std::string::npos)
+        << "pid " << pid << ": " << cmdline;
   }
 
   auto anonymous = Session(2);
@@ -159,7 +164,8 @@ TEST_F(PrivilegeTest, TheSuperDigestIsOnNoCommandLineAndStillAuthenticates) {
   EXPECT_TRUE(Contains(r.All(), "hand-off in")) << "the leader was not handed off";
   EXPECT_EQ(r.All().find("no hand-off"), std::string::npos) << r.All();
   for (int pid : testing::PidsWithCmdline(home_))
-    EXPECT_EQ(testing::Cmdline(pid).find("superDigest"), std::string::npos) << "pid " << pid << " after the roll";
+    EXPECT_EQ(testing::Cmdline(pid).find("superDigest"), std::string::npos)
+        << "pid " << pid << " after the roll";
 }
 
 // Deleting a znode needs DELETE on its parent and no children; changing it
@@ -187,7 +193,8 @@ TEST_F(PrivilegeTest, AnonymousClientsCannotDeleteHookZnodesNorReachAnAdminServe
     const Endpoint endpoint{"127.0.0.1", base_ + (id - 1) * 10 + 3};  // the AdminServer's port
     for (const char* command : {"system_properties", "stat_reset", "set_trace_mask", "srvr"}) {
       auto answer = admin.Command(endpoint, command);
-      EXPECT_FALSE(answer.ok()) << "server " << id << " answered " << command << " without authentication";
+      EXPECT_FALSE(answer.ok()) << "server " << id << " answered " << command
+                                << " without authentication";
     }
     // The same commands as four-letter words (srst, stmk) are not whitelisted.
     for (const char* word : {"srst", "stmk"}) {
@@ -235,19 +242,23 @@ TEST_F(PrivilegeTest, AnOlderStateDirectoryIsTightenedByTheNextCommand) {
     auto store = StateStore::Open(StateDbPath(home_));
     ASSERT_TRUE(store.ok()) << store.status().message();
   }
-  const auto wide = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-                    fs::perms::others_exec;
+  const auto wide = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                    fs::perms::others_read | fs::perms::others_exec;
   for (const std::string& dir : {home_, home_ + "/clusters", cluster, home_ + "/locks"})
     fs::permissions(dir, wide, fs::perm_options::replace);
-  fs::permissions(StateDbPath(home_), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                                          fs::perms::others_read, fs::perm_options::replace);
+  fs::permissions(StateDbPath(home_),
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                      fs::perms::others_read,
+                  fs::perm_options::replace);
 
   ProcessResult r = Zk({"list"});
   ASSERT_EQ(r.exit_code, 0) << r.All();
-  for (const std::string& path : {home_, home_ + "/clusters", cluster, home_ + "/locks", StateDbPath(home_)}) {
+  for (const std::string& path :
+       {home_, home_ + "/clusters", cluster, home_ + "/locks", StateDbPath(home_)}) {
     struct stat st;
     ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
-    EXPECT_EQ(st.st_mode & 077, 0u) << path << " still has mode " << std::oct << (st.st_mode & 07777);
+    EXPECT_EQ(st.st_mode & 077, 0u)
+        << path << " still has mode " << std::oct << (st.st_mode & 07777);
   }
 }
 
