@@ -32,8 +32,10 @@ class HookRunner {
       opts.acl = ArgString(a, "acl", "world:anyone:cdrwa");
       opts.make_parents = ArgBool(a, "parents");
       opts.ignore_existing = true;
+      opts.enforce_acl = ArgBool(a, "enforceAcl");
       ZK_ASSIGN_OR_RETURN(CreatedNode node, zk->CreateNode(ArgString(a, "path"), ArgString(a, "data"), opts));
-      return node.outcome == CreatedNode::Outcome::kCreated ? "created " + node.path : node.path + " exists";
+      if (node.outcome == CreatedNode::Outcome::kCreated) return "created " + node.path;
+      return node.path + (opts.enforce_acl ? " exists (ACL " + opts.acl + ")" : " exists");
     }
     if (step.action == "delete-znode") {
       ZK_ASSIGN_OR_RETURN(ZkSession * zk, Session());

@@ -21,6 +21,7 @@
 #include "cli/kube_dispatch.h"
 #include "platform/local/local_actions.h"
 #include "platform/local/guardian.h"
+#include "platform/local/local_files.h"
 #include "platform/local/paths.h"
 #include "platform/local/supervisor.h"
 #include "util/stop_signal.h"
@@ -467,6 +468,9 @@ int main(int argc, char** argv) {
       return RunKube(pf, [&](KubeSession& s) { return zkpilot::KubeApplyChange(s, r, progress); });
     }
   }
+  // From here on every verb is the local platform's: what it and the
+  // servers it starts create under the state directory is the owner's only.
+  zkpilot::RestrictStateDirectory(supervise_cmd->parsed() && !supervise.home.empty() ? supervise.home : home);
   if (deploy_cmd->parsed()) {
     deploy.timeout = std::chrono::milliseconds(static_cast<int64_t>(deploy_timeout_s * 1000));
     zkpilot::CatchStopSignals();

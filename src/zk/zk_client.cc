@@ -415,6 +415,10 @@ Result<CreatedNode> ZkClient::CreateNode(const std::string& path, const std::str
                  CreateFlags(options.mode), created.data(), static_cast<int>(created.size()));
   CreatedNode node;
   if (rc == ZNODEEXISTS && options.ignore_existing) {
+    if (options.enforce_acl) {
+      rc = zoo_set_acl(impl_->zh, path.c_str(), -1, acl.Get());
+      if (rc != ZOK) return ZkError(rc, "setAcl", path);
+    }
     node.outcome = CreatedNode::Outcome::kAlreadyExisted;
     node.path = path;
     return node;

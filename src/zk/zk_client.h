@@ -59,6 +59,9 @@ struct CreateOptions {
   bool make_parents = false;
   // An existing node is success (outcome kAlreadyExisted; its data is left as it is).
   bool ignore_existing = false;
+  // With ignore_existing: an existing node is given `acl` too (setAcl, any
+  // version), so that a node made with an older, wider ACL is tightened.
+  bool enforce_acl = false;
 };
 
 struct CreatedNode {

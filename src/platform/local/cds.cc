@@ -328,20 +328,23 @@ Result<std::string> CdsArchives::Create(const JavaCommand& command, const std::v
   ZK_ASSIGN_OR_RETURN(int client, FreeLoopbackPort());
   ZK_ASSIGN_OR_RETURN(int quorum, FreeLoopbackPort());
   ZK_ASSIGN_OR_RETURN(int election, FreeLoopbackPort());
-  ZK_ASSIGN_OR_RETURN(int admin, FreeLoopbackPort());
   // A one-server ensemble (not standalone), so that the quorum classes a
-  // server of an ensemble loads (election, leader) are archived too.
+  // server of an ensemble loads (election, leader) are archived too; without
+  // the AdminServer, as the local platform runs its servers (zoo.cfg.mustache).
   const std::string cfg = "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=" + tmp + "/data\nclientPort=" +
                           std::to_string(client) + "\nclientPortAddress=127.0.0.1\nstandaloneEnabled=false\n" +
-                          "admin.serverAddress=127.0.0.1\nadmin.serverPort=" + std::to_string(admin) +
-                          "\n4lw.commands.whitelist=srvr\nserver.1=127.0.0.1:" + std::to_string(quorum) + ":" +
-                          std::to_string(election) + "\n";
+                          "admin.enableServer=false\n4lw.commands.whitelist=srvr\nserver.1=127.0.0.1:" +
+                          std::to_string(quorum) + ":" + std::to_string(election) + "\n";
   ZK_RETURN_IF_ERROR(WriteFileAtomically(tmp + "/conf/zoo.cfg", cfg));
 
   const std::string archive = tmp + "/" + kArchiveName;
   std::vector<std::string> argv = {command.java};
   for (const auto& o : command.options) {
     if (o.rfind(kMarkerPrefix, 0) == 0) continue;  // not mistaken for a server
+    // An options file (`@file`) holds a server's secrets (the super user's
+    // digest), which the training run does not need; the archive key never
+    // looked past -XX options anyway.
+    if (o.rfind('@', 0) == 0) continue;
     // Nothing of the training run is written into a server's directory.
     argv.push_back(o.rfind("-Dzookeeper.log.dir=", 0) == 0 ? "-Dzookeeper.log.dir=" + tmp : o);
   }

@@ -10,12 +10,24 @@
 namespace zkpilot {
 
 // Writes through a temporary file renamed into place: readers see the old or
-// the new content, never a part.
-Status WriteFileAtomically(const std::string& path, const std::string& content, mode_t mode = 0644);
+// the new content, never a part. The file has `mode` from its creation on
+// (owner only by default: what the local platform writes is its own).
+Status WriteFileAtomically(const std::string& path, const std::string& content, mode_t mode = 0600);
 
-// Creates `dir` (and parents); InvalidInput naming `what` when it cannot be
-// created or written.
+// Creates `dir` (and parents, mode 0700); InvalidInput naming `what` when it
+// cannot be created or written. Directories that existed keep their mode.
 Status MakeWritableDir(const std::string& dir, const std::string& what);
+
+// Least privilege for everything the local platform keeps under `home`
+// ($ZKPILOT_HOME): sets the process's umask to 077, so that whatever this
+// process and its children create (the state database, cluster directories,
+// the servers' data, logs and snapshots, add-ons' files) is the owner's only,
+// and takes group and other access away from what an earlier version left
+// readable: `home` itself when this user owns it and it is not a shared
+// directory (sticky, like /tmp), its `clusters` and `locks` directories, each
+// cluster's directory and the state database's files. Best effort: what
+// cannot be changed is left as it is.
+void RestrictStateDirectory(const std::string& home);
 
 // Fails when a directory cannot be created or written, without leaving it
 // behind: it is created (with a probe file) and what was created is removed.

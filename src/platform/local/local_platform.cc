@@ -50,9 +50,23 @@ std::string Marker(const std::string& node_dir) { return "-Dzkpilot.node=" + nod
 
 std::string Address(int port) { return "127.0.0.1:" + std::to_string(port); }
 
+// The options file of a node's JVM (mode 0600): what must not be on a command
+// line, which /proc/PID/cmdline shows every local user. The java launcher
+// (JDK 9+) expands `@file` arguments itself, so the JVM sees the options
+// while the process's command line shows only the file's name.
+std::string SecretArgsPath(const LocalNode& node) { return node.conf_dir + "/secret.args"; }
+
+// The contents of that file: the super user's digest, which lets anyone who
+// reads it act as the super user of the cluster (DigestAuthenticationProvider
+// compares a client's hashed password with it). A digest (base64 and ':')
+// has no white space or quotes, so the line needs no argument-file quoting.
+std::string SecretArgs(const std::string& super_password) {
+  return "-Dzookeeper.DigestAuthenticationProvider.superDigest=" + DigestId("super", super_password) + "\n";
+}
+
 // The JVM command line of a node.
 std::vector<std::string> NodeCommand(const Values& values, const Distribution& distribution, const LocalNode& node,
-                                     const std::string& super_password, const std::string& java) {
+                                     const std::string& java) {
   const std::string heap = values.Get("heapSize").get<std::string>();
   std::vector<std::string> argv = {
       java,
@@ -62,7 +76,7 @@ std::vector<std::string> NodeCommand(const Values& values, const Distribution& d
       "-Dzookeeper.log.dir=" + node.dir,
       "-Dlog4j.configuration=file:" + node.conf_dir + "/log4j.properties",
       "-Dlogback.configurationFile=" + node.conf_dir + "/logback.xml",
-      "-Dzookeeper.DigestAuthenticationProvider.superDigest=" + DigestId("super", super_password),
+      "@" + SecretArgsPath(node),
   };
   if (values.Has("fastLeaderChange") && values.Get("fastLeaderChange") == true) {
     // Package parameter fastLeaderChange (packages/zookeeper/parameters.yaml):
@@ -266,7 +280,8 @@ Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode&
   LaunchSpec launch;
   // Without its distribution (a fingerprint for a version not fetched yet)
   // the command line differs from any prepared one, as it should.
-  launch.argv = NodeCommand(values_, distribution_.ok() ? *distribution_ : Distribution{}, node, password, java);
+  launch.argv = NodeCommand(values_, distribution_.ok() ? *distribution_ : Distribution{}, node, java);
+  files.secret_args = SecretArgs(password);
   launch.marker = Marker(node.dir);
   launch.log_path = node.log_path;
   files.launch_json = launch.ToJson().dump(2) + "\n";
@@ -277,7 +292,8 @@ Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode&
   std::istringstream cfg(files.zoo_cfg);
   for (std::string line; std::getline(cfg, line);)
     if (line.rfind("server.", 0) != 0) hashed += line + "\n";
-  files.fingerprint = Sha256Hex(hashed + '\0' + files.logback + '\0' + kLog4jProperties + '\0' + files.launch_json);
+  files.fingerprint = Sha256Hex(hashed + '\0' + files.logback + '\0' + kLog4jProperties + '\0' + files.launch_json +
+                                '\0' + files.secret_args);
   return files;
 }
 
@@ -300,6 +316,7 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
   ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/zoo.cfg", files.zoo_cfg));
   if (!files.logback.empty()) ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/logback.xml", files.logback));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/log4j.properties", kLog4jProperties));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(SecretArgsPath(node), files.secret_args, 0600));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(LaunchSpecPath(node.dir), files.launch_json));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/prepared.sha256", files.fingerprint + "\n"));
 

@@ -4,9 +4,11 @@
 // Only the supervisor (supervisor.h) starts and stops processes; this class
 // expresses intent in the state database's nodes table and reads it back:
 //   ApplyServerConfig  directories, myid, zoo.cfg (rendered from the package
-//                      for 127.0.0.1), log configuration, launch file, and the
-//                      fingerprint of all that (conf/prepared.sha256) — the
-//                      ServerState::config_fingerprint
+//                      for 127.0.0.1), log configuration, launch file, the
+//                      JVM options file with the super user's digest
+//                      (conf/secret.args, 0600: never on a command line), and
+//                      the fingerprint of all that (conf/prepared.sha256) —
+//                      the ServerState::config_fingerprint
 //   StartServer        the node desired running; the supervisor ensured
 //   RestartServer      the node's generation raised (once per generation)
 //   StopServer         the node desired stopped; waits until it is gone
@@ -80,7 +82,7 @@ class LocalPlatform : public Platform {
 
  private:
   struct NodeFiles {
-    std::string zoo_cfg, logback, launch_json, fingerprint;
+    std::string zoo_cfg, logback, launch_json, secret_args, fingerprint;
     std::vector<std::string> argv;  // the JVM command line in launch_json
   };
   LocalPlatform(StateStore& store, std::string home, std::string cluster, Package package, Values target);

@@ -46,7 +46,7 @@ Result<int> Spawn(const SpawnOptions& options) {
     int in = ::open("/dev/null", O_RDONLY);
     if (in < 0 || ::dup2(in, 0) < 0) fail("stdin");
     if (!options.log_path.empty()) {
-      int out = ::open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      int out = ::open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       if (out < 0) fail(("open " + options.log_path).c_str());
       if (::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) fail("dup2");
     }

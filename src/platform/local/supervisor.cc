@@ -347,7 +347,7 @@ int RunSupervisor(const SupervisorOptions& options) {
   const std::string lock_path = LockPath(options.home, options.cluster);
   std::error_code ec;
   std::filesystem::create_directories(ClusterHome(options.home, options.cluster), ec);
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     spdlog::info("another supervisor runs for {}; exiting", options.cluster);
     return 0;
