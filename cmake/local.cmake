@@ -77,6 +77,7 @@ gtest_discover_tests(zkpilot_action_tests PROPERTIES LABELS unit DISCOVERY_TIMEO
 # after discovery: gtest_discover_tests would split a list in PROPERTIES).
 add_executable(zkpilot_local_tests
   tests/local_platform_test.cc
+  tests/validate_first_test.cc
   tests/local_test_util.cc
 )
 target_link_libraries(zkpilot_local_tests PRIVATE zkpilot_local GTest::gtest GTest::gtest_main)
