@@ -86,6 +86,7 @@ add_executable(zkpilot_local_tests
   tests/local_platform_test.cc
   tests/identity_test.cc
   tests/privilege_test.cc
+  tests/validate_first_test.cc
   tests/local_test_util.cc
 )
 target_link_libraries(zkpilot_local_tests PRIVATE zkpilot_local GTest::gtest GTest::gtest_main)

@@ -69,7 +69,24 @@ INSTANTIATE_TEST_SUITE_P(
         BadInputCase{"ZeroReplicas", [](auto&) { return Render({"--set", "replicas=0"}); },
                      "replicas: 0 is below the minimum 1"},
         BadInputCase{"NonNumericReplicas", [](auto&) { return Render({"--set", "replicas=abc"}); },
-                     "replicas: expected integer, got \"abc\""},
+                     "replicas: expected integer (decimal digits, like 3), got \"abc\""},
+        // Integers are decimal digits: what YAML or strtol would also read as 3 is refused.
+        BadInputCase{"HexReplicas", [](auto&) { return Render({"--set", "replicas=0x3"}); },
+                     "--set replicas=0x3: replicas: expected integer (decimal digits, like 3), got \"0x3\""},
+        BadInputCase{"FractionReplicas", [](auto&) { return Render({"--set", "replicas=3.0"}); },
+                     "replicas: expected integer (decimal digits, like 3), got \"3.0\""},
+        BadInputCase{"PaddedReplicas", [](auto&) { return Render({"--set", "replicas= 3"}); },
+                     "replicas: expected integer (decimal digits, like 3), got \" 3\""},
+        BadInputCase{"SignedReplicas", [](auto&) { return Render({"--set", "replicas=+3"}); },
+                     "replicas: expected integer (decimal digits, like 3), got \"+3\""},
+        BadInputCase{"ExponentClientPort", [](auto&) { return Render({"--set", "clientPort=2e3"}); },
+                     "clientPort: expected integer (decimal digits, like 3), got \"2e3\""},
+        BadInputCase{"ValuesFileHexReplicas",
+                     [](const TempDir& d) {
+                       WriteFile(d.path() + "/values.yaml", "tickTime: 2000\nreplicas: 0x3\n");
+                       return Render({"-f", d.path() + "/values.yaml"});
+                     },
+                     "values.yaml:2: replicas: expected integer (decimal digits, like 3), got \"0x3\""},
         BadInputCase{"ClientPortTooHigh", [](auto&) { return Render({"--set", "clientPort=70000"}); },
                      "clientPort: 70000 is above the maximum 65535"},
         BadInputCase{"UnknownParameter", [](auto&) { return Render({"--set", "replica=3"}); },

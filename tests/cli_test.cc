@@ -89,5 +89,44 @@ TEST(Cli, LintPassesOnTheDefaultPackageAndWarnsOnEvenSize) {
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
 }
 
+// Flags that take a number read it as values do (util/numbers.h): decimal
+// digits only, and a timeout within a range said in people's units. Each
+// refusal names the flag, exits 2 and creates no state directory.
+TEST(Cli, NumberFlagsAreDecimalWholeNumbersInRange) {
+  TempDir dir;
+  const std::string home = dir.path() + "/home";
+  ::setenv("ZKPILOT_HOME", home.c_str(), 1);
+  struct Case {
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{"scale", "demo", "--replicas", "0x3"}, "--replicas: expected integer (decimal digits, like 3), got \"0x3\""},
+      {{"scale", "demo", "--replicas", "3.0"}, "--replicas: expected integer (decimal digits, like 3), got \"3.0\""},
+      {{"scale", "demo", "--replicas", " 3"}, "--replicas: expected integer (decimal digits, like 3), got \" 3\""},
+      {{"scale", "demo", "--replicas", "+3"}, "--replicas: expected integer (decimal digits, like 3), got \"+3\""},
+      {{"scale", "demo", "--replicas", "1e2"}, "--replicas: expected integer (decimal digits, like 3), got \"1e2\""},
+      {{"scale", "demo", "--replicas", "256"}, "--replicas: must be between 1 and 255, got 256"},
+      {{"rollback", "demo", "--to-revision", "0x1"}, "--to-revision: expected integer (decimal digits, like 3)"},
+      {{"logs", "demo", "0x1"}, "node: expected integer (decimal digits, like 3)"},
+      {{"deploy", "demo", "packages/zookeeper", "--dry-run", "--timeout", "0"},
+       "--timeout: must be between 1s and 24h, got 0"},
+      {{"deploy", "demo", "packages/zookeeper", "--dry-run", "--timeout", "-5"},
+       "--timeout: must be between 1s and 24h, got -5"},
+      {{"configure", "demo", "--set", "tickTime=3000", "--timeout", "100000"},
+       "--timeout: must be between 1s and 24h, got 100000"},
+      {{"restart", "demo", "--timeout", "1e2"}, "--timeout: \"1e2\" is not a duration"},
+      {{"resume", "demo", "--timeout", "0x10"}, "--timeout: \"0x10\" is not a duration"},
+      {{"delete", "demo", "--timeout", "0"}, "--timeout: must be between 1s and 24h, got 0"},
+  };
+  for (const auto& c : cases) {
+    auto r = RunZkpilot(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args[0] << ": " << r.output;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.args[0] << ": " << r.output;
+  }
+  ::unsetenv("ZKPILOT_HOME");
+  EXPECT_FALSE(fs::exists(home)) << "a refused command created the state directory";
+}
+
 }  // namespace
 }  // namespace zkpilot

@@ -133,9 +133,8 @@ Result<ChangeResult> ApplyChange(ActionContext& ctx, const ChangeSpec& spec) {
   ChangeSet change = DiffValues(package, current, spec.target);
   ChangeResult result;
   result.changes = ChangeSet::Describe(current, spec.target, change.changed);
-  if (change.ReplicasChanged() && change.to_replicas % 2 == 0)
-    result.warnings.push_back("replicas=" + std::to_string(change.to_replicas) + " is even: it tolerates no more failures than " +
-                              std::to_string(change.to_replicas - 1));
+  if (auto even = EvenReplicasWarning(change.to_replicas); change.ReplicasChanged() && !even.empty())
+    result.warnings.push_back(even);
   ZK_RETURN_IF_ERROR(CheckChangeAllowed(package, change));
   ZK_RETURN_IF_ERROR(ctx.platform.Preflight().WithContext(op_name + " " + name));
 

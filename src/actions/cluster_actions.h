@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -154,6 +155,14 @@ std::string ValuesJson(const Values& values);
 // The SQLite state of a state directory ($ZKPILOT_HOME), created if needed.
 inline Result<std::unique_ptr<StateStore>> OpenState(const std::string& home) {
   return StateStore::OpenInDirectory(home);
+}
+
+// The state of a state directory when it has a database, else an empty one
+// in memory: for checking a command and for verbs that only read, so that a
+// refused command or a look at an empty directory creates nothing.
+inline Result<std::unique_ptr<StateStore>> OpenExistingState(const std::string& home) {
+  if (std::filesystem::exists(StateStore::DatabasePath(home))) return OpenState(home);
+  return StateStore::OpenInMemory();
 }
 
 }  // namespace zkpilot

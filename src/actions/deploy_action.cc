@@ -33,9 +33,13 @@ Result<DeployResult> Deploy(ActionContext& ctx, const DeploySpec& spec) {
   if (existing)
     return Status::InvalidInput("cluster " + spec.name + " already exists (status " + existing->status +
                                 "); pick another name or run `zkpilot delete " + spec.name + "` first");
-  // Everything that can be checked before touching anything.
+  // Everything that can be checked before touching anything (locally: every
+  // file the servers and add-ons will get is rendered, ports, programs).
   ZK_RETURN_IF_ERROR(ctx.platform.Preflight());
   ZK_ASSIGN_OR_RETURN(Plan plan, DeployPlan(ctx.platform, spec));
+  if (spec.values.Has("replicas") && spec.values.Get("replicas").is_number_integer())
+    if (auto even = EvenReplicasWarning(spec.values.Get("replicas").get<int64_t>()); !even.empty())
+      ctx.progress.Warning(even);
   DeployResult result;
   result.plan_text = plan.ToText();
   if (spec.dry_run) {

@@ -152,9 +152,8 @@ Result<KubeOutput> KubeApplyChange(KubeSession& session, const KubeChangeRequest
 
   KubeOutput out;
   const std::string changes = ChangeSet::Describe(current, target, diff.changed);
-  if (diff.ReplicasChanged() && diff.to_replicas % 2 == 0)
-    out.warnings.push_back(fmt::format("replicas={} is even: it tolerates no more failures than {}",
-                                       diff.to_replicas, diff.to_replicas - 1));
+  if (auto even = EvenReplicasWarning(diff.to_replicas); diff.ReplicasChanged() && !even.empty())
+    out.warnings.push_back(even);
   const bool spec_unchanged = SpecToJson(spec) == SpecToJson(cluster.spec);
   if (Running(cluster) && !spec_unchanged)
     return Status::InvalidInput(

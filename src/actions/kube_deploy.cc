@@ -91,6 +91,9 @@ Result<KubeOutput> KubeDeploy(KubeSession& session, const KubeDeployRequest& req
     ZK_RETURN_IF_ERROR(ApplyClusterObject(client, object, true, req.package_dir).status());
 
   KubeOutput out;
+  if (loaded.values.Has("replicas") && loaded.values.Get("replicas").is_number_integer())
+    if (auto even = EvenReplicasWarning(loaded.values.Get("replicas").get<int64_t>()); !even.empty())
+      out.warnings.push_back(even);
   if (req.dry_run) {
     std::vector<OrderedJson> docs;
     for (const auto& m : manifests) docs.push_back(m.body);

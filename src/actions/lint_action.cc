@@ -36,9 +36,7 @@ LintReport RunLint(const std::string& package_dir, const ValuesRequest& request)
   }
   if (values->Has("replicas") && values->Get("replicas").is_number_integer()) {
     int64_t n = values->Get("replicas").get<int64_t>();
-    if (n % 2 == 0)
-      report.warnings.push_back("replicas=" + std::to_string(n) + " is even: it tolerates no more failures than " +
-                                std::to_string(n - 1) + " servers and needs a larger quorum");
+    if (auto even = EvenReplicasWarning(n); !even.empty()) report.warnings.push_back(even);
     if (n == 1) report.warnings.push_back("replicas=1 has no fault tolerance");
     // Validation lets a single server's budget allow one disruption (or no
     // node could ever be drained); say what that means.

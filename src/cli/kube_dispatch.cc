@@ -1,5 +1,7 @@
 #include "cli/kube_dispatch.h"
 
+#include "cli/number_flags.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -103,7 +105,7 @@ CLI::App* AddOperatorCommand(CLI::App& app, OperatorFlags& flags, CLI::App** man
       ->default_str(flags.manifests.options.namespace_);
   m->add_option("--image", flags.manifests.options.image, "Operator image (default ghcr.io/zkpilot/zkpilot:<version>)");
   m->add_option("--replicas", flags.manifests.options.replicas, "Operator replicas (leader-elected)")
-      ->check(CLI::Range(1, 5));
+      ->check(WholeNumber(1, 5));
   m->add_option("--output-dir", flags.manifests.output_dir, "Write one file per object here instead of stdout")
       ->type_name("DIR");
   *manifests_cmd = m;

@@ -19,6 +19,7 @@
 #include "actions/monitoring_action.h"
 #include "actions/render_action.h"
 #include "cli/kube_dispatch.h"
+#include "cli/number_flags.h"
 #include "platform/local/local_actions.h"
 #include "platform/local/guardian.h"
 #include "platform/local/local_files.h"
@@ -74,6 +75,7 @@ class StderrProgress : public zkpilot::ProgressSink {
       fmt::print(stderr, "[{}/{}] FAILED after {:.1f}s\n", index + 1, total, took.count() / 1000.0);
     std::fflush(stderr);
   }
+  void Warning(const std::string& message) override { spdlog::warn("{}", message); }
 };
 
 const std::map<std::string, zkpilot::Format> kViewFormats = {
@@ -206,8 +208,8 @@ int main(int argc, char** argv) {
       "  zkpilot deploy demo packages/zookeeper\n"
       "  zkpilot deploy orders packages/zookeeper --set replicas=5 --set version=3.9.3 --set clientPort=3181\n"
       "Locally server N listens on 127.0.0.1, ports clientPort+(N-1)*10 (client) .. +4 (quorum port during a leader hand-off).");
-  deploy_cmd->add_option("--timeout", deploy_timeout_s, "Seconds to wait for the ensemble to become healthy")
-      ->check(CLI::PositiveNumber)
+  deploy_cmd->add_option("--timeout", deploy_timeout_s, "Time to wait for the ensemble to become healthy: seconds, or 90s, 10m, 2h")
+      ->transform(zkpilot::cli::Timeout())
       ->capture_default_str();
 
   // status
@@ -250,7 +252,7 @@ int main(int argc, char** argv) {
                        "(SIGKILL, after checking its PID and start time) and delete anyway");
   double delete_timeout_s = 300;
   delete_cmd->add_option("--timeout", delete_timeout_s, "Kubernetes: seconds to wait for the cluster's objects to go")
-      ->check(CLI::PositiveNumber)
+      ->transform(zkpilot::cli::Timeout())
       ->capture_default_str();
 
   // logs
@@ -260,7 +262,7 @@ int main(int argc, char** argv) {
   auto* logs_cmd = app.add_subcommand("logs", "Print the servers' logs (one server with NODE)");
   logs_cmd->add_option("name", logs_name, "Cluster name")->required();
   AddPlatformFlags(logs_cmd, pf);
-  logs_cmd->add_option("node", logs_node, "Server id")->check(CLI::PositiveNumber);
+  logs_cmd->add_option("node", logs_node, "Server id")->check(zkpilot::cli::WholeNumber(1, 255));
   logs_cmd->add_flag("-f,--follow", logs_follow, "Keep printing new lines");
 
   // history
@@ -279,8 +281,8 @@ int main(int argc, char** argv) {
     cmd->add_option("name", change.name, "Cluster name")->required();
     AddPlatformFlags(cmd, pf);
     cmd->add_flag("--dry-run", change.dry_run, "Validate and print the plan; change nothing");
-    cmd->add_option("--timeout", change_timeout_s, "Seconds each wait (healthy before, back in sync after) may take")
-        ->check(CLI::PositiveNumber)
+    cmd->add_option("--timeout", change_timeout_s, "Time each wait (healthy before, back in sync after) may take: seconds, or 90s, 10m, 2h")
+        ->transform(zkpilot::cli::Timeout())
         ->capture_default_str();
   };
   auto* upgrade_cmd = app.add_subcommand(
@@ -294,7 +296,7 @@ int main(int argc, char** argv) {
       "rollback", "Go back to an earlier revision's values (version, configuration) through the same planner.");
   add_change_flags(rollback_cmd);
   rollback_cmd->add_option("--to-revision", change.to_revision, "Revision to go back to (default: the previous one)")
-      ->check(CLI::PositiveNumber);
+      ->check(zkpilot::cli::WholeNumber(1, INT32_MAX));
   auto* configure_cmd = app.add_subcommand(
       "configure", "Change parameters: validated against the schema; immutable ones are refused; changes that need\n"
                    "a restart roll the ensemble (quorum-gated); no change, no restart.");
@@ -306,7 +308,7 @@ int main(int argc, char** argv) {
   auto* scale_cmd = app.add_subcommand(
       "scale", "Add or remove voters one at a time by dynamic reconfiguration; existing servers keep running.");
   add_change_flags(scale_cmd);
-  scale_cmd->add_option("--replicas", change.replicas, "Target number of servers")->required()->check(CLI::Range(1, 255));
+  scale_cmd->add_option("--replicas", change.replicas, "Target number of servers")->required()->check(zkpilot::cli::WholeNumber(1, 255));
   scale_cmd->footer("Example: zkpilot scale demo --replicas 5   (odd sizes tolerate the most failures)");
   std::string resume_name;
   auto* resume_cmd = app.add_subcommand(
@@ -315,7 +317,7 @@ int main(int argc, char** argv) {
   AddPlatformFlags(resume_cmd, pf);
   double resume_timeout_s = 600;
   resume_cmd->add_option("--timeout", resume_timeout_s, "Kubernetes: seconds to follow the resumed operation")
-      ->check(CLI::PositiveNumber)
+      ->transform(zkpilot::cli::Timeout())
       ->capture_default_str();
 
   // alerts, dashboards

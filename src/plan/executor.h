@@ -33,6 +33,9 @@ class ProgressSink {
   virtual void StepStarted(size_t index, size_t total, const Step& step) = 0;
   virtual void StepFinished(size_t index, size_t total, const Step& step, const Status& status,
                             const std::string& outcome, std::chrono::milliseconds took) = 0;
+  // Something the person running the command should know that is not an
+  // error (an even number of servers), said before anything is done.
+  virtual void Warning(const std::string& /*message*/) {}
 };
 
 class NullProgress : public ProgressSink {

@@ -73,6 +73,9 @@ Status RunOnExisting(sqlite3* db, Statement& st, Status missing) {
 }
 
 // Column lists and row readers: the order here is the order of the columns.
+// SQLite's name for a private database in memory.
+constexpr const char* kInMemory = ":memory:";
+
 constexpr const char* kClusterColumns =
     "name, package_dir, package_name, platform, status, current_revision, home, created_at, "
     "updated_at";
@@ -179,7 +182,8 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
 
   // The busy timeout first: the pragmas below may already wait for another process.
   sqlite3_busy_timeout(db, 10000);
-  {
+  // A database in memory has no journal file to switch (SQLite keeps it "memory").
+  if (path != std::string(kInMemory)) {
     // Switching a new database to WAL needs an exclusive lock. When several
     // processes open a new database at once, SQLite answers SQLITE_BUSY at
     // once instead of calling the busy handler (a reader upgrading its lock
@@ -212,6 +216,8 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
   ZK_RETURN_IF_ERROR(MigrateStateSchema(db));
   return store;
 }
+
+Result<std::unique_ptr<StateStore>> StateStore::OpenInMemory() { return Open(kInMemory); }
 
 std::string StateStore::DatabasePath(const std::string& dir) { return dir + "/state.db"; }
 

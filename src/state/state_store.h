@@ -51,6 +51,10 @@ class StateStore : public ReleaseStore {
   // The database of a state directory (DatabasePath), creating the directory.
   static Result<std::unique_ptr<StateStore>> OpenInDirectory(const std::string& dir);
   static std::string DatabasePath(const std::string& dir);  // <dir>/state.db
+  // An empty database in memory, gone with the object: what a command checks
+  // against when the state directory has no database yet, so that checking
+  // creates none.
+  static Result<std::unique_ptr<StateStore>> OpenInMemory();
   ~StateStore() override;
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;

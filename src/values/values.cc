@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "util/numbers.h"
 #include "util/yaml_json.h"
 
 namespace zkpilot {
@@ -56,6 +57,11 @@ Status MergeFile(const Schema& schema, const std::string& file, const YAML::Node
     if (const ParamSpec* spec = schema.Find(name)) {
       if (kv.second.IsNull())
         return Status::InvalidInput(where + ": " + name + ": empty value (remove the line to keep the default)");
+      // YAML reads "0x3", "+3" and "0o7" as integers too; people mean
+      // different things by them, so integers are decimal digits only.
+      if (spec->type == ParamType::kInteger && kv.second.IsScalar() && kv.second.Tag() == "?" &&
+          !ParseDecimalInteger(kv.second.Scalar()))
+        return Status::InvalidInput(where + ": " + name + ": " + NotAWholeNumber(kv.second.Scalar()));
       nlohmann::json v = NodeValue(*spec, kv.second);
       std::string err = CheckParamValue(*spec, v);
       if (!err.empty()) return Status::InvalidInput(where + ": " + name + ": " + err);
@@ -91,9 +97,9 @@ Result<nlohmann::json> ParseTypedValue(const ParamSpec& spec, const std::string&
     case ParamType::kString:
       return nlohmann::json(text);
     case ParamType::kInteger: {
-      nlohmann::json v = TypePlainScalar(text);
-      if (!v.is_number_integer()) return bad();
-      return v;
+      const auto v = ParseDecimalInteger(text);
+      if (!v) return Status::InvalidInput(spec.name + ": " + NotAWholeNumber(text));
+      return nlohmann::json(*v);
     }
     case ParamType::kNumber: {
       nlohmann::json v = TypePlainScalar(text);
@@ -113,6 +119,12 @@ Result<nlohmann::json> ParseTypedValue(const ParamSpec& spec, const std::string&
     }
   }
   return bad();
+}
+
+std::string EvenReplicasWarning(int64_t n) {
+  if (n <= 0 || n % 2 != 0) return "";
+  return "replicas=" + std::to_string(n) + " is even: it tolerates no more failures than " + std::to_string(n - 1) +
+         " servers and needs a larger quorum";
 }
 
 Result<Values> ResolveValues(const Schema& schema, const ValuesInput& input) {

@@ -60,7 +60,12 @@ Status ValidateValues(const Schema& schema, const Values& values);
 // objects carry. InvalidInput naming the rule.
 Status ValidateNamespaceName(const std::string& name);
 
-// Parses the text of one --set value as the parameter's type.
+// Parses the text of one --set value as the parameter's type (integers:
+// decimal digits only, util/numbers.h).
 Result<nlohmann::json> ParseTypedValue(const ParamSpec& spec, const std::string& text);
+
+// The warning lint, deploy, configure and scale give for an even number of
+// servers (not an error: it works, it only buys nothing); "" for an odd one.
+std::string EvenReplicasWarning(int64_t replicas);
 
 }  // namespace zkpilot

@@ -114,7 +114,7 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, BadValues,
     ::testing::Values(
         BadValuesCase{"ZeroReplicas", Sets({"replicas=0"}), "replicas: 0 is below the minimum 1"},
-        BadValuesCase{"NonIntegerReplicas", Sets({"replicas=abc"}), "replicas: expected integer, got \"abc\""},
+        BadValuesCase{"NonIntegerReplicas", Sets({"replicas=abc"}), "replicas: expected integer (decimal digits, like 3), got \"abc\""},
         BadValuesCase{"FloatReplicas", Sets({"replicas=2.5"}), "expected integer"},
         BadValuesCase{"PortTooHigh", Sets({"clientPort=70000"}), "clientPort: 70000 is above the maximum 65535"},
         BadValuesCase{"UnknownParam", Sets({"replica=3"}), "unknown parameter replica (did you mean replicas?)"},

@@ -24,7 +24,8 @@ struct Local {
 
 Result<Local> OpenCluster(const std::string& home, const std::string& name) {
   Local local;
-  ZK_ASSIGN_OR_RETURN(local.store, OpenState(home));
+  // No state yet: no cluster, and nothing to create for saying so.
+  ZK_ASSIGN_OR_RETURN(local.store, OpenExistingState(home));
   ZK_ASSIGN_OR_RETURN(local.record, FindCluster(*local.store, name));
   ZK_ASSIGN_OR_RETURN(local.package, LoadPackage(local.record.package_dir));
   return local;
@@ -43,7 +44,7 @@ std::string OrphanLines(const std::vector<OrphanProcess>& orphans, const std::st
 // the cluster learns where it went.
 Status WithOrphansOf(const std::string& home, const std::string& name, const Status& no_record) {
   if (no_record.code() != ErrorCode::kInvalidInput) return no_record;
-  auto store = OpenState(home);
+  auto store = OpenExistingState(home);
   if (!store.ok()) return no_record;
   auto orphans = FindOrphans(**store, home);
   if (!orphans.ok()) return no_record;
@@ -57,30 +58,39 @@ Status WithOrphansOf(const std::string& home, const std::string& name, const Sta
 }  // namespace
 
 Result<std::string> LocalDeleteOrphans(const std::string& home, const DeleteRequest& req) {
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
+  ZK_ASSIGN_OR_RETURN(auto store, OpenExistingState(home));
   return StopOrphans(*store, home, StopOrphansRequest{req.name, req.purge_data, req.dry_run});
 }
 
 Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& req, ProgressSink& progress) {
   ZK_RETURN_IF_ERROR(ValidateClusterName(req.name));
   ZK_ASSIGN_OR_RETURN(LoadedCluster loaded, LoadAndResolve(req.package_dir, req.values));
-  std::optional<OperationLock> lock;
-  if (!req.dry_run) {
-    ZK_ASSIGN_OR_RETURN(OperationLock held, OperationLock::Acquire(home, req.name, "deploy"));
-    lock.emplace(std::move(held));
-  }
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
   DeploySpec spec;
   spec.name = req.name;
   spec.package_source = std::filesystem::absolute(req.package_dir).lexically_normal().string();
   while (spec.package_source.size() > 1 && spec.package_source.back() == '/') spec.package_source.pop_back();
   spec.location = ClusterHome(home, req.name);
-  spec.dry_run = req.dry_run;
   spec.timeout = req.timeout;
-  // An existing name is refused by the core before the platform is asked anything.
-  ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*store, home, req.name, loaded.package, loaded.values));
   spec.package = std::move(loaded.package);
   spec.values = std::move(loaded.values);
+  {
+    // First the whole deploy as a dry run against the state as it is (an
+    // empty one in memory when the directory has none): every check, every
+    // file rendered, the plan. A deploy refused here has created nothing -
+    // no state.db, lock, secret or directory.
+    ZK_ASSIGN_OR_RETURN(auto state, OpenExistingState(home));
+    ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*state, home, req.name, spec.package, spec.values));
+    NullProgress quiet;  // the real run below says it all again
+    ActionContext ctx{*platform, *state, req.dry_run ? progress : static_cast<ProgressSink&>(quiet), SystemClock()};
+    DeploySpec check = spec;
+    check.dry_run = true;
+    ZK_ASSIGN_OR_RETURN(DeployResult checked, Deploy(ctx, check));
+    if (req.dry_run) return checked;
+  }
+  ZK_ASSIGN_OR_RETURN(OperationLock lock, OperationLock::Acquire(home, req.name, "deploy"));
+  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
+  // An existing name is refused by the core before the platform is asked anything.
+  ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*store, home, req.name, spec.package, spec.values));
   ActionContext ctx{*platform, *store, progress, SystemClock()};
   return Deploy(ctx, spec);
 }
@@ -183,7 +193,7 @@ std::string FormatLocalStatus(const nlohmann::ordered_json& status, Format forma
 }
 
 Result<std::string> LocalList(const std::string& home, Format format) {
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
+  ZK_ASSIGN_OR_RETURN(auto store, OpenExistingState(home));
   auto servers_of = [&](const ClusterRecord& c) { return LocalServerStates(*store, c.name); };
   ZK_ASSIGN_OR_RETURN(auto orphans, FindOrphans(*store, home));
   if (format == Format::kTable) {
@@ -211,13 +221,13 @@ Result<std::string> LocalList(const std::string& home, Format format) {
 }
 
 Result<std::string> LocalHistory(const std::string& home, const std::string& name, Format format) {
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
+  ZK_ASSIGN_OR_RETURN(auto store, OpenExistingState(home));
   return History(*store, name, format);
 }
 
 Result<std::vector<std::pair<int, std::string>>> LocalLogFiles(const std::string& home, const std::string& name,
                                                                int node) {
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
+  ZK_ASSIGN_OR_RETURN(auto store, OpenExistingState(home));
   ZK_RETURN_IF_ERROR(FindCluster(*store, name).status());
   ZK_ASSIGN_OR_RETURN(auto nodes, store->ListNodes(name));
   std::vector<std::pair<int, std::string>> out;

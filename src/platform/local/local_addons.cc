@@ -47,6 +47,21 @@ Result<Endpoint> LocalPlatform::AddonEndpoint(const std::string& name) {
   return Platform::AddonEndpoint(name);
 }
 
+Result<LocalPlatform::AddonFiles> LocalPlatform::RenderAddonFiles() const {
+  const auto ports = MonitoringPorts(values_);
+  std::vector<NodeEndpoint> servers;
+  for (const auto& n : nodes_) servers.push_back(n.endpoint);
+  const NodeEndpoint& first = nodes_.front().endpoint;
+  RenderOptions opts{name_, "local", "local", {{"alertmanagerPort", ports.alertmanager}}};
+  AddonFiles files;
+  ZK_ASSIGN_OR_RETURN(files.prometheus_config,
+                      RenderDeclaredFile(package_, values_, opts, servers, first, "prometheusConfig"));
+  ZK_ASSIGN_OR_RETURN(files.alert_rules, RenderDeclaredFile(package_, values_, opts, {}, first, "alertRules"));
+  ZK_ASSIGN_OR_RETURN(files.alertmanager_config,
+                      RenderDeclaredFile(package_, values_, opts, {}, first, "alertmanagerConfig"));
+  return files;
+}
+
 Result<std::string> LocalPlatform::ApplyAddons() {
   ZK_RETURN_IF_ERROR(CheckAddonPrograms(values_));
   const auto ports = MonitoringPorts(values_);
@@ -56,18 +71,13 @@ Result<std::string> LocalPlatform::ApplyAddons() {
   ZK_RETURN_IF_ERROR(MakeWritableDir(dir + "/prometheus/data", "monitoring directory"));
   ZK_RETURN_IF_ERROR(MakeWritableDir(dir + "/alertmanager/data", "monitoring directory"));
 
-  std::vector<NodeEndpoint> servers;
-  for (const auto& n : nodes_) servers.push_back(n.endpoint);
-  const NodeEndpoint& first = nodes_.front().endpoint;
-  RenderOptions opts{name_, "local", "local", {{"alertmanagerPort", ports.alertmanager}}};
+  ZK_ASSIGN_OR_RETURN(AddonFiles files, RenderAddonFiles());
+  const std::string& cfg = files.prometheus_config;
   const std::string prom_cfg = dir + "/prometheus/prometheus.yml";
   auto old_cfg = ReadFile(prom_cfg);
-  ZK_ASSIGN_OR_RETURN(std::string cfg, RenderDeclaredFile(package_, values_, opts, servers, first, "prometheusConfig"));
-  ZK_ASSIGN_OR_RETURN(std::string rules, RenderDeclaredFile(package_, values_, opts, {}, first, "alertRules"));
-  ZK_ASSIGN_OR_RETURN(std::string am_cfg, RenderDeclaredFile(package_, values_, opts, {}, first, "alertmanagerConfig"));
-  ZK_RETURN_IF_ERROR(WriteFileAtomically(dir + "/prometheus/zookeeper-alerts.yaml", rules));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(dir + "/prometheus/zookeeper-alerts.yaml", files.alert_rules));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(prom_cfg, cfg));
-  ZK_RETURN_IF_ERROR(WriteFileAtomically(dir + "/alertmanager/alertmanager.yml", am_cfg));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(dir + "/alertmanager/alertmanager.yml", files.alertmanager_config));
 
   ServiceSpec exporter{kExporterService, prometheus, Address(ports.exporter), {}, ports.exporter};
   ServiceSpec prom{"prometheus", prometheus, Address(ports.prometheus), {}, ports.prometheus};

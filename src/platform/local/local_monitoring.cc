@@ -11,7 +11,7 @@ namespace {
 // Runs `verb` with the cluster's context; its errors carry `context`.
 template <typename T, typename Verb>
 Result<T> WithCluster(const std::string& home, const std::string& name, const std::string& context, Verb verb) {
-  ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
+  ZK_ASSIGN_OR_RETURN(auto store, OpenExistingState(home));
   auto record = FindCluster(*store, name);
   if (!record.ok()) return record.status().WithContext(context);
   auto package = LoadPackage(record->package_dir);

@@ -218,6 +218,7 @@ Status LocalPlatform::Preflight() {
   if (FindInPath("java").empty())
     return Status::NotFound("java is not installed; the local platform runs ZooKeeper on a JVM "
                             "(apt-get install default-jre-headless)");
+  ZK_RETURN_IF_ERROR(CheckRenderedFiles());
   ZK_RETURN_IF_ERROR(distribution_.status());
   ZK_RETURN_IF_ERROR(CheckAddonPrograms(values_));
   ZK_ASSIGN_OR_RETURN(auto records, NodesOf(store_, name_));
@@ -265,18 +266,21 @@ Result<std::vector<ServerState>> LocalPlatform::Servers() {
   return out;
 }
 
-Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode& node, const std::vector<int>& members) {
+Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode& node, const std::vector<int>& members,
+                                                                 const std::string& password) {
   const NodeEndpoint& e = node.endpoint;
   RenderOptions opts{name_, "local", "local"};
   std::vector<NodeEndpoint> endpoints;
   for (const LocalNode* m : Members(members)) endpoints.push_back(m->endpoint);
   NodeFiles files;
   ZK_ASSIGN_OR_RETURN(files.zoo_cfg, RenderDeclaredFile(package_, values_, opts, endpoints, e, "zooCfg"));
+  // A package may declare no logback file (the server then logs to the
+  // console by log4j); one it declares must render.
   auto logback = RenderDeclaredFile(package_, values_, opts, endpoints, e, "logback");
   if (logback.ok()) files.logback = *logback;
+  else if (logback.status().code() != ErrorCode::kNotFound) return logback.status();
   std::string java = FindInPath("java");
   if (java.empty()) return Status::NotFound("java is not installed (apt-get install default-jre-headless)");
-  ZK_ASSIGN_OR_RETURN(std::string password, SuperPassword());
   LaunchSpec launch;
   // Without its distribution (a fingerprint for a version not fetched yet)
   // the command line differs from any prepared one, as it should.
@@ -297,9 +301,22 @@ Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode&
   return files;
 }
 
+Status LocalPlatform::CheckRenderedFiles() {
+  // The password only goes into the launch file; any will do to render it.
+  const std::string placeholder = "not-the-password";
+  for (const auto& n : nodes_) {
+    auto files = RenderNodeFiles(n, {}, placeholder);
+    if (!files.ok()) return files.status().WithContext("server " + std::to_string(n.endpoint.id));
+  }
+  Status addons = RenderAddonFiles().status();
+  if (addons.code() == ErrorCode::kNotFound) return Status::Ok();  // a package without monitoring files
+  return addons.WithContext("monitoring");
+}
+
 Result<std::string> LocalPlatform::TargetFingerprint(int id) {
   ZK_ASSIGN_OR_RETURN(const LocalNode* node, Node(id));
-  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(*node, {}));
+  ZK_ASSIGN_OR_RETURN(std::string password, SuperPassword());
+  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(*node, {}, password));
   return files.fingerprint;
 }
 
@@ -308,11 +325,13 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
   const LocalNode& node = *found;
   const NodeEndpoint& e = node.endpoint;
   ZK_RETURN_IF_ERROR(distribution_.status());
+  // Rendered before any directory is made: a file that does not render leaves none behind.
+  ZK_ASSIGN_OR_RETURN(std::string password, SuperPassword());
+  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(node, members, password));
   ZK_RETURN_IF_ERROR(MakeWritableDir(node.conf_dir, "node directory"));
   ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_dir, "dataDir"));
   if (!e.data_log_dir.empty()) ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_log_dir, "dataLogDir"));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(e.data_dir + "/myid", std::to_string(e.id) + "\n"));
-  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(node, members));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/zoo.cfg", files.zoo_cfg));
   if (!files.logback.empty()) ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/logback.xml", files.logback));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/log4j.properties", kLog4jProperties));

@@ -55,8 +55,9 @@ class LocalPlatform : public Platform {
                                                         const std::string& cluster, Package package, Values target);
 
   std::string Name() const override { return "local"; }
-  // java, the version's distribution, add-on programs; for servers not yet
-  // recorded: ports free, data directories writable; the cluster's directory.
+  // java, every file rendered (CheckRenderedFiles), the version's
+  // distribution, add-on programs; for servers not yet recorded: ports free,
+  // data directories writable; the cluster's directory. Creates nothing.
   Status Preflight() override;
   Result<std::vector<NodeEndpoint>> Topology() const override;
   Result<std::vector<ServerState>> Servers() override;
@@ -88,7 +89,17 @@ class LocalPlatform : public Platform {
   LocalPlatform(StateStore& store, std::string home, std::string cluster, Package package, Values target);
   Result<const LocalNode*> Node(int id) const;
   std::vector<const LocalNode*> Members(const std::vector<int>& ids) const;
-  Result<NodeFiles> RenderNodeFiles(const LocalNode& node, const std::vector<int>& members);
+  // What a server with the super-user password `password` is given.
+  Result<NodeFiles> RenderNodeFiles(const LocalNode& node, const std::vector<int>& members,
+                                    const std::string& password);
+  struct AddonFiles {
+    std::string prometheus_config, alert_rules, alertmanager_config;
+  };
+  Result<AddonFiles> RenderAddonFiles() const;
+  // Renders (and throws away) every file the servers and add-ons are given,
+  // so that a template that does not render fails the command before
+  // anything is recorded or created. No secret is read or made for it.
+  Status CheckRenderedFiles();
   Result<std::string> SuperPassword();
   void KeepSupervised(const std::vector<NodeRecord>& records);
 
