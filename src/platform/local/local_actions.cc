@@ -8,6 +8,7 @@
 #include "platform/local/local_platform.h"
 #include "platform/local/operation_lock.h"
 #include "platform/local/paths.h"
+#include "platform/local/port_registry.h"
 
 namespace zkpilot {
 namespace {
@@ -47,10 +48,18 @@ Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& r
   spec.timeout = req.timeout;
   // An existing name is refused by the core before the platform is asked anything.
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*store, home, req.name, loaded.package, loaded.values));
+  platform->SetPortOptions({!req.dry_run, req.allow_privileged_ports});
   spec.package = std::move(loaded.package);
   spec.values = std::move(loaded.values);
   ActionContext ctx{*platform, *store, progress, SystemClock()};
-  return Deploy(ctx, spec);
+  auto deployed = Deploy(ctx, spec);
+  if (!deployed.ok() && !req.dry_run) {
+    // Refused before anything was recorded (another cluster exists under this
+    // name, a later check failed): its reservation, if any, goes with it.
+    auto recorded = store->GetCluster(req.name);
+    if (recorded.ok() && !recorded->has_value()) (void)ReleasePorts(PortRegistryDir(), PortOwnerOf(home, req.name));
+  }
+  return deployed;
 }
 
 Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& req, ProgressSink& progress) {
@@ -68,7 +77,9 @@ Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& re
   spec.package = &local.package;
   spec.purge_data = req.purge_data;
   spec.dry_run = req.dry_run;
-  return Delete(ctx, spec);
+  ZK_ASSIGN_OR_RETURN(std::string deleted, Delete(ctx, spec));
+  if (!req.dry_run) ZK_RETURN_IF_ERROR(ReleasePorts(PortRegistryDir(), PortOwnerOf(home, req.name)));
+  return deleted;
 }
 
 Result<ChangeResult> LocalChange(const std::string& home, const ChangeRequest& req, ProgressSink& progress) {
@@ -80,6 +91,7 @@ Result<ChangeResult> LocalChange(const std::string& home, const ChangeRequest& r
   }
   ZK_ASSIGN_OR_RETURN(Values target, TargetValues(*local.store, local.package, req));
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*local.store, home, req.name, local.package, target));
+  platform->SetPortOptions({!req.dry_run, req.allow_privileged_ports});
   ActionContext ctx{*platform, *local.store, progress, SystemClock()};
   ChangeSpec spec;
   spec.name = req.name;

@@ -22,8 +22,11 @@ struct DeployRequest {
   std::string package_dir;
   ValuesRequest values;
   bool dry_run = false;
+  bool allow_privileged_ports = false;  // ports below 1024 (port_registry.h)
   std::chrono::milliseconds timeout{std::chrono::minutes(3)};
 };
+// Reserves the cluster's ports in the port registry (port_registry.h) before
+// anything starts; a deploy that ends with nothing recorded releases them.
 Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& request, ProgressSink& progress);
 
 struct DeleteRequest {
@@ -31,6 +34,7 @@ struct DeleteRequest {
   bool purge_data = false;
   bool dry_run = false;
 };
+// Releases the cluster's ports once it is gone.
 Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& request, ProgressSink& progress);
 
 Result<ChangeResult> LocalChange(const std::string& home, const ChangeRequest& request, ProgressSink& progress);

@@ -73,6 +73,17 @@ std::vector<std::string> NodeCommand(const Values& values, const Distribution& d
   return argv;
 }
 
+// A server's ports, named for messages.
+std::vector<PortClaim> ServerPorts(const NodeEndpoint& e) {
+  const std::string server = "server " + std::to_string(e.id) + " ";
+  std::vector<PortClaim> out;
+  for (auto [port, what] : {std::pair{e.client_port, "client port"}, {e.quorum_port, "quorum port"},
+                            {e.election_port, "election port"}, {e.admin_server_port, "admin port"},
+                            {e.handoff_quorum_port, "hand-off quorum port"}})
+    out.push_back({port, server + what});
+  return out;
+}
+
 // The cluster's nodes; none while the cluster is not recorded yet (deploy).
 Result<std::vector<NodeRecord>> NodesOf(StateStore& store, const std::string& cluster) {
   auto records = store.ListNodes(cluster);
@@ -203,6 +214,10 @@ Status LocalPlatform::Preflight() {
                             "(apt-get install default-jre-headless)");
   ZK_RETURN_IF_ERROR(distribution_.status());
   ZK_RETURN_IF_ERROR(CheckAddonPrograms(values_));
+  // The whole block is this cluster's before anything starts: two commands
+  // racing for one port (two homes, two clusters) are serialized here.
+  ReserveOptions reserve{port_options_.allow_privileged, !port_options_.reserve};
+  ZK_RETURN_IF_ERROR(ReservePorts(PortRegistryDir(), Owner(), PortBlock(), reserve));
   ZK_ASSIGN_OR_RETURN(auto records, NodesOf(store_, name_));
   ZK_ASSIGN_OR_RETURN(auto topology, LocalTopology(package_, values_, name_, cluster_home_));
   for (const auto& n : topology) {
@@ -220,6 +235,32 @@ Status LocalPlatform::Preflight() {
     if (!e.data_log_dir.empty()) ZK_RETURN_IF_ERROR(CheckWritable(e.data_log_dir, "dataLogDir"));
   }
   return CheckWritable(cluster_home_, "state directory");
+}
+
+std::vector<PortClaim> LocalPlatform::PortBlock() const {
+  std::vector<PortClaim> block;
+  for (const auto& n : nodes_)
+    for (auto& p : ServerPorts(n.endpoint)) block.push_back(std::move(p));
+  const auto monitoring = MonitoringPorts(values_);
+  block.push_back({monitoring.exporter, "exporter"});
+  block.push_back({monitoring.prometheus, "Prometheus"});
+  block.push_back({monitoring.alertmanager, "Alertmanager"});
+  return block;
+}
+
+PortOwner LocalPlatform::Owner() const { return PortOwnerOf(home_, name_); }
+
+Status LocalPlatform::CheckBindable(const std::vector<PortClaim>& ports) {
+  // Still ours: the registry may have been lost or another home may have
+  // taken a port while this cluster was stopped. Ports below 1024 were
+  // allowed (or refused) when the block was first reserved.
+  ZK_RETURN_IF_ERROR(ReservePorts(PortRegistryDir(), Owner(), ports, {/*allow_privileged=*/true}));
+  for (const auto& p : ports)
+    if (!PortFree(p.port))
+      return Status::IOError("port " + std::to_string(p.port) + " (" + p.what + " of " + name_ +
+                             ") is in use on 127.0.0.1 by another process; not starting it: stop that process, "
+                             "or move " + name_ + " with `zkpilot configure " + name_ + " --set clientPort=N`");
+  return Status::Ok();
 }
 
 Result<std::vector<NodeEndpoint>> LocalPlatform::Topology() const {
@@ -338,6 +379,14 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
 }
 
 Result<std::string> LocalPlatform::StartServer(int id) {
+  ZK_ASSIGN_OR_RETURN(auto records, NodesOf(store_, name_));
+  auto r = std::find_if(records.begin(), records.end(), [&](const NodeRecord& n) { return n.id == id; });
+  if (r == records.end() || (r->desired != kRunning && !ProcessAlive(r->pid, Marker(r->dir)))) {
+    // Checked again at bind time: the server would crash-loop on a taken
+    // port. (A server already desired running is the supervisor's to start.)
+    ZK_ASSIGN_OR_RETURN(const LocalNode* node, Node(id));
+    ZK_RETURN_IF_ERROR(CheckBindable(ServerPorts(node->endpoint)));
+  }
   ZK_RETURN_IF_ERROR(store_.SetNodeDesired(name_, id, kRunning));
   ZK_RETURN_IF_ERROR(EnsureSupervisor(home_, name_));
   KickSupervisor(home_, name_);
