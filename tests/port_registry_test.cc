@@ -205,6 +205,36 @@ TEST_F(PortRegistryTest, AFailedAddonChangeIsUndoneByConfigureOrRollback) {
     int code = 0;
     json s = Status(one_, "m", &code);
     EXPECT_EQ(code, 0) << undo[0] << ":\n" << s.dump(2);
+    EXPECT_EQ(s.value("status", ""), "deployed") << undo[0] << ":\n" << s.dump(2);
+    EXPECT_FALSE(s.value("monitoring", json::object()).contains("prometheus"))
+        << undo[0] << ": Prometheus still switched on:\n" << s.dump(2);
+  }
+}
+
+// An add-on that a failed change left crash-looping — here Prometheus, whose
+// storage cannot be opened (a regular file where its write-ahead log
+// directory goes), so it exits at once and is started again — is stopped by
+// the change that follows: `configure` back to the recorded values, or
+// `rollback`.
+TEST_F(PortRegistryTest, ACrashLoopingAddonOfAFailedChangeIsStoppedByConfigureOrRollback) {
+  ASSERT_EQ(Deploy(one_, "m", base_).exit_code, 0);
+  const std::string data = ClusterHome(one_.home(), "m") + "/monitoring/prometheus/data";
+  fs::create_directories(data);
+  { std::ofstream(data + "/wal") << "not a directory\n"; }
+  for (const std::vector<std::string>& undo :
+       {std::vector<std::string>{"configure", "m", "--set", "prometheus.enabled=false"},
+        std::vector<std::string>{"rollback", "m"}}) {
+    ProcessResult on = Zk(one_, {"configure", "m", "--set", "prometheus.enabled=true", "--timeout", "60"});
+    EXPECT_NE(on.exit_code, 0) << on.All();
+    EXPECT_NE(on.err.find("prometheus did not become ready"), std::string::npos) << on.All();
+    ProcessResult back = Zk(one_, undo);
+    EXPECT_EQ(back.exit_code, 0) << undo[0] << ":\n" << back.All();
+    EXPECT_TRUE(testing::WaitUntil([&] { return PrometheusPids(one_, "m").empty(); }, 30s))
+        << undo[0] << ": Prometheus still runs";
+    int code = 0;
+    json s = Status(one_, "m", &code);
+    EXPECT_EQ(code, 0) << undo[0] << ":\n" << s.dump(2);
+    EXPECT_EQ(s.value("status", ""), "deployed") << undo[0] << ":\n" << s.dump(2);
     EXPECT_FALSE(s.value("monitoring", json::object()).contains("prometheus"))
         << undo[0] << ": Prometheus still switched on:\n" << s.dump(2);
   }
