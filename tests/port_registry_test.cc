@@ -4,8 +4,8 @@
 // the same instant over one port block: exactly one wins. A port another
 // home's cluster reserved is refused even while nothing listens on it, and
 // taken over once that cluster is gone. Ports below 1024 need asking for. An
-// add-on switched on over a taken port is refused, and undone by configure
-// or rollback with nothing left running.
+// add-on switched on over a taken port is refused; one that a failed change
+// left crash-looping is stopped by `configure` back or `rollback`.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -86,10 +86,10 @@ class PortRegistryTest : public ::testing::Test {
 // Two deploys in two homes over the same ports, released at the same instant
 // (each says it is ready, then waits to read a line from a FIFO; once both
 // are ready the test writes both lines at once): one deploys, the other is
-// refused naming the port and the winner. Three rounds.
+// refused naming the port and the winner. Five rounds.
 TEST_F(PortRegistryTest, TwoDeploysStartedTogetherInTwoHomesCannotBothTakeAPort) {
   const testing::TestHome* worlds[2] = {&one_, &two_};
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 5; ++round) {
     const std::string fifo = one_.root() + "/go-" + std::to_string(round);
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     const int barrier = ::open(fifo.c_str(), O_RDWR);  // lines stay for a late reader

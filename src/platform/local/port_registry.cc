@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "platform/local/local_files.h"
 #include "platform/local/operation_lock.h"
@@ -44,13 +46,20 @@ class RegistryLock {
     const std::string path = dir + "/registry.lock";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return Status::IOError("port registry " + path + ": " + std::strerror(errno));
-    // Holders only read and rewrite one small file (and look up owners): a
-    // blocking wait is short.
-    while (::flock(fd, LOCK_EX) != 0) {
-      if (errno == EINTR) continue;
+    // Holders only read and rewrite one small file (and look up owners), so
+    // the wait is short — unless a holder is stopped (SIGSTOP): then say so
+    // rather than hang.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
+      if (err == EWOULDBLOCK && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
       ::close(fd);
-      return Status::IOError("port registry " + path + ": lock: " + std::strerror(err));
+      return Status::IOError("port registry " + path + ": lock: " +
+                             (err == EWOULDBLOCK ? std::string("still held by another zkpilot after 30s")
+                                                 : std::string(std::strerror(err))));
     }
     return RegistryLock(fd);
   }
