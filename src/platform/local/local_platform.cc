@@ -73,17 +73,6 @@ std::vector<std::string> NodeCommand(const Values& values, const Distribution& d
   return argv;
 }
 
-// A server's ports, named for messages.
-std::vector<PortClaim> ServerPorts(const NodeEndpoint& e) {
-  const std::string server = "server " + std::to_string(e.id) + " ";
-  std::vector<PortClaim> out;
-  for (auto [port, what] : {std::pair{e.client_port, "client port"}, {e.quorum_port, "quorum port"},
-                            {e.election_port, "election port"}, {e.admin_server_port, "admin port"},
-                            {e.handoff_quorum_port, "hand-off quorum port"}})
-    out.push_back({port, server + what});
-  return out;
-}
-
 // The cluster's nodes; none while the cluster is not recorded yet (deploy).
 Result<std::vector<NodeRecord>> NodesOf(StateStore& store, const std::string& cluster) {
   auto records = store.ListNodes(cluster);
@@ -223,12 +212,10 @@ Status LocalPlatform::Preflight() {
   for (const auto& n : topology) {
     const auto& e = n.endpoint;
     if (std::any_of(records.begin(), records.end(), [&](const NodeRecord& r) { return r.id == e.id; })) continue;
-    for (auto [port, what] : {std::pair{e.client_port, "client"}, {e.quorum_port, "quorum"},
-                              {e.election_port, "election"}, {e.admin_server_port, "admin"},
-                              {e.handoff_quorum_port, "hand-off quorum"}}) {
-      if (!PortFree(port))
-        return Status::InvalidInput("port " + std::to_string(port) + " (server " + std::to_string(e.id) + " " + what +
-                                    " port) is already in use on 127.0.0.1; choose another base with --set clientPort=N "
+    for (const auto& p : ServerPortClaims(e)) {
+      if (!PortFree(p.port))
+        return Status::InvalidInput("port " + std::to_string(p.port) + " (" + p.what +
+                                    ") is already in use on 127.0.0.1; choose another base with --set clientPort=N "
                                     "(server N uses clientPort+(N-1)*10 .. +4)");
     }
     ZK_RETURN_IF_ERROR(CheckWritable(e.data_dir, "dataDir"));
@@ -240,11 +227,8 @@ Status LocalPlatform::Preflight() {
 std::vector<PortClaim> LocalPlatform::PortBlock() const {
   std::vector<PortClaim> block;
   for (const auto& n : nodes_)
-    for (auto& p : ServerPorts(n.endpoint)) block.push_back(std::move(p));
-  const auto monitoring = MonitoringPorts(values_);
-  block.push_back({monitoring.exporter, "exporter"});
-  block.push_back({monitoring.prometheus, "Prometheus"});
-  block.push_back({monitoring.alertmanager, "Alertmanager"});
+    for (auto& p : ServerPortClaims(n.endpoint)) block.push_back(std::move(p));
+  for (auto& p : MonitoringPortClaims(values_)) block.push_back(std::move(p));
   return block;
 }
 
@@ -385,7 +369,7 @@ Result<std::string> LocalPlatform::StartServer(int id) {
     // Checked again at bind time: the server would crash-loop on a taken
     // port. (A server already desired running is the supervisor's to start.)
     ZK_ASSIGN_OR_RETURN(const LocalNode* node, Node(id));
-    ZK_RETURN_IF_ERROR(CheckBindable(ServerPorts(node->endpoint)));
+    ZK_RETURN_IF_ERROR(CheckBindable(ServerPortClaims(node->endpoint)));
   }
   ZK_RETURN_IF_ERROR(store_.SetNodeDesired(name_, id, kRunning));
   ZK_RETURN_IF_ERROR(EnsureSupervisor(home_, name_));
