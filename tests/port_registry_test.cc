@@ -184,30 +184,33 @@ TEST_F(PortRegistryTest, PortsBelow1024NeedAskingFor) {
   }
 }
 
-// Prometheus switched on over a port a stranger listens on is refused, and
-// whether the way back is `configure` or `rollback`, nothing of it is left
-// running and the cluster is healthy and deployed again.
+// Monitoring switched on over a port a stranger listens on (the exporter's,
+// Prometheus's) is refused naming it, and whether the way back is
+// `configure` or `rollback`, nothing of it is left running and the cluster is
+// healthy and deployed again.
 TEST_F(PortRegistryTest, AFailedAddonChangeIsUndoneByConfigureOrRollback) {
   ASSERT_EQ(Deploy(one_, "m", base_).exit_code, 0);
-  testing::Listener stranger(base_ + 6);  // Prometheus's port
-  ASSERT_TRUE(stranger.ok());
-  for (const std::vector<std::string>& undo :
-       {std::vector<std::string>{"configure", "m", "--set", "prometheus.enabled=false"},
-        std::vector<std::string>{"rollback", "m"}}) {
-    ProcessResult on = Zk(one_, {"configure", "m", "--set", "prometheus.enabled=true", "--timeout", "60"});
-    EXPECT_NE(on.exit_code, 0) << on.All();
-    EXPECT_NE(on.err.find("port " + std::to_string(base_ + 6) + " (Prometheus of m) is in use"), std::string::npos)
-        << on.All();
-    ProcessResult back = Zk(one_, undo);
-    EXPECT_EQ(back.exit_code, 0) << undo[0] << ":\n" << back.All();
-    EXPECT_TRUE(testing::WaitUntil([&] { return PrometheusPids(one_, "m").empty(); }, 30s))
-        << undo[0] << ": Prometheus still runs";
-    int code = 0;
-    json s = Status(one_, "m", &code);
-    EXPECT_EQ(code, 0) << undo[0] << ":\n" << s.dump(2);
-    EXPECT_EQ(s.value("status", ""), "deployed") << undo[0] << ":\n" << s.dump(2);
-    EXPECT_FALSE(s.value("monitoring", json::object()).contains("prometheus"))
-        << undo[0] << ": Prometheus still switched on:\n" << s.dump(2);
+  for (const auto& [port, what] : {std::pair{base_ + 5, "exporter"}, {base_ + 6, "Prometheus"}}) {
+    testing::Listener stranger(port);
+    ASSERT_TRUE(stranger.ok());
+    for (const std::vector<std::string>& undo :
+         {std::vector<std::string>{"configure", "m", "--set", "prometheus.enabled=false"},
+          std::vector<std::string>{"rollback", "m"}}) {
+      ProcessResult on = Zk(one_, {"configure", "m", "--set", "prometheus.enabled=true", "--timeout", "60"});
+      EXPECT_NE(on.exit_code, 0) << on.All();
+      EXPECT_NE(on.err.find("port " + std::to_string(port) + " (" + what + " of m) is in use"), std::string::npos)
+          << on.All();
+      ProcessResult back = Zk(one_, undo);
+      EXPECT_EQ(back.exit_code, 0) << undo[0] << ":\n" << back.All();
+      EXPECT_TRUE(testing::WaitUntil([&] { return PrometheusPids(one_, "m").empty(); }, 30s))
+          << undo[0] << ": Prometheus still runs";
+      int code = 0;
+      json s = Status(one_, "m", &code);
+      EXPECT_EQ(code, 0) << undo[0] << ":\n" << s.dump(2);
+      EXPECT_EQ(s.value("status", ""), "deployed") << undo[0] << ":\n" << s.dump(2);
+      EXPECT_FALSE(s.value("monitoring", json::object()).contains("prometheus"))
+          << undo[0] << ": Prometheus still switched on:\n" << s.dump(2);
+    }
   }
 }
 

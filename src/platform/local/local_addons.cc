@@ -85,6 +85,13 @@ Result<std::string> LocalPlatform::ApplyAddons() {
   // Checked again at bind time, before an add-on is switched on: on a taken
   // port it would only crash-loop. (One already running holds its port.)
   std::vector<PortClaim> to_bind;
+  // The exporter is served by the supervisor once its spec is switched on.
+  bool exporter_serves = false;
+  if (auto existing = ReadServices(cluster_home_); existing.ok())
+    for (const auto& svc : *existing)
+      exporter_serves = exporter_serves || (svc.name == kExporterService && svc.enabled && svc.port == exporter.port &&
+                                            SupervisorPid(home_, name_) != 0);
+  if (exporter.enabled && !exporter_serves) to_bind.push_back({exporter.port, "exporter"});
   for (const auto& [spec, what] : {std::pair{&prom, "Prometheus"}, {&am, "Alertmanager"}})
     if (spec->enabled && !ProcessAlive(ServicePid(cluster_home_, spec->name), spec->launch.marker))
       to_bind.push_back({spec->port, what});
