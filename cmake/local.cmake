@@ -37,6 +37,7 @@ add_library(zkpilot_local
   src/platform/local/cds.cc
   src/platform/local/jar_manifest.cc
   src/platform/local/operation_lock.cc
+  src/platform/local/port_registry.cc
   src/platform/local/supervisor.cc
   src/platform/local/state_identity.cc
   src/platform/local/orphans.cc
@@ -125,4 +126,17 @@ gtest_discover_tests(zkpilot_cds_tests
   TEST_FILTER "*Integration*"
   TEST_LIST zkpilot_cds_integration_tests
   PROPERTIES LABELS integration TIMEOUT 300 RUN_SERIAL TRUE
+  DISCOVERY_TIMEOUT 60)
+
+# The port registry (src/platform/local/port_registry.h) end to end: two
+# homes, real ZooKeeper; one test at a time like the other local tests.
+add_executable(zkpilot_port_tests tests/port_registry_test.cc tests/local_test_util.cc)
+target_link_libraries(zkpilot_port_tests PRIVATE zkpilot_local GTest::gtest GTest::gtest_main)
+target_compile_definitions(zkpilot_port_tests PRIVATE
+  ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+  ZKPILOT_BINARY="$<TARGET_FILE:zkpilot>")
+add_dependencies(zkpilot_port_tests zkpilot)
+gtest_discover_tests(zkpilot_port_tests
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+  PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE LABELS "integration"
   DISCOVERY_TIMEOUT 60)

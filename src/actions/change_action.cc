@@ -6,6 +6,7 @@
 #include "actions/observe.h"
 #include "actions/step_runner.h"
 #include "plan/change_planner.h"
+#include "plan/steps.h"
 #include "util/stop_signal.h"
 
 namespace zkpilot {
@@ -150,6 +151,14 @@ Result<ChangeResult> ApplyChange(ActionContext& ctx, const ChangeSpec& spec) {
   } else {
     ZK_ASSIGN_OR_RETURN(plan, PlanChange(op_name, name, package, change, view, options));
   }
+  // After a failed change the add-ons may run as its values wanted (an
+  // add-on switched on that crash-loops on a taken port): the change that
+  // follows — a rollback, or a configure back to the recorded values —
+  // applies the add-ons of its target again, which stops what it does not want.
+  const bool applies_addons = std::any_of(plan.steps.begin(), plan.steps.end(),
+                                          [](const Step& s) { return s.kind == StepKind::kApplyAddons; });
+  if (record.Is(ClusterState::kUpdateFailed) && !applies_addons)
+    plan.steps.push_back(ApplyAddonsStep(EnabledAddons(package, spec.target)));
   result.plan_text = plan.ToText();
   if (change.Empty() && !view.needs_restart.empty()) {
     std::string ids;

@@ -129,6 +129,7 @@ struct ChangeRequest {
   int to_revision = 0;       // rollback: 0 = the revision before the current one
   int replicas = 0;          // scale
   bool dry_run = false;
+  bool allow_privileged_ports = false;  // local: new ports below 1024 may be reserved
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};  // per wait
 };
 

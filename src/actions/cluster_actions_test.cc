@@ -383,6 +383,19 @@ TEST_F(ClusterActionsTest, AFailedRollStopsAtTheBrokenServerAndARepairRestartsOn
   EXPECT_EQ(Record().status, "deployed");
 }
 
+// An add-on the failed change switched on may still run (crash-looping on
+// a taken port): the change after a failed one applies its target's add-ons.
+TEST_F(ClusterActionsTest, TheChangeAfterAFailedOneAppliesTheAddonsAgain) {
+  Deployed();
+  world_.NeverComesBack(1);
+  ASSERT_FALSE(Change(ChangeKind::kConfigure, With({"tickTime=3000"})).ok());
+  world_.servers[1].broken = false;
+  auto repaired = Change(ChangeKind::kConfigure, With({}));
+  ASSERT_TRUE(repaired.ok()) << repaired.status().message();
+  EXPECT_EQ(CallsSince({"ApplyAddons"}), (std::vector<std::string>{"ApplyAddons()"}));
+  EXPECT_EQ(Record().status, "deployed");
+}
+
 // ---------------------------------------------------------------- scale
 
 TEST_F(ClusterActionsTest, ScaleAddsAndRemovesOneVoterAtATimeRestartingNoMember) {

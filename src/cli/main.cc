@@ -203,6 +203,8 @@ int main(int argc, char** argv) {
   deploy_cmd->add_option("--operator-namespace", deploy_operator_namespace, "Kubernetes: namespace of the operator")
       ->capture_default_str();
   deploy_cmd->add_flag("--dry-run", deploy.dry_run, "Validate and print the plan; change nothing");
+  deploy_cmd->add_flag("--allow-privileged-ports", deploy.allow_privileged_ports,
+                       "Local: let the cluster take ports below 1024 (needs root or CAP_NET_BIND_SERVICE)");
   deploy_cmd->footer(
       "Examples:\n"
       "  zkpilot deploy demo packages/zookeeper\n"
@@ -281,6 +283,8 @@ int main(int argc, char** argv) {
     cmd->add_option("name", change.name, "Cluster name")->required();
     AddPlatformFlags(cmd, pf);
     cmd->add_flag("--dry-run", change.dry_run, "Validate and print the plan; change nothing");
+    cmd->add_flag("--allow-privileged-ports", change.allow_privileged_ports,
+                  "Local: let the change take new ports below 1024 (needs root or CAP_NET_BIND_SERVICE)");
     cmd->add_option("--timeout", change_timeout_s, "Time each wait (healthy before, back in sync after) may take: seconds, or 90s, 10m, 2h")
         ->transform(zkpilot::cli::Timeout())
         ->capture_default_str();

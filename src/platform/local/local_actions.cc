@@ -11,6 +11,7 @@
 #include "platform/local/operation_lock.h"
 #include "platform/local/orphans.h"
 #include "platform/local/paths.h"
+#include "platform/local/port_registry.h"
 
 namespace zkpilot {
 namespace {
@@ -80,6 +81,7 @@ Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& r
     // no state.db, lock, secret or directory.
     ZK_ASSIGN_OR_RETURN(auto state, OpenExistingState(home));
     ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*state, home, req.name, spec.package, spec.values));
+    platform->SetPortOptions({/*reserve=*/false, req.allow_privileged_ports});
     NullProgress quiet;  // the real run below says it all again
     ActionContext ctx{*platform, *state, req.dry_run ? progress : static_cast<ProgressSink&>(quiet), SystemClock()};
     DeploySpec check = spec;
@@ -91,8 +93,16 @@ Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& r
   ZK_ASSIGN_OR_RETURN(auto store, OpenState(home));
   // An existing name is refused by the core before the platform is asked anything.
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*store, home, req.name, spec.package, spec.values));
+  platform->SetPortOptions({/*reserve=*/true, req.allow_privileged_ports});
   ActionContext ctx{*platform, *store, progress, SystemClock()};
-  return Deploy(ctx, spec);
+  auto deployed = Deploy(ctx, spec);
+  if (!deployed.ok() && !req.dry_run) {
+    // Refused before anything was recorded (another cluster exists under this
+    // name, a later check failed): its reservation, if any, goes with it.
+    auto recorded = store->GetCluster(req.name);
+    if (recorded.ok() && !recorded->has_value()) (void)ReleasePorts(PortRegistryDir(), PortOwnerOf(home, req.name));
+  }
+  return deployed;
 }
 
 Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& req, ProgressSink& progress) {
@@ -116,6 +126,7 @@ Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& re
   spec.purge_data = req.purge_data;
   spec.dry_run = req.dry_run;
   ZK_ASSIGN_OR_RETURN(std::string deleted, Delete(ctx, spec));
+  if (!req.dry_run) ZK_RETURN_IF_ERROR(ReleasePorts(PortRegistryDir(), PortOwnerOf(home, req.name)));
   if (killed.empty()) return deleted;
   return "killed the stuck " + killed + " (--force); its operation was abandoned\n" + deleted;
 }
@@ -129,6 +140,7 @@ Result<ChangeResult> LocalChange(const std::string& home, const ChangeRequest& r
   }
   ZK_ASSIGN_OR_RETURN(Values target, TargetValues(*local.store, local.package, req));
   ZK_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Create(*local.store, home, req.name, local.package, target));
+  platform->SetPortOptions({!req.dry_run, req.allow_privileged_ports});
   ActionContext ctx{*platform, *local.store, progress, SystemClock()};
   ChangeSpec spec;
   spec.name = req.name;

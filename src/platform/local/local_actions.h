@@ -22,8 +22,11 @@ struct DeployRequest {
   std::string package_dir;
   ValuesRequest values;
   bool dry_run = false;
+  bool allow_privileged_ports = false;  // ports below 1024 (port_registry.h)
   std::chrono::milliseconds timeout{std::chrono::minutes(3)};
 };
+// Reserves the cluster's ports in the port registry (port_registry.h) before
+// anything starts; a deploy that ends with nothing recorded releases them.
 Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& request, ProgressSink& progress);
 
 struct DeleteRequest {
@@ -34,6 +37,7 @@ struct DeleteRequest {
   // of refusing. Its PID and start time are checked first.
   bool force = false;
 };
+// Releases the cluster's ports once it is gone.
 Result<std::string> LocalDelete(const std::string& home, const DeleteRequest& request, ProgressSink& progress);
 
 // `zkpilot delete [NAME] --orphans`: stops the processes of this state

@@ -94,15 +94,39 @@ Result<std::string> LocalPlatform::ApplyAddons() {
                     "--cluster.listen-address="};  // no gossip port: one instance, loopback only
   am.launch.marker = "--config.file=" + dir + "/alertmanager/alertmanager.yml";
   am.launch.log_path = dir + "/alertmanager.log";
+  // Checked again at bind time, before an add-on is switched on: on a taken
+  // port it would only crash-loop. (One already running holds its port.)
+  std::vector<PortClaim> to_bind;
+  // The exporter is served by the supervisor once its spec is switched on.
+  bool exporter_serves = false;
+  if (auto existing = ReadServices(cluster_home_); existing.ok())
+    for (const auto& svc : *existing)
+      exporter_serves = exporter_serves || (svc.name == kExporterService && svc.enabled && svc.port == exporter.port &&
+                                            SupervisorPid(home_, name_) != 0);
+  if (exporter.enabled && !exporter_serves) to_bind.push_back({exporter.port, "exporter"});
+  for (const auto& [spec, what] : {std::pair{&prom, "Prometheus"}, {&am, "Alertmanager"}})
+    if (spec->enabled && !ProcessAlive(ServicePid(cluster_home_, spec->name), spec->launch.marker))
+      to_bind.push_back({spec->port, what});
+  ZK_RETURN_IF_ERROR(CheckBindable(to_bind));
   for (const auto* spec : {&exporter, &prom, &am}) ZK_RETURN_IF_ERROR(WriteService(cluster_home_, *spec));
   // A running Prometheus reloads a changed configuration on SIGHUP.
   const int prom_pid = ServicePid(cluster_home_, "prometheus");
   if (prometheus && old_cfg.ok() && *old_cfg != cfg && ProcessAlive(prom_pid, prom.launch.marker)) ::kill(prom_pid, SIGHUP);
   ZK_RETURN_IF_ERROR(EnsureSupervisor(home_, name_));
   KickSupervisor(home_, name_);
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
+  // What is switched off is gone when this returns (the supervisor stops it).
+  for (const auto* spec : {&prom, &am}) {
+    while (!spec->enabled && ProcessAlive(ServicePid(cluster_home_, spec->name), spec->launch.marker)) {
+      if (SteadyClock::now() >= deadline)
+        return Status::IOError(spec->name + " (pid " + std::to_string(ServicePid(cluster_home_, spec->name)) +
+                               ") still runs 60s after it was switched off:\n" +
+                               TailFile(cluster_home_ + "/supervisor.log", 5));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
   if (!prometheus) return std::string("monitoring off");
 
-  const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
   std::vector<std::pair<std::string, int>> waits = {{"exporter", ports.exporter}, {"prometheus", ports.prometheus}};
   if (alertmanager) waits.push_back({"alertmanager", ports.alertmanager});
   for (const auto& [name, port] : waits) {

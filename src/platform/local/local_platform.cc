@@ -221,23 +221,48 @@ Status LocalPlatform::Preflight() {
   ZK_RETURN_IF_ERROR(CheckRenderedFiles());
   ZK_RETURN_IF_ERROR(distribution_.status());
   ZK_RETURN_IF_ERROR(CheckAddonPrograms(values_));
+  // The whole block is this cluster's before anything starts: two commands
+  // racing for one port (two homes, two clusters) are serialized here.
+  ReserveOptions reserve{port_options_.allow_privileged, !port_options_.reserve};
+  ZK_RETURN_IF_ERROR(ReservePorts(PortRegistryDir(), Owner(), PortBlock(), reserve));
   ZK_ASSIGN_OR_RETURN(auto records, NodesOf(store_, name_));
   ZK_ASSIGN_OR_RETURN(auto topology, LocalTopology(package_, values_, name_, cluster_home_));
   for (const auto& n : topology) {
     const auto& e = n.endpoint;
     if (std::any_of(records.begin(), records.end(), [&](const NodeRecord& r) { return r.id == e.id; })) continue;
-    for (auto [port, what] : {std::pair{e.client_port, "client"}, {e.quorum_port, "quorum"},
-                              {e.election_port, "election"}, {e.admin_server_port, "admin"},
-                              {e.handoff_quorum_port, "hand-off quorum"}}) {
-      if (!PortFree(port))
-        return Status::InvalidInput("port " + std::to_string(port) + " (server " + std::to_string(e.id) + " " + what +
-                                    " port) is already in use on 127.0.0.1; choose another base with --set clientPort=N "
+    for (const auto& p : ServerPortClaims(e)) {
+      if (!PortFree(p.port))
+        return Status::InvalidInput("port " + std::to_string(p.port) + " (" + p.what +
+                                    ") is already in use on 127.0.0.1; choose another base with --set clientPort=N "
                                     "(server N uses clientPort+(N-1)*10 .. +4)");
     }
     ZK_RETURN_IF_ERROR(CheckWritable(e.data_dir, "dataDir"));
     if (!e.data_log_dir.empty()) ZK_RETURN_IF_ERROR(CheckWritable(e.data_log_dir, "dataLogDir"));
   }
   return CheckWritable(cluster_home_, "state directory");
+}
+
+std::vector<PortClaim> LocalPlatform::PortBlock() const {
+  std::vector<PortClaim> block;
+  for (const auto& n : nodes_)
+    for (auto& p : ServerPortClaims(n.endpoint)) block.push_back(std::move(p));
+  for (auto& p : MonitoringPortClaims(values_)) block.push_back(std::move(p));
+  return block;
+}
+
+PortOwner LocalPlatform::Owner() const { return PortOwnerOf(home_, name_); }
+
+Status LocalPlatform::CheckBindable(const std::vector<PortClaim>& ports) {
+  // Still ours: the registry may have been lost or another home may have
+  // taken a port while this cluster was stopped. Ports below 1024 were
+  // allowed (or refused) when the block was first reserved.
+  ZK_RETURN_IF_ERROR(ReservePorts(PortRegistryDir(), Owner(), ports, {/*allow_privileged=*/true}));
+  for (const auto& p : ports)
+    if (!PortFree(p.port))
+      return Status::IOError("port " + std::to_string(p.port) + " (" + p.what + " of " + name_ +
+                             ") is in use on 127.0.0.1 by another process; not starting it: stop that process, "
+                             "or move " + name_ + " with `zkpilot configure " + name_ + " --set clientPort=N`");
+  return Status::Ok();
 }
 
 Result<std::vector<NodeEndpoint>> LocalPlatform::Topology() const {
@@ -377,6 +402,14 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
 }
 
 Result<std::string> LocalPlatform::StartServer(int id) {
+  ZK_ASSIGN_OR_RETURN(auto records, NodesOf(store_, name_));
+  auto r = std::find_if(records.begin(), records.end(), [&](const NodeRecord& n) { return n.id == id; });
+  if (r == records.end() || (r->desired != kRunning && !ProcessAlive(r->pid, Marker(r->dir)))) {
+    // Checked again at bind time: the server would crash-loop on a taken
+    // port. (A server already desired running is the supervisor's to start.)
+    ZK_ASSIGN_OR_RETURN(const LocalNode* node, Node(id));
+    ZK_RETURN_IF_ERROR(CheckBindable(ServerPortClaims(node->endpoint)));
+  }
   ZK_RETURN_IF_ERROR(store_.SetNodeDesired(name_, id, kRunning));
   ZK_RETURN_IF_ERROR(EnsureSupervisor(home_, name_));
   KickSupervisor(home_, name_);

@@ -9,7 +9,9 @@
 //                      (conf/secret.args, 0600: never on a command line), and
 //                      the fingerprint of all that (conf/prepared.sha256) —
 //                      the ServerState::config_fingerprint
-//   StartServer        the node desired running; the supervisor ensured
+//   StartServer        the node desired running (a stopped node's ports are
+//                      checked again first: still this cluster's in the port
+//                      registry, and free); the supervisor ensured
 //   RestartServer      the node's generation raised (once per generation)
 //   StopServer         the node desired stopped; waits until it is gone
 //   ForgetServer       the node's row dropped (its data stays)
@@ -38,6 +40,7 @@
 #include "package/package.h"
 #include "platform/local/cds.h"
 #include "platform/local/distribution.h"
+#include "platform/local/port_registry.h"
 #include "platform/local/topology.h"
 #include "platform/platform.h"
 #include "state/state_store.h"
@@ -54,10 +57,19 @@ class LocalPlatform : public Platform {
   static Result<std::unique_ptr<LocalPlatform>> Create(StateStore& store, const std::string& home,
                                                         const std::string& cluster, Package package, Values target);
 
+  // What Preflight does with the port registry (port_registry.h).
+  struct PortOptions {
+    bool reserve = false;           // false: only check (dry runs, and unless told)
+    bool allow_privileged = false;  // ports below 1024 (--allow-privileged-ports)
+  };
+  void SetPortOptions(PortOptions options) { port_options_ = options; }
+
   std::string Name() const override { return "local"; }
   // java, every file rendered (CheckRenderedFiles), the version's
-  // distribution, add-on programs; for servers not yet recorded: ports free,
-  // data directories writable; the cluster's directory. Creates nothing.
+  // distribution, add-on programs; the cluster's whole port block reserved
+  // (or checked) in the port registry; for servers not yet recorded: ports
+  // free, data directories writable; the cluster's directory. Creates nothing
+  // but the reservation.
   Status Preflight() override;
   Result<std::vector<NodeEndpoint>> Topology() const override;
   Result<std::vector<ServerState>> Servers() override;
@@ -102,6 +114,11 @@ class LocalPlatform : public Platform {
   Status CheckRenderedFiles();
   Result<std::string> SuperPassword();
   void KeepSupervised(const std::vector<NodeRecord>& records);
+  // Every port of the known servers and of the monitoring add-ons.
+  std::vector<PortClaim> PortBlock() const;
+  PortOwner Owner() const;
+  // Before a start: the ports are still this cluster's, and free.
+  Status CheckBindable(const std::vector<PortClaim>& ports);
 
   StateStore& store_;
   const std::string home_, name_, cluster_home_;
@@ -111,6 +128,7 @@ class LocalPlatform : public Platform {
   Result<Distribution> distribution_ = Status::NotFound("no distribution looked up");
   std::string super_password_;    // read (or created) when first needed
   std::unique_ptr<CdsArchives> cds_;  // made when a server is first prepared
+  PortOptions port_options_;
 };
 
 // The version's distribution: NotFound with the fetch command when missing.

@@ -57,6 +57,21 @@ LocalMonitoringPorts MonitoringPorts(const Values& values) {
   return {base + 5, base + 6, base + 7};
 }
 
+std::vector<PortClaim> ServerPortClaims(const NodeEndpoint& e) {
+  const std::string server = "server " + std::to_string(e.id) + " ";
+  std::vector<PortClaim> out;
+  for (auto [port, what] : {std::pair{e.client_port, "client port"}, {e.quorum_port, "quorum port"},
+                            {e.election_port, "election port"}, {e.admin_server_port, "admin port"},
+                            {e.handoff_quorum_port, "hand-off quorum port"}})
+    out.push_back({port, server + what});
+  return out;
+}
+
+std::vector<PortClaim> MonitoringPortClaims(const Values& values) {
+  const auto ports = MonitoringPorts(values);
+  return {{ports.exporter, "exporter"}, {ports.prometheus, "Prometheus"}, {ports.alertmanager, "Alertmanager"}};
+}
+
 std::vector<NodeEndpoint> Endpoints(const std::vector<LocalNode>& nodes) {
   std::vector<NodeEndpoint> out;
   for (const auto& n : nodes) out.push_back(n.endpoint);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "package/package.h"
+#include "platform/local/port_registry.h"
 #include "render/renderer.h"
 #include "util/status.h"
 #include "values/values.h"
@@ -48,5 +49,11 @@ struct LocalMonitoringPorts {
   int exporter = 0, prometheus = 0, alertmanager = 0;
 };
 LocalMonitoringPorts MonitoringPorts(const Values& values);
+
+// The ports a server listens on, and the monitoring ports, each named for
+// messages ("server 2 client port", "Prometheus"): what the port registry
+// reserves (port_registry.h).
+std::vector<PortClaim> ServerPortClaims(const NodeEndpoint& endpoint);
+std::vector<PortClaim> MonitoringPortClaims(const Values& values);
 
 }  // namespace zkpilot
