@@ -254,7 +254,10 @@ bool TestHome::Create(const std::string& prefix, int port_span, std::string* err
 }
 
 std::vector<std::string> TestHome::Env() const {
-  return {"ZKPILOT_HOME=" + home_, "ZKPILOT_DISTRIBUTIONS=" + DistributionStore()};
+  // A port registry of the test's own (tests that share one set it), and
+  // the guardian whatever the machine has (systemd would outlive Cleanup).
+  return {"ZKPILOT_HOME=" + home_, "ZKPILOT_DISTRIBUTIONS=" + DistributionStore(),
+          "ZKPILOT_PORTS_DIR=" + root_ + "/ports", "ZKPILOT_SUPERVISION=guardian"};
 }
 
 bool TestHome::Cleanup(const std::string& zkpilot) {

@@ -100,7 +100,9 @@ class TestHome {
   const std::string& home() const { return home_; }
   const std::string& capture() const { return capture_; }
   int base_port() const { return base_; }
-  // ZKPILOT_HOME and ZKPILOT_DISTRIBUTIONS for the binary's environment.
+  // ZKPILOT_HOME, ZKPILOT_DISTRIBUTIONS, a port registry of the test's own
+  // (ZKPILOT_PORTS_DIR under root()) and ZKPILOT_SUPERVISION=guardian for the
+  // binary's environment.
   std::vector<std::string> Env() const;
 
  private:

@@ -165,7 +165,7 @@ TEST_F(SelfHealTest, KilledGuardianIsReplacedAndDeleteLeavesNothing) {
 }
 
 TEST_F(SelfHealTest, HungServerIsKilledAndRestartedWithTheReasonInStatus) {
-  constexpr int kTimeout = 3;
+  constexpr int kTimeout = 8;  // the probe round takes ~2 s with one server hung: margin for the others
   // Deployed with a long timeout and shortened on the running cluster: a
   // change of the (dynamic) parameter reaches the supervisor, no restart.
   Deploy({"liveness.timeoutSeconds=600"});

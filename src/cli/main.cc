@@ -476,7 +476,11 @@ int main(int argc, char** argv) {
   }
   // From here on every verb is the local platform's: what it and the
   // servers it starts create under the state directory is the owner's only.
-  zkpilot::RestrictStateDirectory(supervise_cmd->parsed() && !supervise.home.empty() ? supervise.home : home);
+  // Not `dashboards`: what it writes is for Grafana, another user, to read.
+  if (!dashboards_cmd->parsed())
+    zkpilot::RestrictStateDirectory(supervise_cmd->parsed() && !supervise.home.empty() ? supervise.home
+                                    : guard_cmd->parsed() && !guard.home.empty()   ? guard.home
+                                                                                    : home);
   if (deploy_cmd->parsed()) {
     deploy.timeout = std::chrono::milliseconds(static_cast<int64_t>(deploy_timeout_s * 1000));
     zkpilot::CatchStopSignals();

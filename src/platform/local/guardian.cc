@@ -15,6 +15,7 @@
 
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
+#include "platform/local/state_identity.h"
 #include "platform/local/supervisor.h"
 #include "state/state_store.h"
 #include "util/hash.h"
@@ -49,6 +50,7 @@ bool SupervisorNeeded(const std::string& home, const std::string& cluster) {
   auto record = store.GetCluster(cluster);
   if (!record.ok()) return true;
   if (!record->has_value()) return false;
+  if (!RecordedForThisHome(**record, home)) return false;  // a state.db moved in from elsewhere
   auto nodes = store.ListNodes(cluster);
   if (!nodes.ok()) return true;
   return std::any_of(nodes->begin(), nodes->end(), [](const NodeRecord& n) { return n.desired == "running"; });

@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 constexpr const char* kNodeMarker = "-Dzkpilot.node=";
 constexpr const char* kConfigMarker = "--config.file=";
 constexpr const char* kSupervisorMarker = "supervise";
+constexpr const char* kGuardianMarker = "guard";
 constexpr auto kServiceGrace = std::chrono::seconds(15);
 constexpr auto kSupervisorGrace = std::chrono::seconds(5);
 
@@ -72,12 +73,13 @@ std::optional<std::pair<OrphanProcess, std::string>> Classify(int pid, const std
   OrphanProcess p;
   p.pid = pid;
   std::string home, rest;
-  if (args.size() >= 5 && args[1] == kSupervisorMarker) {
+  // The supervisor and its guardian (guardian.h): "zkpilot supervise|guard C --home H".
+  if (args.size() >= 5 && (args[1] == kSupervisorMarker || args[1] == kGuardianMarker)) {
     auto h = std::find(args.begin(), args.end(), "--home");
     if (h == args.end() || h + 1 == args.end()) return std::nullopt;
     p.kind = OrphanKind::kSupervisor;
     p.cluster = args[2];
-    p.marker = kSupervisorMarker;
+    p.marker = args[1];
     return std::make_pair(p, Absolute(pid, *(h + 1)));
   }
   for (const auto& a : args) {
@@ -120,7 +122,7 @@ auto SortKey(const OrphanProcess& p) { return std::make_tuple(p.cluster, static_
 std::string OrphanProcess::Describe(const std::string& home) const {
   std::string what;
   switch (kind) {
-    case OrphanKind::kSupervisor: what = "supervisor"; break;
+    case OrphanKind::kSupervisor: what = marker == kGuardianMarker ? "guardian" : "supervisor"; break;
     case OrphanKind::kServer: what = "server " + std::to_string(server); break;
     case OrphanKind::kService: what = service; break;
   }

@@ -1,11 +1,16 @@
 #include "platform/local/state_identity.h"
 
+#include <filesystem>
+
+#include "platform/local/paths.h"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace zkpilot {
 
@@ -60,6 +65,15 @@ void RemoveStaleJournal(const StateDbIdentity& id) {
     ::closedir(fds);
     if (ours) ::unlink(path.c_str());
   }
+}
+
+bool RecordedForThisHome(const ClusterRecord& record, const std::string& home) {
+  const std::string mine = ClusterHome(home, record.name);
+  std::error_code ec;
+  if (std::filesystem::equivalent(record.home, mine, ec) && !ec) return true;
+  // Either directory missing (not made yet, or removed): compare the paths.
+  return std::filesystem::absolute(record.home, ec).lexically_normal() ==
+         std::filesystem::absolute(mine, ec).lexically_normal();
 }
 
 }  // namespace zkpilot

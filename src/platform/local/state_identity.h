@@ -51,4 +51,11 @@ Status CheckStateDbIdentity(const StateDbIdentity& identity, StateStore& store);
 // the new file before this runs (one poll) has already paired them.
 void RemoveStaleJournal(const StateDbIdentity& identity);
 
+// Whether `record` is a cluster of the state directory `home`: its directory
+// is <home>/clusters/<name>. A state.db moved in from another state directory
+// may record a cluster of the same name whose servers live there; a
+// supervisor (or a guardian starting one) of this directory must not act on
+// those.
+bool RecordedForThisHome(const ClusterRecord& record, const std::string& home);
+
 }  // namespace zkpilot

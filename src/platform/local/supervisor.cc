@@ -367,6 +367,13 @@ int RunSupervisor(const SupervisorOptions& options) {
     spdlog::info("cluster {}: {}; supervisor exits", options.cluster, identity.status().message());
     return 0;
   }
+  if (auto record = (*store)->GetCluster(options.cluster);
+      record.ok() && record->has_value() && !RecordedForThisHome(**record, options.home)) {
+    spdlog::error("cluster {}: state.db records its directory as {}, not under {}: a database moved in from "
+                  "another state directory; this supervisor does not act on it",
+                  options.cluster, (*record)->home, options.home);
+    return 0;  // 0: under systemd, Restart=on-failure must not start it again
+  }
   StateStore& db = **store;
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
