@@ -108,6 +108,11 @@ file(WRITE "${zkpilot_local_labels}"
   "endif()\n")
 set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${zkpilot_local_labels}")
 
+# The operation lock's account of its holder (src/platform/local/operation_lock.h).
+add_executable(zkpilot_operation_lock_tests src/platform/local/operation_lock_test.cc)
+target_link_libraries(zkpilot_operation_lock_tests PRIVATE zkpilot_local GTest::gtest GTest::gtest_main)
+gtest_discover_tests(zkpilot_operation_lock_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+
 # Jar manifests' Class-Path (src/platform/local/jar_manifest.h): unit tests.
 add_executable(zkpilot_jar_manifest_tests src/platform/local/jar_manifest_test.cc)
 target_link_libraries(zkpilot_jar_manifest_tests PRIVATE zkpilot_local PkgConfig::LIBZIP GTest::gtest GTest::gtest_main)

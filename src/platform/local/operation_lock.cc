@@ -54,6 +54,17 @@ int64_t ProcessStartTicks(int pid) {
   }
 }
 
+// The holder a lock file's text names, when that process still runs: the
+// same PID started at the recorded time (a line without a start time: the
+// PID exists).
+std::optional<OperationLockHolder> LiveHolder(const std::string& text) {
+  std::optional<OperationLockHolder> h = ParseHolder(text);
+  if (!h) return std::nullopt;
+  const int64_t ticks = ProcessStartTicks(h->pid);
+  if (ticks == 0 || (h->start_ticks != 0 && ticks != h->start_ticks)) return std::nullopt;
+  return h;
+}
+
 // Kills the stuck command that holds the lock on `fd` and takes the lock
 // once the kernel has dropped it. Refuses when the PID now belongs to another
 // process (its start time differs) or when the lock file cannot tell.
@@ -116,15 +127,27 @@ Result<OperationLock> OperationLock::Acquire(const std::string& home, const std:
       return Status::IOError("locking " + path + ": " + std::strerror(err));
     }
     // Who holds it: the holder writes its line right after taking the lock,
-    // so a command that lost a race by microseconds waits for the line.
-    std::optional<OperationLockHolder> holder = ParseHolder(ReadAll(fd));
+    // so a command that lost a race by microseconds waits for the line; a
+    // line left by a command that was killed names a process that is gone
+    // (or a reused PID started at another time) and is waited past too.
+    std::optional<OperationLockHolder> holder = LiveHolder(ReadAll(fd));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
     while (!holder && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      holder = ParseHolder(ReadAll(fd));
+      holder = LiveHolder(ReadAll(fd));
     }
     const std::string who = holder ? holder->Describe(NowUnixMs()) : "another zkpilot command";
-    if (takeover == LockTakeover::kKill && holder) {
+    if (takeover == LockTakeover::kKill && !holder) {
+      // Held, but not by the process the file names: never kill on a guess.
+      const std::optional<OperationLockHolder> named = ParseHolder(ReadAll(fd));
+      ::close(fd);
+      return Status::Conflict("cannot force: " +
+                              (named ? "pid " + std::to_string(named->pid) + " is not the command that took " + path +
+                                           " (it has ended, or its PID was reused)"
+                                     : path + " names no command") +
+                              ", yet the lock is held; find its holder with `fuser " + path + "`");
+    }
+    if (takeover == LockTakeover::kKill) {
       Status killed = KillHolderAndLock(fd, path, *holder);
       if (!killed.ok()) {
         ::close(fd);
@@ -164,7 +187,11 @@ OperationLock& OperationLock::operator=(OperationLock&& other) noexcept {
 }
 
 OperationLock::~OperationLock() {
-  if (fd_ >= 0) ::close(fd_);  // releases the lock
+  if (fd_ < 0) return;
+  // Emptied while still held, so that the next holder's rivals never read
+  // this command's line as theirs.
+  (void)!::ftruncate(fd_, 0);
+  ::close(fd_);  // releases the lock
 }
 
 std::optional<OperationLockHolder> HeldOperationLock(const std::string& home, const std::string& cluster) {
@@ -174,8 +201,8 @@ std::optional<OperationLockHolder> HeldOperationLock(const std::string& home, co
   if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
     ::flock(fd, LOCK_UN);  // nobody holds it
   } else {
-    holder = ParseHolder(ReadAll(fd));
-    if (!holder) holder = OperationLockHolder{};
+    holder = LiveHolder(ReadAll(fd));
+    if (!holder) holder = OperationLockHolder{};  // held, by a command not yet (or no longer) named
   }
   ::close(fd);
   return holder;
