@@ -603,6 +603,22 @@ TEST_F(ExporterZkIntegration, ExportsEveryPackageMetricAndPassesPromtool) {
   EXPECT_EQ(CountSamples(one, "znode_count"), 1) << one;
 }
 
+// A server whose port another program holds (the local platform vouches
+// for its own processes only) is down, however well that program answers.
+TEST_F(ExporterZkIntegration, AnAnswerNotVouchedForIsReadAsDown) {
+  ExporterOptions options = Options();
+  options.vouch = [](int id, const Endpoint&) {
+    return id == 2 ? Status::Unavailable("port held by another process") : Status::Ok();
+  };
+  Exporter exporter(options);
+  ASSERT_TRUE(exporter.Start().ok());
+  const std::string text = Fetch(exporter.port(), "/metrics");
+  EXPECT_TRUE(HasLine(text, R"(zkpilot_node_up{cluster="it",node="2"} 0)")) << text;
+  EXPECT_TRUE(HasLine(text, R"(zkpilot_node_up{cluster="it",node="1"} 1)")) << text;
+  EXPECT_EQ(text.find("znode_count{cluster=\"it\",node=\"2\""), std::string::npos) << text;
+  EXPECT_EQ(CountSamples(text, "znode_count"), 2) << text;
+}
+
 TEST_F(ExporterZkIntegration, KilledServerIsStillListedAsDown) {
   Exporter exporter(Options());
   ASSERT_TRUE(exporter.Start().ok());

@@ -65,7 +65,8 @@ std::string Exporter::DownRole(int id, const std::map<int, std::string>& states)
 }
 
 ServerReading Exporter::Read(int id, const Endpoint& endpoint, const std::string& down_role) {
-  Result<SrvrInfo> srvr = admin_.Srvr(endpoint);
+  const Status vouched = options_.vouch ? options_.vouch(id, endpoint) : Status::Ok();
+  Result<SrvrInfo> srvr = vouched.ok() ? admin_.Srvr(endpoint) : Result<SrvrInfo>(vouched);
   // mntr refuses while the server is not serving; srvr already said so.
   Result<std::map<std::string, std::string>> mntr = Status::NotFound("mntr: not read");
   if (srvr.ok() && srvr->IsServing()) mntr = admin_.Mntr(endpoint);

@@ -60,6 +60,11 @@ struct ExporterOptions {
   // Voting members, for quorum_size when a server's mntr lacks it (ZooKeeper
   // 3.8's has it). 0: the number of `servers`.
   int voters = 0;
+  // Whether what answers on server `id`'s endpoint is that server (the local
+  // platform: its own process holds the port). A server not vouched for is
+  // read as down, with the returned error as its last error: another
+  // program's answers never stand for it. Empty function: every answer counts.
+  std::function<Status(int id, const Endpoint& endpoint)> vouch;
 };
 
 class Exporter {

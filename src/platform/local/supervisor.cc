@@ -19,6 +19,7 @@
 #include "platform/local/guardian.h"
 #include "platform/local/liveness.h"
 #include "platform/local/paths.h"
+#include "platform/local/port_owner.h"
 #include "platform/local/process.h"
 #include "platform/local/services.h"
 #include "platform/local/state_identity.h"
@@ -290,6 +291,19 @@ class Supervisor {
       if (auto records = (*store)->ListNodes(cluster); records.ok())
         for (const auto& n : *records) self.node_restarts[n.id] = n.restarts;
       return self;
+    };
+    // Another program on a server's port (identity, port_owner.h) is not
+    // that server: its answers would hide the server being down.
+    options.vouch = [home = options_.home, cluster = options_.cluster](int id, const Endpoint& e) -> Status {
+      auto store = StateStore::Open(StateDbPath(home));
+      if (!store.ok()) return Status::Ok();  // unknown: the answer decides, as before
+      auto records = (*store)->ListNodes(cluster);
+      if (!records.ok()) return Status::Ok();
+      for (const auto& n : *records)
+        if (n.id == id && n.pid > 0 && WhoListens(e.port, n.pid) == PortListener::kOther)
+          return Status::Unavailable("port " + std::to_string(e.port) + " is held by another process, not this " +
+                                     "cluster's server " + std::to_string(id));
+      return Status::Ok();
     };
     auto exporter = std::make_unique<Exporter>(options);
     Status started = exporter->Start();
