@@ -1,5 +1,7 @@
 #include "platform/local/liveness.h"
 
+#include <future>
+
 #include <algorithm>
 #include <vector>
 
@@ -104,9 +106,16 @@ void LivenessMonitor::ProbeLoop() {
   while (!stop_) {
     std::vector<std::pair<int, Watch>> round(watches_.begin(), watches_.end());
     lock.unlock();
-    std::vector<std::pair<int, int>> answered;  // id, pid
+    // All servers at once: a hung one's timeout must not delay the others'
+    // answers (and so count as their silence).
+    std::vector<std::pair<std::pair<int, int>, std::future<bool>>> probes;  // (id, pid), answered
     for (const auto& [id, w] : round)
-      if (admin.Ruok(w.client).ok()) answered.push_back({id, w.pid});
+      probes.emplace_back(std::make_pair(id, w.pid), std::async(std::launch::async, [&admin, client = w.client] {
+                            return admin.Ruok(client).ok();
+                          }));
+    std::vector<std::pair<int, int>> answered;  // id, pid
+    for (auto& [who, probe] : probes)
+      if (probe.get()) answered.push_back(who);
     lock.lock();
     const auto now = Clock::now();
     for (const auto& [id, pid] : answered) {
