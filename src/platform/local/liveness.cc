@@ -43,6 +43,12 @@ LivenessSettings LivenessSettingsOf(StateStore& store, const ClusterRecord& clus
   return LivenessSettings::FromValuesJson(rev->values_json);
 }
 
+namespace {
+// A process older than this when first seen was not started by this
+// supervisor moments ago: it was adopted.
+constexpr std::chrono::seconds kAdoptedAfter{10};
+}  // namespace
+
 LivenessMonitor::LivenessMonitor(std::chrono::milliseconds period)
     : period_(period), thread_([this] { ProbeLoop(); }) {}
 
@@ -89,10 +95,17 @@ std::string LivenessMonitor::Check(int id, int pid, const Endpoint& client, int6
            std::to_string(duration_cast<seconds>(now - w.last_answer).count()) +
            "s (liveness.timeoutSeconds=" + std::to_string(settings.timeout.count()) + ")";
   }
-  // Never answered: the startup grace, counted from the process's start; a
-  // process adopted past its grace still gets liveness.timeoutSeconds.
+  // Never answered: the startup grace, counted from the process's start, for
+  // a process this supervisor saw start. One it adopted (already running for
+  // a while when first seen: a supervisor started again) gets
+  // liveness.timeoutSeconds from the adoption: it may have served for long
+  // and hung just before (a SIGSTOP right after a supervisor was killed was
+  // otherwise left alone for the rest of the startup grace). The cost: a
+  // server adopted in the middle of a long start is restarted once, and then
+  // has its full grace as this supervisor's own.
   const auto watched = now - w.first_seen;
-  if (w.age_when_seen + watched < settings.startup_timeout || watched < settings.timeout) return "";
+  const bool adopted = w.age_when_seen > kAdoptedAfter;
+  if ((!adopted && w.age_when_seen + watched < settings.startup_timeout) || watched < settings.timeout) return "";
   return std::string(kLivenessExitPrefix) + "did not answer ruok within " +
          std::to_string(duration_cast<seconds>(w.age_when_seen + watched).count()) +
          "s of its start (startupTimeoutSeconds=" + std::to_string(settings.startup_timeout.count()) + ")";

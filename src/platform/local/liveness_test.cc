@@ -110,6 +110,21 @@ TEST(LivenessMonitor, AServerAdoptedPastItsGraceGetsOnlyTheLivenessTimeout) {
   EXPECT_LT(SteadyClock::now() - start, 5s) << "waited for a startup grace that had long passed";
 }
 
+// Adopted within its startup window (a supervisor started again a minute
+// after the server): it may have served and hung since, so it gets the
+// liveness timeout from the adoption, not the rest of the startup grace.
+TEST(LivenessMonitor, AServerAdoptedWithinItsGraceGetsOnlyTheLivenessTimeout) {
+  auto port = FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  LivenessMonitor monitor(200ms);
+  const LivenessSettings settings{1s, 600s};
+  const auto start = SteadyClock::now();
+  const int64_t a_minute_ago = NowMillis() - 60 * 1000;
+  const std::string why = VerdictWithin(monitor, 100, {"127.0.0.1", *port}, a_minute_ago, settings, 10s);
+  EXPECT_FALSE(why.empty()) << "an adopted server that never answered was left for its startup grace";
+  EXPECT_GE(SteadyClock::now() - start, 1s - 100ms);
+}
+
 TEST(LivenessMonitor, AnAnsweringServerIsAliveAndSilenceCountsFromItsLastAnswer) {
   FakeRuokServer server;
   ASSERT_GT(server.port(), 0);
