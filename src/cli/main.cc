@@ -18,6 +18,7 @@
 #include "actions/cluster_actions.h"
 #include "actions/monitoring_action.h"
 #include "actions/render_action.h"
+#include "cli/certs_command.h"
 #include "cli/kube_dispatch.h"
 #include "cli/number_flags.h"
 #include "platform/local/local_actions.h"
@@ -343,6 +344,12 @@ int main(int argc, char** argv) {
       ->required()
       ->type_name("DIR");
 
+  // certs, connect
+  zkpilot::cli::CertsFlags certs_flags;
+  auto* certs_cmd = zkpilot::cli::AddCertsCommand(app, certs_flags);
+  zkpilot::cli::ConnectFlags connect_flags;
+  auto* connect_cmd = zkpilot::cli::AddConnectCommand(app, connect_flags);
+
   // operator, operator manifests
   zkpilot::cli::OperatorFlags operator_flags;
   CLI::App* operator_manifests_cmd = nullptr;
@@ -414,6 +421,12 @@ int main(int argc, char** argv) {
     return zkpilot::cli::RunOperatorCommand(operator_flags);
   }
   if (pf.Kubernetes()) {
+    for (CLI::App* cmd : {certs_cmd, connect_cmd})
+      if (cmd->parsed()) {
+        spdlog::error("{}: the local platform only for now (on Kubernetes the cluster's certificates are not yet "
+                      "managed by zkpilot)", cmd->get_name());
+        return kExitUsage;
+      }
     if (deploy_cmd->parsed()) {
       zkpilot::KubeDeployRequest r;
       r.name = deploy.name;
@@ -576,6 +589,8 @@ int main(int argc, char** argv) {
     fmt::print("{}\n", *text);
     return 0;
   }
+  if (certs_cmd->parsed()) return zkpilot::cli::RunCertsCommand(home, certs_flags);
+  if (connect_cmd->parsed()) return zkpilot::cli::RunConnectCommand(home, connect_flags);
   if (supervise_cmd->parsed()) {
     if (supervise.home.empty()) supervise.home = home;
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");

@@ -1,0 +1,155 @@
+// zkpilot certs, zkpilot connect: checks and output.
+#include "actions/certs_action.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace zkpilot {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+constexpr char kTlsEnabled[] = "tls.enabled";
+constexpr char kValidityDays[] = "tls.certificateValidityDays";
+constexpr char kRenewBeforeDays[] = "tls.renewBeforeDays";
+constexpr int kDefaultValidityDays = 365;
+constexpr int kDefaultRenewBeforeDays = 30;
+// zkpilot's own identity (platform/local/local_pki.h kSuperUserCommonName):
+// a client certificate with it would be ZooKeeper's super user.
+constexpr char kReservedClient[] = "zkpilot-super";
+
+int IntegerOr(const Values& values, const std::string& name, int fallback) {
+  if (!values.Has(name)) return fallback;
+  const auto& v = values.Get(name);
+  return v.is_number_integer() ? v.get<int>() : fallback;
+}
+
+// Whole days from `now` to `t`, rounded down (negative once past).
+int64_t DaysLeft(Clock::time_point t, Clock::time_point now) {
+  const auto hours = std::chrono::duration_cast<std::chrono::hours>(t - now).count();
+  return hours >= 0 ? hours / 24 : -((-hours + 23) / 24);
+}
+
+}  // namespace
+
+std::string Rfc3339Utc(Clock::time_point t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(Clock::to_time_t(t)));
+}
+
+Status CheckClientName(const std::string& client) {
+  const auto fail = [&](const std::string& why) {
+    return Status::InvalidInput("--client \"" + client + "\": " + why);
+  };
+  if (client.empty()) return fail("a client name is required");
+  if (client.size() > kMaxClientNameLength)
+    return fail("longer than " + std::to_string(kMaxClientNameLength) + " characters");
+  for (char c : client) {
+    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                       c == '_' || c == '-';
+    if (!plain) return fail("only letters, digits, '.', '_' and '-' (it names the files and the certificate)");
+  }
+  if (client == "." || client == "..") return fail("not a file name");
+  if (client == kReservedClient)
+    return fail("reserved: it is zkpilot's own identity, ZooKeeper's super user on this cluster");
+  return Status::Ok();
+}
+
+bool TlsEnabled(const Values& values) {
+  if (!values.Has(kTlsEnabled)) return false;
+  const auto& v = values.Get(kTlsEnabled);
+  return v.is_boolean() && v.get<bool>();
+}
+
+Status RequireTls(const std::string& cluster, const Values& values) {
+  if (TlsEnabled(values)) return Status::Ok();
+  return Status::InvalidInput("cluster " + cluster + " does not use TLS: deploy it with --set tls.enabled=true");
+}
+
+std::chrono::hours CertificateValidity(const Values& values) {
+  return std::chrono::hours(24 * IntegerOr(values, kValidityDays, kDefaultValidityDays));
+}
+
+std::chrono::hours RenewBefore(const Values& values) {
+  return std::chrono::hours(24 * IntegerOr(values, kRenewBeforeDays, kDefaultRenewBeforeDays));
+}
+
+std::string FormatCertificates(const std::string& cluster, const std::vector<CertificateStatus>& certificates,
+                               bool json, Clock::time_point now) {
+  if (json) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& c : certificates) {
+      nlohmann::ordered_json entry = {{"name", c.name}, {"file", c.file}};
+      if (c.info) {
+        entry["subject"] = c.info->subject;
+        entry["issuer"] = c.info->issuer;
+        entry["notAfter"] = Rfc3339Utc(c.info->not_after);
+        entry["daysLeft"] = DaysLeft(c.info->not_after, now);
+        entry["sha256Fingerprint"] = c.info->sha256_fingerprint;
+      } else {
+        entry["subject"] = entry["issuer"] = entry["notAfter"] = entry["daysLeft"] = nullptr;
+        entry["sha256Fingerprint"] = nullptr;
+      }
+      entry["needsRenewal"] = !c.renewal.empty();
+      entry["reason"] = c.renewal.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(c.renewal);
+      list.push_back(std::move(entry));
+    }
+    nlohmann::ordered_json doc = {{"cluster", cluster}, {"certificates", std::move(list)}};
+    return doc.dump(2) + "\n";
+  }
+  size_t name_w = 4, subject_w = 7;
+  for (const auto& c : certificates) {
+    name_w = std::max(name_w, c.name.size());
+    if (c.info) subject_w = std::max(subject_w, c.info->subject.size());
+  }
+  std::string out = fmt::format("{:<{}}  {:<{}}  {:<20}  {:>9}  {}\n", "NAME", name_w, "SUBJECT", subject_w,
+                                "NOT-AFTER (UTC)", "DAYS-LEFT", "RENEW");
+  std::string reasons;
+  for (const auto& c : certificates) {
+    const std::string subject = c.info ? c.info->subject : "-";
+    const std::string not_after = c.info ? Rfc3339Utc(c.info->not_after) : "-";
+    const std::string days = c.info ? std::to_string(DaysLeft(c.info->not_after, now)) : "-";
+    out += fmt::format("{:<{}}  {:<{}}  {:<20}  {:>9}  {}\n", c.name, name_w, subject, subject_w, not_after, days,
+                       c.renewal.empty() ? "no" : "yes");
+    if (!c.renewal.empty()) reasons += fmt::format("  {} ({}): {}\n", c.name, c.file, c.renewal);
+  }
+  if (!reasons.empty())
+    out += "\nRenewed at the next deploy or change of " + cluster + " (`zkpilot restart " + cluster +
+           "` renews and rolls the servers):\n" + reasons;
+  return out;
+}
+
+std::string ClientCertificateCommandLine(const std::string& cluster) {
+  return "zkpilot certs " + cluster + " --client CLIENT -o DIR";
+}
+
+std::string FormatConnect(const ConnectInfo& info, bool json) {
+  if (json) {
+    nlohmann::ordered_json doc = {{"connectString", info.connect_string}, {"tls", info.tls}};
+    doc["caFile"] = info.tls ? nlohmann::ordered_json(info.ca_file) : nlohmann::ordered_json(nullptr);
+    doc["clientCertificateCommand"] = info.tls ? nlohmann::ordered_json(ClientCertificateCommandLine(info.cluster))
+                                               : nlohmann::ordered_json(nullptr);
+    doc["credentials"] = nullptr;
+    return doc.dump(2) + "\n";
+  }
+  if (!info.tls)
+    return fmt::format("connect string: {}\n(plaintext endpoints: no TLS, no client certificate)\n",
+                       info.connect_string);
+  return fmt::format(
+      "connect string: {connect}\n"
+      "  TLS endpoints: plaintext clients are refused, and clients must present a certificate\n"
+      "CA certificate: {ca}\n"
+      "client certificate: {command}\n"
+      "  writes DIR/ca.crt, DIR/CLIENT.crt and DIR/CLIENT.key (CN=CLIENT, signed by the cluster's CA)\n"
+      "\n"
+      "kazoo:  KazooClient(hosts=\"{connect}\", use_ssl=True, ca=\"DIR/ca.crt\",\n"
+      "                    certfile=\"DIR/CLIENT.crt\", keyfile=\"DIR/CLIENT.key\")\n"
+      "Java:   -Dzookeeper.client.secure=true -Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n"
+      "        -Dzookeeper.ssl.keyStore.type=PEM -Dzookeeper.ssl.keyStore.location=DIR/CLIENT.pem (key and certificate:\n"
+      "        cat DIR/CLIENT.key DIR/CLIENT.crt > DIR/CLIENT.pem)\n"
+      "        -Dzookeeper.ssl.trustStore.type=PEM -Dzookeeper.ssl.trustStore.location=DIR/ca.crt\n",
+      fmt::arg("connect", info.connect_string), fmt::arg("ca", info.ca_file),
+      fmt::arg("command", ClientCertificateCommandLine(info.cluster)));
+}
+
+}  // namespace zkpilot

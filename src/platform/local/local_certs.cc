@@ -1,0 +1,134 @@
+// The local front of `zkpilot certs` and `zkpilot connect`
+// (actions/certs_action.h): $ZKPILOT_HOME's clusters, their PKI files
+// (local_pki.h).
+#include <filesystem>
+
+#include "actions/certs_action.h"
+#include "actions/cluster_actions.h"
+#include "package/package_loader.h"
+#include "platform/local/local_files.h"
+#include "platform/local/local_pki.h"
+#include "platform/local/local_platform.h"
+#include "platform/local/paths.h"
+#include "util/files.h"
+
+namespace zkpilot {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What the commands read of a cluster: its current values and servers.
+struct ClusterView {
+  Values values;
+  std::vector<NodeEndpoint> servers;
+};
+
+// The cluster's record, package and current values; the servers as the
+// platform places them (Topology: pure, starts nothing). Errors carry `context`.
+Result<ClusterView> ViewCluster(const std::string& home, const std::string& name, const std::string& context) {
+  ZK_ASSIGN_OR_RETURN(auto store, OpenExistingState(home));
+  auto record = FindCluster(*store, name);
+  if (!record.ok()) return record.status().WithContext(context);
+  auto package = LoadPackage(record->package_dir);
+  if (!package.ok()) return package.status().WithContext(context);
+  auto values = RevisionValues(*store, name, *package);
+  if (!values.ok()) return values.status().WithContext(context);
+  auto platform = LocalPlatform::Create(*store, home, name, *package, *values);
+  if (!platform.ok()) return platform.status().WithContext(context);
+  auto servers = (*platform)->Topology();
+  if (!servers.ok()) return servers.status().WithContext(context);
+  return ClusterView{*values, *servers};
+}
+
+std::string ReadIfPresent(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return "";
+  auto text = ReadFile(path);
+  return text.ok() ? *text : "";
+}
+
+CertificateStatus Describe(const std::string& name, const std::string& file, const std::string& cert_pem,
+                           const std::string& key_pem, const std::string& ca_pem, std::chrono::hours renew_before,
+                           const std::string& need_ip = "") {
+  CertificateStatus status{name, file, std::nullopt, ""};
+  if (!cert_pem.empty()) {
+    auto info = ReadCertificate(cert_pem);
+    if (info.ok()) status.info = *info;
+  }
+  status.renewal = RenewalReason(cert_pem, key_pem, ca_pem, renew_before, need_ip);
+  return status;
+}
+
+}  // namespace
+
+Result<std::string> LocalClientCertificate(const std::string& home, const ClientCertificateRequest& request) {
+  const std::string context = "certs " + request.name;
+  ZK_RETURN_IF_ERROR(CheckClientName(request.client).WithContext(context));
+  if (request.output_dir.empty()) return Status::InvalidInput(context + ": -o DIR: a directory is required");
+  ZK_ASSIGN_OR_RETURN(ClusterView cluster, ViewCluster(home, request.name, context));
+  ZK_RETURN_IF_ERROR(RequireTls(request.name, cluster.values).WithContext(context));
+
+  const std::string dir = request.output_dir;
+  const std::string ca_out = dir + "/ca.crt", cert_out = dir + "/" + request.client + ".crt",
+                    key_out = dir + "/" + request.client + ".key";
+  std::error_code ec;
+  if (fs::exists(key_out, ec) && !request.force)
+    return Status::InvalidInput(context + ": " + key_out + " exists: --force replaces it (a new key and certificate)");
+  const LocalPki pki = LocalPkiAt(ClusterHome(home, request.name));
+  auto pair = IssueLocalClientCertificate(pki, request.client, request.validity);
+  if (!pair.ok()) return pair.status().WithContext(context);
+  auto ca_pem = ReadFile(pki.ca_cert);
+  if (!ca_pem.ok()) return ca_pem.status().WithContext(context);
+
+  // The directory holds a private key: owner only when it is made here.
+  ZK_RETURN_IF_ERROR(MakeWritableDir(dir, "-o").WithContext(context));
+  // Certificates are public (0644: a client running as another user may
+  // read them); the key is the owner's only. Key before certificate: an
+  // interrupted run leaves no certificate without its key.
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(ca_out, *ca_pem, 0644).WithContext(context));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(key_out, pair->key_pem, 0600).WithContext(context));
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(cert_out, pair->cert_pem, 0644).WithContext(context));
+  auto info = ReadCertificate(pair->cert_pem);
+  if (!info.ok()) return info.status().WithContext(context);
+  return "wrote " + ca_out + ", " + cert_out + ", " + key_out + "\n" + "client certificate " + info->subject +
+         " of cluster " + request.name + ", valid until " + Rfc3339Utc(info->not_after) + "\n";
+}
+
+Result<std::string> LocalCertificates(const std::string& home, const std::string& name, bool json) {
+  const std::string context = "certs " + name;
+  ZK_ASSIGN_OR_RETURN(ClusterView cluster, ViewCluster(home, name, context));
+  ZK_RETURN_IF_ERROR(RequireTls(name, cluster.values).WithContext(context));
+  const LocalPki pki = LocalPkiAt(ClusterHome(home, name));
+  const std::chrono::hours renew_before = RenewBefore(cluster.values);
+  const std::string ca_pem = ReadIfPresent(pki.ca_cert);
+
+  std::vector<CertificateStatus> list;
+  // The CA is checked against itself (self-signed) and its own key.
+  list.push_back(Describe("ca", pki.ca_cert, ca_pem, ReadIfPresent(pki.ca_key), ca_pem, renew_before));
+  list.push_back(Describe("zkpilot", pki.admin_cert, ReadIfPresent(pki.admin_cert), ReadIfPresent(pki.admin_key),
+                          ca_pem, renew_before));
+  for (const NodeEndpoint& server : cluster.servers) {
+    const std::string file = pki.ServerPem(server.id);
+    const std::string pem = ReadIfPresent(file);
+    const auto certs = PemBlocks(pem, "CERTIFICATE");
+    const auto keys = PemBlocks(pem, "PRIVATE KEY");
+    list.push_back(Describe("server-" + std::to_string(server.id), file, certs.empty() ? "" : certs[0],
+                            keys.empty() ? "" : keys[0], ca_pem, renew_before, server.host));
+  }
+  return FormatCertificates(name, list, json);
+}
+
+Result<std::string> LocalConnect(const std::string& home, const std::string& name, bool json) {
+  ZK_ASSIGN_OR_RETURN(ClusterView cluster, ViewCluster(home, name, "connect " + name));
+  ConnectInfo info;
+  info.cluster = name;
+  for (const NodeEndpoint& server : cluster.servers) {
+    if (!info.connect_string.empty()) info.connect_string += ",";
+    info.connect_string += server.host + ":" + std::to_string(server.client_port);
+  }
+  info.tls = TlsEnabled(cluster.values);
+  if (info.tls) info.ca_file = LocalPkiAt(ClusterHome(home, name)).ca_cert;
+  return FormatConnect(info, json);
+}
+
+}  // namespace zkpilot
