@@ -76,13 +76,17 @@ class CertsTest : public ::testing::Test {
     if (params->find("name: tls.enabled") == std::string::npos) {
       package = world_.root() + "/package";
       fs::copy(kPackage, package, fs::copy_options::recursive);
-      std::ofstream(package + "/parameters.yaml", std::ios::app)
-          << "  - name: tls.enabled\n    type: boolean\n    default: false\n    change: immutable\n"
-             "    description: TLS for clients and quorum.\n"
-             "  - name: tls.certificateValidityDays\n    type: integer\n    default: 365\n    min: 2\n"
-             "    max: 3650\n    change: dynamic\n    description: Validity of the certificates zkpilot issues.\n"
-             "  - name: tls.renewBeforeDays\n    type: integer\n    default: 30\n    min: 1\n    max: 3649\n"
-             "    change: dynamic\n    description: Renew certificates this long before they expire.\n";
+      std::string text = *params;
+      const size_t at = text.find("parameters:\n");
+      ASSERT_NE(at, std::string::npos);
+      text.insert(at + 12,
+                  "  - name: tls.enabled\n    type: boolean\n    default: false\n    change: immutable\n"
+                  "    description: TLS for clients and quorum.\n"
+                  "  - name: tls.certificateValidityDays\n    type: integer\n    default: 365\n    min: 2\n"
+                  "    max: 3650\n    change: dynamic\n    description: Validity of the certificates zkpilot issues.\n"
+                  "  - name: tls.renewBeforeDays\n    type: integer\n    default: 30\n    min: 1\n    max: 3649\n"
+                  "    change: dynamic\n    description: Renew certificates this long before they expire.\n");
+      std::ofstream(package + "/parameters.yaml", std::ios::trunc) << text;
     }
     ASSERT_NO_FATAL_FAILURE(Deploy(name, package, {"tls.enabled=true"}));
     const LocalPki pki = LocalPkiAt(ClusterHome(home_, name));
@@ -273,6 +277,19 @@ TEST_F(CertsTest, TheClustersCertificatesAreListedWithTheirExpiry) {
   EXPECT_TRUE(Contains(r.out, "CN=zkpilot-super"));
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(server-1 +CN=tlsy-server-1 +\S+Z +(9|10) +yes)"))) << r.out;
   EXPECT_TRUE(Contains(r.out, "server-1 (" + pki.ServerPem(1) + "): expires "));
+
+  // A CA about to expire is due too, but is never replaced behind the
+  // clients' back; the certificates it did not sign are not the cluster's.
+  auto short_ca = CreateCertificateAuthority("zkpilot tlsy CA", 24h * 20);
+  ASSERT_TRUE(short_ca.ok()) << short_ca.status().message();
+  ASSERT_TRUE(WriteFileAtomically(pki.ca_key, short_ca->key_pem).ok());
+  ASSERT_TRUE(WriteFileAtomically(pki.ca_cert, short_ca->cert_pem).ok());
+  r = Zk({"certs", "tlsy", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["certificates"][0]["needsRenewal"], true);
+  EXPECT_TRUE(Contains(doc["certificates"][0]["reason"].get<std::string>(), "the CA is not replaced automatically"));
+  EXPECT_TRUE(Contains(doc["certificates"][1]["reason"].get<std::string>(), "not issued by this cluster's CA"));
 }
 
 }  // namespace

@@ -105,6 +105,11 @@ Result<std::string> LocalCertificates(const std::string& home, const std::string
   std::vector<CertificateStatus> list;
   // The CA is checked against itself (self-signed) and its own key.
   list.push_back(Describe("ca", pki.ca_cert, ca_pem, ReadIfPresent(pki.ca_key), ca_pem, renew_before));
+  // EnsureLocalPki creates a missing CA but refuses to replace one that
+  // exists (every client trusts it): say so instead of promising a renewal.
+  if (!ca_pem.empty() && !list.back().renewal.empty())
+    list.back().renewal += "; the CA is not replaced automatically: deploys and changes stop until a new one is made "
+                           "(docs/security.md, \"Certificates\")";
   list.push_back(Describe("zkpilot", pki.admin_cert, ReadIfPresent(pki.admin_cert), ReadIfPresent(pki.admin_key),
                           ca_pem, renew_before));
   for (const NodeEndpoint& server : cluster.servers) {
