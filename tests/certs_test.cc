@@ -288,7 +288,7 @@ TEST_F(CertsTest, TheClustersCertificatesAreListedWithTheirExpiry) {
   ASSERT_EQ(r.exit_code, 0) << r.All();
   doc = nlohmann::json::parse(r.out);
   EXPECT_EQ(doc["certificates"][0]["needsRenewal"], true);
-  EXPECT_TRUE(Contains(doc["certificates"][0]["reason"].get<std::string>(), "the CA is not replaced automatically"));
+  EXPECT_TRUE(Contains(doc["certificates"][0]["reason"].get<std::string>(), "it is not replaced automatically"));
   EXPECT_TRUE(Contains(doc["certificates"][1]["reason"].get<std::string>(), "not issued by this cluster's CA"));
 }
 

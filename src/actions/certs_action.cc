@@ -114,8 +114,9 @@ std::string FormatCertificates(const std::string& cluster, const std::vector<Cer
     if (!c.renewal.empty()) reasons += fmt::format("  {} ({}): {}\n", c.name, c.file, c.renewal);
   }
   if (!reasons.empty())
-    out += "\nRenewed at the next deploy or change of " + cluster + " (`zkpilot restart " + cluster +
-           "` renews and rolls the servers):\n" + reasons;
+    out += "\nDue:\n" + reasons + "zkpilot issues server certificates and its own afresh at the next deploy or change of " +
+           cluster + " (`zkpilot restart " + cluster + "` also rolls the servers onto them); it never replaces an "
+           "existing CA.\n";
   return out;
 }
 
