@@ -309,24 +309,19 @@ TEST_P(PkiQuorumIntegration, ThreeVotersFormAQuorumOverTls) {
   }
 }
 
+// "debian_3_8_0": test names allow only letters, digits and '_'.
+std::string DistributionTestName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
 INSTANTIATE_TEST_SUITE_P(ZooKeeper, PkiIntegration,
-                         ::testing::Values("debian-3.8.0", "debian-3.9.3"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+                         ::testing::Values("debian-3.8.0", "debian-3.9.3"), DistributionTestName);
 INSTANTIATE_TEST_SUITE_P(ZooKeeper, PkiQuorumIntegration,
-                         ::testing::Values("debian-3.8.0", "debian-3.9.3"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+                         ::testing::Values("debian-3.8.0", "debian-3.9.3"), DistributionTestName);
 
 }  // namespace
 }  // namespace zkpilot

@@ -47,6 +47,13 @@ CertificateRequest ServerRequest() {
   return request;
 }
 
+CertificateRequest ClientRequest(const std::string& cn) {
+  CertificateRequest request;
+  request.common_name = cn;
+  request.client = true;
+  return request;
+}
+
 KeyPair MustIssue(const KeyPair& ca, const CertificateRequest& request) {
   Result<KeyPair> issued = IssueCertificate(ca, request);
   EXPECT_TRUE(issued.ok()) << issued.status().message();
@@ -119,11 +126,9 @@ TEST_F(PkiTest, ExtensionsReadBackWithOpensslX509) {
       Contains(ca_text, "X509v3 Key Usage: critical\n                Certificate Sign, CRL Sign"))
       << ca_text;
 
-  CertificateRequest client;
-  client.common_name = "app1";
-  client.client = true;
   const std::string client_text =
-      Openssl({"x509", "-noout", "-text", "-in", Write("c.crt", MustIssue(ca, client).cert_pem)})
+      Openssl({"x509", "-noout", "-text", "-in",
+               Write("c.crt", MustIssue(ca, ClientRequest("app1")).cert_pem)})
           .out;
   EXPECT_TRUE(Contains(
       client_text, "X509v3 Extended Key Usage: \n                TLS Web Client Authentication\n"))
@@ -184,10 +189,7 @@ TEST_F(PkiTest, SubjectIsWhatJavaPrints) {
            {"zkpilot-super", "CN=zkpilot-super"},
            {"app 1.example", "CN=app 1.example"},
        }) {
-    CertificateRequest request;
-    request.common_name = cn;
-    request.client = true;
-    Result<CertificateInfo> info = ReadCertificate(MustIssue(ca, request).cert_pem);
+    Result<CertificateInfo> info = ReadCertificate(MustIssue(ca, ClientRequest(cn)).cert_pem);
     ASSERT_TRUE(info.ok()) << info.status().message();
     EXPECT_EQ(info->subject, java);
     EXPECT_EQ(info->issuer, "CN=zkpilot-demo CA");
@@ -196,9 +198,7 @@ TEST_F(PkiTest, SubjectIsWhatJavaPrints) {
 
 TEST_F(PkiTest, SerialsAreRandom128Bit) {
   const KeyPair ca = MustCa();
-  CertificateRequest request;
-  request.common_name = "app1";
-  request.client = true;
+  const CertificateRequest request = ClientRequest("app1");
   const std::string a =
       Openssl({"x509", "-noout", "-serial", "-in", Write("a.crt", MustIssue(ca, request).cert_pem)})
           .out;
