@@ -7,6 +7,7 @@ target_link_libraries(zkpilot_security PUBLIC zkpilot_core PRIVATE OpenSSL::Cryp
 # integration tests against a real ZooKeeper over TLS (java, kazoo, openssl).
 add_executable(zkpilot_security_tests
   src/security/pki_test.cc
+  src/security/pki_integration_test.cc
   tests/local_test_util.cc
 )
 target_link_libraries(zkpilot_security_tests PRIVATE zkpilot_security zkpilot_zk_fixture
