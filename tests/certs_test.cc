@@ -140,6 +140,15 @@ TEST_F(CertsTest, BadClientNamesAndFlagsAreRefusedBeforeAnythingIsRead) {
     EXPECT_FALSE(fs::exists(out)) << "nothing written";
   }
   EXPECT_FALSE(fs::exists(StateDbPath(home_))) << "a refused command creates no state";
+
+  // Local clusters only, for now: said, not attempted against an API server.
+  std::vector<std::string> env = world_.Env();
+  env.push_back("ZKPILOT_PLATFORM=kubernetes");
+  for (const std::string verb : {"certs", "connect"}) {
+    ProcessResult r = testing::RunProcess({ZKPILOT_BINARY, verb, "alpha"}, {env, ZKPILOT_SOURCE_DIR, world_.capture(), 1min});
+    EXPECT_EQ(r.exit_code, 2) << r.All();
+    EXPECT_TRUE(Contains(r.err, verb + ": the local platform only for now"));
+  }
 }
 
 TEST_F(CertsTest, APlaintextClusterHasNoCertificatesAndConnectSaysPlaintext) {
