@@ -28,20 +28,26 @@ add_library(zkpilot_zk
   src/zk/four_letter.cc
   src/zk/ensemble_config.cc
   src/zk/zk_client.cc
+  src/zk/tls_connection.cc
+  src/zk/tls_transport.cc
 )
 target_link_libraries(zkpilot_zk
   PUBLIC zkpilot_core nlohmann_json::nlohmann_json fmt::fmt spdlog::spdlog
-  PRIVATE zkpilot_zookeeper_mt PkgConfig::CPP_HTTPLIB OpenSSL::Crypto)
+  PRIVATE zkpilot_zookeeper_mt PkgConfig::CPP_HTTPLIB OpenSSL::SSL OpenSSL::Crypto)
 
 # Real ZooKeeper for integration tests: Debian's jar plus the jars that its
 # manifest does not pull but the server needs (servlet API: the AdminServer;
-# slf4j-simple: a log in the test directory instead of silence).
+# slf4j-simple: a log in the test directory instead of silence; Netty's codec
+# and resolver: NettyServerCnxnFactory, which TLS needs).
 find_program(ZKPILOT_JAVA java PATHS /usr/bin)
 find_file(ZKPILOT_ZOOKEEPER_JAR zookeeper.jar PATHS /usr/share/java NO_DEFAULT_PATH)
 find_file(ZKPILOT_SERVLET_API_JAR servlet-api.jar PATHS /usr/share/java NO_DEFAULT_PATH)
 find_file(ZKPILOT_SLF4J_SIMPLE_JAR slf4j-simple.jar PATHS /usr/share/java NO_DEFAULT_PATH)
+find_file(ZKPILOT_NETTY_CODEC_JAR netty-codec.jar PATHS /usr/share/java NO_DEFAULT_PATH)
+find_file(ZKPILOT_NETTY_RESOLVER_JAR netty-resolver.jar PATHS /usr/share/java NO_DEFAULT_PATH)
 set(ZKPILOT_ZOOKEEPER_CLASSPATH "")
-foreach(jar ZKPILOT_ZOOKEEPER_JAR ZKPILOT_SERVLET_API_JAR ZKPILOT_SLF4J_SIMPLE_JAR)
+foreach(jar ZKPILOT_ZOOKEEPER_JAR ZKPILOT_SERVLET_API_JAR ZKPILOT_SLF4J_SIMPLE_JAR
+        ZKPILOT_NETTY_CODEC_JAR ZKPILOT_NETTY_RESOLVER_JAR)
   if(${jar})
     list(APPEND ZKPILOT_ZOOKEEPER_CLASSPATH "${${jar}}")
   endif()
@@ -53,7 +59,7 @@ if(NOT ZKPILOT_JAVA OR NOT ZKPILOT_ZOOKEEPER_JAR)
   set(ZKPILOT_JAVA /usr/bin/java)
 endif()
 
-add_library(zkpilot_zk_fixture tests/zk_fixture/zk_fixture.cc)
+add_library(zkpilot_zk_fixture tests/zk_fixture/zk_fixture.cc tests/zk_fixture/test_pki.cc)
 target_include_directories(zkpilot_zk_fixture PUBLIC tests)
 target_link_libraries(zkpilot_zk_fixture PUBLIC zkpilot_zk)
 target_compile_definitions(zkpilot_zk_fixture PUBLIC
@@ -64,8 +70,9 @@ add_executable(zkpilot_zk_tests
   src/zk/four_letter_test.cc
   src/zk/ensemble_config_test.cc
   src/zk/zk_integration_test.cc
+  src/zk/tls_transport_test.cc
 )
-target_link_libraries(zkpilot_zk_tests PRIVATE zkpilot_zk_fixture PkgConfig::CPP_HTTPLIB GTest::gtest
+target_link_libraries(zkpilot_zk_tests PRIVATE zkpilot_zk_fixture PkgConfig::CPP_HTTPLIB OpenSSL::SSL GTest::gtest
   GTest::gtest_main)
 target_compile_definitions(zkpilot_zk_tests PRIVATE
   ZKPILOT_ZK_TESTDATA="${CMAKE_SOURCE_DIR}/src/zk/testdata")

@@ -16,22 +16,27 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Closes the descriptor when it goes out of scope.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
+// Milliseconds left until `deadline`, at least 0, for poll().
+int RemainingMs(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+}  // namespace
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    fd_ = other.Release();
   }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
+  return *this;
+}
 
- private:
-  int fd_;
-};
+void UniqueFd::Reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
 
-// strerror() with a lower-case first letter, to read well after a colon.
 std::string ErrnoText(int err) {
   std::string text = std::strerror(err);
   if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z')
@@ -39,26 +44,18 @@ std::string ErrnoText(int err) {
   return text;
 }
 
-// Milliseconds left until `deadline`, at least 0, for poll().
-int RemainingMs(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
-}
-
-// Waits until `fd` is ready for `events` or the deadline passes. Returns
-// false on timeout; errors other than EINTR become a status.
-Result<bool> WaitFor(int fd, short events, Clock::time_point deadline) {
+Result<bool> WaitReady(int fd, short events, Clock::time_point deadline, int wake_fd) {
   for (;;) {
-    pollfd pfd{fd, events, 0};
-    int n = ::poll(&pfd, 1, RemainingMs(deadline));
+    pollfd pfds[2] = {{fd, events, 0}, {wake_fd, POLLIN, 0}};
+    int n = ::poll(pfds, 2, RemainingMs(deadline));  // poll skips a negative wake_fd
     if (n > 0) return true;
     if (n == 0) return false;
     if (errno != EINTR) return Status::IOError("poll: " + ErrnoText(errno));
   }
 }
 
-Result<int> ConnectWithDeadline(const Endpoint& endpoint, Clock::time_point deadline,
-                                std::chrono::milliseconds timeout) {
+Result<UniqueFd> ConnectTcp(const Endpoint& endpoint, Clock::time_point deadline,
+                            std::chrono::milliseconds timeout) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -78,7 +75,7 @@ Result<int> ConnectWithDeadline(const Endpoint& endpoint, Clock::time_point dead
     }
     int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
     if (rc != 0 && errno == EINPROGRESS) {
-      Result<bool> ready = WaitFor(fd, POLLOUT, deadline);
+      Result<bool> ready = WaitReady(fd, POLLOUT, deadline);
       if (!ready.ok() || !*ready) {
         ::close(fd);
         ::freeaddrinfo(addrs);
@@ -93,7 +90,7 @@ Result<int> ConnectWithDeadline(const Endpoint& endpoint, Clock::time_point dead
     }
     if (rc == 0) {
       ::freeaddrinfo(addrs);
-      return fd;
+      return UniqueFd(fd);
     }
     last_error = ErrnoText(errno);
     ::close(fd);
@@ -101,8 +98,6 @@ Result<int> ConnectWithDeadline(const Endpoint& endpoint, Clock::time_point dead
   ::freeaddrinfo(addrs);
   return Status::IOError(last_error);
 }
-
-}  // namespace
 
 std::string Endpoint::ToString() const { return fmt::format("{}:{}", host, port); }
 
@@ -125,8 +120,7 @@ Result<Endpoint> ParseEndpoint(std::string_view text) {
 Result<std::string> TcpExchange(const Endpoint& endpoint, std::string_view request,
                                 std::chrono::milliseconds timeout, size_t max_reply_bytes) {
   const Clock::time_point deadline = Clock::now() + timeout;
-  ZK_ASSIGN_OR_RETURN(int raw_fd, ConnectWithDeadline(endpoint, deadline, timeout));
-  UniqueFd fd(raw_fd);
+  ZK_ASSIGN_OR_RETURN(UniqueFd fd, ConnectTcp(endpoint, deadline, timeout));
 
   size_t sent = 0;
   while (sent < request.size()) {
@@ -138,7 +132,7 @@ Result<std::string> TcpExchange(const Endpoint& endpoint, std::string_view reque
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       return Status::IOError("send: " + ErrnoText(errno));
-    ZK_ASSIGN_OR_RETURN(bool ready, WaitFor(fd.get(), POLLOUT, deadline));
+    ZK_ASSIGN_OR_RETURN(bool ready, WaitReady(fd.get(), POLLOUT, deadline));
     if (!ready)
       return Status::IOError(fmt::format("timed out after {}ms sending", timeout.count()));
   }
@@ -161,7 +155,7 @@ Result<std::string> TcpExchange(const Endpoint& endpoint, std::string_view reque
       if (errno == ECONNRESET && !reply.empty()) return reply;
       return Status::IOError("recv: " + ErrnoText(errno));
     }
-    ZK_ASSIGN_OR_RETURN(bool ready, WaitFor(fd.get(), POLLIN, deadline));
+    ZK_ASSIGN_OR_RETURN(bool ready, WaitReady(fd.get(), POLLIN, deadline));
     if (!ready) {
       return Status::IOError(
           fmt::format("timed out after {}ms waiting for a reply ({} bytes received)",

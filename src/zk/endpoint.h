@@ -5,12 +5,15 @@
 // words need (the server answers and closes). Errors are IOError statuses
 // whose message says what failed ("connection refused", "timed out after
 // 500ms waiting for a reply"); callers add the endpoint and command as context.
+// The lower pieces (UniqueFd, ConnectTcp, WaitReady) are shared with the
+// TLS transport (tls_transport.h).
 // Thread-safety: free functions without shared state.
 #pragma once
 
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "util/status.h"
 
@@ -34,5 +37,37 @@ Result<Endpoint> ParseEndpoint(std::string_view text);
 Result<std::string> TcpExchange(const Endpoint& endpoint, std::string_view request,
                                 std::chrono::milliseconds timeout,
                                 size_t max_reply_bytes = 16 << 20);
+
+// Closes the descriptor when it goes out of scope. Move-only.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { Reset(); }
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.Release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
+  void Reset();
+
+ private:
+  int fd_ = -1;
+};
+
+// strerror() with a lower-case first letter, to read well after a colon.
+std::string ErrnoText(int err);
+
+// A connected, non-blocking, close-on-exec socket to `endpoint`, before
+// `deadline`; `timeout` only words the error ("timed out after 500ms connecting").
+Result<UniqueFd> ConnectTcp(const Endpoint& endpoint, std::chrono::steady_clock::time_point deadline,
+                            std::chrono::milliseconds timeout);
+
+// Waits until `fd` is ready for `events` (poll's POLLIN/POLLOUT) or the
+// deadline passes: false on timeout. `wake_fd` (if >= 0) ends the wait early
+// when readable (then true is returned; the caller checks why it woke).
+Result<bool> WaitReady(int fd, short events, std::chrono::steady_clock::time_point deadline,
+                       int wake_fd = -1);
 
 }  // namespace zkpilot

@@ -184,7 +184,8 @@ Result<std::map<std::string, std::string>> ParseConf(std::string_view reply) {
   return conf;
 }
 
-AdminClient::AdminClient(std::chrono::milliseconds timeout) : timeout_(timeout) {}
+AdminClient::AdminClient(std::chrono::milliseconds timeout, std::optional<TlsClientFiles> tls)
+    : timeout_(timeout), tls_(std::move(tls)) {}
 
 Result<std::string> AdminClient::FourLetterWord(const Endpoint& endpoint,
                                                 std::string_view cmd) const {
@@ -193,11 +194,22 @@ Result<std::string> AdminClient::FourLetterWord(const Endpoint& endpoint,
         fmt::format("{}: '{}' is not a four-letter word", endpoint.ToString(), cmd));
   }
   const std::string context = fmt::format("{}: {}", endpoint.ToString(), cmd);
-  Result<std::string> reply = TcpExchange(endpoint, cmd, timeout_);
-  if (!reply.ok()) return reply.status().WithContext(context);
+  Result<std::string> reply = tls_ ? TlsExchange(endpoint, cmd, timeout_, *tls_)
+                                   : TcpExchange(endpoint, cmd, timeout_);
+  if (!reply.ok()) {
+    if (!tls_ && reply.status().message().find("connection reset") != std::string::npos) {
+      return Status::IOError(context + ": " + reply.status().message() +
+                             " (a TLS-only port? the client needs TLS files)");
+    }
+    return reply.status().WithContext(context);
+  }
   if (Trim(*reply).empty()) {
-    return Status::IOError(context +
-                           ": the server closed the connection without a reply (unknown command?)");
+    // A TLS-only port (secureClientPort) drops plaintext the same way
+    // (Netty's SslHandler closes on a record that is not TLS).
+    return Status::IOError(
+        context + (tls_ ? ": the server closed the connection without a reply (unknown command?)"
+                        : ": the server closed the connection without a reply (unknown command, "
+                          "or a TLS-only port: the client needs TLS files)"));
   }
   if (reply->find(kNotWhitelistedReply) != std::string::npos) {
     return CheckFourLetterReply(cmd, *reply).WithContext(endpoint.ToString());

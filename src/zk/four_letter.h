@@ -14,18 +14,26 @@
 //    ParseSrvr returns mode == kModeNotServing, because a health probe wants
 //    to report it rather than fail.
 // Error messages read "127.0.0.1:2181: srvr: connection refused".
+//
+// TLS: with TlsClientFiles, four-letter words go over TLS (TlsExchange,
+// tls_transport.h) with zkpilot's client certificate: a server whose client
+// port is secureClientPort answers them there once the handshake is done
+// (NettyServerCnxn.receiveMessage -> checkFourLetterWord, 3.8.0 and 3.9.3).
+// The AdminServer (Command) stays plain HTTP.
 // Thread-safety: AdminClient is immutable; share it freely.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "util/status.h"
 #include "zk/endpoint.h"
+#include "zk/tls_transport.h"
 
 namespace zkpilot {
 
@@ -67,8 +75,9 @@ Status CheckFourLetterReply(std::string_view cmd, std::string_view reply);
 
 class AdminClient {
  public:
-  // `timeout` bounds each call as a whole: connect, send and read.
-  explicit AdminClient(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+  // `timeout` bounds each call as a whole: connect, (handshake,) send and read.
+  explicit AdminClient(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000),
+                       std::optional<TlsClientFiles> tls = {});
 
   // The raw reply to a four-letter word. Fails when the server refuses the
   // command (not whitelisted) or closes without a reply (unknown command);
@@ -90,9 +99,11 @@ class AdminClient {
   Result<nlohmann::json> Command(const Endpoint& admin_endpoint, std::string_view command) const;
 
   std::chrono::milliseconds timeout() const { return timeout_; }
+  const std::optional<TlsClientFiles>& tls() const { return tls_; }
 
  private:
   std::chrono::milliseconds timeout_;
+  std::optional<TlsClientFiles> tls_;
 };
 
 }  // namespace zkpilot

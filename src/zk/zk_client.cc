@@ -294,6 +294,8 @@ std::vector<std::string_view> SplitList(std::string_view text) {
 }  // namespace
 
 struct ZkClient::Impl {
+  // Declared first, so destroyed last: after ~Impl has closed the session.
+  std::unique_ptr<TlsTunnel> tunnel;
   zhandle_t* zh = nullptr;
   std::mutex mu;
   std::condition_variable cv;
@@ -343,11 +345,36 @@ void ZkClient::SetClientLogging(ClientLogging logging) {
 Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::string& connect_string,
                                                     std::chrono::milliseconds timeout,
                                                     int session_timeout_ms) {
+  ZkConnectOptions options;
+  options.session_timeout_ms = session_timeout_ms;
+  return Connect(connect_string, timeout, options);
+}
+
+Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::string& connect_string,
+                                                    std::chrono::milliseconds timeout,
+                                                    const ZkConnectOptions& options) {
   ApplyClientLogging();
   auto impl = std::make_unique<Impl>();
+  std::string c_connect = connect_string;  // what the C client connects to
+  if (options.tls) {
+    // "h1:p1,h2:p2/chroot": the tunnel gets the servers, the chroot stays.
+    const size_t slash = connect_string.find('/');
+    std::vector<Endpoint> servers;
+    for (std::string_view item : SplitList(std::string_view(connect_string).substr(0, slash))) {
+      Result<Endpoint> server = ParseEndpoint(item);
+      if (!server.ok()) return server.status().WithContext("connect " + connect_string);
+      servers.push_back(*server);
+    }
+    if (servers.empty()) return Status::InvalidInput("connect '" + connect_string + "': no servers");
+    Result<std::unique_ptr<TlsTunnel>> tunnel = TlsTunnel::Start(servers, *options.tls);
+    if (!tunnel.ok()) return tunnel.status().WithContext("connect " + connect_string);
+    impl->tunnel = std::move(tunnel).value();
+    c_connect = impl->tunnel->ConnectString() +
+                (slash == std::string::npos ? "" : connect_string.substr(slash));
+  }
   errno = 0;
-  impl->zh = zookeeper_init2(connect_string.c_str(), &Impl::Watcher, session_timeout_ms, nullptr,
-                             impl.get(), 0, &LogToSpdlog);
+  impl->zh = zookeeper_init2(c_connect.c_str(), &Impl::Watcher, options.session_timeout_ms,
+                             nullptr, impl.get(), 0, &LogToSpdlog);
   if (impl->zh == nullptr) {
     int err = errno;
     return Status::IOError(
@@ -362,9 +389,11 @@ Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::string& connect_s
   int state = impl->state;
   lock.unlock();
   if (!settled) {
+    const std::string tls_error = impl->tunnel ? impl->tunnel->LastError() : "";
     return Status::IOError(fmt::format(
-        "connect {}: no session within {}ms (state: {}; no server reachable, or no quorum)",
-        connect_string, timeout.count(), StateName(state)));
+        "connect {}: no session within {}ms (state: {}; {})", connect_string, timeout.count(),
+        StateName(state),
+        tls_error.empty() ? "no server reachable, or no quorum" : "over TLS: " + tls_error));
   }
   if (state != ZOO_CONNECTED_STATE) {
     return Status::IOError(fmt::format("connect {}: {}", connect_string, StateName(state)));

@@ -27,6 +27,13 @@
 //  - `skipACL=yes` in zoo.cfg disables ACL checks for everyone: insecure,
 //    acceptable only in throwaway test ensembles.
 //
+// TLS: Debian's C client has no TLS. With ZkConnectOptions::tls, Connect()
+// starts a TlsTunnel (tls_transport.h) to the connect string's servers and
+// points the C client at it; the session is then authenticated as the client
+// certificate's subject (x509:<DN>, the super user when the DN is the
+// servers' X509AuthenticationProvider.superUser), so AddAuth is not needed.
+// The ZkClient owns the tunnel and closes the session before it.
+//
 // Logging: the C client's own log goes to spdlog (debug level by default);
 // SetClientLogging(kVerbose) raises it to info with the library's INFO level.
 //
@@ -43,6 +50,7 @@
 #include <vector>
 
 #include "util/status.h"
+#include "zk/tls_transport.h"
 
 namespace zkpilot {
 
@@ -74,6 +82,12 @@ struct CreatedNode {
 // and the id part of a "digest:" ACL: `user:base64(sha1(user:password))`.
 std::string DigestId(const std::string& user, const std::string& password);
 
+struct ZkConnectOptions {
+  int session_timeout_ms = 10000;
+  // Set: connect over TLS with these files (see the top of this file).
+  std::optional<TlsClientFiles> tls;
+};
+
 class ZkClient {
  public:
   // `connect_string`: "host:port,host:port[/chroot]". Fails if no session is
@@ -81,6 +95,12 @@ class ZkClient {
   static Result<std::unique_ptr<ZkClient>> Connect(const std::string& connect_string,
                                                    std::chrono::milliseconds timeout,
                                                    int session_timeout_ms = 10000);
+  // The same with options. With `tls`, a server that cannot be reached over
+  // TLS makes the error say why ("127.0.0.1:2181: TLS handshake: server
+  // certificate not trusted: ..."); a chroot suffix is kept.
+  static Result<std::unique_ptr<ZkClient>> Connect(const std::string& connect_string,
+                                                   std::chrono::milliseconds timeout,
+                                                   const ZkConnectOptions& options);
   ~ZkClient();
   ZkClient(const ZkClient&) = delete;
   ZkClient& operator=(const ZkClient&) = delete;

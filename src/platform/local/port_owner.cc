@@ -1,53 +1,21 @@
 #include "platform/local/port_owner.h"
 
-#include <unistd.h>
-
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <system_error>
 #include <thread>
 
 #include "platform/local/process.h"
+#include "util/proc_sockets.h"
 #include "zk/four_letter.h"
 
 namespace zkpilot {
-namespace {
-
-constexpr const char* kListenState = "0A";  // TCP_LISTEN in /proc/net/tcp's "st" column
-
-// Lines of /proc/net/tcp and tcp6: "sl local_address rem_address st tx:rx
-// tr:when retrnsmt uid timeout inode ...", addresses as HEXADDR:HEXPORT.
-void AddListeners(const char* table, int port, std::vector<uint64_t>& out) {
-  std::ifstream in(table);
-  std::string line;
-  std::getline(in, line);  // the header
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string sl, local, remote, state, queues, timer, retransmits, uid, timeout;
-    uint64_t inode = 0;
-    if (!(fields >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
-          timeout >> inode))
-      continue;
-    if (state != kListenState || inode == 0) continue;
-    const auto colon = local.rfind(':');
-    if (colon == std::string::npos) continue;
-    try {
-      if (std::stoi(local.substr(colon + 1), nullptr, 16) == port) out.push_back(inode);
-    } catch (const std::exception&) {
-    }
-  }
-}
-
-}  // namespace
 
 std::vector<uint64_t> ListeningSocketInodes(int port) {
-  std::vector<uint64_t> out;
   // The JVM listens on an IPv6 socket (::ffff:127.0.0.1) unless told to
-  // prefer IPv4; other programs on IPv4 ones.
-  AddListeners("/proc/net/tcp", port, out);
-  AddListeners("/proc/net/tcp6", port, out);
+  // prefer IPv4; other programs on IPv4 ones. ReadTcpSockets reads both.
+  std::vector<uint64_t> out;
+  for (const TcpSocketEntry& socket : ReadTcpSockets())
+    if (socket.state == kTcpListen && socket.inode != 0 && socket.local_port == port)
+      out.push_back(socket.inode);
   return out;
 }
 
@@ -55,18 +23,8 @@ PortListener WhoListens(int port, int pid) {
   const std::vector<uint64_t> inodes = ListeningSocketInodes(port);
   if (inodes.empty()) return PortListener::kNone;
   if (pid <= 0) return PortListener::kOther;
-  std::error_code ec;
-  for (const auto& fd :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
-    char target[64];
-    const ssize_t n = ::readlink(fd.path().c_str(), target, sizeof target - 1);
-    if (n <= 0) continue;
-    const std::string link(target, static_cast<size_t>(n));  // "socket:[12345]"
-    if (link.rfind("socket:[", 0) != 0) continue;
-    for (uint64_t inode : inodes)
-      if (link == "socket:[" + std::to_string(inode) + "]") return PortListener::kProcess;
-  }
-  return PortListener::kOther;
+  return ProcessHoldsSocket(std::to_string(pid), inodes) ? PortListener::kProcess
+                                                         : PortListener::kOther;
 }
 
 std::string ForeignServerDescription(int port, int id) {
