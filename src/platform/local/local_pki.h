@@ -34,18 +34,7 @@
 
 #include "security/pki.h"
 #include "util/status.h"
-#if __has_include("zk/tls_transport.h")
 #include "zk/tls_transport.h"
-#else
-// Until the TLS transport (zk/tls_transport.h) is on this branch: its
-// TlsClientFiles, field for field. Removed when that header arrives.
-namespace zkpilot {
-struct TlsClientFiles {
-  std::string ca_file, cert_file, key_file;
-  bool operator==(const TlsClientFiles&) const = default;
-};
-}  // namespace zkpilot
-#endif
 
 namespace zkpilot {
 
