@@ -74,13 +74,13 @@ std::string Render(const OJson& j, Format format) {
 // on their hand-off quorum port: a roll was interrupted between its hand-off
 // and the move back. Not only the leader's: right after an interrupted
 // hand-off two servers may claim to lead.
-std::vector<std::string> OnHandOffPorts(const ObservedEnsemble& view) {
+std::vector<std::string> OnHandOffPorts(const Platform& platform, const ObservedEnsemble& view) {
   std::vector<std::string> out;
   std::map<std::string, std::string> newest;
   int64_t newest_version = -1;
   for (const auto& sv : view.servers) {
     if (!sv.health.srvr || !sv.health.srvr->IsServing()) continue;
-    auto conf = AdminClient(std::chrono::milliseconds(1000)).Conf(sv.state.client);
+    auto conf = platform.Admin(std::chrono::milliseconds(1000)).Conf(sv.state.client);
     if (!conf.ok() || !conf->count("version")) continue;
     int64_t version = -1;
     try {
@@ -141,7 +141,7 @@ Result<nlohmann::ordered_json> DescribeCluster(ActionContext& ctx, const std::st
   }
   for (const auto& c : platform.conditions)
     conditions.push_back({{"type", c.type}, {"status", c.status}, {"reason", c.reason}, {"message", c.message}});
-  if (auto moved = OnHandOffPorts(view); !moved.empty()) {
+  if (auto moved = OnHandOffPorts(ctx.platform, view); !moved.empty()) {
     std::string list;
     for (const auto& m : moved) list += (list.empty() ? "" : ", ") + m;
     conditions.push_back({{"type", "QuorumPorts"},

@@ -412,7 +412,14 @@ Result<std::string> PlatformStepRunner::Reconfig(int id, bool add) {
     entry.host = e->host;
     entry.quorum_port = e->quorum_port;
     entry.election_port = e->election_port;
-    entry.client = Endpoint{e->bind_address.empty() ? e->host : e->bind_address, e->client_port};
+    // The new line takes the members' form: no client address when theirs
+    // have none. A TLS-only ensemble's client ports are secureClientPorts; a
+    // client address would make the new server open a plaintext port there
+    // (QuorumPeerConfig.setupClientPort takes it from its server line).
+    const bool with_client = config.servers.empty() ||
+                             std::any_of(config.servers.begin(), config.servers.end(),
+                                         [](const auto& s) { return s.second.client.port != 0; });
+    if (with_client) entry.client = Endpoint{e->bind_address.empty() ? e->host : e->bind_address, e->client_port};
     ZK_ASSIGN_OR_RETURN(updated, session->Reconfig(entry.ToConfigLine(), ""));
   } else {
     ZK_ASSIGN_OR_RETURN(updated, session->Reconfig("", std::to_string(id)));

@@ -252,6 +252,21 @@ TEST_F(StepRunnerTest, ReconfigAddsAndRemovesVotersOnceEach) {
   EXPECT_EQ(*removed, "already removed");
 }
 
+// A TLS-only ensemble's server lines carry no client address (its client
+// ports are secure ones): a joining server's line has none either.
+TEST_F(StepRunnerTest, ReconfigAddsAServerInTheMembersFormWithoutAClientAddress) {
+  StartEnsemble();
+  world_.client_addresses = false;
+  Values four = With({"replicas=4"});
+  ActionContext ctx = Context(PlatformFor(four));
+  PlatformStepRunner scaling(ctx, package_, four, op_);
+  ASSERT_TRUE(scaling.RunStep(PrepareNodeStep(4, {1, 2, 3, 4})).ok());
+  ASSERT_TRUE(scaling.RunStep(StartNodeStep(4, true)).ok());
+  auto added = scaling.RunStep(ReconfigAddStep(4));
+  ASSERT_TRUE(added.ok()) << added.status().message();
+  EXPECT_EQ(world_.Calls("Reconfig"), (std::vector<std::string>{"Reconfig(+server.4=fake-4:2888:3888:participant, -)"}));
+}
+
 TEST_F(StepRunnerTest, HooksRunZnodeAndFileActionsAndRecordEveryStep) {
   StartEnsemble();
   auto init = Run(RunHooksStep(HookEvent::kDeploy, HookPhase::kInit));

@@ -55,7 +55,7 @@ ServerReading MakeServerReading(int id, const Result<SrvrInfo>& srvr,
 }
 
 Exporter::Exporter(ExporterOptions options)
-    : options_(std::move(options)), admin_(options_.timeout) {}
+    : options_(std::move(options)), admin_(options_.timeout, options_.tls) {}
 
 Exporter::~Exporter() { Stop(); }
 

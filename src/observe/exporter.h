@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -38,6 +39,7 @@
 #include "util/status.h"
 #include "zk/endpoint.h"
 #include "zk/four_letter.h"
+#include "zk/tls_transport.h"
 
 namespace httplib {
 class Server;
@@ -51,6 +53,9 @@ struct ExporterOptions {
   std::string listen_host = "127.0.0.1";
   int port = 0;                             // 0: any free port (see port())
   std::chrono::milliseconds timeout{1000};  // per four-letter word
+  // The servers' client ports speak TLS: four-letter words go over TLS with
+  // these client files. None: plaintext.
+  std::optional<TlsClientFiles> tls;
   // Cluster-level counters from zkpilot's own records; empty function: none.
   std::function<ExporterSelf()> self_metrics;
   // Server id -> desired state as zkpilot records it ("running", "stopped").

@@ -243,11 +243,12 @@ Result<std::vector<std::pair<std::string, nlohmann::json>>> ParseParamValues(con
 Status ParseConstraint(const YAML::Node& c, Schema& schema) {
   const std::string f = kParametersFile;
   ZK_RETURN_IF_ERROR(CheckKeys(f, c,
-                               {"distinct", "lessOrEqual", "implies", "contains", "forbid", "keepsQuorum", "message",
-                                "factor", "items", "when"},
+                               {"distinct", "lessOrEqual", "lessThan", "implies", "contains", "forbid", "keepsQuorum",
+                                "message", "factor", "items", "when"},
                                "constraint"));
   static const std::pair<const char*, Constraint::Kind> kKinds[] = {
       {"distinct", Constraint::Kind::kDistinct},   {"lessOrEqual", Constraint::Kind::kLessOrEqual},
+      {"lessThan", Constraint::Kind::kLessThan},
       {"implies", Constraint::Kind::kImplies},     {"contains", Constraint::Kind::kContains},
       {"forbid", Constraint::Kind::kForbid},       {"keepsQuorum", Constraint::Kind::kKeepsQuorum}};
   Constraint con;
@@ -259,7 +260,7 @@ Status ParseConstraint(const YAML::Node& c, Schema& schema) {
     key = k;
     con.kind = kind;
   }
-  if (key.empty()) return Invalid(f, c, "constraint: needs one of distinct, lessOrEqual, implies, contains, forbid, keepsQuorum");
+  if (key.empty()) return Invalid(f, c, "constraint: needs one of distinct, lessOrEqual, lessThan, implies, contains, forbid, keepsQuorum");
   const std::string what = "constraint " + key;
   YAML::Node rule = c[key];
 
@@ -288,8 +289,8 @@ Status ParseConstraint(const YAML::Node& c, Schema& schema) {
       con.params.push_back(n.Scalar());
     }
     if (con.kind != Constraint::Kind::kDistinct && con.params.size() != 2)
-      return Invalid(f, c, "constraint: lessOrEqual, implies and keepsQuorum take exactly two parameters");
-    if (con.kind == Constraint::Kind::kLessOrEqual) {
+      return Invalid(f, c, "constraint: lessOrEqual, lessThan, implies and keepsQuorum take exactly two parameters");
+    if (con.kind == Constraint::Kind::kLessOrEqual || con.kind == Constraint::Kind::kLessThan) {
       const ParamSpec* a = schema.Find(con.params[0]);
       const ParamSpec* b = schema.Find(con.params[1]);
       auto numeric = [](const ParamSpec* p) {
@@ -301,7 +302,8 @@ Status ParseConstraint(const YAML::Node& c, Schema& schema) {
   }
   if (c["factor"].IsDefined()) {
     auto v = TypePlainScalar(c["factor"].IsScalar() ? c["factor"].Scalar() : "");
-    if (con.kind != Constraint::Kind::kLessOrEqual) return Invalid(f, c["factor"], what + ": factor applies to lessOrEqual");
+    if (con.kind != Constraint::Kind::kLessOrEqual && con.kind != Constraint::Kind::kLessThan)
+      return Invalid(f, c["factor"], what + ": factor applies to lessOrEqual and lessThan");
     if (!v.is_number() || v.get<double>() <= 0) return Invalid(f, c["factor"], what + ": factor must be a positive number");
     con.factor = v.get<double>();
   }

@@ -55,6 +55,7 @@ struct Constraint {
   enum class Kind {
     kDistinct,      // all listed parameters have different values
     kLessOrEqual,   // params[0] <= factor * params[1] (numbers, or strings of a ValueFormat; "" skips)
+    kLessThan,      // params[0] < factor * params[1] (the same operands as kLessOrEqual)
     kImplies,       // boolean params[0] true => boolean params[1] true
     kContains,      // the comma-separated list params[0] has every one of `items`
     kForbid,        // the combination `values` (parameter -> value) is not allowed
@@ -63,7 +64,7 @@ struct Constraint {
   Kind kind;
   std::vector<std::string> params;
   std::string message;  // optional explanation shown with the error
-  double factor = 1;    // kLessOrEqual
+  double factor = 1;    // kLessOrEqual, kLessThan
   std::vector<std::string> items;  // kContains
   // kForbid: the forbidden values, in declaration order.
   std::vector<std::pair<std::string, nlohmann::json>> values;

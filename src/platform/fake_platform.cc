@@ -182,9 +182,10 @@ int FakeCluster::QuorumPort(int id) const {
 
 std::string FakeCluster::ConfigText() const {
   std::string out;
-  for (int id : voters)
-    out += fmt::format("server.{}={}:{}:{}:participant;0.0.0.0:{}\n", id, Host(id), QuorumPort(id), kElectionPort,
-                       kClientPort);
+  for (int id : voters) {
+    out += fmt::format("server.{}={}:{}:{}:participant", id, Host(id), QuorumPort(id), kElectionPort);
+    out += client_addresses ? fmt::format(";0.0.0.0:{}\n", kClientPort) : "\n";
+  }
   return out + fmt::format("version={:x}\n", config_version);
 }
 

@@ -81,6 +81,7 @@ class FakeCluster {
   int elections = 0;         // leaders elected, the first one included
   int handoffs = 0;          // leaders named by a reconfig (no election)
   bool reconfig_enabled = true;     // false: every reconfig is refused (ZRECONFIGDISABLED)
+  bool client_addresses = true;     // false: server lines without one (a TLS-only ensemble)
   int unsynced_polls = 0;           // the leader's next N SyncedFollowers readings count one follower short
   std::map<int, int> quorum_ports;  // per voter, when not the default (a hand-off moved it)
   int64_t zxid = 0x100000000;

@@ -34,6 +34,7 @@
 #include "render/renderer.h"
 #include "util/status.h"
 #include "zk/endpoint.h"
+#include "zk/four_letter.h"
 #include "zk/zk_client.h"
 
 namespace zkpilot {
@@ -126,8 +127,14 @@ class Platform {
   // The last `lines` lines of server `id`'s log ("" when none).
   virtual Result<std::string> LogTail(int id, int lines) = 0;
 
+  // How zkpilot sends four-letter words to this cluster's servers, each
+  // bounded by `timeout`: the one place that knows how its client ports
+  // speak (locally with tls.enabled: TLS with zkpilot's own certificate).
+  // Default: plaintext TCP.
+  virtual AdminClient Admin(std::chrono::milliseconds timeout) const;
+
   // ZooKeeper's own reading of a server: `srvr` on its client endpoint.
-  // Default: over TCP, one second at most.
+  // Default: through Admin, one second at most.
   virtual NodeObservation Observe(const ServerState& server);
 
   // How many followers the leader counts as synced: `mntr`'s
@@ -136,7 +143,7 @@ class Platform {
   // once its sync is queued; MonitorCommand in Commands.java). An error when
   // `leader` does not lead or does not answer `mntr` (not in
   // 4lw.commands.whitelist, say).
-  // Default: `mntr` over TCP, one second at most.
+  // Default: `mntr` through Admin, one second at most.
   virtual Result<int> SyncedFollowers(const ServerState& leader);
 
   // What `status` shows of the platform itself. Default: nothing.

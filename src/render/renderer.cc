@@ -72,6 +72,8 @@ nlohmann::json NodeJson(const NodeEndpoint& n, size_t index, size_t count) {
                          {"bindAddress", n.bind_address},
                          {"dataDir", n.data_dir},
                          {"dataLogDir", n.data_log_dir},
+                         {"tlsKeyStore", n.tls_key_store},
+                         {"tlsTrustStore", n.tls_trust_store},
                          {"first", index == 0},
                          {"last", index + 1 == count}};
   return node;
@@ -302,6 +304,12 @@ Result<std::vector<RenderedObject>> RenderManifests(const Package& pkg, const Va
   ZK_RETURN_IF_ERROR(ValidateClusterName(options.cluster_name));
   ZK_RETURN_IF_ERROR(ValidateNamespaceName(options.namespace_name));
   ZK_RETURN_IF_ERROR(CheckPartials(pkg));
+  // The well-known tls.enabled: its certificates are made and mounted by the
+  // local platform only (zoo.cfg.mustache renders TLS for platform.local);
+  // Kubernetes manifests without them would start servers with no TLS at all.
+  if (values.Has("tls.enabled") && values.Get("tls.enabled") == true)
+    return Status::InvalidInput("tls.enabled=true: TLS is not yet on Kubernetes (this release has it on the local "
+                                "platform only); leave tls.enabled false here");
   std::vector<NodeEndpoint> nodes = KubernetesTopology(values, options);
   nlohmann::json ctx = BaseContext(pkg, values, options, nodes, KubernetesSelf(values));
   ZK_RETURN_IF_ERROR(AddDeclaredFiles(pkg, ctx));

@@ -37,6 +37,9 @@ struct NodeEndpoint {
   // The quorum port a leader moves to for a leadership hand-off (a roll's
   // reconfig, actions/step_runner.h); 0: the platform offers none.
   int handoff_quorum_port = 0;
+  // With tls.enabled, the server's TLS files (PEM): its key and certificate
+  // in one file, and the cluster's CA. Set by the local platform only.
+  std::string tls_key_store, tls_trust_store;
 };
 
 // The servers of a cluster on Kubernetes, from the well-known parameters
@@ -54,6 +57,8 @@ struct RenderedObject {
 // Checks the cluster name: a DNS-1123 label short enough for every derived name.
 Status ValidateClusterName(const std::string& name);
 
+// InvalidInput for tls.enabled: TLS is rendered for the local platform only
+// this release.
 Result<std::vector<RenderedObject>> RenderManifests(const Package& package, const Values& values,
                                                     const RenderOptions& options);
 

@@ -395,5 +395,61 @@ TEST(DefaultPackage, StartCommandTakesTheNewestCommittedMembership) {
   std::filesystem::remove_all(root);
 }
 
+// tls.enabled is rendered for the local platform only: Kubernetes manifests
+// would start servers without any of it.
+TEST(DefaultPackage, TlsIsRefusedOnKubernetes) {
+  auto pkg = LoadPackage(std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper");
+  ASSERT_TRUE(pkg.ok()) << pkg.status().message();
+  ValuesInput in;
+  in.sets = {"tls.enabled=true"};
+  auto values = ResolveValues(pkg->schema, in);
+  ASSERT_TRUE(values.ok()) << values.status().message();
+  auto objects = RenderManifests(*pkg, *values, RenderOptions{"demo", "zk"});
+  ASSERT_FALSE(objects.ok());
+  EXPECT_EQ(objects.status().code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(objects.status().message().find("tls.enabled=true: TLS is not yet on Kubernetes"), std::string::npos)
+      << objects.status().message();
+}
+
+// A local server of a TLS cluster: its client port is the secure one, and no
+// server line has a client address, so ZooKeeper opens no plaintext port;
+// quorum TLS and the x509 super user with the files the platform gives.
+TEST(DefaultPackage, LocalTlsZooCfgHasOnlyASecureClientPort) {
+  auto pkg = LoadPackage(std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper");
+  ASSERT_TRUE(pkg.ok()) << pkg.status().message();
+  NodeEndpoint one{1, "n1", "n1", "127.0.0.1", 12181, 12182, 12183, 12184, 0, "127.0.0.1", "/tmp/n1/data", ""};
+  NodeEndpoint two{2, "n2", "n2", "127.0.0.1", 12191, 12192, 12193, 12194, 0, "127.0.0.1", "/tmp/n2/data", ""};
+  one.tls_key_store = "/pki/server-1.pem";
+  one.tls_trust_store = "/pki/ca.crt";
+  RenderOptions opts{"demo", "local", "local"};
+  auto render = [&](const std::vector<std::string>& sets) {
+    ValuesInput in;
+    in.sets = sets;
+    auto values = ResolveValues(pkg->schema, in);
+    EXPECT_TRUE(values.ok()) << values.status().message();
+    auto cfg = RenderDeclaredFile(*pkg, *values, opts, {one, two}, one, "zooCfg");
+    EXPECT_TRUE(cfg.ok()) << cfg.status().message();
+    return cfg.ok() ? *cfg : std::string();
+  };
+  const std::string tls = render({"tls.enabled=true"});
+  for (const char* line :
+       {"\nsecureClientPort=12181\n", "\nsecureClientPortAddress=127.0.0.1\n",
+        "\nserverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n",
+        "\nssl.keyStore.location=/pki/server-1.pem\n", "\nssl.keyStore.type=PEM\n",
+        "\nssl.trustStore.location=/pki/ca.crt\n", "\nssl.trustStore.type=PEM\n", "\nssl.hostnameVerification=true\n",
+        "\nsslQuorum=true\n", "\nssl.quorum.keyStore.location=/pki/server-1.pem\n",
+        "\nssl.quorum.trustStore.location=/pki/ca.crt\n", "\nssl.quorum.hostnameVerification=true\n",
+        "\nauthProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n",
+        "\nX509AuthenticationProvider.superUser=CN=zkpilot-super\n", "\nserver.1=127.0.0.1:12182:12183\n",
+        "\nserver.2=127.0.0.1:12192:12193\n"})
+    EXPECT_NE(tls.find(line), std::string::npos) << line << " not in:\n" << tls;
+  EXPECT_EQ(tls.find("\nclientPort"), std::string::npos) << tls;
+  // Without TLS nothing of it, and the server lines keep their client address.
+  const std::string plain = render({});
+  EXPECT_EQ(plain.find("ssl"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("secureClientPort"), std::string::npos) << plain;
+  EXPECT_NE(plain.find("\nserver.1=127.0.0.1:12182:12183;127.0.0.1:12181\n"), std::string::npos) << plain;
+}
+
 }  // namespace
 }  // namespace zkpilot

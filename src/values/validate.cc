@@ -63,7 +63,9 @@ Status CheckConstraint(const Schema& schema, const Constraint& c, const Values& 
                                         " must differ, both are " + values.Get(c.params[i]).dump() + suffix);
       return Status::Ok();
     }
-    case Constraint::Kind::kLessOrEqual: {
+    case Constraint::Kind::kLessOrEqual:
+    case Constraint::Kind::kLessThan: {
+      const bool strict = c.kind == Constraint::Kind::kLessThan;
       const ParamSpec& sa = *schema.Find(c.params[0]);
       const ParamSpec& sb = *schema.Find(c.params[1]);
       auto a = Magnitude(sa, values.Get(c.params[0]));
@@ -71,15 +73,15 @@ Status CheckConstraint(const Schema& schema, const Constraint& c, const Values& 
       if (!a || !b) return Status::Ok();  // one of them is unset
       const long double bound = *b * static_cast<long double>(c.factor);
       // Quantities are read in binary floating point: "500m" and "0.5" are equal.
-      if (*a <= bound * (1 + 1e-12L)) return Status::Ok();
+      if (strict ? *a < bound * (1 - 1e-12L) : *a <= bound * (1 + 1e-12L)) return Status::Ok();
       std::string msg = Named(values, c.params[0]);
       if (c.factor == 1) {
-        msg += " must not exceed " + Named(values, c.params[1]);
+        msg += (strict ? " must be less than " : " must not exceed ") + Named(values, c.params[1]);
       } else {
         std::ostringstream pct;
         pct << c.factor * 100;
-        msg += " must be at most " + pct.str() + "% of " + Named(values, c.params[1]) + ", i.e. at most " +
-               AsValueOf(sa, bound);
+        msg += std::string(strict ? " must be less than " : " must be at most ") + pct.str() + "% of " +
+               Named(values, c.params[1]) + (strict ? ", i.e. less than " : ", i.e. at most ") + AsValueOf(sa, bound);
       }
       return Status::InvalidInput(msg + suffix);
     }

@@ -227,6 +227,15 @@ TEST(Constraints, LessOrEqualComparesQuantitiesAcrossNotations) {
   EXPECT_EQ(s.message(), "request (from --set) = 1100M must not exceed limit (default) = 1Gi");
 }
 
+TEST(Constraints, LessThanRefusesEqualValues) {
+  auto schema = SchemaWith(kSizeParams, "  - lessThan: [request, limit]\n");
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  EXPECT_TRUE(Check(*schema, {"request=1023Mi"}).ok());
+  Status s = Check(*schema, {"request=1024Mi"});
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(s.message(), "request (from --set) = 1024Mi must be less than limit (default) = 1Gi");
+}
+
 TEST(Constraints, LessOrEqualWithAFactorLeavesRoom) {
   auto schema = SchemaWith(kSizeParams, "  - lessOrEqual: [heap, limit]\n    factor: 0.75\n    message: room\n");
   ASSERT_TRUE(schema.ok()) << schema.status().message();
@@ -351,6 +360,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "resources.requests.memory (from --set) = 2Gi must not exceed resources.limits.memory (default) = 1Gi"},
         BadValuesCase{"MemoryRequestAboveLimitInDecimalUnits", Sets({"resources.requests.memory=1100M"}),
                       "must not exceed resources.limits.memory (default) = 1Gi"},
+        BadValuesCase{"TlsRenewalNotBeforeExpiry",
+                      Sets({"tls.certificateValidityDays=30", "tls.renewBeforeDays=30"}),
+                      "tls.renewBeforeDays (from --set) = 30 must be less than tls.certificateValidityDays "
+                      "(from --set) = 30"},
         BadValuesCase{"HeapAtTheLimit", Sets({"heapSize=1g"}),
                       "heapSize (from --set) = 1g must be at most 75% of resources.limits.memory (default) = 1Gi, "
                       "i.e. at most 768m"},

@@ -86,8 +86,11 @@ Result<ServerEntry> ParseServerLine(std::string_view line) {
       return bad("role must be participant or observer");
   }
 
-  if (semi != std::string_view::npos) {
-    std::string_view client = Trim(value.substr(semi + 1));
+  // No client part (a TLS-only server, whose client port is its
+  // secureClientPort): ZooKeeper prints none (QuorumServer.toString), and
+  // reads "...;" as none too (String.split drops the trailing empty part).
+  std::string_view client = semi == std::string_view::npos ? std::string_view() : Trim(value.substr(semi + 1));
+  if (!client.empty()) {
     if (client.find(':') == std::string_view::npos) {
       entry.client.host = "0.0.0.0";
       if (!ParseNumber(client, entry.client.port) || !ValidPort(entry.client.port))

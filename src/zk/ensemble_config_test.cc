@@ -39,6 +39,9 @@ TEST(ParseServerLine, Variants) {
        "server.3=10.0.0.3:2888:3888:participant;0.0.0.0:2181"},
       {" server.4=[::1]:2888:3888:participant;[::1]:2181 ",
        "server.4=[::1]:2888:3888:participant;[::1]:2181"},
+      // TLS-only servers: no client address at all.
+      {"server.5=127.0.0.1:2888:3888:participant", "server.5=127.0.0.1:2888:3888:participant"},
+      {"server.6=127.0.0.1:2888:3888;", "server.6=127.0.0.1:2888:3888:participant"},
   };
   for (const Case& c : cases) {
     Result<ServerEntry> entry = ParseServerLine(c.line);

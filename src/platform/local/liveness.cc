@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/local/local_tls.h"
 #include "state/records.h"
 
 namespace zkpilot {
@@ -20,12 +21,13 @@ std::chrono::seconds SecondsOr(const nlohmann::json& values, const char* name, s
 
 }  // namespace
 
-LivenessSettings LivenessSettings::FromValuesJson(const std::string& values_json) {
+LivenessSettings LivenessSettings::FromValuesJson(const std::string& values_json, const std::string& cluster_home) {
   LivenessSettings s;
   nlohmann::json values = nlohmann::json::parse(values_json, nullptr, false);
   if (!values.is_object()) return s;
   s.timeout = SecondsOr(values, "liveness.timeoutSeconds", s.timeout);
   s.startup_timeout = SecondsOr(values, "startupTimeoutSeconds", s.startup_timeout);
+  s.tls = LocalTlsClientFilesFromJson(values_json, cluster_home);
   return s;
 }
 
@@ -33,14 +35,15 @@ LivenessSettings LivenessSettingsOf(StateStore& store, const ClusterRecord& clus
   // Read at every pass of the supervisor: one row when the cluster runs a revision.
   if (cluster.current_revision > 0) {
     auto current = store.GetRevision(cluster.name, cluster.current_revision);
-    if (current.ok() && current->has_value()) return LivenessSettings::FromValuesJson((*current)->values_json);
+    if (current.ok() && current->has_value())
+      return LivenessSettings::FromValuesJson((*current)->values_json, cluster.home);
   }
   auto revisions = store.ListRevisions(cluster.name);
   if (!revisions.ok() || revisions->empty()) return LivenessSettings{};
   const RevisionRecord* rev = &revisions->back();
   for (const auto& r : *revisions)
     if (r.revision == cluster.current_revision) rev = &r;
-  return LivenessSettings::FromValuesJson(rev->values_json);
+  return LivenessSettings::FromValuesJson(rev->values_json, cluster.home);
 }
 
 namespace {
@@ -79,10 +82,12 @@ std::string LivenessMonitor::Check(int id, int pid, const Endpoint& client, int6
   const auto now = Clock::now();
   Watch& w = watches_[id];
   w.checked = true;
+  w.tls = settings.tls;
   if (w.pid != pid || w.client.port != client.port) {
     w = Watch{};
     w.pid = pid;
     w.client = client;
+    w.tls = settings.tls;
     w.first_seen = now;
     w.checked = true;
     const int64_t age_ms = started_unix_ms > 0 ? std::max<int64_t>(0, NowMillis() - started_unix_ms) : 0;
@@ -114,7 +119,7 @@ std::string LivenessMonitor::Check(int id, int pid, const Endpoint& client, int6
 void LivenessMonitor::ProbeLoop() {
   // A probe may not take longer than the period (a stopped server accepts
   // the connection in the kernel's backlog and never answers).
-  const AdminClient admin(std::min<std::chrono::milliseconds>(period_, std::chrono::milliseconds(2000)));
+  const auto timeout = std::min<std::chrono::milliseconds>(period_, std::chrono::milliseconds(2000));
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     std::vector<std::pair<int, Watch>> round(watches_.begin(), watches_.end());
@@ -123,7 +128,8 @@ void LivenessMonitor::ProbeLoop() {
     // answers (and so count as their silence).
     std::vector<std::pair<std::pair<int, int>, std::future<bool>>> probes;  // (id, pid), answered
     for (const auto& [id, w] : round)
-      probes.emplace_back(std::make_pair(id, w.pid), std::async(std::launch::async, [&admin, client = w.client] {
+      probes.emplace_back(std::make_pair(id, w.pid),
+                          std::async(std::launch::async, [admin = AdminClient(timeout, w.tls), client = w.client] {
                             return admin.Ruok(client).ok();
                           }));
     std::vector<std::pair<int, int>> answered;  // id, pid

@@ -26,11 +26,13 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "state/state_store.h"
 #include "zk/four_letter.h"
+#include "zk/tls_transport.h"
 
 namespace zkpilot {
 
@@ -42,13 +44,17 @@ struct LivenessSettings {
   // these defaults apply to packages that declare neither.
   std::chrono::seconds timeout{30};
   std::chrono::seconds startup_timeout{600};
+  // How the probe connects: a TLS cluster's client ports speak nothing else
+  // (local_tls.h). None: plaintext.
+  std::optional<TlsClientFiles> tls;
 
-  // From a revision's values (the flat JSON the state keeps).
-  static LivenessSettings FromValuesJson(const std::string& values_json);
+  // From a revision's values (the flat JSON the state keeps); TLS with the
+  // files under `cluster_home` when they switch it on.
+  static LivenessSettings FromValuesJson(const std::string& values_json, const std::string& cluster_home = "");
 };
 
 // The settings of the revision `cluster` runs (the newest during its first
-// deploy); the defaults when they cannot be read.
+// deploy; its files under cluster.home); the defaults when they cannot be read.
 LivenessSettings LivenessSettingsOf(StateStore& store, const ClusterRecord& cluster);
 
 class LivenessMonitor {
@@ -74,6 +80,7 @@ class LivenessMonitor {
   struct Watch {
     int pid = 0;
     Endpoint client;
+    std::optional<TlsClientFiles> tls;  // the settings' at the last Check
     Clock::time_point first_seen{};
     Clock::duration age_when_seen{};  // how long it had run when first seen
     bool answered = false;

@@ -9,6 +9,7 @@
 #include "platform/local/local_files.h"
 #include "platform/local/local_pki.h"
 #include "platform/local/local_platform.h"
+#include "platform/local/local_tls.h"
 #include "platform/local/paths.h"
 #include "util/files.h"
 
@@ -40,6 +41,16 @@ Result<ClusterView> ViewCluster(const std::string& home, const std::string& name
   return ClusterView{*values, *servers};
 }
 
+// tls.renewBeforeDays, as EnsureClusterPki (local_tls.h) reads it: the
+// listing judges with the renewal window the next deploy or change uses.
+std::chrono::hours RenewBefore(const Values& values) {
+  constexpr char kRenewBeforeDays[] = "tls.renewBeforeDays";
+  const int days = values.Has(kRenewBeforeDays) && values.Get(kRenewBeforeDays).is_number_integer()
+                       ? values.Get(kRenewBeforeDays).get<int>()
+                       : 30;  // the package's default
+  return std::chrono::hours(24 * days);
+}
+
 }  // namespace
 
 Result<std::string> LocalClientCertificate(const std::string& home, const ClientCertificateRequest& request) {
@@ -47,7 +58,7 @@ Result<std::string> LocalClientCertificate(const std::string& home, const Client
   ZK_RETURN_IF_ERROR(CheckClientName(request.client).WithContext(context));
   if (request.output_dir.empty()) return Status::InvalidInput(context + ": -o DIR: a directory is required");
   ZK_ASSIGN_OR_RETURN(ClusterView cluster, ViewCluster(home, request.name, context));
-  ZK_RETURN_IF_ERROR(RequireTls(request.name, cluster.values).WithContext(context));
+  ZK_RETURN_IF_ERROR(RequireTls(request.name, TlsEnabled(cluster.values)).WithContext(context));
 
   const std::string dir = request.output_dir;
   const std::string ca_out = dir + "/ca.crt", cert_out = dir + "/" + request.client + ".crt",
@@ -78,7 +89,7 @@ Result<std::string> LocalClientCertificate(const std::string& home, const Client
 Result<std::string> LocalCertificates(const std::string& home, const std::string& name, bool json) {
   const std::string context = "certs " + name;
   ZK_ASSIGN_OR_RETURN(ClusterView cluster, ViewCluster(home, name, context));
-  ZK_RETURN_IF_ERROR(RequireTls(name, cluster.values).WithContext(context));
+  ZK_RETURN_IF_ERROR(RequireTls(name, TlsEnabled(cluster.values)).WithContext(context));
   std::vector<int> ids;
   for (const NodeEndpoint& server : cluster.servers) ids.push_back(server.id);
   std::vector<CertificateStatus> list;

@@ -11,6 +11,7 @@
 #include "platform/local/file_actions.h"
 #include "platform/local/guardian.h"
 #include "platform/local/local_files.h"
+#include "platform/local/local_tls.h"
 #include "platform/local/paths.h"
 #include "platform/local/port_owner.h"
 #include "platform/local/process.h"
@@ -192,7 +193,10 @@ LocalPlatform::LocalPlatform(StateStore& store, std::string home, std::string cl
       name_(std::move(cluster)),
       cluster_home_(ClusterHome(home_, name_)),
       package_(std::move(package)),
-      values_(std::move(target)) {}
+      values_(std::move(target)),
+      tls_(LocalTlsClientFiles(values_, cluster_home_)) {}
+
+AdminClient LocalPlatform::Admin(std::chrono::milliseconds timeout) const { return AdminClient(timeout, tls_); }
 
 Result<const LocalNode*> LocalPlatform::Node(int id) const {
   for (const auto& n : nodes_)
@@ -353,6 +357,8 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
   // Rendered before any directory is made: a file that does not render leaves none behind.
   ZK_ASSIGN_OR_RETURN(std::string password, SuperPassword());
   ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(node, members, password));
+  // Its certificate (and the CA's, zkpilot's) exist before it can start.
+  ZK_ASSIGN_OR_RETURN(std::string issued, EnsureClusterPki(values_, name_, cluster_home_, {id}));
   ZK_RETURN_IF_ERROR(MakeWritableDir(node.conf_dir, "node directory"));
   ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_dir, "dataDir"));
   if (!e.data_log_dir.empty()) ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_log_dir, "dataLogDir"));
@@ -381,6 +387,7 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
   ZK_RETURN_IF_ERROR(store_.UpsertNode(record));
   std::string out =
       "ports " + std::to_string(e.client_port) + "-" + std::to_string(e.admin_server_port) + ", data in " + e.data_dir;
+  if (!issued.empty()) out += "; " + issued;
   // The class-data archive of this command line, made now when there is none
   // yet (a version's first start on this machine, a JDK update): its training
   // run takes a JVM start and exit, which would otherwise be spent by the
@@ -410,17 +417,21 @@ Result<std::string> LocalPlatform::StartServer(int id) {
     ZK_ASSIGN_OR_RETURN(const LocalNode* node, Node(id));
     ZK_RETURN_IF_ERROR(CheckBindable(ServerPortClaims(node->endpoint)));
   }
+  // A server reads its certificate when it starts: one about to expire is renewed first.
+  ZK_ASSIGN_OR_RETURN(std::string issued, EnsureClusterPki(values_, name_, cluster_home_, {id}));
   ZK_RETURN_IF_ERROR(store_.SetNodeDesired(name_, id, kRunning));
   ZK_RETURN_IF_ERROR(EnsureSupervisor(home_, name_));
   KickSupervisor(home_, name_);
-  return "supervisor pid " + std::to_string(SupervisorPid(home_, name_));
+  return "supervisor pid " + std::to_string(SupervisorPid(home_, name_)) + (issued.empty() ? "" : "; " + issued);
 }
 
 Result<std::string> LocalPlatform::RestartServer(int id, int64_t generation) {
+  // The restart puts a renewed certificate in use (re-issued here, before it).
+  ZK_ASSIGN_OR_RETURN(std::string issued, EnsureClusterPki(values_, name_, cluster_home_, {id}));
   ZK_RETURN_IF_ERROR(store_.RequestGeneration(name_, id, generation));
   ZK_RETURN_IF_ERROR(EnsureSupervisor(home_, name_));
   KickSupervisor(home_, name_);
-  return "generation " + std::to_string(generation) + " asked for";
+  return "generation " + std::to_string(generation) + " asked for" + (issued.empty() ? "" : "; " + issued);
 }
 
 Result<std::string> LocalPlatform::StopServer(int id, std::chrono::milliseconds timeout) {
@@ -478,7 +489,7 @@ Result<std::string> LocalPlatform::TearDown(bool purge_data, std::chrono::millis
   const auto deadline = SteadyClock::now() + kPortsFreeWithin;
   for (const auto& r : records) {
     ZK_ASSIGN_OR_RETURN(std::string held, WaitServerPortsFree(r.id, {r.client_port, r.quorum_port, r.election_port,
-                                                                      r.admin_port}, deadline));
+                                                                      r.admin_port}, deadline, tls_));
     if (!held.empty()) others += "; " + held + ": left alone";
   }
   std::error_code ec;
@@ -506,12 +517,19 @@ Result<std::unique_ptr<ZkClient>> LocalPlatform::OpenSession(const std::vector<i
     for (const auto& r : records)
       if (r.id == n->endpoint.id && ProcessAlive(r.pid, Marker(r.dir))) pid = r.pid;
     if (WhoListens(port, pid) == PortListener::kOther) {
-      foreign += (foreign.empty() ? "" : "; ") + ForeignServerDescription(port, n->endpoint.id);
+      foreign += (foreign.empty() ? "" : "; ") + ForeignServerDescription(port, n->endpoint.id, tls_);
       continue;
     }
     connect += (connect.empty() ? "" : ",") + Address(port);
   }
   if (connect.empty()) return Status::IOError("no server of " + name_ + " to open a session with: " + foreign);
+  if (tls_) {
+    // Through an in-process TLS tunnel (the C client has no TLS), as
+    // CN=zkpilot-super: ZooKeeper's super user by its certificate alone.
+    ZkConnectOptions options;
+    options.tls = tls_;
+    return ZkClient::Connect(connect, std::chrono::seconds(15), options);
+  }
   ZK_ASSIGN_OR_RETURN(std::string password, SuperPassword());
   ZK_ASSIGN_OR_RETURN(auto zk, ZkClient::Connect(connect, std::chrono::seconds(15)));
   ZK_RETURN_IF_ERROR(zk->AddAuth("digest", "super:" + password));
@@ -549,7 +567,7 @@ NodeObservation LocalPlatform::Observe(const ServerState& server) {
     case PortListener::kProcess:
       return o;
     case PortListener::kOther:
-      o.error = ForeignServerDescription(port, server.id);
+      o.error = ForeignServerDescription(port, server.id, tls_);
       break;
     case PortListener::kNone:  // it answered, then closed its port: gone
       o.error = "port " + std::to_string(port) + " is no longer served";

@@ -21,8 +21,12 @@
 //                      every port free; the cluster's directory removed with
 //                      --purge-data, else only the lock and the secret
 //   OpenSession        the servers' client ports, as the super user (whose
-//                      password is in <cluster>/super.secret, mode 0600)
+//                      password is in <cluster>/super.secret, mode 0600; with
+//                      tls.enabled over TLS as CN=zkpilot-super, local_tls.h)
 //   RunFileAction      the data directories (file_actions.h)
+// With tls.enabled the cluster's certificates are made or renewed
+// (local_tls.h, EnsureClusterPki) for a server whenever it is prepared,
+// started or restarted: the restart puts a renewed one in use.
 // Servers() keeps the cluster supervised: a supervisor that died is started
 // again while some server is desired running.
 // Identity before trust: a server's reading (Observe) counts only when the
@@ -45,6 +49,7 @@
 #include "platform/platform.h"
 #include "state/state_store.h"
 #include "values/values.h"
+#include "zk/tls_transport.h"
 
 namespace zkpilot {
 
@@ -65,6 +70,8 @@ class LocalPlatform : public Platform {
   void SetPortOptions(PortOptions options) { port_options_ = options; }
 
   std::string Name() const override { return "local"; }
+  // Over TLS with zkpilot's certificate when the cluster has tls.enabled.
+  AdminClient Admin(std::chrono::milliseconds timeout) const override;
   // java, every file rendered (CheckRenderedFiles), the version's
   // distribution, add-on programs; the cluster's whole port block reserved
   // (or checked) in the port registry; for servers not yet recorded: ports
@@ -129,6 +136,7 @@ class LocalPlatform : public Platform {
   std::string super_password_;    // read (or created) when first needed
   std::unique_ptr<CdsArchives> cds_;  // made when a server is first prepared
   PortOptions port_options_;
+  std::optional<TlsClientFiles> tls_;  // zkpilot's client files with tls.enabled
 };
 
 // The version's distribution: NotFound with the fetch command when missing.

@@ -27,10 +27,12 @@ PortListener WhoListens(int port, int pid) {
                                                          : PortListener::kOther;
 }
 
-std::string ForeignServerDescription(int port, int id) {
+std::string ForeignServerDescription(int port, int id, const std::optional<TlsClientFiles>& tls) {
   const std::string not_ours = "not this cluster's server " + std::to_string(id);
   const std::string what = "port " + std::to_string(port) + " is served by ";
-  auto conf = AdminClient(std::chrono::milliseconds(1000)).Conf(Endpoint{"127.0.0.1", port});
+  const Endpoint endpoint{"127.0.0.1", port};
+  auto conf = AdminClient(std::chrono::milliseconds(1000), tls).Conf(endpoint);
+  if (!conf.ok() && tls) conf = AdminClient(std::chrono::milliseconds(1000)).Conf(endpoint);
   if (!conf.ok()) return what + "another process (" + conf.status().message() + "), " + not_ours;
   std::string facts;
   if (auto d = conf->find("dataDir"); d != conf->end()) {
@@ -49,7 +51,8 @@ std::string ForeignServerDescription(int port, int id) {
 }
 
 Result<std::string> WaitServerPortsFree(int id, const std::vector<int>& ports,
-                                        std::chrono::steady_clock::time_point deadline) {
+                                        std::chrono::steady_clock::time_point deadline,
+                                        const std::optional<TlsClientFiles>& tls) {
   std::vector<int> held;
   for (int port : ports) {
     while (!PortFree(port)) {
@@ -66,7 +69,7 @@ Result<std::string> WaitServerPortsFree(int id, const std::vector<int>& ports,
   std::string list;
   for (int port : held) list += (list.empty() ? "" : ", ") + std::to_string(port);
   if (!ports.empty() && held.front() == ports.front())
-    return ForeignServerDescription(ports.front(), id) + " (it holds ports " + list + ")";
+    return ForeignServerDescription(ports.front(), id, tls) + " (it holds ports " + list + ")";
   return "ports " + list + " of server " + std::to_string(id) + " are held by another process";
 }
 

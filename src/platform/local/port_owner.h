@@ -23,10 +23,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "util/status.h"
+#include "zk/tls_transport.h"
 
 namespace zkpilot {
 
@@ -45,8 +47,10 @@ PortListener WhoListens(int port, int pid);
 // For people: what answers on `port` when it is not this cluster's server
 // `id`: "port 2181 is served by another ZooKeeper (dataDir /x, serverId 3),
 // not this cluster's server 1". Asks the server's `conf` (one second at
-// most); without an answer, says what it is not.
-std::string ForeignServerDescription(int port, int id);
+// most) the way this cluster's servers are asked (`tls`: over TLS with these
+// files), then, if that fails, in plaintext: another program may speak
+// either. Without an answer, says what it is not.
+std::string ForeignServerDescription(int port, int id, const std::optional<TlsClientFiles>& tls = {});
 
 // Waits until each of server `id`'s `ports` (client port first) can be
 // bound, or something listens on it although the caller's processes are
@@ -55,6 +59,7 @@ std::string ForeignServerDescription(int port, int id);
 // server 1 (it holds ports 2181, 2183)"). IOError when a port stays in use
 // without a listener until `deadline`.
 Result<std::string> WaitServerPortsFree(int id, const std::vector<int>& ports,
-                                        std::chrono::steady_clock::time_point deadline);
+                                        std::chrono::steady_clock::time_point deadline,
+                                        const std::optional<TlsClientFiles>& tls = {});
 
 }  // namespace zkpilot

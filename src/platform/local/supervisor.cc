@@ -277,6 +277,7 @@ class Supervisor {
     options.cluster = options_.cluster;
     options.servers = servers;
     options.port = spec.port;
+    options.tls = liveness_settings_.tls;  // read like the liveness probe: over TLS on a TLS cluster
     std::map<int, std::string> states;
     for (const auto& n : nodes) states[n.id] = n.desired;
     options.node_states = [states] { return states; };

@@ -1,5 +1,7 @@
 #include "platform/local/topology.h"
 
+#include "platform/local/local_pki.h"
+#include "platform/local/local_tls.h"
 #include "platform/local/paths.h"
 
 namespace zkpilot {
@@ -37,6 +39,11 @@ Result<LocalNode> LocalNodeFor(const Values& values, const std::string& data_roo
   e.data_dir = data_root.empty() ? n.dir + "/data" : data_root + "/" + e.name;
   const std::string log_dir = values.Has("dataLogDir") ? values.Get("dataLogDir").get<std::string>() : "";
   e.data_log_dir = log_dir.empty() ? "" : log_dir + "/" + e.name;
+  if (TlsEnabled(values)) {  // zoo.cfg's key and trust stores (local_pki.h)
+    const LocalPki pki = LocalPkiAt(cluster_home);
+    e.tls_key_store = pki.ServerPem(id);
+    e.tls_trust_store = pki.ca_cert;
+  }
   return n;
 }
 

@@ -1,0 +1,23 @@
+# TLS on the local platform (tests/tls_test.cc): the real binary against real
+# ZooKeeper with tls.enabled, and real clients (kazoo, ZooKeeper's Java
+# client, openssl s_client). Labels "integration;local" like the other slow
+# local suites, set after discovery (gtest_discover_tests would split a list
+# in PROPERTIES); three to five JVMs per test: one test at a time.
+add_executable(zkpilot_tls_tests tests/tls_test.cc tests/local_test_util.cc)
+target_link_libraries(zkpilot_tls_tests PRIVATE zkpilot_local GTest::gtest GTest::gtest_main)
+target_compile_definitions(zkpilot_tls_tests PRIVATE
+  ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+  ZKPILOT_BINARY="$<TARGET_FILE:zkpilot>")
+add_dependencies(zkpilot_tls_tests zkpilot)
+include(GoogleTest)
+gtest_discover_tests(zkpilot_tls_tests
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+  TEST_LIST zkpilot_tls_test_list
+  PROPERTIES TIMEOUT 900 RUN_SERIAL TRUE
+  DISCOVERY_TIMEOUT 60)
+set(zkpilot_tls_labels "${CMAKE_CURRENT_BINARY_DIR}/zkpilot_tls_labels.cmake")
+file(WRITE "${zkpilot_tls_labels}"
+  "if(zkpilot_tls_test_list)\n"
+  "  set_tests_properties(\${zkpilot_tls_test_list} PROPERTIES LABELS \"integration;local\")\n"
+  "endif()\n")
+set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${zkpilot_tls_labels}")

@@ -1,0 +1,270 @@
+// TLS on the local platform, through the real binary against real ZooKeeper:
+// a cluster deployed with tls.enabled serves clients over TLS only, with
+// certificates its CA issued (kazoo, ZooKeeper's own Java client, openssl
+// s_client), refuses clients without one and plaintext ones, and zkpilot's
+// own work (hooks, status, a quorum-gated roll, a scale by reconfig, delete)
+// goes on over TLS as CN=zkpilot-super.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+#include "local_test_util.h"
+#include "platform/local/local_pki.h"
+#include "platform/local/paths.h"
+#include "util/files.h"
+
+namespace zkpilot {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::ProcessResult;
+
+const std::string kPackage = std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper";
+// Debian's interpreter, which has python3-kazoo (another python3 on PATH may not).
+constexpr const char* kPython = "/usr/bin/python3";
+constexpr int kPortSpan = 60;  // five servers' blocks and the add-ons'
+
+::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << part << "\" not in:\n" << text;
+}
+
+// kazoo as an application would use it. Modes: "cert" (TLS with a client
+// certificate: writes and reads /tls-probe, tries to delete /zkpilot/keep,
+// prints /zkpilot's ACL and the membership), "nocert" (TLS without one),
+// "plain" (no TLS). A client that gets no session prints "REFUSED".
+constexpr const char* kKazooScript = R"PY(
+import os, sys
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoAuthError, NodeExistsError
+mode, hosts = sys.argv[1], sys.argv[2]
+kw = {}
+if mode in ("cert", "nocert"):
+    kw = dict(use_ssl=True, verify_certs=True, ca=sys.argv[3])
+if mode == "cert":
+    kw.update(certfile=sys.argv[4], keyfile=sys.argv[5])
+zk = KazooClient(hosts=hosts, timeout=5, connection_retry={"max_tries": 1}, **kw)
+try:
+    zk.start(timeout=8)
+except Exception as e:
+    print("REFUSED", type(e).__name__, flush=True)
+    os._exit(3)
+try:
+    zk.create("/tls-probe", b"written over TLS")
+except NodeExistsError:
+    pass
+print("READ", zk.get("/tls-probe")[0].decode(), flush=True)
+acl = zk.get_acls("/zkpilot")[0]
+print("ACL", ",".join("%s:%s:%d" % (a.id.scheme, a.id.id, a.perms) for a in acl), flush=True)
+try:
+    zk.delete("/zkpilot/keep")
+    print("DELETED /zkpilot/keep", flush=True)
+except NoAuthError:
+    print("NOAUTH /zkpilot/keep", flush=True)
+for line in zk.get("/zookeeper/config")[0].decode().splitlines():
+    print("CONFIG", line, flush=True)
+zk.stop()
+os._exit(0)
+)PY";
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    ASSERT_TRUE(world_.Create("zkpilot-tls", kPortSpan, &error)) << error;
+    home_ = world_.home();
+    base_ = world_.base_port();
+    scratch_ = world_.root() + "/client";
+    ASSERT_TRUE(fs::create_directories(scratch_));
+    std::ofstream(scratch_ + "/kazoo_probe.py") << kKazooScript;
+  }
+  void TearDown() override {
+    EXPECT_TRUE(world_.Cleanup(ZKPILOT_BINARY)) << "processes of " << home_ << " survived SIGKILL";
+  }
+
+  ProcessResult Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 3min) {
+    return testing::RunProcess(argv, {world_.Env(), ZKPILOT_SOURCE_DIR, world_.capture(), timeout});
+  }
+  ProcessResult Zk(std::vector<std::string> args) {
+    args.insert(args.begin(), ZKPILOT_BINARY);
+    return Run(args);
+  }
+  void DeployAlpha() {
+    ProcessResult r = Zk({"deploy", "alpha", kPackage, "--set", "tls.enabled=true", "--set",
+                          "clientPort=" + std::to_string(base_), "--timeout", "120"});
+    ASSERT_EQ(r.exit_code, 0) << r.All();
+  }
+  nlohmann::json Status() {
+    ProcessResult r = Zk({"status", "alpha", "-o", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.All();
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << r.All();
+    return j;
+  }
+  std::string Port(int id) const { return std::to_string(base_ + (id - 1) * 10); }
+  std::string Hosts(int servers) const {
+    std::string hosts;
+    for (int id = 1; id <= servers; ++id) hosts += (hosts.empty() ? "" : ",") + ("127.0.0.1:" + Port(id));
+    return hosts;
+  }
+  LocalPki Pki() const { return LocalPkiAt(ClusterHome(home_, "alpha")); }
+  // A client certificate CN=app1 from the cluster's CA, as a user gets it.
+  void IssueApp1() {
+    ProcessResult r = Zk({"certs", "alpha", "--client", "app1", "-o", scratch_});
+    ASSERT_EQ(r.exit_code, 0) << r.All();
+    for (const char* f : {"/ca.crt", "/app1.crt", "/app1.key"}) ASSERT_TRUE(fs::exists(scratch_ + f)) << f;
+  }
+  ProcessResult Kazoo(const std::string& mode, const std::string& hosts) {
+    return Run({kPython, scratch_ + "/kazoo_probe.py", mode, hosts, scratch_ + "/ca.crt", scratch_ + "/app1.crt",
+                scratch_ + "/app1.key"},
+               1min);
+  }
+
+  testing::TestHome world_;
+  std::string home_, scratch_;
+  int base_ = 0;
+};
+
+// What the server lines of /zookeeper/config say (kazoo's CONFIG lines).
+std::vector<std::string> ServerLines(const std::string& kazoo_out) {
+  std::vector<std::string> lines;
+  std::istringstream in(kazoo_out);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("CONFIG server.", 0) == 0) lines.push_back(line.substr(7));
+  return lines;
+}
+
+TEST_F(TlsTest, ClientsWithTheClustersCertificatesAreServedAndNoOthers) {
+  ASSERT_NO_FATAL_FAILURE(DeployAlpha());
+  // zkpilot reads its servers over TLS: a leader and two followers.
+  nlohmann::json status = Status();
+  EXPECT_EQ(status.value("healthy", false), true) << status.dump(2);
+  std::map<std::string, int> roles;
+  for (const auto& n : status.value("nodes", nlohmann::json::array())) ++roles[n.value("role", std::string("?"))];
+  EXPECT_EQ(roles, (std::map<std::string, int>{{"follower", 2}, {"leader", 1}})) << status.dump(2);
+  // Each server's zoo.cfg: no plaintext client port at all.
+  auto cfg = ReadFile(ClusterHome(home_, "alpha") + "/nodes/1/conf/zoo.cfg");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_TRUE(Contains(*cfg, "secureClientPort=" + Port(1) + "\n"));
+
+  ASSERT_NO_FATAL_FAILURE(IssueApp1());
+  ProcessResult app = Kazoo("cert", Hosts(3));
+  ASSERT_EQ(app.exit_code, 0) << app.All();
+  EXPECT_TRUE(Contains(app.out, "READ written over TLS\n"));
+  // The deploy hooks ran as zkpilot's certificate (the super user: it set the
+  // ACL), and a client certificate is no super user.
+  EXPECT_TRUE(Contains(app.out, "ACL world:anyone:1\n"));
+  EXPECT_TRUE(Contains(app.out, "NOAUTH /zkpilot/keep\n"));
+  for (const auto& line : ServerLines(app.out))
+    EXPECT_EQ(line.find(';'), std::string::npos) << "a client address in " << line;
+  EXPECT_EQ(ServerLines(app.out).size(), 3u) << app.out;
+
+  // Without a certificate, and without TLS: no session.
+  ProcessResult nocert = Kazoo("nocert", Hosts(3));
+  EXPECT_EQ(nocert.exit_code, 3) << nocert.All();
+  EXPECT_TRUE(Contains(nocert.out, "REFUSED"));
+  ProcessResult plain = Kazoo("plain", Hosts(3));
+  EXPECT_EQ(plain.exit_code, 3) << plain.All();
+  EXPECT_TRUE(Contains(plain.out, "REFUSED"));
+
+  // openssl: the chain verifies against the cluster's CA; without a client
+  // certificate the server ends the handshake.
+  const std::string connect = "127.0.0.1:" + Port(2);
+  ProcessResult chain = Run({"/usr/bin/openssl", "s_client", "-connect", connect, "-CAfile", scratch_ + "/ca.crt",
+                             "-cert", scratch_ + "/app1.crt", "-key", scratch_ + "/app1.key", "-verify_return_error",
+                             "-showcerts", "-brief"},
+                            30s);
+  EXPECT_TRUE(Contains(chain.All(), "Verification: OK")) << chain.All();
+  ProcessResult full = Run({"/usr/bin/openssl", "s_client", "-connect", connect, "-CAfile", scratch_ + "/ca.crt",
+                            "-cert", scratch_ + "/app1.crt", "-key", scratch_ + "/app1.key", "-verify_return_error"},
+                           30s);
+  EXPECT_TRUE(Contains(full.All(), "Verify return code: 0 (ok)"));
+  EXPECT_TRUE(Contains(full.All(), "Certificate chain"));
+  ProcessResult anonymous = Run({"/usr/bin/openssl", "s_client", "-connect", connect, "-CAfile",
+                                 scratch_ + "/ca.crt", "-verify_return_error"},
+                                30s);
+  EXPECT_TRUE(Contains(anonymous.All(), "alert")) << "the server must end a handshake without a client certificate";
+
+  // ZooKeeper's own Java client, with the distribution the servers run
+  // (their launch file's class path) and the client TLS properties.
+  auto launch = ReadFile(ClusterHome(home_, "alpha") + "/nodes/1/conf/launch.json");
+  ASSERT_TRUE(launch.ok()) << launch.status().message();
+  const auto argv = nlohmann::json::parse(*launch)["argv"];
+  std::string java, classpath;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (i == 0) java = argv[i];
+    if (argv[i] == "-cp" && i + 1 < argv.size()) classpath = argv[i + 1];
+  }
+  ASSERT_FALSE(classpath.empty()) << *launch;
+  {  // The Java PEM key store wants the key and the certificate in one file.
+    auto key = ReadFile(scratch_ + "/app1.key");
+    auto crt = ReadFile(scratch_ + "/app1.crt");
+    ASSERT_TRUE(key.ok() && crt.ok());
+    ASSERT_TRUE(WriteFileAtomically(scratch_ + "/app1.pem", *key + *crt, 0600).ok());
+  }
+  ProcessResult cli = Run({java, "-cp", classpath, "-Dzookeeper.client.secure=true",
+                           "-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
+                           "-Dzookeeper.ssl.keyStore.location=" + scratch_ + "/app1.pem",
+                           "-Dzookeeper.ssl.keyStore.type=PEM",
+                           "-Dzookeeper.ssl.trustStore.location=" + scratch_ + "/ca.crt",
+                           "-Dzookeeper.ssl.trustStore.type=PEM", "org.apache.zookeeper.ZooKeeperMain", "-server",
+                           connect, "get", "/tls-probe"},
+                          2min);
+  EXPECT_TRUE(Contains(cli.out, "written over TLS")) << cli.All();
+}
+
+TEST_F(TlsTest, RollScaleAndDeleteWorkOverTls) {
+  ASSERT_NO_FATAL_FAILURE(DeployAlpha());
+  // TLS is fixed at deploy this release.
+  ProcessResult off = Zk({"configure", "alpha", "--set", "tls.enabled=false"});
+  EXPECT_EQ(off.exit_code, 2) << off.All();
+  EXPECT_TRUE(Contains(off.All(), "tls.enabled is immutable"));
+
+  // A quorum-gated roll: every wait reads the servers over TLS, the leader's
+  // hand-off is a reconfig through a TLS session.
+  ProcessResult roll = Zk({"restart", "alpha", "--timeout", "120"});
+  ASSERT_EQ(roll.exit_code, 0) << roll.All();
+  EXPECT_TRUE(Contains(roll.All(), "hand"));
+  nlohmann::json status = Status();
+  EXPECT_EQ(status.value("healthy", false), true) << status.dump(2);
+
+  // Scale by reconfig: the new servers join with no client address.
+  ProcessResult scale = Zk({"scale", "alpha", "--replicas", "5", "--timeout", "120"});
+  ASSERT_EQ(scale.exit_code, 0) << scale.All();
+  status = Status();
+  EXPECT_EQ(status.value("healthy", false), true) << status.dump(2);
+  EXPECT_EQ(status.value("nodes", nlohmann::json::array()).size(), 5u) << status.dump(2);
+
+  ASSERT_NO_FATAL_FAILURE(IssueApp1());
+  ProcessResult app = Kazoo("cert", "127.0.0.1:" + Port(5));
+  ASSERT_EQ(app.exit_code, 0) << app.All();
+  const auto lines = ServerLines(app.out);
+  EXPECT_EQ(lines.size(), 5u) << app.out;
+  for (const auto& line : lines) EXPECT_EQ(line.find(';'), std::string::npos) << "a client address in " << line;
+
+  ProcessResult del = Zk({"delete", "alpha", "--purge-data", "--timeout", "60"});
+  EXPECT_EQ(del.exit_code, 0) << del.All();
+  EXPECT_FALSE(fs::exists(ClusterHome(home_, "alpha"))) << "--purge-data leaves the cluster's directory";
+  EXPECT_TRUE(testing::PidsWithCmdline(home_).empty()) << "processes of the deleted cluster still run";
+}
+
+// Kubernetes gets no TLS this release: refused before anything is rendered.
+TEST(TlsRefusals, TlsIsNotYetOnKubernetes) {
+  testing::TempDir out;
+  ProcessResult r = testing::RunProcess(
+      {ZKPILOT_BINARY, "render", kPackage, "--set", "tls.enabled=true", "--output-dir", out.path() + "/m"},
+      {{}, ZKPILOT_SOURCE_DIR, out.path(), 1min});
+  EXPECT_EQ(r.exit_code, 2) << r.All();
+  EXPECT_TRUE(Contains(r.All(), "tls.enabled=true: TLS is not yet on Kubernetes"));
+  EXPECT_FALSE(fs::exists(out.path() + "/m"));
+}
+
+}  // namespace
+}  // namespace zkpilot
