@@ -123,7 +123,9 @@ std::string FormatConnect(const ConnectInfo& info, bool json) {
       "Java:   -Dzookeeper.client.secure=true -Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n"
       "        -Dzookeeper.ssl.keyStore.type=PEM -Dzookeeper.ssl.keyStore.location=DIR/CLIENT.pem (key and certificate:\n"
       "        cat DIR/CLIENT.key DIR/CLIENT.crt > DIR/CLIENT.pem)\n"
-      "        -Dzookeeper.ssl.trustStore.type=PEM -Dzookeeper.ssl.trustStore.location=DIR/ca.crt\n",
+      "        -Dzookeeper.ssl.trustStore.type=PEM -Dzookeeper.ssl.trustStore.location=DIR/ca.crt\n"
+      "        (the Netty client needs netty-codec, netty-resolver and netty-transport-native-unix-common on the\n"
+      "        class path, which Debian's zkCli.sh leaves out: run org.apache.zookeeper.ZooKeeperMain with them)\n",
       fmt::arg("connect", info.connect_string), fmt::arg("ca", info.ca_file),
       fmt::arg("command", ClientCertificateCommandLine(info.cluster)));
 }
