@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
 #include <regex>
 
 #include <nlohmann/json.hpp>
@@ -63,33 +62,19 @@ class CertsTest : public ::testing::Test {
     ProcessResult r = Zk(args);
     ASSERT_EQ(r.exit_code, 0) << r.All();
   }
-  // A cluster deployed with tls.enabled=true. The package is used as it is
-  // when it has the tls.* parameters; otherwise a copy gets them (their
-  // contract, shared with the servers' TLS configuration), so that the
-  // commands read a cluster recorded with TLS exactly as a user's would be,
-  // and the cluster's PKI files are made as a deploy makes them
-  // (EnsureLocalPki) when the deploy did not.
+  // A one-server cluster deployed with tls.enabled=true: its servers speak
+  // TLS only, and the deploy made its PKI files.
   void DeployTls(const std::string& name) {
-    std::string package = kPackage;
-    auto params = ReadFile(kPackage + "/parameters.yaml");
-    ASSERT_TRUE(params.ok());
-    if (params->find("name: tls.enabled") == std::string::npos) {
-      package = world_.root() + "/package";
-      fs::copy(kPackage, package, fs::copy_options::recursive);
-      std::ofstream(package + "/parameters.yaml", std::ios::app)
-          << "  - name: tls.enabled\n    type: boolean\n    default: false\n    change: immutable\n"
-             "    description: TLS for clients and quorum.\n"
-             "  - name: tls.certificateValidityDays\n    type: integer\n    default: 365\n    min: 2\n"
-             "    max: 3650\n    change: dynamic\n    description: Validity of the certificates zkpilot issues.\n"
-             "  - name: tls.renewBeforeDays\n    type: integer\n    default: 30\n    min: 1\n    max: 3649\n"
-             "    change: dynamic\n    description: Renew certificates this long before they expire.\n";
-    }
-    ASSERT_NO_FATAL_FAILURE(Deploy(name, package, {"tls.enabled=true"}));
-    const LocalPki pki = LocalPkiAt(ClusterHome(home_, name));
-    if (!fs::exists(pki.ca_cert)) {
-      auto issued = EnsureLocalPki(pki, name, {1}, 24h * 365, 24h * 30);
-      ASSERT_TRUE(issued.ok()) << issued.status().message();
-    }
+    ASSERT_NO_FATAL_FAILURE(Deploy(name, kPackage, {"tls.enabled=true"}));
+    ASSERT_TRUE(fs::exists(LocalPkiAt(ClusterHome(home_, name)).ca_cert));
+  }
+  // kazoo over TLS (src/security/testdata/kazoo_tls.py) with `cert` and `key` ("-": none).
+  ProcessResult Kazoo(const std::string& ca, const std::string& cert, const std::string& key,
+                      const std::vector<std::string>& action) {
+    std::vector<std::string> argv = {"/usr/bin/python3", std::string(ZKPILOT_SOURCE_DIR) + "/src/security/testdata/kazoo_tls.py",
+                                     "127.0.0.1:" + std::to_string(base_), ca, cert, key, "15"};
+    argv.insert(argv.end(), action.begin(), action.end());
+    return testing::RunProcess(argv, {{}, "", world_.capture(), 90s});
   }
   static mode_t Mode(const std::string& path) {
     struct stat st {};
@@ -136,6 +121,15 @@ TEST_F(CertsTest, BadClientNamesAndFlagsAreRefusedBeforeAnythingIsRead) {
     EXPECT_FALSE(fs::exists(out)) << "nothing written";
   }
   EXPECT_FALSE(fs::exists(StateDbPath(home_))) << "a refused command creates no state";
+
+  // Local clusters only, for now: said, not attempted against an API server.
+  std::vector<std::string> env = world_.Env();
+  env.push_back("ZKPILOT_PLATFORM=kubernetes");
+  for (const std::string verb : {"certs", "connect"}) {
+    ProcessResult r = testing::RunProcess({ZKPILOT_BINARY, verb, "alpha"}, {env, ZKPILOT_SOURCE_DIR, world_.capture(), 1min});
+    EXPECT_EQ(r.exit_code, 2) << r.All();
+    EXPECT_TRUE(Contains(r.err, verb + ": the local platform only for now"));
+  }
 }
 
 TEST_F(CertsTest, APlaintextClusterHasNoCertificatesAndConnectSaysPlaintext) {
@@ -195,6 +189,12 @@ TEST_F(CertsTest, ClientCertificatesAreSignedByTheClustersCa) {
   ProcessResult key = Openssl({"pkey", "-pubout", "-in", out + "/app1.key"});
   ASSERT_EQ(key.exit_code, 0) << key.All();
   EXPECT_EQ(cert_key.out, key.out) << "app1.key is the key of app1.crt";
+  // A real client with these files, as they are: kazoo over TLS.
+  ProcessResult kazoo = Kazoo(out + "/ca.crt", out + "/app1.crt", out + "/app1.key", {"create-read", "/certs-app1"});
+  EXPECT_EQ(kazoo.exit_code, 0) << kazoo.All();
+  EXPECT_TRUE(Contains(kazoo.out, "read: over-tls"));
+  ProcessResult anonymous = Kazoo(out + "/ca.crt", "-", "-", {"create-read", "/certs-anonymous"});
+  EXPECT_EQ(anonymous.exit_code, 4) << "no client certificate, no connection\n" << anonymous.All();
   // Another cluster's CA does not vouch for it.
   ProcessResult foreign = Openssl({"verify", "-CAfile", pki.admin_cert, out + "/app1.crt"});
   EXPECT_NE(foreign.exit_code, 0) << foreign.All();
@@ -273,6 +273,24 @@ TEST_F(CertsTest, TheClustersCertificatesAreListedWithTheirExpiry) {
   EXPECT_TRUE(Contains(r.out, "CN=zkpilot-super"));
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(server-1 +CN=tlsy-server-1 +\S+Z +(9|10) +yes)"))) << r.out;
   EXPECT_TRUE(Contains(r.out, "server-1 (" + pki.ServerPem(1) + "): expires "));
+
+  // A CA about to expire is due too, but is never replaced behind the
+  // clients' back; the certificates it did not sign are not the cluster's.
+  // (The servers keep the CA they loaded; the cluster's own files come back
+  // afterwards, so that `delete` can still reach them.)
+  const std::string kept_cert = *ca_cert, kept_key = *ca_key;
+  auto short_ca = CreateCertificateAuthority("zkpilot tlsy CA", 24h * 20);
+  ASSERT_TRUE(short_ca.ok()) << short_ca.status().message();
+  ASSERT_TRUE(WriteFileAtomically(pki.ca_key, short_ca->key_pem).ok());
+  ASSERT_TRUE(WriteFileAtomically(pki.ca_cert, short_ca->cert_pem).ok());
+  r = Zk({"certs", "tlsy", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["certificates"][0]["needsRenewal"], true);
+  EXPECT_TRUE(Contains(doc["certificates"][0]["reason"].get<std::string>(), "it is not replaced automatically"));
+  EXPECT_TRUE(Contains(doc["certificates"][1]["reason"].get<std::string>(), "not issued by this cluster's CA"));
+  ASSERT_TRUE(WriteFileAtomically(pki.ca_key, kept_key).ok());
+  ASSERT_TRUE(WriteFileAtomically(pki.ca_cert, kept_cert).ok());
 }
 
 }  // namespace

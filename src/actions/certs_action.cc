@@ -10,20 +10,9 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-constexpr char kTlsEnabled[] = "tls.enabled";
-constexpr char kValidityDays[] = "tls.certificateValidityDays";
-constexpr char kRenewBeforeDays[] = "tls.renewBeforeDays";
-constexpr int kDefaultValidityDays = 365;
-constexpr int kDefaultRenewBeforeDays = 30;
 // zkpilot's own identity (platform/local/local_pki.h kSuperUserCommonName):
 // a client certificate with it would be ZooKeeper's super user.
 constexpr char kReservedClient[] = "zkpilot-super";
-
-int IntegerOr(const Values& values, const std::string& name, int fallback) {
-  if (!values.Has(name)) return fallback;
-  const auto& v = values.Get(name);
-  return v.is_number_integer() ? v.get<int>() : fallback;
-}
 
 // Whole days from `now` to `t`, rounded down (negative once past).
 int64_t DaysLeft(Clock::time_point t, Clock::time_point now) {
@@ -55,23 +44,9 @@ Status CheckClientName(const std::string& client) {
   return Status::Ok();
 }
 
-bool TlsEnabled(const Values& values) {
-  if (!values.Has(kTlsEnabled)) return false;
-  const auto& v = values.Get(kTlsEnabled);
-  return v.is_boolean() && v.get<bool>();
-}
-
-Status RequireTls(const std::string& cluster, const Values& values) {
-  if (TlsEnabled(values)) return Status::Ok();
+Status RequireTls(const std::string& cluster, bool tls_enabled) {
+  if (tls_enabled) return Status::Ok();
   return Status::InvalidInput("cluster " + cluster + " does not use TLS: deploy it with --set tls.enabled=true");
-}
-
-std::chrono::hours CertificateValidity(const Values& values) {
-  return std::chrono::hours(24 * IntegerOr(values, kValidityDays, kDefaultValidityDays));
-}
-
-std::chrono::hours RenewBefore(const Values& values) {
-  return std::chrono::hours(24 * IntegerOr(values, kRenewBeforeDays, kDefaultRenewBeforeDays));
 }
 
 std::string FormatCertificates(const std::string& cluster, const std::vector<CertificateStatus>& certificates,
@@ -114,8 +89,9 @@ std::string FormatCertificates(const std::string& cluster, const std::vector<Cer
     if (!c.renewal.empty()) reasons += fmt::format("  {} ({}): {}\n", c.name, c.file, c.renewal);
   }
   if (!reasons.empty())
-    out += "\nRenewed at the next deploy or change of " + cluster + " (`zkpilot restart " + cluster +
-           "` renews and rolls the servers):\n" + reasons;
+    out += "\nDue:\n" + reasons + "zkpilot issues server certificates and its own afresh at the next deploy or change of " +
+           cluster + " (`zkpilot restart " + cluster + "` also rolls the servers onto them); it never replaces an "
+           "existing CA.\n";
   return out;
 }
 
@@ -147,7 +123,9 @@ std::string FormatConnect(const ConnectInfo& info, bool json) {
       "Java:   -Dzookeeper.client.secure=true -Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n"
       "        -Dzookeeper.ssl.keyStore.type=PEM -Dzookeeper.ssl.keyStore.location=DIR/CLIENT.pem (key and certificate:\n"
       "        cat DIR/CLIENT.key DIR/CLIENT.crt > DIR/CLIENT.pem)\n"
-      "        -Dzookeeper.ssl.trustStore.type=PEM -Dzookeeper.ssl.trustStore.location=DIR/ca.crt\n",
+      "        -Dzookeeper.ssl.trustStore.type=PEM -Dzookeeper.ssl.trustStore.location=DIR/ca.crt\n"
+      "        (the Netty client needs netty-codec, netty-resolver and netty-transport-native-unix-common on the\n"
+      "        class path, which Debian's zkCli.sh leaves out: run org.apache.zookeeper.ZooKeeperMain with them)\n",
       fmt::arg("connect", info.connect_string), fmt::arg("ca", info.ca_file),
       fmt::arg("command", ClientCertificateCommandLine(info.cluster)));
 }

@@ -23,7 +23,6 @@
 
 #include "security/pki.h"
 #include "util/status.h"
-#include "values/values.h"
 
 namespace zkpilot {
 
@@ -35,14 +34,8 @@ namespace zkpilot {
 inline constexpr size_t kMaxClientNameLength = 64;
 Status CheckClientName(const std::string& client);
 
-// tls.enabled of a cluster's values (false when the package has no such parameter).
-bool TlsEnabled(const Values& values);
-// "cluster X does not use TLS: deploy it with --set tls.enabled=true".
-Status RequireTls(const std::string& cluster, const Values& values);
-// tls.certificateValidityDays and tls.renewBeforeDays (365 and 30 days when
-// the package has no such parameter).
-std::chrono::hours CertificateValidity(const Values& values);
-std::chrono::hours RenewBefore(const Values& values);
+// "cluster X does not use TLS: deploy it with --set tls.enabled=true" unless `tls_enabled`.
+Status RequireTls(const std::string& cluster, bool tls_enabled);
 
 struct ClientCertificateRequest {
   std::string name;        // cluster

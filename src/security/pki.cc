@@ -46,9 +46,9 @@ using GeneralNames = Owned<GENERAL_NAMES, FreeGeneralNames>;
 void FreeBasicConstraints(BASIC_CONSTRAINTS* bc) { BASIC_CONSTRAINTS_free(bc); }
 using BasicConstraints = Owned<BASIC_CONSTRAINTS, FreeBasicConstraints>;
 
-// OpenSSL's error queue as text (and emptied): library and reason only, never
-// data. An error "reason" of a PEM or ASN.1 parse says what was wrong, not
-// what the input was.
+// OpenSSL's error queue (this thread's) as text, emptying it: the reasons
+// only, never data. A PEM or ASN.1 parser's reason says what was wrong ("bad
+// base64 decode"), not what the input was.
 std::string OpenSslErrors() {
   std::string out;
   while (unsigned long e = ERR_get_error()) {

@@ -52,8 +52,8 @@ struct CertificateRequest {
 
 struct CertificateInfo {
   // As Java's X500Principal.getName() (RFC 2253) prints it: "CN=zkpilot-super".
-  // Exact for names made of the common attribute types (CN, O, OU, C, ST, L,
-  // DC, UID, STREET), which is every name this library makes.
+  // Exact for names made of the attribute types both spell alike (CN, O, OU,
+  // C, ST, L, DC, UID), which covers every name this library makes.
   std::string subject;
   std::string issuer;
   std::chrono::system_clock::time_point not_before, not_after;

@@ -9,6 +9,7 @@
 #include "platform/local/local_files.h"
 #include "platform/local/local_pki.h"
 #include "platform/local/local_platform.h"
+#include "platform/local/local_tls.h"
 #include "platform/local/paths.h"
 #include "util/files.h"
 
@@ -40,23 +41,14 @@ Result<ClusterView> ViewCluster(const std::string& home, const std::string& name
   return ClusterView{*values, *servers};
 }
 
-std::string ReadIfPresent(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return "";
-  auto text = ReadFile(path);
-  return text.ok() ? *text : "";
-}
-
-CertificateStatus Describe(const std::string& name, const std::string& file, const std::string& cert_pem,
-                           const std::string& key_pem, const std::string& ca_pem, std::chrono::hours renew_before,
-                           const std::string& need_ip = "") {
-  CertificateStatus status{name, file, std::nullopt, ""};
-  if (!cert_pem.empty()) {
-    auto info = ReadCertificate(cert_pem);
-    if (info.ok()) status.info = *info;
-  }
-  status.renewal = RenewalReason(cert_pem, key_pem, ca_pem, renew_before, need_ip);
-  return status;
+// tls.renewBeforeDays, as EnsureClusterPki (local_tls.h) reads it: the
+// listing judges with the renewal window the next deploy or change uses.
+std::chrono::hours RenewBefore(const Values& values) {
+  constexpr char kRenewBeforeDays[] = "tls.renewBeforeDays";
+  const int days = values.Has(kRenewBeforeDays) && values.Get(kRenewBeforeDays).is_number_integer()
+                       ? values.Get(kRenewBeforeDays).get<int>()
+                       : 30;  // the package's default
+  return std::chrono::hours(24 * days);
 }
 
 }  // namespace
@@ -66,7 +58,7 @@ Result<std::string> LocalClientCertificate(const std::string& home, const Client
   ZK_RETURN_IF_ERROR(CheckClientName(request.client).WithContext(context));
   if (request.output_dir.empty()) return Status::InvalidInput(context + ": -o DIR: a directory is required");
   ZK_ASSIGN_OR_RETURN(ClusterView cluster, ViewCluster(home, request.name, context));
-  ZK_RETURN_IF_ERROR(RequireTls(request.name, cluster.values).WithContext(context));
+  ZK_RETURN_IF_ERROR(RequireTls(request.name, TlsEnabled(cluster.values)).WithContext(context));
 
   const std::string dir = request.output_dir;
   const std::string ca_out = dir + "/ca.crt", cert_out = dir + "/" + request.client + ".crt",
@@ -97,23 +89,14 @@ Result<std::string> LocalClientCertificate(const std::string& home, const Client
 Result<std::string> LocalCertificates(const std::string& home, const std::string& name, bool json) {
   const std::string context = "certs " + name;
   ZK_ASSIGN_OR_RETURN(ClusterView cluster, ViewCluster(home, name, context));
-  ZK_RETURN_IF_ERROR(RequireTls(name, cluster.values).WithContext(context));
-  const LocalPki pki = LocalPkiAt(ClusterHome(home, name));
-  const std::chrono::hours renew_before = RenewBefore(cluster.values);
-  const std::string ca_pem = ReadIfPresent(pki.ca_cert);
-
+  ZK_RETURN_IF_ERROR(RequireTls(name, TlsEnabled(cluster.values)).WithContext(context));
+  std::vector<int> ids;
+  for (const NodeEndpoint& server : cluster.servers) ids.push_back(server.id);
   std::vector<CertificateStatus> list;
-  // The CA is checked against itself (self-signed) and its own key.
-  list.push_back(Describe("ca", pki.ca_cert, ca_pem, ReadIfPresent(pki.ca_key), ca_pem, renew_before));
-  list.push_back(Describe("zkpilot", pki.admin_cert, ReadIfPresent(pki.admin_cert), ReadIfPresent(pki.admin_key),
-                          ca_pem, renew_before));
-  for (const NodeEndpoint& server : cluster.servers) {
-    const std::string file = pki.ServerPem(server.id);
-    const std::string pem = ReadIfPresent(file);
-    const auto certs = PemBlocks(pem, "CERTIFICATE");
-    const auto keys = PemBlocks(pem, "PRIVATE KEY");
-    list.push_back(Describe("server-" + std::to_string(server.id), file, certs.empty() ? "" : certs[0],
-                            keys.empty() ? "" : keys[0], ca_pem, renew_before, server.host));
+  for (const LocalCertificate& c : InspectLocalPki(LocalPkiAt(ClusterHome(home, name)), ids, RenewBefore(cluster.values))) {
+    CertificateStatus status{c.name, c.file, std::nullopt, c.renewal};
+    if (auto info = ReadCertificate(c.cert_pem); info.ok()) status.info = *info;
+    list.push_back(std::move(status));
   }
   return FormatCertificates(name, list, json);
 }

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "actions/certs_action.h"
 #include "platform/local/local_files.h"
 #include "util/files.h"
 
@@ -26,10 +27,6 @@ using Clock = std::chrono::system_clock;
 // against these, for clients and for quorum peers alike.
 constexpr char kLocalIp[] = "127.0.0.1";
 constexpr char kLocalDns[] = "localhost";
-
-std::string UtcText(Clock::time_point t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(Clock::to_time_t(t)));
-}
 
 // True when `key_pem`'s private key is the one of `cert_pem`'s public key.
 bool KeyMatches(const std::string& cert_pem, const std::string& key_pem) {
@@ -54,28 +51,47 @@ std::string ReadIfPresent(const std::string& path) {
   return text.ok() ? *text : "";
 }
 
-// The CA's certificate and key, checked; InvalidInput naming the file and
-// what to do when it cannot sign for another `renew_before`.
-Result<KeyPair> ReadCa(const LocalPki& pki, std::chrono::hours renew_before) {
-  ZK_ASSIGN_OR_RETURN(std::string cert, ReadFile(pki.ca_cert));
-  std::error_code ec;
-  if (!fs::exists(pki.ca_key, ec))
-    return Status::InvalidInput(pki.ca_key + ": missing, while " + pki.ca_cert +
-                                " exists: the CA cannot sign without its key (restore it, or move " + pki.dir +
-                                " away to create a new CA; clients must then trust the new ca.crt)");
-  ZK_ASSIGN_OR_RETURN(std::string key, ReadFile(pki.ca_key));
+// Why the CA in ca.crt/ca.key cannot sign for another `renew_before` (""
+// when it can): what to do is in the message, since the CA is never
+// replaced automatically.
+std::string CaProblem(const LocalPki& pki, const std::string& cert, const std::string& key,
+                      std::chrono::hours renew_before) {
+  constexpr char kStartOver[] =
+      "move the pki directory away to create a new CA at the next deploy or change (clients must then trust the "
+      "new ca.crt)";
+  if (cert.empty()) return "missing";
+  if (key.empty()) return pki.ca_key + " is missing: the CA cannot sign without its key (restore it, or " +
+                          std::string(kStartOver) + ")";
   auto info = ReadCertificate(cert);
-  if (!info.ok()) return info.status().WithContext(pki.ca_cert);
-  if (!KeyMatches(cert, key))
-    return Status::InvalidInput(pki.ca_key + ": not the key of " + pki.ca_cert);
+  if (!info.ok()) return "unreadable: " + info.status().message();
+  if (!KeyMatches(cert, key)) return pki.ca_key + " is not the key of ca.crt";
   if (info->not_after <= Clock::now() + renew_before)
-    return Status::InvalidInput(
-        fmt::format("{}: the cluster's CA {} on {}; it is not replaced automatically, since every client trusts it: "
-                    "move {} away to create a new CA at the next deploy or change (clients must then trust the "
-                    "new ca.crt)",
-                    pki.ca_cert, info->not_after <= Clock::now() ? "expired" : "expires", UtcText(info->not_after),
-                    pki.dir));
-  return KeyPair{cert, key};
+    return fmt::format("the cluster's CA {} on {}; it is not replaced automatically, since every client trusts it: {}",
+                       info->not_after <= Clock::now() ? "expired" : "expires", Rfc3339Utc(info->not_after),
+                       kStartOver);
+  return "";
+}
+
+// The CA, to sign with; InvalidInput naming ca.crt when it cannot.
+Result<KeyPair> ReadCa(const LocalPki& pki, std::chrono::hours renew_before) {
+  KeyPair ca{ReadIfPresent(pki.ca_cert), ReadIfPresent(pki.ca_key)};
+  const std::string problem = CaProblem(pki, ca.cert_pem, ca.key_pem, renew_before);
+  if (!problem.empty()) return Status::InvalidInput(pki.ca_cert + ": " + problem);
+  return ca;
+}
+
+std::string AdminRenewal(const LocalPki& pki, const std::string& ca_pem, std::chrono::hours renew_before) {
+  return RenewalReason(ReadIfPresent(pki.admin_cert), ReadIfPresent(pki.admin_key), ca_pem, renew_before);
+}
+
+// server-<id>.pem: exactly one key and one certificate, for 127.0.0.1.
+std::string ServerRenewal(const LocalPki& pki, int id, const std::string& ca_pem, std::chrono::hours renew_before) {
+  const std::string pem = ReadIfPresent(pki.ServerPem(id));
+  if (pem.empty()) return "missing";
+  const auto certs = PemBlocks(pem, "CERTIFICATE");
+  const auto keys = PemBlocks(pem, "PRIVATE KEY");
+  if (certs.size() != 1 || keys.size() != 1) return "not one key and one certificate";
+  return RenewalReason(certs[0], keys[0], ca_pem, renew_before, kLocalIp);
 }
 
 // Writes a leaf: key before certificate, so that an interrupted write leaves
@@ -127,7 +143,7 @@ std::string RenewalReason(const std::string& cert_pem, const std::string& key_pe
   Status issued = VerifyIssuedBy(cert_pem, ca_cert_pem, now);
   if (!issued.ok()) return issued.message();
   if (info->not_after <= now + renew_before)
-    return fmt::format("expires {}, within the {} days before renewal", UtcText(info->not_after),
+    return fmt::format("expires {}, within the {} days before renewal", Rfc3339Utc(info->not_after),
                        renew_before.count() / 24);
   if (!need_ip.empty() &&
       std::find(info->ip_addresses.begin(), info->ip_addresses.end(), need_ip) == info->ip_addresses.end())
@@ -160,8 +176,6 @@ Result<std::vector<int>> EnsureLocalPki(const LocalPki& pki, const std::string& 
     ZK_ASSIGN_OR_RETURN(ca, ReadCa(pki, renew_before));
   }
 
-  // Certificates issued by a CA whose key is not ca.key's would not verify;
-  // ReadCa has checked the pair, so each issued one is checked only here.
   auto issue = [&](const CertificateRequest& request, const std::string& file) -> Result<KeyPair> {
     auto pair = IssueCertificate(ca, request);
     if (!pair.ok()) return pair.status().WithContext(file);
@@ -172,8 +186,7 @@ Result<std::vector<int>> EnsureLocalPki(const LocalPki& pki, const std::string& 
   admin.common_name = kSuperUserCommonName;
   admin.client = true;
   admin.validity = validity;
-  if (new_ca || !RenewalReason(ReadIfPresent(pki.admin_cert), ReadIfPresent(pki.admin_key), ca.cert_pem, renew_before)
-                     .empty()) {
+  if (new_ca || !AdminRenewal(pki, ca.cert_pem, renew_before).empty()) {
     ZK_ASSIGN_OR_RETURN(KeyPair pair, issue(admin, pki.admin_cert));
     ZK_RETURN_IF_ERROR(WriteLeaf(pki.admin_cert, pki.admin_key, pair));
   }
@@ -181,12 +194,7 @@ Result<std::vector<int>> EnsureLocalPki(const LocalPki& pki, const std::string& 
   std::vector<int> reissued;
   for (int id : server_ids) {
     const std::string path = pki.ServerPem(id);
-    const std::string pem = ReadIfPresent(path);
-    const auto certs = PemBlocks(pem, "CERTIFICATE");
-    const auto keys = PemBlocks(pem, "PRIVATE KEY");
-    const bool keep = !new_ca && certs.size() == 1 && keys.size() == 1 &&
-                      RenewalReason(certs[0], keys[0], ca.cert_pem, renew_before, kLocalIp).empty();
-    if (keep) continue;
+    if (!new_ca && ServerRenewal(pki, id, ca.cert_pem, renew_before).empty()) continue;
     CertificateRequest request;
     request.common_name = cluster + "-server-" + std::to_string(id);
     request.dns_names = {kLocalDns};
@@ -201,6 +209,20 @@ Result<std::vector<int>> EnsureLocalPki(const LocalPki& pki, const std::string& 
     reissued.push_back(id);
   }
   return reissued;
+}
+
+std::vector<LocalCertificate> InspectLocalPki(const LocalPki& pki, const std::vector<int>& server_ids,
+                                              std::chrono::hours renew_before) {
+  const std::string ca_pem = ReadIfPresent(pki.ca_cert);
+  std::vector<LocalCertificate> list;
+  list.push_back({"ca", pki.ca_cert, ca_pem, CaProblem(pki, ca_pem, ReadIfPresent(pki.ca_key), renew_before)});
+  list.push_back({"zkpilot", pki.admin_cert, ReadIfPresent(pki.admin_cert), AdminRenewal(pki, ca_pem, renew_before)});
+  for (int id : server_ids) {
+    const auto certs = PemBlocks(ReadIfPresent(pki.ServerPem(id)), "CERTIFICATE");
+    list.push_back({"server-" + std::to_string(id), pki.ServerPem(id), certs.empty() ? "" : certs[0],
+                    ServerRenewal(pki, id, ca_pem, renew_before)});
+  }
+  return list;
 }
 
 Result<KeyPair> IssueLocalClientCertificate(const LocalPki& pki, const std::string& client,

@@ -34,18 +34,7 @@
 
 #include "security/pki.h"
 #include "util/status.h"
-#if __has_include("zk/tls_transport.h")
 #include "zk/tls_transport.h"
-#else
-// Until the TLS transport (zk/tls_transport.h) is on this branch: its
-// TlsClientFiles, field for field. Removed when that header arrives.
-namespace zkpilot {
-struct TlsClientFiles {
-  std::string ca_file, cert_file, key_file;
-  bool operator==(const TlsClientFiles&) const = default;
-};
-}  // namespace zkpilot
-#endif
 
 namespace zkpilot {
 
@@ -76,9 +65,10 @@ Result<std::vector<int>> EnsureLocalPki(const LocalPki& pki, const std::string& 
                                         std::chrono::hours renew_before);
 
 // Why the certificate `cert_pem` (its key `key_pem`, when given, must be the
-// certificate's) must be issued afresh: "not issued by this cluster's CA",
-// "expires 2026-12-01T10:00:00Z, within the 30 days before renewal", ... ;
-// "" when it may stay. `need_ip` (when not empty) must be one of its SAN IPs.
+// certificate's) must be issued afresh: "missing", "not issued by this
+// cluster's CA (...)", "expires 2026-12-01T10:00:00Z, within the 30 days
+// before renewal", ...; "" when it may stay. `need_ip` (when not empty) must
+// be one of its SAN IPs.
 std::string RenewalReason(const std::string& cert_pem, const std::string& key_pem, const std::string& ca_cert_pem,
                           std::chrono::hours renew_before, const std::string& need_ip = "",
                           std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
@@ -86,6 +76,18 @@ std::string RenewalReason(const std::string& cert_pem, const std::string& key_pe
 // The PEM blocks of one kind in `pem` ("CERTIFICATE", "PRIVATE KEY"), in
 // order, each with its BEGIN and END lines.
 std::vector<std::string> PemBlocks(const std::string& pem, const std::string& kind);
+
+// One certificate file as EnsureLocalPki judges it (the same decision).
+struct LocalCertificate {
+  std::string name;      // "ca", "zkpilot", "server-<id>"
+  std::string file;
+  std::string cert_pem;  // "" when missing
+  std::string renewal;   // RenewalReason; for the CA, why deploys and changes stop
+};
+// The CA, zkpilot's certificate and each listed server's, in that order.
+// Reads only.
+std::vector<LocalCertificate> InspectLocalPki(const LocalPki& pki, const std::vector<int>& server_ids,
+                                              std::chrono::hours renew_before);
 
 // A client certificate for `client` (CN=<client>, clientAuth) signed by the
 // cluster's CA. REQUIRES: `client` is a plain name (the caller checks).

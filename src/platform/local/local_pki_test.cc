@@ -128,7 +128,9 @@ TEST_F(LocalPkiTest, AServerCertificateExpiringWithinRenewBeforeIsIssuedAgainAnd
   ASSERT_TRUE(issued.ok()) << issued.status().message();
   EXPECT_EQ(*issued, std::vector<int>{2});
   for (const auto& [path, content] : before) {
-    if (path != pki_.ServerPem(2)) EXPECT_EQ(Read(path), content) << path;
+    if (path != pki_.ServerPem(2)) {
+      EXPECT_EQ(Read(path), content) << path;
+    }
   }
   auto renewed = ReadCertificate(PemBlocks(Read(pki_.ServerPem(2)), "CERTIFICATE").at(0));
   ASSERT_TRUE(renewed.ok());
@@ -197,7 +199,7 @@ TEST_F(LocalPkiTest, ACaWithoutItsKeyIsAnError) {
   fs::remove(pki_.ca_key);
   auto issued = Ensure();
   ASSERT_FALSE(issued.ok());
-  EXPECT_NE(issued.status().message().find(pki_.ca_key + ": missing"), std::string::npos)
+  EXPECT_NE(issued.status().message().find(pki_.ca_cert + ": " + pki_.ca_key + " is missing"), std::string::npos)
       << issued.status().message();
 }
 

@@ -9,6 +9,7 @@
 //       nodes/<id>/conf/             zoo.cfg, myid's conf dir, log configuration, launch.json
 //       nodes/<id>/data/             snapshots and logs (unless dataDir is set)
 //       nodes/<id>/zookeeper.log     the server's output
+//       pki/                         tls.enabled: CA, zkpilot's and the servers' certificates (local_pki.h)
 #pragma once
 
 #include <string>
