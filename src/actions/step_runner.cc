@@ -252,6 +252,18 @@ Result<NodeEndpoint> PlatformStepRunner::TopologyEntry(int id) {
 
 namespace {
 
+// The membership of `config` with `entry` in place of (or besides) its
+// server's line, as SetMembers takes it: how a line without a client address
+// (a TLS-only ensemble's) is changed, since an incremental reconfig refuses
+// such a joining line (PrepRequestProcessor, 3.8.0 and 3.9.3: "each server
+// should have 3 ports specified").
+std::string MembersWith(EnsembleConfig config, const ServerEntry& entry) {
+  config.servers[entry.id] = entry;
+  std::string members;
+  for (const auto& [id, s] : config.servers) members += (members.empty() ? "" : ",") + s.ToConfigLine();
+  return members;
+}
+
 // Why a refused hand-off reconfig fell back, for people.
 std::string HandOffRefusal(const Status& s) {
   const std::string& m = s.message();
@@ -283,7 +295,9 @@ Result<int> PlatformStepRunner::HandOver(int id, const NodeEndpoint& endpoint, s
   // successor and stops committing (allowedToCommit=false, Leader.java 3.9.3
   // ~1006-1016), but may answer only when it steps down at its next quorum
   // check (~770-836), up to a tickTime later.
-  ZK_ASSIGN_OR_RETURN(auto answer, session->StartReconfig(moved.ToConfigLine(), ""));
+  ZK_ASSIGN_OR_RETURN(auto answer, moved.client.port != 0
+                                        ? session->StartReconfig(moved.ToConfigLine(), "")
+                                        : session->StartSetMembers(MembersWith(config, moved), config.version));
   Failpoint("handoff.after-reconfig");
   // It also keeps answering `leader` until then, so the successor is
   // whichever *other* voter reports it.
@@ -369,7 +383,9 @@ Result<std::string> PlatformStepRunner::MoveQuorumPortBack(int id, const NodeEnd
   if (entry->second.quorum_port == endpoint.quorum_port) return std::string("already on its quorum port");
   ServerEntry back = entry->second;
   back.quorum_port = endpoint.quorum_port;
-  ZK_ASSIGN_OR_RETURN(std::string updated, session->Reconfig(back.ToConfigLine(), ""));
+  ZK_ASSIGN_OR_RETURN(std::string updated, back.client.port != 0
+                                                ? session->Reconfig(back.ToConfigLine(), "")
+                                                : session->SetMembers(MembersWith(config, back), config.version));
   ZK_ASSIGN_OR_RETURN(EnsembleConfig after, ParseEnsembleConfig(updated));
   return "quorum port " + std::to_string(entry->second.quorum_port) + " -> " + std::to_string(endpoint.quorum_port) +
          ", config version " + std::to_string(after.version);
@@ -415,12 +431,18 @@ Result<std::string> PlatformStepRunner::Reconfig(int id, bool add) {
     // The new line takes the members' form: no client address when theirs
     // have none. A TLS-only ensemble's client ports are secureClientPorts; a
     // client address would make the new server open a plaintext port there
-    // (QuorumPeerConfig.setupClientPort takes it from its server line).
+    // at its next start (QuorumPeerConfig.setupClientPort takes it from its
+    // server line). Such a membership is stated whole (MembersWith), at the
+    // version just read: a change in between fails it rather than being lost.
     const bool with_client = config.servers.empty() ||
                              std::any_of(config.servers.begin(), config.servers.end(),
                                          [](const auto& s) { return s.second.client.port != 0; });
-    if (with_client) entry.client = Endpoint{e->bind_address.empty() ? e->host : e->bind_address, e->client_port};
-    ZK_ASSIGN_OR_RETURN(updated, session->Reconfig(entry.ToConfigLine(), ""));
+    if (with_client) {
+      entry.client = Endpoint{e->bind_address.empty() ? e->host : e->bind_address, e->client_port};
+      ZK_ASSIGN_OR_RETURN(updated, session->Reconfig(entry.ToConfigLine(), ""));
+    } else {
+      ZK_ASSIGN_OR_RETURN(updated, session->SetMembers(MembersWith(config, entry), config.version));
+    }
   } else {
     ZK_ASSIGN_OR_RETURN(updated, session->Reconfig("", std::to_string(id)));
   }

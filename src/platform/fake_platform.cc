@@ -20,6 +20,12 @@ std::string Ids(const std::vector<int>& ids) {
   return "[" + out + "]";
 }
 
+std::string ReplaceCommas(std::string s) {
+  for (char& c : s)
+    if (c == ',') c = '\n';
+  return s;
+}
+
 // The ZooKeeper calls of the step runner, answered from the world.
 class FakeSession : public ZkSession {
  public:
@@ -63,6 +69,19 @@ class FakeSession : public ZkSession {
     }
     ++world_.config_version;
     world_.Leave("Reconfig");
+    return world_.ConfigText();
+  }
+
+  // Membership changes only (no hand-off): the voters become the listed ids.
+  Result<std::string> SetMembers(const std::string& members, int64_t from_config) override {
+    ZK_RETURN_IF_ERROR(world_.Enter("SetMembers", "SetMembers(" + members + ")"));
+    if (world_.leader == 0) return Status::IOError("reconfig: no quorum");
+    if (from_config != world_.config_version) return Status::IOError("reconfig: bad version (ZBADVERSION)");
+    ZK_ASSIGN_OR_RETURN(EnsembleConfig config, ParseEnsembleConfig(ReplaceCommas(members)));
+    world_.voters.clear();
+    for (const auto& [id, entry] : config.servers) world_.voters.insert(id);
+    ++world_.config_version;
+    world_.Leave("SetMembers");
     return world_.ConfigText();
   }
 

@@ -25,6 +25,13 @@ class ClientSession : public ZkSession {
   Result<std::string> Reconfig(const std::string& joining, const std::string& leaving) override {
     return client_->Reconfig(joining, leaving);
   }
+  Result<std::string> SetMembers(const std::string& members, int64_t from_config) override {
+    return client_->SetMembers(members, from_config);
+  }
+  Result<std::function<std::optional<Status>()>> StartSetMembers(const std::string& members,
+                                                                  int64_t from_config) override {
+    return client_->StartSetMembers(members, from_config);
+  }
   Result<std::function<std::optional<Status>()>> StartReconfig(const std::string& joining,
                                                                 const std::string& leaving) override {
     return client_->StartReconfig(joining, leaving);
@@ -47,6 +54,12 @@ class ClientSession : public ZkSession {
 Result<std::function<std::optional<Status>()>> ZkSession::StartReconfig(const std::string& joining,
                                                                          const std::string& leaving) {
   Status answer = Reconfig(joining, leaving).status();
+  return std::function<std::optional<Status>()>([answer]() -> std::optional<Status> { return answer; });
+}
+
+Result<std::function<std::optional<Status>()>> ZkSession::StartSetMembers(const std::string& members,
+                                                                           int64_t from_config) {
+  Status answer = SetMembers(members, from_config).status();
   return std::function<std::optional<Status>()>([answer]() -> std::optional<Status> { return answer; });
 }
 

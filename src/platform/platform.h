@@ -46,6 +46,14 @@ class ZkSession {
   virtual ~ZkSession() = default;
   virtual Result<std::string> GetConfig() = 0;  // /zookeeper/config (zk/ensemble_config.h)
   virtual Result<std::string> Reconfig(const std::string& joining, const std::string& leaving) = 0;
+  // Non-incremental: `members` (server lines, comma-separated) becomes the
+  // membership, if the config is still at version `from_config`
+  // (ZkClient::SetMembers).
+  virtual Result<std::string> SetMembers(const std::string& members, int64_t from_config) = 0;
+  // SetMembers sent without waiting for the answer. Default: SetMembers,
+  // answered at once.
+  virtual Result<std::function<std::optional<Status>()>> StartSetMembers(const std::string& members,
+                                                                          int64_t from_config);
   // Sends the change without waiting for the answer (ZkClient::StartReconfig).
   // Default: Reconfig, answered at once.
   virtual Result<std::function<std::optional<Status>()>> StartReconfig(const std::string& joining,

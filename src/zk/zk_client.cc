@@ -584,6 +584,37 @@ Result<std::string> ZkClient::Reconfig(const std::string& joining, const std::st
   return buffer;
 }
 
+Result<std::string> ZkClient::SetMembers(const std::string& members, int64_t from_config) {
+  std::string what = fmt::format("reconfig (members '{}')", members);
+  if (members.empty()) return Status::InvalidInput(what + ": no members");
+  std::string buffer(kInitialBuffer, '\0');
+  int len = static_cast<int>(buffer.size());
+  Stat stat{};
+  int rc = zoo_reconfig(impl_->zh, nullptr, nullptr, members.c_str(), from_config, buffer.data(), &len, &stat);
+  if (rc != ZOK) return ZkError(rc, what, "");
+  if (stat.dataLength > static_cast<int>(buffer.size())) return GetConfig();
+  buffer.resize(len < 0 ? 0 : static_cast<size_t>(len));
+  return buffer;
+}
+
+Result<std::function<std::optional<Status>()>> ZkClient::StartSetMembers(const std::string& members,
+                                                                          int64_t from_config) {
+  std::string what = fmt::format("reconfig (members '{}')", members);
+  if (members.empty()) return Status::InvalidInput(what + ": no members");
+  auto pending = std::make_shared<Pending>();
+  void* ref = Pending::NewRef(pending);
+  int rc = zoo_areconfig(impl_->zh, nullptr, nullptr, members.c_str(), from_config, &Pending::CompleteData, ref);
+  if (rc != ZOK) {
+    Pending::FreeRef(ref);
+    return ZkError(rc, what, "");
+  }
+  return std::function<std::optional<Status>()>([pending, what]() -> std::optional<Status> {
+    std::optional<int> done = pending->Peek();
+    if (!done) return std::nullopt;
+    return *done == ZOK ? Status::Ok() : ZkError(*done, what, "");
+  });
+}
+
 Result<std::function<std::optional<Status>()>> ZkClient::StartReconfig(const std::string& joining,
                                                                         const std::string& leaving) {
   std::string what = fmt::format("reconfig (joining '{}', leaving '{}')", joining, leaving);

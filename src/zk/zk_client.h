@@ -141,6 +141,14 @@ class ZkClient {
   // shows the change in effect.
   Result<std::string> Reconfig(const std::string& joining, const std::string& leaving,
                                int64_t from_config = -1);
+  // Non-incremental reconfig: `members`, a comma-separated list of server
+  // lines, becomes the whole membership. Unlike an incremental one it
+  // accepts lines without a client address (PrepRequestProcessor checks a
+  // joining line for one; parseDynamicConfig, which reads `members`, does
+  // not): the form a TLS-only ensemble's lines have. Returns the new config.
+  Result<std::string> SetMembers(const std::string& members, int64_t from_config = -1);
+  // The same sent without waiting for the answer (as StartReconfig).
+  Result<std::function<std::optional<Status>()>> StartSetMembers(const std::string& members, int64_t from_config);
 
   // The same change sent without waiting for the answer: the returned
   // function says nullopt while none has come, then the outcome. For a
