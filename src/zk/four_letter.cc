@@ -197,7 +197,10 @@ Result<std::string> AdminClient::FourLetterWord(const Endpoint& endpoint,
   Result<std::string> reply = tls_ ? TlsExchange(endpoint, cmd, timeout_, *tls_)
                                    : TcpExchange(endpoint, cmd, timeout_);
   if (!reply.ok()) {
-    if (!tls_ && reply.status().message().find("connection reset") != std::string::npos) {
+    // A TLS-only port resets, or waits for the rest of a TLS record that
+    // never comes (Netty's SslHandler needs a 5-byte header).
+    if (!tls_ && (reply.status().message().find("connection reset") != std::string::npos ||
+                  reply.status().message().find("(0 bytes received)") != std::string::npos)) {
       return Status::IOError(context + ": " + reply.status().message() +
                              " (a TLS-only port? the client needs TLS files)");
     }

@@ -130,6 +130,8 @@ class TlsTransportTest : public ::testing::Test {
     Result<TestPki> pki = MakeTestPki(*dir_);
     ASSERT_TRUE(pki.ok()) << pki.status().message();
     pki_ = new TestPki(*pki);
+    // The server's key store for ZooKeeper: its key, then its certificate.
+    ASSERT_GT(fs::file_size(pki_->server_pem), fs::file_size(pki_->server_cert));
   }
   static void TearDownTestSuite() {
     std::error_code ignored;
