@@ -63,7 +63,8 @@ class ZkTlsIntegrationTest : public ::testing::Test {
   }
   void SetUp() override { ASSERT_NE(ensemble_, nullptr) << *start_error_; }
 
-  static std::unique_ptr<ZkClient> Session(const TlsClientFiles& tls, const std::string& chroot = "") {
+  static std::unique_ptr<ZkClient> Session(const TlsClientFiles& tls,
+                                           const std::string& chroot = "") {
     ZkConnectOptions options;
     options.tls = tls;
     Result<std::unique_ptr<ZkClient>> client =
@@ -103,7 +104,10 @@ TEST_F(ZkTlsIntegrationTest, FourLetterWordsOverTlsFromEveryServer) {
     Result<SrvrInfo> plain = plain_admin.Srvr(ensemble_->Client(id));
     ASSERT_FALSE(plain.ok());
     EXPECT_TRUE(Contains(plain.status().message(), ensemble_->Client(id).ToString() + ": srvr"));
-    EXPECT_TRUE(Contains(plain.status().message(), "TLS-only port")) << plain.status().message();
+    // Netty's SslHandler waits for a whole TLS record header: a plaintext
+    // four-letter word (4 bytes) gets no answer at all.
+    EXPECT_TRUE(Contains(plain.status().message(), "timed out after 1000ms waiting for a reply"))
+        << plain.status().message();
   }
 }
 
