@@ -71,6 +71,7 @@ add_executable(zkpilot_zk_tests
   src/zk/ensemble_config_test.cc
   src/zk/zk_integration_test.cc
   src/zk/tls_transport_test.cc
+  src/zk/zk_tls_integration_test.cc
 )
 target_link_libraries(zkpilot_zk_tests PRIVATE zkpilot_zk_fixture PkgConfig::CPP_HTTPLIB OpenSSL::SSL GTest::gtest
   GTest::gtest_main)

@@ -21,12 +21,12 @@ inline constexpr int kTcpEstablished = 0x01;
 inline constexpr int kTcpListen = 0x0A;
 
 struct TcpSocketEntry {
-  std::string local_address;   // as /proc writes it: "0100007F" (127.0.0.1), 32 hex digits for IPv6
+  std::string local_address;  // as /proc writes it: "0100007F" (127.0.0.1), 32 hex digits for IPv6
   int local_port = 0;
   std::string remote_address;
   int remote_port = 0;
-  int state = 0;               // kTcpEstablished, kTcpListen, ...
-  uint64_t inode = 0;          // 0 for a socket no process holds (e.g. TIME_WAIT)
+  int state = 0;       // kTcpEstablished, kTcpListen, ...
+  uint64_t inode = 0;  // 0 for a socket no process holds (e.g. TIME_WAIT)
 };
 
 // Every row of /proc/net/tcp and /proc/net/tcp6 (IPv4 first). Rows that do

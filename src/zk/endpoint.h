@@ -61,7 +61,8 @@ std::string ErrnoText(int err);
 
 // A connected, non-blocking, close-on-exec socket to `endpoint`, before
 // `deadline`; `timeout` only words the error ("timed out after 500ms connecting").
-Result<UniqueFd> ConnectTcp(const Endpoint& endpoint, std::chrono::steady_clock::time_point deadline,
+Result<UniqueFd> ConnectTcp(const Endpoint& endpoint,
+                            std::chrono::steady_clock::time_point deadline,
                             std::chrono::milliseconds timeout);
 
 // Waits until `fd` is ready for `events` (poll's POLLIN/POLLOUT) or the

@@ -194,9 +194,12 @@ Result<std::string> AdminClient::FourLetterWord(const Endpoint& endpoint,
         fmt::format("{}: '{}' is not a four-letter word", endpoint.ToString(), cmd));
   }
   const std::string context = fmt::format("{}: {}", endpoint.ToString(), cmd);
-  Result<std::string> reply = tls_ ? TlsExchange(endpoint, cmd, timeout_, *tls_)
-                                   : TcpExchange(endpoint, cmd, timeout_);
+  Result<std::string> reply =
+      tls_ ? TlsExchange(endpoint, cmd, timeout_, *tls_) : TcpExchange(endpoint, cmd, timeout_);
   if (!reply.ok()) {
+    // A TLS-only port may reset a plaintext connection (or wait for the rest
+    // of a TLS record: Netty's SslHandler needs a 5-byte header; that timeout
+    // reads like any silent server's and gets no hint).
     if (!tls_ && reply.status().message().find("connection reset") != std::string::npos) {
       return Status::IOError(context + ": " + reply.status().message() +
                              " (a TLS-only port? the client needs TLS files)");

@@ -98,8 +98,8 @@ Result<SslCtxPtr> NewTlsClientContext(const TlsClientFiles& tls) {
   if (SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1 ||
       SSL_CTX_check_private_key(ctx.get()) != 1) {
     ERR_clear_error();
-    return Status::InvalidInput(fmt::format("TLS key_file {}: does not match cert_file {}",
-                                            tls.key_file, tls.cert_file));
+    return Status::InvalidInput(
+        fmt::format("TLS key_file {}: does not match cert_file {}", tls.key_file, tls.cert_file));
   }
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   // The relay retries a write with a buffer that may have moved; partial
@@ -136,14 +136,13 @@ Result<TlsConnection> TlsConnection::Open(SSL_CTX* ctx, const TlsClientFiles& tl
     if (rc == 1) break;
     const int error = SSL_get_error(ssl.get(), rc);
     if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
-      return Status::IOError(
-          "TLS handshake: " + HandshakeFailure(ssl.get(), error, tls, endpoint));
+      return Status::IOError("TLS handshake: " + HandshakeFailure(ssl.get(), error, tls, endpoint));
     }
-    ZK_ASSIGN_OR_RETURN(bool ready, WaitReady(fd.get(), error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-                                              deadline, wake_fd));
+    ZK_ASSIGN_OR_RETURN(
+        bool ready,
+        WaitReady(fd.get(), error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, wake_fd));
     if (!ready) {
-      return Status::IOError(
-          fmt::format("TLS handshake: timed out after {}ms", timeout.count()));
+      return Status::IOError(fmt::format("TLS handshake: timed out after {}ms", timeout.count()));
     }
   }
   return TlsConnection(std::move(fd), std::move(ssl));

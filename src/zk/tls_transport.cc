@@ -47,9 +47,8 @@ Result<int> SslCall(SSL* ssl, int fd, Clock::time_point deadline, std::string_vi
     // A reset after a complete reply still counts as the reply (as over TCP).
     if (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && received > 0) return 0;
     if (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-      return Status::IOError(fmt::format("TLS {}: {}", what,
-                                         errno != 0 ? ErrnoText(errno)
-                                                    : "the server closed the connection"));
+      return Status::IOError(fmt::format(
+          "TLS {}: {}", what, errno != 0 ? ErrnoText(errno) : "the server closed the connection"));
     }
     // E.g. "tlsv13 alert certificate required": the server refused our certificate.
     return Status::IOError(fmt::format("TLS {}: {}", what, TakeSslErrors()));
@@ -149,14 +148,14 @@ void Pump(int plain, const TlsConnection& tls, int wake_fd, const std::atomic<bo
     }
     if ((plain_eof && up.empty()) || (tls_eof && down.empty())) return;
     pollfd fds[3] = {
-        {plain, static_cast<short>((up.empty() && !plain_eof ? POLLIN : 0) |
-                                   (!down.empty() ? POLLOUT : 0)),
+        {plain,
+         static_cast<short>((up.empty() && !plain_eof ? POLLIN : 0) |
+                            (!down.empty() ? POLLOUT : 0)),
          0},
         {tls.fd(),
-         static_cast<short>(((down.empty() && !tls_eof && !read_wants_write) || write_wants_read
-                                 ? POLLIN
-                                 : 0) |
-                            (write_wants_write || read_wants_write ? POLLOUT : 0)),
+         static_cast<short>(
+             ((down.empty() && !tls_eof && !read_wants_write) || write_wants_read ? POLLIN : 0) |
+             (write_wants_write || read_wants_write ? POLLOUT : 0)),
          0},
         {wake_fd, POLLIN, 0}};
     if (::poll(fds, 3, -1) < 0 && errno != EINTR) return;
@@ -189,9 +188,9 @@ Result<std::string> TlsExchange(const Endpoint& endpoint, std::string_view reque
   std::string reply;
   char buffer[8192];
   for (;;) {
-    ZK_ASSIGN_OR_RETURN(int n, SslCall(ssl, connection.fd(), deadline, "waiting for a reply",
-                                       timeout, reply.size(),
-                                       [&] { return SSL_read(ssl, buffer, sizeof buffer); }));
+    ZK_ASSIGN_OR_RETURN(
+        int n, SslCall(ssl, connection.fd(), deadline, "waiting for a reply", timeout, reply.size(),
+                       [&] { return SSL_read(ssl, buffer, sizeof buffer); }));
     if (n == 0) return reply;  // the server closed: the reply is complete
     reply.append(buffer, static_cast<size_t>(n));
     if (reply.size() > max_reply_bytes) {
@@ -270,9 +269,10 @@ void TlsTunnel::State::Serve(UniqueFd plain, size_t target) {
       std::lock_guard<std::mutex> lock(mu);
       ++refused;
     }
-    spdlog::warn("TLS tunnel 127.0.0.1:{} -> {}: refused a connection from another process "
-                 "(its socket is not this process's)",
-                 ports[target], targets[target].ToString());
+    spdlog::warn(
+        "TLS tunnel 127.0.0.1:{} -> {}: refused a connection from another process "
+        "(its socket is not this process's)",
+        ports[target], targets[target].ToString());
     return;
   }
   const Clock::time_point deadline = Clock::now() + handshake_timeout;
@@ -313,8 +313,8 @@ Result<std::unique_ptr<TlsTunnel>> TlsTunnel::Start(const std::vector<Endpoint>&
     if (fd.get() < 0 || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(fd.get(), 16) != 0 ||
         ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      return Status::IOError(
-          fmt::format("TLS tunnel to {}: listen on 127.0.0.1: {}", target.ToString(), ErrnoText(errno)));
+      return Status::IOError(fmt::format("TLS tunnel to {}: listen on 127.0.0.1: {}",
+                                         target.ToString(), ErrnoText(errno)));
     }
     state->ports.push_back(ntohs(addr.sin_port));
     state->listeners.push_back(std::move(fd));

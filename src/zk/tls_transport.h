@@ -20,9 +20,10 @@
 //
 // Verification: the server's certificate must chain to `ca_file` and name the
 // endpoint's host (an IP SAN for an address, a DNS SAN for a name). TLS 1.2
-// at least. Errors name the endpoint and what failed ("127.0.0.1:2181: TLS
-// handshake: server certificate not trusted: unable to get local issuer
-// certificate (CA file /x/ca.crt)"); unreadable files name the file.
+// at least. Errors say what failed ("TLS handshake: server certificate not
+// trusted: unable to get local issuer certificate (CA file /x/ca.crt)");
+// TlsExchange's callers add the endpoint (as with TcpExchange), the tunnel
+// adds it itself (LastError); unreadable files name the file and the field.
 // Thread-safety: TlsExchange has no shared state; a TlsTunnel runs its own
 // threads, and its methods may be called from any thread.
 #pragma once

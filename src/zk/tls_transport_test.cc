@@ -2,6 +2,8 @@
 // process (OpenSSL, certificates made by the openssl command line), and the
 // tunnel's refusal of another process. The same against real ZooKeeper:
 // zk_tls_integration_test.cc.
+#include "zk/tls_transport.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -17,7 +19,6 @@
 #include <thread>
 
 #include "zk/four_letter.h"
-#include "zk/tls_transport.h"
 #include "zk/zk_client.h"
 #include "zk_fixture/test_pki.h"
 
@@ -83,7 +84,8 @@ class TestTlsServer {
       unsigned char first = 0;
       if (::recv(fd, &first, 1, MSG_PEEK) != 1 || first != 0x16) {
         char discard[64];
-        (void)!::recv(fd, discard, sizeof discard, MSG_DONTWAIT);  // Netty has read it: FIN, not RST
+        (void)!::recv(fd, discard, sizeof discard,
+                      MSG_DONTWAIT);  // Netty has read it: FIN, not RST
         ::close(fd);
         continue;
       }
@@ -104,7 +106,8 @@ class TestTlsServer {
       if (mode_ == Mode::kOnce) {
         X509* peer = SSL_get1_peer_certificate(ssl);
         char subject[256] = "none";
-        if (peer != nullptr) X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
+        if (peer != nullptr)
+          X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
         X509_free(peer);
         reply += std::string(" from ") + subject;
       }
@@ -130,6 +133,8 @@ class TlsTransportTest : public ::testing::Test {
     Result<TestPki> pki = MakeTestPki(*dir_);
     ASSERT_TRUE(pki.ok()) << pki.status().message();
     pki_ = new TestPki(*pki);
+    // The server's key store for ZooKeeper: its key, then its certificate.
+    ASSERT_GT(fs::file_size(pki_->server_pem), fs::file_size(pki_->server_cert));
   }
   static void TearDownTestSuite() {
     std::error_code ignored;
@@ -208,7 +213,8 @@ TEST_F(TlsTransportTest, UnreadableFilesAreNamed) {
 
   TlsClientFiles mismatched = pki_->super_user;
   mismatched.key_file = pki_->app1.key_file;
-  Result<std::unique_ptr<TlsTunnel>> tunnel = TlsTunnel::Start({Endpoint{"127.0.0.1", 1}}, mismatched);
+  Result<std::unique_ptr<TlsTunnel>> tunnel =
+      TlsTunnel::Start({Endpoint{"127.0.0.1", 1}}, mismatched);
   ASSERT_FALSE(tunnel.ok());
   EXPECT_TRUE(Contains(tunnel.status().message(), "does not match cert_file"))
       << tunnel.status().message();
@@ -246,7 +252,8 @@ TEST_F(TlsTransportTest, TunnelRelaysBothWaysInTargetOrder) {
 TEST_F(TlsTransportTest, TunnelClosesConnectionsFromAnotherProcessUnrelayed) {
   TestTlsServer server(pki_->server_cert, pki_->server_key, pki_->ca_cert,
                        TestTlsServer::Mode::kOnce);
-  Result<std::unique_ptr<TlsTunnel>> tunnel = TlsTunnel::Start({server.endpoint()}, pki_->super_user);
+  Result<std::unique_ptr<TlsTunnel>> tunnel =
+      TlsTunnel::Start({server.endpoint()}, pki_->super_user);
   ASSERT_TRUE(tunnel.ok()) << tunnel.status().message();
   // Another process (python3) connects, sends, and counts what comes back
   // before the connection ends.

@@ -365,7 +365,8 @@ Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::string& connect_s
       if (!server.ok()) return server.status().WithContext("connect " + connect_string);
       servers.push_back(*server);
     }
-    if (servers.empty()) return Status::InvalidInput("connect '" + connect_string + "': no servers");
+    if (servers.empty())
+      return Status::InvalidInput("connect '" + connect_string + "': no servers");
     Result<std::unique_ptr<TlsTunnel>> tunnel = TlsTunnel::Start(servers, *options.tls);
     if (!tunnel.ok()) return tunnel.status().WithContext("connect " + connect_string);
     impl->tunnel = std::move(tunnel).value();
@@ -373,8 +374,8 @@ Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::string& connect_s
                 (slash == std::string::npos ? "" : connect_string.substr(slash));
   }
   errno = 0;
-  impl->zh = zookeeper_init2(c_connect.c_str(), &Impl::Watcher, options.session_timeout_ms,
-                             nullptr, impl.get(), 0, &LogToSpdlog);
+  impl->zh = zookeeper_init2(c_connect.c_str(), &Impl::Watcher, options.session_timeout_ms, nullptr,
+                             impl.get(), 0, &LogToSpdlog);
   if (impl->zh == nullptr) {
     int err = errno;
     return Status::IOError(

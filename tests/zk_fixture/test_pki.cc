@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 // Runs `command` in `dir` (sh -c), output to dir/openssl.log; the log on failure.
 Status Run(const fs::path& dir, const std::string& command) {
   const std::string log = (dir / "openssl.log").string();
-  const std::string line = fmt::format("cd '{}' && {} >>'{}' 2>&1", dir.string(), command, log);
+  const std::string line = fmt::format("cd '{}' && ( {} ) >>'{}' 2>&1", dir.string(), command, log);
   if (std::system(line.c_str()) == 0) return Status::Ok();
   std::ifstream in(log);
   std::stringstream text;

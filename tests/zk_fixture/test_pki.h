@@ -17,17 +17,19 @@ namespace zkpilot {
 
 struct TestPki {
   std::filesystem::path dir;
-  std::string ca_cert;          // dir/ca.crt
-  std::string server_cert;      // dir/server.crt
-  std::string server_key;       // dir/server.key
-  std::string server_pem;       // dir/server.pem: key then certificate (ssl.keyStore.type=PEM)
-  std::string dns_only_cert;    // dir/dns-only.crt: SAN DNS:localhost only
+  std::string ca_cert;        // dir/ca.crt
+  std::string server_cert;    // dir/server.crt
+  std::string server_key;     // dir/server.key
+  std::string server_pem;     // dir/server.pem: key then certificate (ssl.keyStore.type=PEM)
+  std::string dns_only_cert;  // dir/dns-only.crt: SAN DNS:localhost only
   std::string dns_only_key;
-  std::string other_ca_cert;    // dir/other-ca.crt: a CA that issued nothing here
-  TlsClientFiles super_user;    // CN=zkpilot-super
-  TlsClientFiles app1;          // CN=app1
+  std::string other_ca_cert;  // dir/other-ca.crt: a CA that issued nothing here
+  TlsClientFiles super_user;  // CN=zkpilot-super
+  TlsClientFiles app1;        // CN=app1
   // super_user's certificate and key with other_ca_cert as the CA.
-  TlsClientFiles WithWrongCa() const { return {other_ca_cert, super_user.cert_file, super_user.key_file}; }
+  TlsClientFiles WithWrongCa() const {
+    return {other_ca_cert, super_user.cert_file, super_user.key_file};
+  }
 };
 
 // Writes everything into `dir` (which must exist). Errors carry openssl's output.

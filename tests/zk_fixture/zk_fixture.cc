@@ -88,6 +88,48 @@ Status WriteTextFile(const fs::path& path, const std::string& text) {
   return Status::Ok();
 }
 
+// The zoo.cfg lines of a TLS-only server, checked against ZooKeeper 3.8.0:
+//  - no clientPort and no client address in the server lines: the server
+//    then has no plaintext client port at all (QuorumPeerConfig.parseProperties
+//    leaves clientPortAddress null; setupClientPort keeps it so);
+//  - secureClientPortAddress: otherwise the port is bound on every address;
+//  - keys ZooKeeper does not know become system properties "zookeeper.<key>"
+//    (QuorumPeerConfig.parseProperties), which is how serverCnxnFactory,
+//    ssl.*, authProvider.x509 and X509AuthenticationProvider.superUser arrive;
+//  - the Netty factory is the one that speaks TLS (NettyServerCnxnFactory);
+//    it asks for a client certificate (ssl.clientAuth defaults to need) and
+//    maps it to x509:<subject DN>, the super user when the DN equals
+//    zookeeper.X509AuthenticationProvider.superUser
+//    (NettyServerCnxnFactory.CertificateVerifier ->
+//    X509AuthenticationProvider.handleAuthentication);
+//  - PEM stores: PEMFileLoader reads a PKCS#8 key and the certificate from
+//    one file; the client port does not check the client's host name
+//    (ClientX509Util.shouldVerifyClientHostname), the quorum does
+//    (QuorumX509Util), so the server certificate carries IP:127.0.0.1.
+std::string TlsConfig(const ZkTestTls& tls, int secure_port) {
+  std::string cfg = fmt::format(
+      "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n"
+      "secureClientPort={}\n"
+      "secureClientPortAddress=127.0.0.1\n"
+      "ssl.keyStore.location={}\n"
+      "ssl.keyStore.type=PEM\n"
+      "ssl.trustStore.location={}\n"
+      "ssl.trustStore.type=PEM\n"
+      "authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n"
+      "X509AuthenticationProvider.superUser={}\n",
+      secure_port, tls.server_pem, tls.ca_file, tls.super_user_dn);
+  if (tls.ssl_quorum) {
+    cfg += fmt::format(
+        "sslQuorum=true\n"
+        "ssl.quorum.keyStore.location={}\n"
+        "ssl.quorum.keyStore.type=PEM\n"
+        "ssl.quorum.trustStore.location={}\n"
+        "ssl.quorum.trustStore.type=PEM\n",
+        tls.server_pem, tls.ca_file);
+  }
+  return cfg;
+}
+
 std::string DescribeExit(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with code {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
@@ -176,6 +218,7 @@ Status ZkTestEnsemble::WriteConfigs() {
         "forceSync=no\n",
         options_.tick_time_ms, (server.dir / "data").string(), options_.four_letter_whitelist,
         server.admin_port, options_.reconfig_enabled ? "true" : "false");
+    if (options_.tls) cfg += TlsConfig(*options_.tls, server.client_port);
     for (const std::string& line : options_.extra_config) cfg += line + "\n";
     cfg += members;
     ZK_RETURN_IF_ERROR(WriteTextFile(server.dir / "zoo.cfg", cfg));
@@ -258,7 +301,7 @@ Status ZkTestEnsemble::CheckListsItself(const AdminClient& admin, int id) const 
   auto it = conf.find(key);
   std::string expected = ServerLine(id).substr(key.size() + 1);
   if (it == conf.end()) return Status::IOError(fmt::format("its config does not list {}", key));
-  if (it->second != expected) {
+  if (it->second != expected && it->second != ReconfigLine(id).substr(key.size() + 1)) {
     return Status::IOError(
         fmt::format("its config has {}={}, expected {}", key, it->second, expected));
   }
@@ -269,7 +312,7 @@ Status ZkTestEnsemble::WaitUntilServing(std::vector<int> ids) {
   if (ids.empty()) {
     for (int id = 1; id <= size(); ++id) ids.push_back(id);
   }
-  const AdminClient admin(std::chrono::milliseconds(1000));
+  const AdminClient admin = Probe(std::chrono::milliseconds(1000));
   const bool check_membership = options_.four_letter_whitelist.find("conf") != std::string::npos;
   const Clock::time_point deadline = Clock::now() + options_.start_timeout;
   std::map<int, std::string> last_state;
@@ -348,10 +391,23 @@ Endpoint ZkTestEnsemble::Client(int id) const { return Endpoint{"127.0.0.1", At(
 
 Endpoint ZkTestEnsemble::Admin(int id) const { return Endpoint{"127.0.0.1", At(id).admin_port}; }
 
+AdminClient ZkTestEnsemble::Probe(std::chrono::milliseconds timeout) const {
+  if (options_.tls) return AdminClient(timeout, options_.tls->client);
+  return AdminClient(timeout);
+}
+
 std::string ZkTestEnsemble::ServerLine(int id) const {
   const Server& s = At(id);
+  if (options_.tls) {
+    return fmt::format("server.{}=127.0.0.1:{}:{}:participant", id, s.quorum_port, s.election_port);
+  }
   return fmt::format("server.{}=127.0.0.1:{}:{}:participant;127.0.0.1:{}", id, s.quorum_port,
                      s.election_port, s.client_port);
+}
+
+std::string ZkTestEnsemble::ReconfigLine(int id) const {
+  if (options_.tls) return ServerLine(id) + ";" + Client(id).ToString();
+  return ServerLine(id);
 }
 
 pid_t ZkTestEnsemble::Pid(int id) const { return At(id).pid; }

@@ -21,15 +21,29 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "util/status.h"
 #include "zk/endpoint.h"
+#include "zk/tls_transport.h"
 
 namespace zkpilot {
 
 class AdminClient;
+
+// A TLS-only ensemble: clients are served on secureClientPort alone (Netty,
+// PEM key and trust stores; the server lines carry no client address), a
+// client certificate whose subject DN is `super_user_dn` is the super user,
+// and the fixture itself talks to the servers with `client`.
+struct ZkTestTls {
+  std::string server_pem;  // key then certificate (ssl.keyStore.type=PEM)
+  std::string ca_file;     // the trust store: the CA of clients and servers
+  TlsClientFiles client;   // what the fixture's own probes present
+  std::string super_user_dn = "CN=zkpilot-super";
+  bool ssl_quorum = true;  // quorum and election over TLS too (sslQuorum)
+};
 
 struct ZkTestEnsembleOptions {
   bool reconfig_enabled = true;
@@ -41,6 +55,8 @@ struct ZkTestEnsembleOptions {
   std::string max_heap = "256m";
   // How long Start() (and WaitUntilServing) waits for leader/follower.
   std::chrono::milliseconds start_timeout = std::chrono::seconds(90);
+  // Set: a TLS-only ensemble (see ZkTestTls).
+  std::optional<ZkTestTls> tls;
   // Extra zoo.cfg lines ("key=value"), appended as given.
   std::vector<std::string> extra_config;
   // Keep the directory (configs, data, logs) after the ensemble is destroyed.
@@ -59,14 +75,22 @@ class ZkTestEnsemble {
   ZkTestEnsemble& operator=(const ZkTestEnsemble&) = delete;
 
   int size() const { return static_cast<int>(servers_.size()); }
+  // How to probe the servers: over TLS for a TLS-only ensemble.
+  AdminClient Probe(std::chrono::milliseconds timeout) const;
   // "127.0.0.1:p1,127.0.0.1:p2,..." for every server (or the given ids).
   std::string ConnectString() const;
   std::string ConnectString(const std::vector<int>& ids) const;
   // REQUIRES: 1 <= id <= size() for all of these.
   Endpoint Client(int id) const;
   Endpoint Admin(int id) const;  // the AdminServer (HTTP)
-  // "server.<id>=127.0.0.1:q:e:participant;127.0.0.1:c", e.g. for reconfig.
+  // "server.<id>=127.0.0.1:q:e:participant;127.0.0.1:c", e.g. for reconfig;
+  // with TLS without ";127.0.0.1:c" (the client port is secureClientPort).
   std::string ServerLine(int id) const;
+  // The line a reconfig adds server `id` back with. ZooKeeper requires a
+  // client address in it (PrepRequestProcessor: "each server should have 3
+  // ports specified"), so with TLS it is ServerLine(id) + ";127.0.0.1:c",
+  // c being the secure port (see docs/security.md for what that costs).
+  std::string ReconfigLine(int id) const;
   pid_t Pid(int id) const;  // 0 when not running
   const std::filesystem::path& dir() const { return dir_; }
 
