@@ -180,6 +180,8 @@ TEST_F(CertsTest, ClientCertificatesAreSignedByTheClustersCa) {
   EXPECT_TRUE(Contains(r.out, "wrote " + out + "/ca.crt, " + out + "/app1.crt, " + out + "/app1.key"));
   EXPECT_EQ(Mode(out), 0700u);
   EXPECT_EQ(Mode(out + "/app1.key"), 0600u);
+  EXPECT_EQ(Mode(out + "/app1.crt"), 0644u) << "certificates are public";
+  EXPECT_EQ(Mode(out + "/ca.crt"), 0644u);
   EXPECT_EQ(Read(out + "/ca.crt"), Read(pki.ca_cert)) << "the cluster's CA, which its servers trust";
 
   // The real openssl: the chain, the subject, the purpose, the key.
