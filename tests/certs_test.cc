@@ -27,6 +27,8 @@ using testing::ProcessResult;
 
 const std::string kPackage = std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper";
 constexpr int kPortSpan = 40;
+// A kazoo client over TLS (the PKI integration tests' own).
+constexpr char kKazooScript[] = ZKPILOT_SOURCE_DIR "/src/security/testdata/kazoo_tls.py";
 
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
@@ -71,8 +73,8 @@ class CertsTest : public ::testing::Test {
   // kazoo over TLS (src/security/testdata/kazoo_tls.py) with `cert` and `key` ("-": none).
   ProcessResult Kazoo(const std::string& ca, const std::string& cert, const std::string& key,
                       const std::vector<std::string>& action) {
-    std::vector<std::string> argv = {"/usr/bin/python3", std::string(ZKPILOT_SOURCE_DIR) + "/src/security/testdata/kazoo_tls.py",
-                                     "127.0.0.1:" + std::to_string(base_), ca, cert, key, "15"};
+    std::vector<std::string> argv = {"/usr/bin/python3", kKazooScript, "127.0.0.1:" + std::to_string(base_), ca, cert,
+                                     key, "15"};
     argv.insert(argv.end(), action.begin(), action.end());
     return testing::RunProcess(argv, {{}, "", world_.capture(), 90s});
   }
@@ -126,7 +128,8 @@ TEST_F(CertsTest, BadClientNamesAndFlagsAreRefusedBeforeAnythingIsRead) {
   std::vector<std::string> env = world_.Env();
   env.push_back("ZKPILOT_PLATFORM=kubernetes");
   for (const std::string verb : {"certs", "connect"}) {
-    ProcessResult r = testing::RunProcess({ZKPILOT_BINARY, verb, "alpha"}, {env, ZKPILOT_SOURCE_DIR, world_.capture(), 1min});
+    ProcessResult r =
+        testing::RunProcess({ZKPILOT_BINARY, verb, "alpha"}, {env, ZKPILOT_SOURCE_DIR, world_.capture(), 1min});
     EXPECT_EQ(r.exit_code, 2) << r.All();
     EXPECT_TRUE(Contains(r.err, verb + ": the local platform only for now"));
   }
@@ -177,6 +180,8 @@ TEST_F(CertsTest, ClientCertificatesAreSignedByTheClustersCa) {
   EXPECT_TRUE(Contains(r.out, "wrote " + out + "/ca.crt, " + out + "/app1.crt, " + out + "/app1.key"));
   EXPECT_EQ(Mode(out), 0700u);
   EXPECT_EQ(Mode(out + "/app1.key"), 0600u);
+  EXPECT_EQ(Mode(out + "/app1.crt"), 0644u) << "certificates are public";
+  EXPECT_EQ(Mode(out + "/ca.crt"), 0644u);
   EXPECT_EQ(Read(out + "/ca.crt"), Read(pki.ca_cert)) << "the cluster's CA, which its servers trust";
 
   // The real openssl: the chain, the subject, the purpose, the key.

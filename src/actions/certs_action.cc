@@ -89,9 +89,10 @@ std::string FormatCertificates(const std::string& cluster, const std::vector<Cer
     if (!c.renewal.empty()) reasons += fmt::format("  {} ({}): {}\n", c.name, c.file, c.renewal);
   }
   if (!reasons.empty())
-    out += "\nDue:\n" + reasons + "zkpilot issues server certificates and its own afresh at the next deploy or change of " +
-           cluster + " (`zkpilot restart " + cluster + "` also rolls the servers onto them); it never replaces an "
-           "existing CA.\n";
+    out += "\nDue:\n" + reasons +
+           fmt::format("zkpilot issues server certificates and its own afresh at the next deploy or change of {0}\n"
+                       "(`zkpilot restart {0}` also rolls the servers onto them); it never replaces an existing CA.\n",
+                       cluster);
   return out;
 }
 
@@ -121,8 +122,8 @@ std::string FormatConnect(const ConnectInfo& info, bool json) {
       "kazoo:  KazooClient(hosts=\"{connect}\", use_ssl=True, ca=\"DIR/ca.crt\",\n"
       "                    certfile=\"DIR/CLIENT.crt\", keyfile=\"DIR/CLIENT.key\")\n"
       "Java:   -Dzookeeper.client.secure=true -Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n"
-      "        -Dzookeeper.ssl.keyStore.type=PEM -Dzookeeper.ssl.keyStore.location=DIR/CLIENT.pem (key and certificate:\n"
-      "        cat DIR/CLIENT.key DIR/CLIENT.crt > DIR/CLIENT.pem)\n"
+      "        -Dzookeeper.ssl.keyStore.type=PEM -Dzookeeper.ssl.keyStore.location=DIR/CLIENT.pem\n"
+      "        (key and certificate in one file: cat DIR/CLIENT.key DIR/CLIENT.crt > DIR/CLIENT.pem)\n"
       "        -Dzookeeper.ssl.trustStore.type=PEM -Dzookeeper.ssl.trustStore.location=DIR/ca.crt\n"
       "        (the Netty client needs netty-codec, netty-resolver and netty-transport-native-unix-common on the\n"
       "        class path, which Debian's zkCli.sh leaves out: run org.apache.zookeeper.ZooKeeperMain with them)\n",

@@ -92,8 +92,9 @@ Result<std::string> LocalCertificates(const std::string& home, const std::string
   ZK_RETURN_IF_ERROR(RequireTls(name, TlsEnabled(cluster.values)).WithContext(context));
   std::vector<int> ids;
   for (const NodeEndpoint& server : cluster.servers) ids.push_back(server.id);
+  const LocalPki pki = LocalPkiAt(ClusterHome(home, name));
   std::vector<CertificateStatus> list;
-  for (const LocalCertificate& c : InspectLocalPki(LocalPkiAt(ClusterHome(home, name)), ids, RenewBefore(cluster.values))) {
+  for (const LocalCertificate& c : InspectLocalPki(pki, ids, RenewBefore(cluster.values))) {
     CertificateStatus status{c.name, c.file, std::nullopt, c.renewal};
     if (auto info = ReadCertificate(c.cert_pem); info.ok()) status.info = *info;
     list.push_back(std::move(status));
