@@ -19,6 +19,7 @@
 #include "platform/local/local_pki.h"
 #include "platform/local/paths.h"
 #include "util/files.h"
+#include "zk/endpoint.h"
 
 namespace zkpilot {
 namespace {
@@ -97,9 +98,11 @@ class TlsTest : public ::testing::Test {
     args.insert(args.begin(), ZKPILOT_BINARY);
     return Run(args);
   }
-  void DeployAlpha() {
-    ProcessResult r = Zk({"deploy", "alpha", kPackage, "--set", "tls.enabled=true", "--set",
-                          "clientPort=" + std::to_string(base_), "--timeout", "120"});
+  void DeployAlpha(const std::vector<std::string>& sets = {}) {
+    std::vector<std::string> args = {"deploy", "alpha", kPackage, "--set", "tls.enabled=true", "--set",
+                                     "clientPort=" + std::to_string(base_), "--timeout", "120"};
+    for (const auto& s : sets) args.insert(args.end(), {"--set", s});
+    ProcessResult r = Zk(args);
     ASSERT_EQ(r.exit_code, 0) << r.All();
   }
   nlohmann::json Status() {
@@ -143,7 +146,10 @@ std::vector<std::string> ServerLines(const std::string& kazoo_out) {
 }
 
 TEST_F(TlsTest, ClientsWithTheClustersCertificatesAreServedAndNoOthers) {
-  ASSERT_NO_FATAL_FAILURE(DeployAlpha());
+  // The supervisor's probes read the servers over TLS too: the exporter (with
+  // Prometheus), and the liveness probe, which would kill a server that never
+  // answers its ruok within startupTimeoutSeconds (checked at the end).
+  ASSERT_NO_FATAL_FAILURE(DeployAlpha({"prometheus.enabled=true", "startupTimeoutSeconds=10"}));
   // zkpilot reads its servers over TLS: a leader and two followers.
   nlohmann::json status = Status();
   EXPECT_EQ(status.value("healthy", false), true) << status.dump(2);
@@ -220,6 +226,38 @@ TEST_F(TlsTest, ClientsWithTheClustersCertificatesAreServedAndNoOthers) {
                            connect, "get", "/tls-probe"},
                           2min);
   EXPECT_TRUE(Contains(cli.out, "written over TLS")) << cli.All();
+
+  // The exporter's srvr and mntr over TLS: every server up.
+  std::string metrics;
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        auto reply = TcpExchange(Endpoint{"127.0.0.1", base_ + 5}, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+                                 5s);
+        metrics = reply.ok() ? *reply : reply.status().message();
+        for (const char* node : {"1", "2", "3"})
+          if (metrics.find("zkpilot_node_up{cluster=\"alpha\",node=\"" + std::string(node) + "\"} 1") ==
+              std::string::npos)
+            return false;
+        return true;
+      },
+      60s, 500ms))
+      << metrics;
+  // The liveness probe's ruok over TLS: once each server has run past its
+  // startup grace, none was killed for not answering.
+  nlohmann::json later;
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        later = Status();
+        for (const auto& n : later.value("nodes", nlohmann::json::array()))
+          if (n.value("uptime_s", 0) < 12) return false;
+        return true;
+      },
+      60s, 1s))
+      << later.dump(2);
+  for (const auto& n : later.value("nodes", nlohmann::json::array())) {
+    EXPECT_EQ(n.value("restarts", -1), 0) << n.dump();
+    EXPECT_EQ(n.dump().find("liveness"), std::string::npos) << n.dump();
+  }
 }
 
 TEST_F(TlsTest, RollScaleAndDeleteWorkOverTls) {
