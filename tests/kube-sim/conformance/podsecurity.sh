@@ -33,7 +33,7 @@ YAML
 
 loose_pod loose > "${STATE_DIR}/loose.yaml"
 expect_fail "a violating pod is refused with the API server's message" \
-  '^Error from server \(Forbidden\): error when creating ".*/loose.yaml": pods "loose" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false \(container "main" must set securityContext.allowPrivilegeEscalation=false\), unrestricted capabilities \(container "main" must set securityContext.capabilities.drop=\["ALL"\]\), hostPath volumes \(volume "host"\), hostPort \(container "main" uses hostPort 8080\), restricted volume types \(volume "host" uses restricted volume type "hostPath"\), runAsNonRoot != true \(pod or container "main" must set securityContext.runAsNonRoot=true\), seccompProfile \(pod or container "main" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"\)$' \
+  '^Error from server \(Forbidden\): error when creating ".*/loose.yaml": pods "loose" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false \(container "main" must set securityContext.allowPrivilegeEscalation=false\), unrestricted capabilities \(container "main" must set securityContext.capabilities.drop=\["ALL"\]\), hostPort \(container "main" uses hostPort 8080\), restricted volume types \(volume "host" uses restricted volume type "hostPath"\), runAsNonRoot != true \(pod or container "main" must set securityContext.runAsNonRoot=true\), seccompProfile \(pod or container "main" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"\)$' \
   kubectl apply -n locked -f "${STATE_DIR}/loose.yaml"
 absent pod loose -n locked && pass "nothing was stored"
 
