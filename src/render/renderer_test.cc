@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "../../tests/test_package.h"
@@ -323,8 +324,20 @@ TEST(DefaultPackage, ServerConfigurationLivesOnTheDataVolume) {
     bool on_volume = false;
     for (const auto& m : c["volumeMounts"]) on_volume = on_volume || (m["name"] == "data" && m["mountPath"] == data_dir);
     EXPECT_TRUE(on_volume) << c["volumeMounts"].dump();
+    // The root is read-only: what the server writes goes to volumes, and
+    // its configuration to the data volume, never to an emptyDir (/logs,
+    // /tmp) that is lost with the pod.
+    EXPECT_EQ(c["securityContext"]["readOnlyRootFilesystem"], true);
+    std::set<std::string> scratch;
     for (const auto& v : server->body["spec"]["template"]["spec"]["volumes"])
-      EXPECT_FALSE(v.contains("emptyDir")) << "nothing of a server's configuration may be lost with its pod: " << v.dump();
+      if (v.contains("emptyDir")) scratch.insert(v["name"].get<std::string>());
+    for (const auto& m : c["volumeMounts"]) {
+      if (!scratch.count(m["name"].get<std::string>())) continue;
+      const std::string path = m["mountPath"];
+      EXPECT_NE(zoocfgdir.rfind(path, 0), 0u) << "nothing of a server's configuration may be lost with its pod: " << path;
+      EXPECT_NE(data_dir.rfind(path, 0), 0u) << path;
+    }
+    EXPECT_EQ(scratch, (std::set<std::string>{"logs", "tmp"}));
   }
 }
 

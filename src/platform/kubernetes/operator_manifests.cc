@@ -182,7 +182,14 @@ Result<std::vector<RenderedObject>> OperatorManifests(const Package& package,
   out.push_back(
       Object({{"apiVersion", "v1"},
               {"kind", "Namespace"},
-              {"metadata", {{"name", ns}, {"labels", {{kLabelManagedBy, kManagedByValue}}}}}}));
+              // Pod Security admission refuses any pod in it that breaks
+              // the restricted profile (the operator's own passes it).
+              {"metadata",
+               {{"name", ns},
+                {"labels",
+                 {{kLabelManagedBy, kManagedByValue},
+                  {"pod-security.kubernetes.io/enforce", "restricted"},
+                  {"pod-security.kubernetes.io/enforce-version", "latest"}}}}}}));
   out.push_back(Object({{"apiVersion", "v1"},
                         {"kind", "ServiceAccount"},
                         {"metadata", Metadata(kOperatorName, ns)}}));
