@@ -84,9 +84,9 @@ TEST(Crd, SchemaIsStructuralAndPreservesOnlyFreeFormParameters) {
     EXPECT_EQ(k, "name");
   std::vector<std::string> preserved;
   CheckStructural(root, "", preserved);
-  std::vector<std::string> want = {".spec.values.nodeSelector", ".spec.values.tolerations[]",
-                                   ".spec.values.podAnnotations", ".spec.values.service.annotations",
-                                   ".status.operation.steps[].args"};
+  std::vector<std::string> want = {
+      ".spec.values.nodeSelector", ".spec.values.tolerations[]", ".spec.values.podAnnotations",
+      ".spec.values.service.annotations", ".status.operation.steps[].args"};
   std::sort(want.begin(), want.end());
   std::sort(preserved.begin(), preserved.end());
   EXPECT_EQ(preserved, want);

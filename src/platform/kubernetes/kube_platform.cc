@@ -32,9 +32,9 @@ namespace {
 // when the Secret exists, else generated and the Secret created by
 // `make(password)`. Safe when two callers race: the one whose create loses
 // reads the winner's. Never updated, so every apply keeps the same value.
-Result<std::string> EnsureGeneratedSecret(
-    KubeClient& client, const KubePlatformOptions& options, const std::string& name,
-    const std::string& key, const std::function<json(const std::string&)>& make) {
+Result<std::string> EnsureGeneratedSecret(KubeClient& client, const KubePlatformOptions& options,
+                                          const std::string& name, const std::string& key,
+                                          const std::function<json(const std::string&)>& make) {
   const auto deadline = SteadyClock::now() + options.api_retry;
   ZK_ASSIGN_OR_RETURN(ResourceRef ref, Retrying<ResourceRef>(deadline, [&] {
                         return client.Resolve("v1", "Secret");
@@ -80,11 +80,10 @@ Result<std::string> EnsureSuperPassword(KubeClient& client, const KubePlatformOp
 
 Result<std::string> EnsureGrafanaPassword(KubeClient& client, const KubePlatformOptions& options) {
   const std::string name = GrafanaSecretName(options.cluster);
-  return EnsureGeneratedSecret(client, options, name, kGrafanaPasswordKey,
-                               [&](const std::string& pw) {
-                                 return GrafanaSecretObject(name, options.namespace_name, pw,
-                                                            SecretDecoration(options));
-                               });
+  return EnsureGeneratedSecret(
+      client, options, name, kGrafanaPasswordKey, [&](const std::string& pw) {
+        return GrafanaSecretObject(name, options.namespace_name, pw, SecretDecoration(options));
+      });
 }
 
 KubernetesPlatform::KubernetesPlatform(KubeClient& client, Package package, Values target,

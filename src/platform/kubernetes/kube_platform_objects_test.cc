@@ -57,7 +57,8 @@ TEST(KubePlatformObjects, SortsServersClusterWideAndAddons) {
   }
   EXPECT_TRUE(config_map);
 
-  PlatformObjects with = Objects({"replicas=3", "zoonavigator.enabled=true", "zoonavigator.readOnly=false"}, "uid-1");
+  PlatformObjects with =
+      Objects({"replicas=3", "zoonavigator.enabled=true", "zoonavigator.readOnly=false"}, "uid-1");
   ASSERT_FALSE(with.addons.empty());
   for (const auto& a : with.addons) {
     EXPECT_EQ(a["metadata"]["labels"][kLabelCluster], "demo");
@@ -111,7 +112,9 @@ TEST(KubePlatformObjects, TemplateHashFollowsWhatNeedsARestartOnly) {
   EXPECT_NE(base, hash({"replicas=3", "tickTime=3000"}, 1)) << "a config file change";
   EXPECT_NE(base, hash({"replicas=3", "version=3.9.3"}, 1)) << "a version change";
   EXPECT_NE(base, hash({"replicas=3", "heapSize=256m"}, 1)) << "a JVM flag change";
-  EXPECT_EQ(base, hash({"replicas=3", "zoonavigator.enabled=true", "zoonavigator.readOnly=false"}, 1)) << "an add-on";
+  EXPECT_EQ(base,
+            hash({"replicas=3", "zoonavigator.enabled=true", "zoonavigator.readOnly=false"}, 1))
+      << "an add-on";
   EXPECT_NE(base, hash({"replicas=3"}, 2)) << "each server has its own";
 
   json t = Template(Objects({"replicas=3"}), 1);
@@ -191,7 +194,8 @@ TEST(KubePlatformObjects, SuperSecretHoldsPasswordAndDigest) {
 }
 
 TEST(KubePlatformObjects, GrafanaSecretHoldsThePasswordItsDeploymentReads) {
-  const json s = GrafanaSecretObject("demo-grafana-admin", "ns", "pw", {"demo", "uid-1", "v", "K", ""});
+  const json s =
+      GrafanaSecretObject("demo-grafana-admin", "ns", "pw", {"demo", "uid-1", "v", "K", ""});
   EXPECT_EQ(s["metadata"]["labels"][kLabelCluster], "demo");
   EXPECT_EQ(s["metadata"]["ownerReferences"][0]["uid"], "uid-1");
   EXPECT_EQ(*Base64Decode(s["data"][kGrafanaPasswordKey]), "pw");

@@ -396,7 +396,8 @@ TEST_F(KubePlatformEnsemble, FileActionsAndLogsReachThePod) {
 }
 
 TEST_F(KubePlatformEnsemble, AddonsAreAppliedAndPrunedWhenSwitchedOff) {
-  auto with = Make({"replicas=3", "tickTime=3000", "zoonavigator.enabled=true", "zoonavigator.readOnly=false"});
+  auto with = Make(
+      {"replicas=3", "tickTime=3000", "zoonavigator.enabled=true", "zoonavigator.readOnly=false"});
   auto applied = with->ApplyAddons();
   ASSERT_TRUE(applied.ok()) << applied.status().message();
   EXPECT_NE(applied->find("zoonavigator"), std::string::npos) << *applied;
