@@ -19,7 +19,7 @@ void BM_Render(benchmark::State& state) {
   }
   zkpilot::ValuesInput in;
   in.sets = {"replicas=" + std::to_string(state.range(0))};
-  if (state.range(1)) in.sets.insert(in.sets.end(), {"zoonavigator.enabled=true", "prometheus.enabled=true",
+  if (state.range(1)) in.sets.insert(in.sets.end(), {"zoonavigator.enabled=true", "zoonavigator.readOnly=false", "prometheus.enabled=true",
                                                      "alertmanager.enabled=true", "grafana.enabled=true"});
   auto values = zkpilot::ResolveValues(pkg->schema, in);
   size_t objects = 0, bytes = 0;

@@ -95,6 +95,16 @@ INSTANTIATE_TEST_SUITE_P(
                      "version: \"3.4.14\" is not one of"},
         BadInputCase{"DaemonSetController", [](auto&) { return Render({"--set", "controller=daemonset"}); },
                      "controller: \"daemonset\" is not one of: statefulset, deployment"},
+        BadInputCase{"ZooNavigatorNotAskedToWrite",
+                     [](auto&) { return Render({"--set", "zoonavigator.enabled=true"}); },
+                     "ZooNavigator 1.x cannot be made read-only and has no login of its own; set "
+                     "zoonavigator.readOnly=false"},
+        BadInputCase{"ImageDigestNotSha256",
+                     [](auto&) { return Render({"--set", "image.digest=latest"}); },
+                     "image.digest: \"latest\" does not match the pattern (sha256:[a-f0-9]{64})?"},
+        BadInputCase{"PullSecretNotAName",
+                     [](auto&) { return Render({"--set", "imagePullSecrets=[ok, -bad]"}); },
+                     "imagePullSecrets: item 2 \"-bad\" does not match the pattern"},
         BadInputCase{"ValuesFileNotYaml",
                      [](const TempDir& d) {
                        WriteFile(d.path() + "/values.yaml", "replicas: 3\ntickTime: [2000\n");

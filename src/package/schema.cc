@@ -69,6 +69,19 @@ std::string CheckParamValue(const ParamSpec& spec, const nlohmann::json& v) {
       return "";
     case ParamType::kList:
       if (!v.is_array()) return got();
+      // A list with a pattern is a list of strings, each matching it
+      // (image pull secret names, CIDRs).
+      if (spec.pattern.empty()) return "";
+      for (size_t i = 0; i < v.size(); ++i) {
+        const std::string item = "item " + std::to_string(i + 1) + " ";
+        if (!v[i].is_string()) return item + v[i].dump() + " is not a string";
+        try {
+          if (!std::regex_match(v[i].get<std::string>(), std::regex(spec.pattern)))
+            return item + v[i].dump() + " does not match the pattern " + spec.pattern;
+        } catch (const std::regex_error&) {
+          return "the schema's pattern " + spec.pattern + " is not a valid regular expression";
+        }
+      }
       return "";
   }
   if (v.is_number()) {

@@ -50,7 +50,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(GoldenCase{"replicas-1", {"replicas=1"}}, GoldenCase{"replicas-3", {}},
                       GoldenCase{"replicas-5", {"replicas=5"}},
                       GoldenCase{"deployment-3", {"controller=deployment"}},
-                      GoldenCase{"all-addons", {"zoonavigator.enabled=true", "prometheus.enabled=true",
+                      GoldenCase{"all-addons", {"zoonavigator.enabled=true", "zoonavigator.readOnly=false", "prometheus.enabled=true",
                                                 "alertmanager.enabled=true", "grafana.enabled=true"}},
                       GoldenCase{"prometheus-operator", {"prometheus.enabled=true", "prometheus.operator=true"}}),
     [](const auto& info) {

@@ -79,6 +79,19 @@ nlohmann::json NodeJson(const NodeEndpoint& n, size_t index, size_t count) {
   return node;
 }
 
+// `image` pinned to `digest` (sha256:...): the repository without its tag,
+// then @digest, the reference a kubelet pulls by content; unchanged when the
+// digest is empty.
+std::string WithDigest(const std::string& image, const std::string& digest) {
+  if (digest.empty()) return image;
+  std::string repo = image.substr(0, image.find('@'));
+  const size_t slash = repo.rfind('/');
+  const size_t colon = repo.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+    repo.erase(colon);  // a tag, not a registry's port
+  return repo + "@" + digest;
+}
+
 std::string ImageFor(const Package& pkg, const Values& values, const std::string& version) {
   const VersionSpec* spec = pkg.FindVersion(version);
   if (!spec) return "";
@@ -88,7 +101,36 @@ std::string ImageFor(const Package& pkg, const Values& values, const std::string
     size_t colon = image.rfind(':');
     image = repo + (colon == std::string::npos ? "" : image.substr(colon));
   }
-  return image;
+  return WithDigest(image, StringValue(values, "image.digest", ""));
+}
+
+// images.<prefix>: every string parameter `<prefix>.image` (an add-on's
+// image) pinned by its `<prefix>.imageDigest` when that is set.
+nlohmann::json ImagesView(const Package& pkg, const Values& values) {
+  nlohmann::json view = nlohmann::json::object();
+  const std::string suffix = ".image";
+  for (const auto& p : pkg.schema.params) {
+    if (p.type != ParamType::kString || p.name.size() <= suffix.size() ||
+        p.name.compare(p.name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    const std::string prefix = p.name.substr(0, p.name.size() - suffix.size());
+    SetPath(view, prefix, WithDigest(StringValue(values, p.name, ""),
+                                     StringValue(values, prefix + ".imageDigest", "")));
+  }
+  return view;
+}
+
+// has.<param>: true for each list or object parameter with at least one
+// item, so that a template writes the key only when it has items.
+nlohmann::json HasView(const Package& pkg, const Values& values) {
+  nlohmann::json view = nlohmann::json::object();
+  for (const auto& p : pkg.schema.params) {
+    if (p.type != ParamType::kList && p.type != ParamType::kObject) continue;
+    if (!values.Has(p.name)) continue;
+    const nlohmann::json& v = values.Get(p.name);
+    if ((v.is_array() || v.is_object()) && !v.empty()) SetPath(view, p.name, true);
+  }
+  return view;
 }
 
 // The context without the declared files (those are rendered from it).
@@ -115,6 +157,8 @@ nlohmann::json BaseContext(const Package& pkg, const Values& values, const Rende
   std::string version = StringValue(values, pkg.version_parameter, "");
   ctx["version"] = version;
   ctx["image"] = ImageFor(pkg, values, version);
+  ctx["images"] = ImagesView(pkg, values);
+  ctx["has"] = HasView(pkg, values);
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < nodes.size(); ++i) {
     nlohmann::json n = NodeJson(nodes[i], i, nodes.size());

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "../../tests/test_package.h"
@@ -309,6 +310,62 @@ TEST(DefaultPackage, StartupProbeGuardsASlowStartAndLivenessWaitsForIt) {
   }
 }
 
+TEST(DefaultPackage, ImagesArePinnedByDigestWithoutTheirTag) {
+  const std::string d = "sha256:" + std::string(64, 'c');
+  auto objects = RenderDefault({"image.repository=registry.local:5000/team/zookeeper", "image.digest=" + d,
+                                "prometheus.enabled=true", "prometheus.imageDigest=" + d});
+  const auto* server = Find(objects, "StatefulSet", "demo-1");
+  ASSERT_NE(server, nullptr);
+  // The registry's port stays; the tag goes.
+  EXPECT_EQ(ServerContainer(*server)["image"], "registry.local:5000/team/zookeeper@" + d);
+  const auto* prometheus = Find(objects, "Deployment", "demo-prometheus");
+  ASSERT_NE(prometheus, nullptr);
+  EXPECT_EQ(ServerContainer(*prometheus)["image"], "prom/prometheus@" + d);
+
+  auto plain = RenderDefault({"prometheus.enabled=true"});
+  EXPECT_EQ(ServerContainer(*Find(plain, "StatefulSet", "demo-1"))["image"], "zookeeper:3.8.0");
+  EXPECT_EQ(ServerContainer(*Find(plain, "Deployment", "demo-prometheus"))["image"], "prom/prometheus:v2.53.0");
+}
+
+TEST(DefaultPackage, PullSecretsAndLoadBalancerRangesOnlyWhenGiven) {
+  auto plain = RenderDefault({"prometheus.enabled=true", "service.loadBalancerSourceRanges=[10.0.0.0/8]"});
+  for (const auto& o : plain) {
+    if (o.kind == "StatefulSet" || o.kind == "Deployment")
+      EXPECT_FALSE(o.body["spec"]["template"]["spec"].contains("imagePullSecrets")) << o.name;
+    if (o.kind == "Service") {
+      EXPECT_FALSE(o.body["spec"].contains("loadBalancerSourceRanges")) << "ClusterIP: " << o.name;
+      EXPECT_FALSE(o.body["metadata"].contains("annotations")) << o.name;
+    }
+  }
+  auto given = RenderDefault({"prometheus.enabled=true", "imagePullSecrets=[regcred]", "service.type=LoadBalancer",
+                              "service.loadBalancerSourceRanges=[10.0.0.0/8]",
+                              "service.annotations={example.com/internal: \"true\"}"});
+  int pods = 0;
+  for (const auto& o : given) {
+    if (o.kind != "StatefulSet" && o.kind != "Deployment") continue;
+    ++pods;
+    EXPECT_EQ(o.body["spec"]["template"]["spec"]["imagePullSecrets"].dump(), R"([{"name":"regcred"}])") << o.name;
+  }
+  EXPECT_EQ(pods, 4);
+  const auto* client = Find(given, "Service", "demo");
+  ASSERT_NE(client, nullptr);
+  EXPECT_EQ(client->body["spec"]["loadBalancerSourceRanges"].dump(), R"(["10.0.0.0/8"])");
+  EXPECT_EQ(client->body["metadata"]["annotations"]["example.com/internal"], "true");
+}
+
+TEST(DefaultPackage, PrometheusHasNoLifecycleApiAndRestartsOnAChangedConfiguration) {
+  auto objects = RenderDefault({"prometheus.enabled=true"});
+  const auto* prometheus = Find(objects, "Deployment", "demo-prometheus");
+  ASSERT_NE(prometheus, nullptr);
+  for (const auto& a : ServerContainer(*prometheus)["args"])
+    EXPECT_EQ(a.get<std::string>().find("--web.enable-lifecycle"), std::string::npos) << a;
+  const auto& annotations = prometheus->body["spec"]["template"]["metadata"]["annotations"];
+  auto changed = RenderDefault({"prometheus.enabled=true", "prometheus.scrapeInterval=30s"});
+  EXPECT_NE(annotations["zkpilot.io/prometheus-config-hash"],
+            Find(changed, "Deployment", "demo-prometheus")->body["spec"]["template"]["metadata"]["annotations"]
+                                                             ["zkpilot.io/prometheus-config-hash"]);
+}
+
 TEST(DefaultPackage, ServerConfigurationLivesOnTheDataVolume) {
   for (const auto& sets : {std::vector<std::string>{}, std::vector<std::string>{"controller=deployment", "dataDir=/var/lib/zk"}}) {
     auto objects = RenderDefault(sets);
@@ -323,8 +380,20 @@ TEST(DefaultPackage, ServerConfigurationLivesOnTheDataVolume) {
     bool on_volume = false;
     for (const auto& m : c["volumeMounts"]) on_volume = on_volume || (m["name"] == "data" && m["mountPath"] == data_dir);
     EXPECT_TRUE(on_volume) << c["volumeMounts"].dump();
+    // The root is read-only: what the server writes goes to volumes, and
+    // its configuration to the data volume, never to an emptyDir (/logs,
+    // /tmp) that is lost with the pod.
+    EXPECT_EQ(c["securityContext"]["readOnlyRootFilesystem"], true);
+    std::set<std::string> scratch;
     for (const auto& v : server->body["spec"]["template"]["spec"]["volumes"])
-      EXPECT_FALSE(v.contains("emptyDir")) << "nothing of a server's configuration may be lost with its pod: " << v.dump();
+      if (v.contains("emptyDir")) scratch.insert(v["name"].get<std::string>());
+    for (const auto& m : c["volumeMounts"]) {
+      if (!scratch.count(m["name"].get<std::string>())) continue;
+      const std::string path = m["mountPath"];
+      EXPECT_NE(zoocfgdir.rfind(path, 0), 0u) << "nothing of a server's configuration may be lost with its pod: " << path;
+      EXPECT_NE(data_dir.rfind(path, 0), 0u) << path;
+    }
+    EXPECT_EQ(scratch, (std::set<std::string>{"logs", "tmp"}));
   }
 }
 

@@ -390,7 +390,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadValuesCase{"GrafanaWithOperatorPrometheus",
                       Sets({"grafana.enabled=true", "prometheus.enabled=true", "prometheus.operator=true"}),
                       "prometheus.operator (from --set) = true"},
-        BadValuesCase{"NotAQuantity", Sets({"resources.limits.memory=1GB"}), "is not a Kubernetes quantity"}),
+        BadValuesCase{"NotAQuantity", Sets({"resources.limits.memory=1GB"}), "is not a Kubernetes quantity"},
+        // ZooNavigator 1.x can be neither read-only nor behind a login.
+        BadValuesCase{"ZooNavigatorWithoutConsentToWrite", Sets({"zoonavigator.enabled=true"}),
+                      "zoonavigator.enabled (from --set) = true and zoonavigator.readOnly (default) = true "
+                      "do not go together (ZooNavigator 1.x cannot be made read-only"},
+        BadValuesCase{"ImageDigestWithoutAlgorithm", Sets({"image.digest=0123abcd"}),
+                      "image.digest: \"0123abcd\" does not match the pattern"},
+        BadValuesCase{"AddonDigestTooShort", Sets({"grafana.imageDigest=sha256:abc"}),
+                      "grafana.imageDigest: \"sha256:abc\" does not match the pattern"},
+        BadValuesCase{"PullSecretNotAName", Sets({"imagePullSecrets=[regcred, Bad_Name]"}),
+                      "imagePullSecrets: item 2 \"Bad_Name\" does not match the pattern"},
+        BadValuesCase{"PullSecretNotAString", Sets({"imagePullSecrets=[{name: regcred}]"}),
+                      "imagePullSecrets: item 1 {\"name\":\"regcred\"} is not a string"},
+        BadValuesCase{"SourceRangeNotACidr", Sets({"service.loadBalancerSourceRanges=[10.0.0.0]"}),
+                      "service.loadBalancerSourceRanges: item 1 \"10.0.0.0\" does not match the pattern"}),
     [](const auto& info) { return info.param.name; });
 
 class DefaultPackageAccepts : public ::testing::TestWithParam<std::vector<std::string>> {};
@@ -411,7 +425,7 @@ INSTANTIATE_TEST_SUITE_P(
                       std::vector<std::string>{"heapSize=768m"},
                       std::vector<std::string>{"heapSize=8g", "resources.limits.memory=", "resources.requests.memory="},
                       std::vector<std::string>{"fourLetterWords=srvr,ruok"},
-                      std::vector<std::string>{"zoonavigator.enabled=true", "prometheus.enabled=true",
+                      std::vector<std::string>{"zoonavigator.enabled=true", "zoonavigator.readOnly=false", "prometheus.enabled=true",
                                                "alertmanager.enabled=true", "grafana.enabled=true"},
                       std::vector<std::string>{"grafana.enabled=true", "prometheus.enabled=true", "prometheus.operator=true",
                                                "grafana.prometheusUrl=http://prometheus-operated.monitoring:9090"},

@@ -75,7 +75,7 @@ check deployment-5 "StatefulSet=0 Deployment=5 PersistentVolumeClaim=5" -- \
   --set replicas=5 --set controller=deployment
 
 check all-addons "StatefulSet=3 Deployment=4 ConfigMap=6 Service=6 ServiceMonitor=0 PrometheusRule=0" -- \
-  --set zoonavigator.enabled=true --set prometheus.enabled=true \
+  --set zoonavigator.enabled=true --set zoonavigator.readOnly=false --set prometheus.enabled=true \
   --set alertmanager.enabled=true --set grafana.enabled=true
 
 check prometheus-operator "StatefulSet=3 Deployment=0 ServiceMonitor=1 PrometheusRule=1" -- \
@@ -89,7 +89,7 @@ check storageclass-cpu-limit "StatefulSet=3" -- \
 
 # Beyond the basic matrix: the remaining switches of the templates.
 check restricted-clients "StatefulSet=3 Deployment=1 NetworkPolicy=1" -- \
-  --set networkPolicy.allowExternal=false --set zoonavigator.enabled=true
+  --set networkPolicy.allowExternal=false --set zoonavigator.enabled=true --set zoonavigator.readOnly=false
 
 check operator-with-grafana "ServiceMonitor=1 PrometheusRule=1 Deployment=1" -- \
   --set prometheus.enabled=true --set prometheus.operator=true --set grafana.enabled=true \
@@ -120,14 +120,26 @@ check named-cluster-ports "StatefulSet=7" -- \
   --set clusterDomain=example.internal --set podDisruptionBudget.maxUnavailable=2
 
 check deployment-all-addons "Deployment=7 PersistentVolumeClaim=3" -- \
-  --set controller=deployment --set zoonavigator.enabled=true --set prometheus.enabled=true \
+  --set controller=deployment --set zoonavigator.enabled=true --set zoonavigator.readOnly=false --set prometheus.enabled=true \
   --set alertmanager.enabled=true --set grafana.enabled=true --set storage.storageClass=fast
+
+# Pinned images, pull secrets on every pod, a load balancer limited to
+# source ranges with annotations.
+d64=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+check pinned-images-load-balancer "StatefulSet=3 Deployment=4 Service=6" -- \
+  --set image.digest=sha256:${d64} --set prometheus.imageDigest=sha256:${d64} \
+  --set alertmanager.imageDigest=sha256:${d64} --set grafana.imageDigest=sha256:${d64} \
+  --set zoonavigator.imageDigest=sha256:${d64} --set 'imagePullSecrets=[regcred, mirror-creds]' \
+  --set service.type=LoadBalancer --set 'service.loadBalancerSourceRanges=[10.0.0.0/8, 192.168.0.0/16]' \
+  --set 'service.annotations={service.beta.kubernetes.io/aws-load-balancer-internal: "true"}' \
+  --set zoonavigator.enabled=true --set zoonavigator.readOnly=false --set prometheus.enabled=true \
+  --set alertmanager.enabled=true --set grafana.enabled=true
 
 # The longest cluster name zkpilot accepts (40) and the most servers (255):
 # every derived name and label must still fit its limit.
 check longest-names "StatefulSet=255" -- \
   --name zk-abcdefghijklmnopqrstuvwxyz-0123456789 --namespace a-namespace-with-a-rather-long-name-for-testing-63-chars-max \
-  --set replicas=255 --set networkPolicy.allowExternal=false --set zoonavigator.enabled=true \
+  --set replicas=255 --set networkPolicy.allowExternal=false --set zoonavigator.enabled=true --set zoonavigator.readOnly=false \
   --set prometheus.enabled=true --set alertmanager.enabled=true --set grafana.enabled=true
 
 echo

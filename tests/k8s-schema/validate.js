@@ -2,8 +2,11 @@
 // Validates rendered Kubernetes objects against the Kubernetes and
 // prometheus-operator schemas (kubernetes-models), plus the checks that the
 // schemas cannot express: value ranges (ports, replicas), name and label
-// syntax and lengths, and references between the rendered objects (selectors
-// that match their pod templates, volumes that exist, named ports).
+// syntax and lengths, references between the rendered objects (selectors
+// that match their pod templates, volumes that exist, named ports), and that
+// every pod template passes the Pod Security Standards' "restricted" level
+// (the test cluster's admission, tests/kube-sim/lib/podsecurity.js) with a
+// read-only root filesystem in every container.
 //
 // Usage: node validate.js [--expect KIND=N ...] [FILE ...]
 //   no FILE or "-": read standard input; --expect KIND=N fails unless exactly
@@ -17,6 +20,7 @@
 "use strict";
 
 const fs = require("fs");
+const podSecurity = require("../kube-sim/lib/podsecurity");
 
 // ------------------------------------------------------------------ models
 
@@ -188,7 +192,12 @@ function checkPodSpec(errs, where, spec, extraVolumes) {
   if (spec.nodeSelector) checkLabels(errs, `${where}.nodeSelector`, spec.nodeSelector);
   if (spec.terminationGracePeriodSeconds !== undefined && !(spec.terminationGracePeriodSeconds >= 0))
     errs.push(`${where}.terminationGracePeriodSeconds must be >= 0`);
+  for (const v of podSecurity.violations("restricted", spec))
+    errs.push(`${where}: violates PodSecurity "restricted:latest": ${v}`);
   const containers = [...(spec.initContainers || []), ...(spec.containers || [])];
+  for (const c of containers)
+    if (!(c.securityContext && c.securityContext.readOnlyRootFilesystem === true))
+      errs.push(`${where}.containers[${c.name}]: securityContext.readOnlyRootFilesystem is not true`);
   const names = new Set();
   for (const c of containers) {
     const cw = `${where}.containers[${c.name}]`;

@@ -95,7 +95,14 @@ OrderedJson ParamSchema(const ParamSpec& p) {
       break;
     case ParamType::kList:
       s["type"] = "array";
-      s["items"] = OrderedJson{{"x-kubernetes-preserve-unknown-fields", true}};
+      // A list with a pattern is a list of strings matching it (see
+      // CheckParamValue); others hold free-form items.
+      if (p.pattern.empty()) {
+        s["items"] = OrderedJson{{"x-kubernetes-preserve-unknown-fields", true}};
+      } else {
+        s["items"] = OrderedJson{{"type", "string"}};
+        if (auto pattern = CrdPattern(p.pattern)) s["items"]["pattern"] = *pattern;
+      }
       break;
   }
   s["description"] = ParamDescription(p);

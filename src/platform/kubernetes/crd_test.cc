@@ -84,8 +84,9 @@ TEST(Crd, SchemaIsStructuralAndPreservesOnlyFreeFormParameters) {
     EXPECT_EQ(k, "name");
   std::vector<std::string> preserved;
   CheckStructural(root, "", preserved);
-  std::vector<std::string> want = {".spec.values.nodeSelector", ".spec.values.tolerations[]",
-                                   ".spec.values.podAnnotations", ".status.operation.steps[].args"};
+  std::vector<std::string> want = {
+      ".spec.values.nodeSelector", ".spec.values.tolerations[]", ".spec.values.podAnnotations",
+      ".spec.values.service.annotations", ".status.operation.steps[].args"};
   std::sort(want.begin(), want.end());
   std::sort(preserved.begin(), preserved.end());
   EXPECT_EQ(preserved, want);
@@ -115,7 +116,12 @@ TEST(Crd, EveryParameterIsTypedWithItsBoundsEnumPatternAndDescription) {
       EXPECT_EQ(s["maximum"].get<double>(), *p.max) << p.name;
     }
     EXPECT_EQ(s.contains("enum"), !p.enum_values.empty()) << p.name;
-    EXPECT_EQ(s.contains("pattern"), !p.pattern.empty()) << p.name;
+    // A list's pattern is its items'.
+    const OrderedJson& patterned = p.type == ParamType::kList ? s["items"] : s;
+    EXPECT_EQ(patterned.contains("pattern"), !p.pattern.empty()) << p.name;
+    if (p.type == ParamType::kList && !p.pattern.empty()) {
+      EXPECT_EQ(s["items"]["type"], "string") << p.name;
+    }
   }
   const OrderedJson& tick = values["properties"]["tickTime"];
   EXPECT_EQ(tick["minimum"], 100);

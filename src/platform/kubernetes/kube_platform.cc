@@ -1,6 +1,7 @@
 #include "platform/kubernetes/kube_platform.h"
 
 #include <algorithm>
+#include <functional>
 #include <random>
 #include <set>
 
@@ -23,39 +24,66 @@ std::string DescribeIds(const std::vector<int>& ids) {
 
 std::string SuperSecretName(const std::string& cluster) { return cluster + "-zkpilot-super"; }
 
-Result<std::string> EnsureSuperPassword(KubeClient& client, const KubePlatformOptions& options) {
+std::string GrafanaSecretName(const std::string& cluster) { return cluster + "-grafana-admin"; }
+
+namespace {
+
+// A password generated once and kept in Secret `name` under `key`: read back
+// when the Secret exists, else generated and the Secret created by
+// `make(password)`. Safe when two callers race: the one whose create loses
+// reads the winner's. Never updated, so every apply keeps the same value.
+Result<std::string> EnsureGeneratedSecret(KubeClient& client, const KubePlatformOptions& options,
+                                          const std::string& name, const std::string& key,
+                                          const std::function<json(const std::string&)>& make) {
   const auto deadline = SteadyClock::now() + options.api_retry;
   ZK_ASSIGN_OR_RETURN(ResourceRef ref, Retrying<ResourceRef>(deadline, [&] {
                         return client.Resolve("v1", "Secret");
                       }));
-  const std::string name = SuperSecretName(options.cluster);
   for (int attempt = 0; attempt < 2; ++attempt) {
     ZK_ASSIGN_OR_RETURN(auto existing, Retrying<std::optional<json>>(deadline, [&] {
                           return client.Get(ref, options.namespace_name, name);
                         }));
     if (existing) {
       const json& data = existing->contains("data") ? (*existing)["data"] : json::object();
-      if (!data.contains("password") || !data["password"].is_string())
-        return Status::InvalidInput("Secret " + name + " has no key \"password\"");
-      ZK_ASSIGN_OR_RETURN(std::string password, Base64Decode(data["password"].get<std::string>()));
+      if (!data.contains(key) || !data[key].is_string())
+        return Status::InvalidInput("Secret " + name + " has no key \"" + key + "\"");
+      ZK_ASSIGN_OR_RETURN(std::string password, Base64Decode(data[key].get<std::string>()));
       if (password.empty())
-        return Status::InvalidInput("Secret " + name + ": the password is empty");
+        return Status::InvalidInput("Secret " + name + ": the " + key + " is empty");
       return password;
     }
     static const char kAlphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     std::random_device rd;
     std::string password;
     for (int i = 0; i < 32; ++i) password += kAlphabet[rd() % (sizeof kAlphabet - 1)];
-    ObjectDecoration d{options.cluster, options.owner_uid, options.owner_api_version,
-                       options.owner_kind, ""};
-    auto created = client.Create(ref, options.namespace_name,
-                                 SuperSecretObject(name, options.namespace_name, password, d));
+    auto created = client.Create(ref, options.namespace_name, make(password));
     if (created.ok()) return password;
     // Someone else created it meanwhile: read theirs.
     if (created.status().code() != ErrorCode::kConflict)
       return created.status().WithContext("create Secret " + name);
   }
   return Status::Internal("Secret " + name + ": created by another writer but not readable");
+}
+
+ObjectDecoration SecretDecoration(const KubePlatformOptions& options) {
+  return {options.cluster, options.owner_uid, options.owner_api_version, options.owner_kind, ""};
+}
+
+}  // namespace
+
+Result<std::string> EnsureSuperPassword(KubeClient& client, const KubePlatformOptions& options) {
+  const std::string name = SuperSecretName(options.cluster);
+  return EnsureGeneratedSecret(client, options, name, "password", [&](const std::string& pw) {
+    return SuperSecretObject(name, options.namespace_name, pw, SecretDecoration(options));
+  });
+}
+
+Result<std::string> EnsureGrafanaPassword(KubeClient& client, const KubePlatformOptions& options) {
+  const std::string name = GrafanaSecretName(options.cluster);
+  return EnsureGeneratedSecret(
+      client, options, name, kGrafanaPasswordKey, [&](const std::string& pw) {
+        return GrafanaSecretObject(name, options.namespace_name, pw, SecretDecoration(options));
+      });
 }
 
 KubernetesPlatform::KubernetesPlatform(KubeClient& client, Package package, Values target,
@@ -452,6 +480,15 @@ Result<std::string> KubernetesPlatform::ForgetServer(int id) {
 
 Result<std::string> KubernetesPlatform::ApplyAddons() {
   ZK_ASSIGN_OR_RETURN(PlatformObjects objects, Render({}));
+  // An add-on that reads Grafana's admin password (the package's grafana
+  // add-on) gets the Secret generated on first use and kept from then on:
+  // never rendered, so never regenerated nor pruned.
+  const std::string grafana_secret = GrafanaSecretName(options_.cluster);
+  for (const auto& o : objects.addons) {
+    if (!ReferencesSecret(o, grafana_secret)) continue;
+    ZK_RETURN_IF_ERROR(EnsureGrafanaPassword(client_, options_).status());
+    break;
+  }
   std::set<std::string> rendered;
   for (const auto& o : objects.cluster_wide) rendered.insert(ObjectKey(o));
   for (const auto& [id, list] : objects.servers)
@@ -472,7 +509,9 @@ Result<std::string> KubernetesPlatform::ApplyAddons() {
     ZK_ASSIGN_OR_RETURN(auto existing,
                         ListByLabel(k.api_version, k.kind, ClusterSelector(options_.cluster)));
     for (const auto& o : existing) {
-      if (ServerIdOf(o) > 0 || ObjectName(o) == SuperSecretName(options_.cluster)) continue;
+      if (ServerIdOf(o) > 0 || ObjectName(o) == SuperSecretName(options_.cluster) ||
+          ObjectName(o) == grafana_secret)
+        continue;
       if (rendered.count(ObjectKey(o))) continue;
       ZK_RETURN_IF_ERROR(DeleteObject(o));
       pruned.push_back(ObjectTitle(o));

@@ -86,6 +86,13 @@ std::string SuperSecretName(const std::string& cluster);
 // create loses reads the winner's.
 Result<std::string> EnsureSuperPassword(KubeClient& client, const KubePlatformOptions& options);
 
+// Secret <cluster>-grafana-admin, key admin-password: the grafana add-on's
+// admin password (GF_SECURITY_ADMIN_PASSWORD in its template), generated the
+// first time ApplyAddons runs with grafana.enabled and kept from then on
+// like the super user's; deleted with the cluster.
+std::string GrafanaSecretName(const std::string& cluster);
+Result<std::string> EnsureGrafanaPassword(KubeClient& client, const KubePlatformOptions& options);
+
 class KubernetesPlatform : public Platform {
  public:
   // REQUIRES: `target` was resolved against `package`'s schema; `client`

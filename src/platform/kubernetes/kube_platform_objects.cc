@@ -197,6 +197,41 @@ json SuperSecretObject(const std::string& name, const std::string& namespace_nam
   return secret;
 }
 
+bool ReferencesSecret(const json& object, const std::string& name) {
+  if (object.is_array()) {
+    for (const auto& item : object)
+      if (ReferencesSecret(item, name)) return true;
+    return false;
+  }
+  if (!object.is_object()) return false;
+  for (const char* key : {"secretKeyRef", "secretRef"})  // env, envFrom
+    if (object.contains(key) && object[key].is_object() && object[key].value("name", "") == name)
+      return true;
+  if (object.contains("secret") && object["secret"].is_object() &&  // a secret volume
+      object["secret"].value("secretName", "") == name)
+    return true;
+  for (const auto& [key, value] : object.items())
+    if (ReferencesSecret(value, name)) return true;
+  return false;
+}
+
+json GrafanaSecretObject(const std::string& name, const std::string& namespace_name,
+                         const std::string& password, const ObjectDecoration& d) {
+  json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata",
+                  {{"name", name},
+                   {"namespace", namespace_name},
+                   {"labels",
+                    {{kLabelInstance, d.cluster},
+                     {kLabelManagedBy, kManagedByValue},
+                     {"app.kubernetes.io/component", "grafana"}}}}},
+                 {"type", "Opaque"},
+                 {"data", {{kGrafanaPasswordKey, Base64Encode(password)}}}};
+  Decorate(secret, d);
+  return secret;
+}
+
 bool AppliedBy(const json& object, const std::string& manager,
                const std::vector<std::string>& path) {
   if (!object.contains("metadata") || !object["metadata"].contains("managedFields")) return false;

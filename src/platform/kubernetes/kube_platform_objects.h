@@ -63,6 +63,13 @@ std::string MetadataAnnotation(const nlohmann::json& holder, const std::string& 
 // The Secret holding the super user's password and its digest.
 nlohmann::json SuperSecretObject(const std::string& name, const std::string& namespace_name,
                                  const std::string& password, const ObjectDecoration& decoration);
+// The Secret holding the grafana add-on's admin password (key kGrafanaPasswordKey).
+inline constexpr char kGrafanaPasswordKey[] = "admin-password";
+nlohmann::json GrafanaSecretObject(const std::string& name, const std::string& namespace_name,
+                                   const std::string& password, const ObjectDecoration& decoration);
+// Whether anything in `object` (a pod template's env, envFrom, volumes)
+// refers to the Secret `name`.
+bool ReferencesSecret(const nlohmann::json& object, const std::string& name);
 std::string Base64Encode(const std::string& data);
 Result<std::string> Base64Decode(const std::string& data);
 

@@ -57,7 +57,8 @@ TEST(KubePlatformObjects, SortsServersClusterWideAndAddons) {
   }
   EXPECT_TRUE(config_map);
 
-  PlatformObjects with = Objects({"replicas=3", "zoonavigator.enabled=true"}, "uid-1");
+  PlatformObjects with =
+      Objects({"replicas=3", "zoonavigator.enabled=true", "zoonavigator.readOnly=false"}, "uid-1");
   ASSERT_FALSE(with.addons.empty());
   for (const auto& a : with.addons) {
     EXPECT_EQ(a["metadata"]["labels"][kLabelCluster], "demo");
@@ -111,7 +112,9 @@ TEST(KubePlatformObjects, TemplateHashFollowsWhatNeedsARestartOnly) {
   EXPECT_NE(base, hash({"replicas=3", "tickTime=3000"}, 1)) << "a config file change";
   EXPECT_NE(base, hash({"replicas=3", "version=3.9.3"}, 1)) << "a version change";
   EXPECT_NE(base, hash({"replicas=3", "heapSize=256m"}, 1)) << "a JVM flag change";
-  EXPECT_EQ(base, hash({"replicas=3", "zoonavigator.enabled=true"}, 1)) << "an add-on";
+  EXPECT_EQ(base,
+            hash({"replicas=3", "zoonavigator.enabled=true", "zoonavigator.readOnly=false"}, 1))
+      << "an add-on";
   EXPECT_NE(base, hash({"replicas=3"}, 2)) << "each server has its own";
 
   json t = Template(Objects({"replicas=3"}), 1);
@@ -188,6 +191,52 @@ TEST(KubePlatformObjects, SuperSecretHoldsPasswordAndDigest) {
   EXPECT_EQ(*Base64Decode(s["data"]["digest"]), DigestId("super", "pw"));
   for (const std::string text : {"", "a", "ab", "abc", "abcd", "super:xyz="})
     EXPECT_EQ(*Base64Decode(Base64Encode(text)), text);
+}
+
+TEST(KubePlatformObjects, GrafanaSecretHoldsThePasswordItsDeploymentReads) {
+  const json s =
+      GrafanaSecretObject("demo-grafana-admin", "ns", "pw", {"demo", "uid-1", "v", "K", ""});
+  EXPECT_EQ(s["metadata"]["labels"][kLabelCluster], "demo");
+  EXPECT_EQ(s["metadata"]["ownerReferences"][0]["uid"], "uid-1");
+  EXPECT_EQ(*Base64Decode(s["data"][kGrafanaPasswordKey]), "pw");
+
+  PlatformObjects o = Objects({"replicas=3", "grafana.enabled=true", "prometheus.enabled=true",
+                               "zoonavigator.enabled=true", "zoonavigator.readOnly=false"});
+  int readers = 0;
+  for (const auto& a : o.addons) {
+    if (!ReferencesSecret(a, "demo-grafana-admin")) continue;
+    ++readers;
+    EXPECT_EQ(a["metadata"]["name"], "demo-grafana");
+  }
+  EXPECT_EQ(readers, 1);
+  EXPECT_FALSE(ReferencesSecret(Controller(o, 1), "demo-grafana-admin"));
+  EXPECT_TRUE(ReferencesSecret(Controller(o, 1), "demo-zkpilot-super")) << "the digest";
+  EXPECT_TRUE(ReferencesSecret(json::parse(R"({"volumes":[{"secret":{"secretName":"x"}}]})"), "x"));
+  EXPECT_TRUE(ReferencesSecret(json::parse(R"([{"envFrom":[{"secretRef":{"name":"x"}}]}])"), "x"));
+}
+
+// What zkpilot adds to a server's pod (the digest's env) leaves it within the
+// restricted Pod Security profile, with a read-only root.
+TEST(KubePlatformObjects, DecoratedServerPodStaysRestricted) {
+  for (const auto& sets : std::vector<std::vector<std::string>>{
+           {"replicas=3"}, {"replicas=3", "controller=deployment"}}) {
+    PlatformObjects o = Objects(sets);
+    const json& spec = Template(o, 1)["spec"];
+    EXPECT_EQ(spec["securityContext"]["runAsNonRoot"], true);
+    EXPECT_EQ(spec["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    EXPECT_FALSE(spec.contains("hostNetwork"));
+    for (const auto& v : spec["volumes"])
+      EXPECT_TRUE(v.contains("configMap") || v.contains("emptyDir") ||
+                  v.contains("persistentVolumeClaim"))
+          << v.dump();
+    for (const auto& c : spec["containers"]) {
+      const json& sc = c["securityContext"];
+      EXPECT_EQ(sc["allowPrivilegeEscalation"], false);
+      EXPECT_EQ(sc["readOnlyRootFilesystem"], true);
+      EXPECT_EQ(sc["capabilities"]["drop"], json::array({"ALL"}));
+      for (const auto& p : c["ports"]) EXPECT_FALSE(p.contains("hostPort")) << p.dump();
+    }
+  }
 }
 
 }  // namespace

@@ -179,10 +179,16 @@ Result<std::vector<RenderedObject>> OperatorManifests(const Package& package,
   const std::string image = options.image.empty() ? DefaultOperatorImage() : options.image;
   std::vector<RenderedObject> out;
   out.push_back(Object(GenerateCrd(package)));
-  out.push_back(
-      Object({{"apiVersion", "v1"},
-              {"kind", "Namespace"},
-              {"metadata", {{"name", ns}, {"labels", {{kLabelManagedBy, kManagedByValue}}}}}}));
+  out.push_back(Object({{"apiVersion", "v1"},
+                        {"kind", "Namespace"},
+                        // Pod Security admission refuses any pod in it that breaks
+                        // the restricted profile (the operator's own passes it).
+                        {"metadata",
+                         {{"name", ns},
+                          {"labels",
+                           {{kLabelManagedBy, kManagedByValue},
+                            {"pod-security.kubernetes.io/enforce", "restricted"},
+                            {"pod-security.kubernetes.io/enforce-version", "latest"}}}}}}));
   out.push_back(Object({{"apiVersion", "v1"},
                         {"kind", "ServiceAccount"},
                         {"metadata", Metadata(kOperatorName, ns)}}));

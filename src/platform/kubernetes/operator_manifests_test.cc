@@ -81,9 +81,19 @@ TEST(OperatorManifests, DeploymentRunsTheOperatorWithLeaderElectionAndHealthProb
   EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"], "/readyz");
   EXPECT_EQ(c["securityContext"]["allowPrivilegeEscalation"], false);
   EXPECT_EQ(c["securityContext"]["readOnlyRootFilesystem"], true);
+  EXPECT_EQ(c["securityContext"]["capabilities"]["drop"], OrderedJson::array({"ALL"}));
+  EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
   EXPECT_TRUE(c["resources"]["requests"].contains("memory"));
   EXPECT_EQ(d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"],
             d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]);
+}
+
+TEST(OperatorManifests, NamespaceEnforcesTheRestrictedPodSecurityLevel) {
+  auto objects = OperatorManifests(ZooKeeperPackage(), {});
+  ASSERT_TRUE(objects.ok());
+  const OrderedJson& labels = Find(*objects, "Namespace").body["metadata"]["labels"];
+  EXPECT_EQ(labels["pod-security.kubernetes.io/enforce"], "restricted");
+  EXPECT_EQ(labels["pod-security.kubernetes.io/enforce-version"], "latest");
 }
 
 TEST(OperatorManifests, OptionsSetNamespaceImageAndReplicas) {
@@ -125,7 +135,7 @@ TEST(OperatorRbac, CoversEveryKindThePackageRenders) {
   // (Deployment mode renders the claims).
   const std::vector<std::vector<std::string>> sets = {
       {"prometheus.enabled=true", "alertmanager.enabled=true", "grafana.enabled=true",
-       "zoonavigator.enabled=true", "networkPolicy.enabled=true"},
+       "zoonavigator.enabled=true", "zoonavigator.readOnly=false", "networkPolicy.enabled=true"},
       {"prometheus.enabled=true", "prometheus.operator=true", "controller=deployment"},
   };
   std::set<std::pair<std::string, std::string>> kinds;  // apiVersion, kind

@@ -12,6 +12,7 @@
 const crypto = require('crypto');
 const { EventEmitter } = require('events');
 const errors = require('./errors');
+const podSecurity = require('./podsecurity');
 const { parseLabelSelector, parseFieldSelector } = require('./selectors');
 
 // Watch history kept for resuming watches: the real API server's watch cache
@@ -121,6 +122,12 @@ class Store extends EventEmitter {
     else delete meta.namespace;
     const key = Store.key(res, meta.namespace, meta.name);
     if (this.objects.has(key)) throw errors.alreadyExists(res, meta.name);
+    // Pod Security admission, here so that pods a controller creates are
+    // refused like a client's (the real admission sees both).
+    if (res.kind === 'Pod' && res.group === '') {
+      const nsRes = this.registry.byPlural('', 'v1', 'namespaces');
+      podSecurity.admitPod(this.objects.get(Store.key(nsRes, '', meta.namespace)), obj);
+    }
     // A uid chosen before the store (a Job's, during defaulting) is kept.
     meta.uid = meta.uid || crypto.randomUUID();
     meta.creationTimestamp = now();
