@@ -239,6 +239,21 @@ TEST_F(AuthTest, EnforcementCanBeSwitchedOnByARoll) {
   EXPECT_TRUE(Contains(Kazoo("read", 1, "/apps", Password("sasl", "app")), "read "));
 }
 
+TEST_F(AuthTest, WithAuthOffServersGetNoAuthConfigurationAndNoCredentials) {
+  // The default: existing clusters' files (and so their fingerprints) stay as they were.
+  ProcessResult d = Deploy("plain", {"replicas=1"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();
+  auto cfg = ReadFile(NodeDir(ClusterDir("plain"), 1) + "/conf/zoo.cfg");
+  ASSERT_TRUE(cfg.ok());
+  for (const char* key : {"authProvider", "enforce.auth", "quorum.auth"})
+    EXPECT_EQ(cfg->find(key), std::string::npos) << key << " in\n" << *cfg;
+  auto args = ReadFile(NodeDir(ClusterDir("plain"), 1) + "/conf/secret.args");
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(args->rfind("-Dzookeeper.DigestAuthenticationProvider.superDigest=super:", 0), 0u) << *args;
+  EXPECT_EQ(std::count(args->begin(), args->end(), '\n'), 1) << *args;
+  EXPECT_FALSE(fs::exists(AuthDir("plain")));
+}
+
 struct BadAuth {
   const char* name;
   std::vector<std::string> sets;
