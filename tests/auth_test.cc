@@ -205,7 +205,7 @@ TEST_F(AuthTest, KazooAndTheJavaClientAuthenticateAsAppWhileOthersAreRefused) {
   EXPECT_TRUE(Contains(java.out, "\nhello\n"));
 }
 
-TEST_F(AuthTest, EnforcementRefusesAnonymousSessionsWhileStatusRestartAndScaleWork) {
+TEST_F(AuthTest, EnforcementRefusesAnonymousSessionsWhileStatusRestartAndScalingWork) {
   ProcessResult d = Deploy("sasl", {"auth.enabled=true", "auth.enforce=true", "auth.quorum=true"});
   ASSERT_EQ(d.exit_code, 0) << d.All();  // its hooks ran through zkpilot's super-digest session
   const std::string password = Password("sasl", "app");
@@ -232,6 +232,11 @@ TEST_F(AuthTest, EnforcementRefusesAnonymousSessionsWhileStatusRestartAndScaleWo
   EXPECT_TRUE(Contains(scale.All(), "4/4 servers in sync"));
   EXPECT_TRUE(LogHas("sasl", 4, "Successfully completed the authentication using SASL. server addr:"));
   EXPECT_TRUE(Contains(Kazoo("read", 4, "/apps", password), "read "));
+  ProcessResult down = Zk({"scale", "sasl", "--replicas", "3", "--timeout", "90"});
+  ASSERT_EQ(down.exit_code, 0) << down.All();
+  EXPECT_TRUE(Contains(down.All(), "3/3 servers in sync"));
+  EXPECT_FALSE(fs::exists(AuthDir("sasl") + "/server-4.jaas")) << "a removed server's JAAS file stays";
+  EXPECT_TRUE(fs::exists(AuthDir("sasl") + "/server-3.jaas"));
 
   // Quorum authentication is fixed after deploy (switching needs three rolls).
   ProcessResult quorum_off = Zk({"configure", "sasl", "--set", "auth.quorum=false"});

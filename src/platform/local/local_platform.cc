@@ -460,6 +460,9 @@ Result<std::string> LocalPlatform::StopServer(int id, std::chrono::milliseconds 
 Result<std::string> LocalPlatform::ForgetServer(int id) {
   Status s = store_.DeleteNode(name_, id);
   if (!s.ok() && s.code() != ErrorCode::kNotFound) return s;
+  // Its JAAS file holds the cluster's credentials; nothing reads it any more.
+  std::error_code ec;
+  fs::remove(LocalAuthAt(cluster_home_).JaasPath(id), ec);
   return "server " + std::to_string(id) + " removed from the state";
 }
 
