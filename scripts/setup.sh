@@ -30,6 +30,7 @@ PACKAGES=(
   openssl               # the cluster's CA and certificates
   python3-kubernetes    # a second real client (watch)
   python3-kazoo         # a real ZooKeeper client inside the cluster network
+  python3-pure-sasl     # kazoo's SASL (DIGEST-MD5) for tests/auth_test.cc
   python3-yaml
   jq                    # the scenarios read JSON reports and the faults API
   liblogback-java       # logback for the test cluster's ZooKeeper image layers

@@ -587,6 +587,19 @@ TEST(KubePlatformPreflight, MissingNamespaceIsTheUsersFault) {
       << s.message();
 }
 
+TEST(KubePlatformPreflight, SaslAuthenticationIsRefusedUntilTheOperatorCarriesItsCredentials) {
+  auto client = kubesim::Client();
+  KubePlatformOptions options;
+  options.namespace_name = "no-such-namespace";  // refused before the API is asked anything
+  options.cluster = "demo";
+  for (const std::string set : {"auth.enabled=true", "auth.quorum=true"}) {
+    KubernetesPlatform p(*client, DefaultPackage(), TestValues({set}), options, real_clock);
+    Status s = p.Preflight();
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidInput) << set;
+    EXPECT_NE(s.message().find("local platform only"), std::string::npos) << s.message();
+  }
+}
+
 TEST(KubePlatformPreflight, MissingPermissionsAreNamed) {
   const std::string ns = kubesim::NewNamespace("rbac");
   std::string out;

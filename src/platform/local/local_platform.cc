@@ -218,6 +218,14 @@ Result<std::string> LocalPlatform::SuperPassword() {
   return super_password_;
 }
 
+Result<LocalPlatform::NodeSecrets> LocalPlatform::Secrets() {
+  NodeSecrets secrets;
+  ZK_ASSIGN_OR_RETURN(secrets.super_password, SuperPassword());
+  ZK_ASSIGN_OR_RETURN(AuthSettings auth, AuthSettingsOf(values_));
+  ZK_ASSIGN_OR_RETURN(secrets.auth, EnsureAuthCredentials(LocalAuthAt(cluster_home_), auth));
+  return secrets;
+}
+
 Status LocalPlatform::Preflight() {
   if (FindInPath("java").empty())
     return Status::NotFound("java is not installed; the local platform runs ZooKeeper on a JVM "
@@ -296,7 +304,7 @@ Result<std::vector<ServerState>> LocalPlatform::Servers() {
 }
 
 Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode& node, const std::vector<int>& members,
-                                                                 const std::string& password) {
+                                                                 const NodeSecrets& secrets) {
   const NodeEndpoint& e = node.endpoint;
   RenderOptions opts{name_, "local", "local"};
   std::vector<NodeEndpoint> endpoints;
@@ -314,7 +322,10 @@ Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode&
   // Without its distribution (a fingerprint for a version not fetched yet)
   // the command line differs from any prepared one, as it should.
   launch.argv = NodeCommand(values_, distribution_.ok() ? *distribution_ : Distribution{}, node, java);
-  files.secret_args = SecretArgs(password);
+  ZK_ASSIGN_OR_RETURN(AuthSettings auth, AuthSettingsOf(values_));
+  if (auth.NeedsJaas()) files.jaas = JaasConfig(auth, secrets.auth);
+  // With every auth.* off this is the file of before: no existing cluster rolls.
+  files.secret_args = SecretArgs(secrets.super_password) + AuthJvmArgs(LocalAuthAt(cluster_home_), auth, e.id);
   launch.marker = Marker(node.dir);
   launch.log_path = node.log_path;
   files.launch_json = launch.ToJson().dump(2) + "\n";
@@ -326,13 +337,14 @@ Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode&
   for (std::string line; std::getline(cfg, line);)
     if (line.rfind("server.", 0) != 0) hashed += line + "\n";
   files.fingerprint = Sha256Hex(hashed + '\0' + files.logback + '\0' + kLog4jProperties + '\0' + files.launch_json +
-                                '\0' + files.secret_args);
+                                '\0' + files.secret_args + (files.jaas.empty() ? "" : '\0' + files.jaas));
   return files;
 }
 
 Status LocalPlatform::CheckRenderedFiles() {
-  // The password only goes into the launch file; any will do to render it.
-  const std::string placeholder = "not-the-password";
+  // Secrets only go into the files as they are; any will do to render them.
+  ZK_ASSIGN_OR_RETURN(AuthSettings auth, AuthSettingsOf(values_));
+  const NodeSecrets placeholder{"not-the-password", PlaceholderCredentials(auth)};
   for (const auto& n : nodes_) {
     auto files = RenderNodeFiles(n, {}, placeholder);
     if (!files.ok()) return files.status().WithContext("server " + std::to_string(n.endpoint.id));
@@ -344,8 +356,8 @@ Status LocalPlatform::CheckRenderedFiles() {
 
 Result<std::string> LocalPlatform::TargetFingerprint(int id) {
   ZK_ASSIGN_OR_RETURN(const LocalNode* node, Node(id));
-  ZK_ASSIGN_OR_RETURN(std::string password, SuperPassword());
-  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(*node, {}, password));
+  ZK_ASSIGN_OR_RETURN(NodeSecrets secrets, Secrets());
+  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(*node, {}, secrets));
   return files.fingerprint;
 }
 
@@ -355,8 +367,8 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
   const NodeEndpoint& e = node.endpoint;
   ZK_RETURN_IF_ERROR(distribution_.status());
   // Rendered before any directory is made: a file that does not render leaves none behind.
-  ZK_ASSIGN_OR_RETURN(std::string password, SuperPassword());
-  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(node, members, password));
+  ZK_ASSIGN_OR_RETURN(NodeSecrets secrets, Secrets());
+  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(node, members, secrets));
   // Its certificate (and the CA's, zkpilot's) exist before it can start.
   ZK_ASSIGN_OR_RETURN(std::string issued, EnsureClusterPki(values_, name_, cluster_home_, {id}));
   ZK_RETURN_IF_ERROR(MakeWritableDir(node.conf_dir, "node directory"));
@@ -366,6 +378,8 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
   ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/zoo.cfg", files.zoo_cfg));
   if (!files.logback.empty()) ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/logback.xml", files.logback));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/log4j.properties", kLog4jProperties));
+  if (!files.jaas.empty())
+    ZK_RETURN_IF_ERROR(WriteFileAtomically(LocalAuthAt(cluster_home_).JaasPath(e.id), files.jaas, 0600));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(SecretArgsPath(node), files.secret_args, 0600));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(LaunchSpecPath(node.dir), files.launch_json));
   ZK_RETURN_IF_ERROR(WriteFileAtomically(node.conf_dir + "/prepared.sha256", files.fingerprint + "\n"));
@@ -457,6 +471,9 @@ Result<std::string> LocalPlatform::StopServer(int id, std::chrono::milliseconds 
 Result<std::string> LocalPlatform::ForgetServer(int id) {
   Status s = store_.DeleteNode(name_, id);
   if (!s.ok() && s.code() != ErrorCode::kNotFound) return s;
+  // Its JAAS file holds the cluster's credentials; nothing reads it any more.
+  std::error_code ec;
+  fs::remove(LocalAuthAt(cluster_home_).JaasPath(id), ec);
   return "server " + std::to_string(id) + " removed from the state";
 }
 

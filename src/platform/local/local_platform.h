@@ -44,6 +44,7 @@
 #include "package/package.h"
 #include "platform/local/cds.h"
 #include "platform/local/distribution.h"
+#include "platform/local/local_auth.h"
 #include "platform/local/port_registry.h"
 #include "platform/local/topology.h"
 #include "platform/platform.h"
@@ -103,14 +104,20 @@ class LocalPlatform : public Platform {
  private:
   struct NodeFiles {
     std::string zoo_cfg, logback, launch_json, secret_args, fingerprint;
+    std::string jaas;               // "" when auth.* asks for none (local_auth.h)
     std::vector<std::string> argv;  // the JVM command line in launch_json
+  };
+  // What a server is given that must not be on a command line.
+  struct NodeSecrets {
+    std::string super_password;
+    AuthCredentials auth;
   };
   LocalPlatform(StateStore& store, std::string home, std::string cluster, Package package, Values target);
   Result<const LocalNode*> Node(int id) const;
   std::vector<const LocalNode*> Members(const std::vector<int>& ids) const;
-  // What a server with the super-user password `password` is given.
+  // What a server with these secrets is given.
   Result<NodeFiles> RenderNodeFiles(const LocalNode& node, const std::vector<int>& members,
-                                    const std::string& password);
+                                    const NodeSecrets& secrets);
   struct AddonFiles {
     std::string prometheus_config, alert_rules, alertmanager_config;
   };
@@ -120,6 +127,8 @@ class LocalPlatform : public Platform {
   // anything is recorded or created. No secret is read or made for it.
   Status CheckRenderedFiles();
   Result<std::string> SuperPassword();
+  // The super-user password and the credentials auth.* needs, made when missing.
+  Result<NodeSecrets> Secrets();
   void KeepSupervised(const std::vector<NodeRecord>& records);
   // Every port of the known servers and of the monitoring add-ons.
   std::vector<PortClaim> PortBlock() const;

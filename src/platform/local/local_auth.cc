@@ -1,0 +1,142 @@
+#include "platform/local/local_auth.h"
+
+#include <openssl/rand.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include "platform/local/local_files.h"
+#include "util/files.h"
+
+namespace zkpilot {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool BoolValue(const Values& values, const std::string& name) {
+  return values.Has(name) && values.Get(name).is_boolean() && values.Get(name).get<bool>();
+}
+
+// 32 random bytes as hex: no character that needs quoting in a JAAS file
+// (the values are "..." strings) or in a client's configuration.
+Result<std::string> NewPassword() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Status::Internal("OpenSSL RAND_bytes failed");
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// The password in `path`, made when the file is missing or empty.
+Result<std::string> EnsurePasswordFile(const std::string& path) {
+  if (fs::exists(path)) {
+    ZK_ASSIGN_OR_RETURN(std::string pw, ReadFile(path));
+    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+    if (!pw.empty()) {
+      std::error_code ec;  // a copy restored with a wider mode is narrowed again
+      fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
+      if (ec) return Status::IOError("restricting " + path + ": " + ec.message());
+      return pw;
+    }
+  }
+  ZK_ASSIGN_OR_RETURN(std::string pw, NewPassword());
+  ZK_RETURN_IF_ERROR(WriteFileAtomically(path, pw + "\n", 0600));
+  return pw;
+}
+
+std::string LoginModule(const std::string& options) {
+  return "  org.apache.zookeeper.server.auth.DigestLoginModule required\n" + options + ";\n";
+}
+
+}  // namespace
+
+Result<AuthSettings> AuthSettingsOf(const Values& values) {
+  AuthSettings s;
+  s.clients = BoolValue(values, "auth.enabled");
+  s.quorum = BoolValue(values, "auth.quorum");
+  s.enforce = BoolValue(values, "auth.enforce");
+  if (!values.Has("auth.users")) return s;
+  const auto& users = values.Get("auth.users");
+  const std::string where = "auth.users (" + values.Origin("auth.users") + ")";
+  if (!users.is_array()) return Status::InvalidInput(where + ": expected a list of user names");
+  // A name becomes a JAAS option (user_<name>) and a file name (<name>.password).
+  static const std::regex kName("[A-Za-z][A-Za-z0-9_.-]{0,63}");
+  std::set<std::string> seen;
+  for (const auto& u : users) {
+    if (!u.is_string() || !std::regex_match(u.get<std::string>(), kName))
+      return Status::InvalidInput(where + ": " + u.dump() +
+                                  " is not a user name (a letter, then letters, digits, '_', '.' or '-'; at most 64)");
+    if (!seen.insert(u.get<std::string>()).second)
+      return Status::InvalidInput(where + ": user " + u.get<std::string>() + " is listed twice");
+    s.users.push_back(u.get<std::string>());
+  }
+  if (s.clients && s.users.empty())
+    return Status::InvalidInput(where + ": empty, but auth.enabled needs at least one user to authenticate as");
+  return s;
+}
+
+LocalAuth LocalAuthAt(const std::string& cluster_home) { return LocalAuth{cluster_home + "/auth"}; }
+
+Result<AuthCredentials> EnsureAuthCredentials(const LocalAuth& auth, const AuthSettings& settings) {
+  AuthCredentials out;
+  if (!settings.NeedsJaas()) return out;
+  ZK_RETURN_IF_ERROR(MakeWritableDir(auth.dir, "auth directory"));
+  if (settings.clients)
+    for (const auto& user : settings.users) {
+      ZK_ASSIGN_OR_RETURN(out[user], EnsurePasswordFile(auth.PasswordPath(user)));
+    }
+  if (settings.quorum) {
+    ZK_ASSIGN_OR_RETURN(out[kQuorumUser], EnsurePasswordFile(auth.QuorumCredentialPath()));
+  }
+  return out;
+}
+
+AuthCredentials PlaceholderCredentials(const AuthSettings& settings) {
+  AuthCredentials out;
+  for (const auto& user : settings.users) out[user] = "not-the-password";
+  out[kQuorumUser] = "not-the-password";
+  return out;
+}
+
+std::string JaasConfig(const AuthSettings& settings, const AuthCredentials& credentials) {
+  std::string out =
+      "// JAAS configuration of a ZooKeeper server of this cluster, written by zkpilot.\n"
+      "// Passwords are in the clear: DIGEST-MD5 needs them on both ends.\n";
+  if (settings.clients) {
+    // ServerCnxnFactory.configureSaslLogin: section "Server"
+    // (zookeeper.sasl.serverconfig); DigestLoginModule's user_<name> options.
+    std::string users;
+    for (const auto& user : settings.users)
+      users += "  user_" + user + "=\"" + credentials.at(user) + "\"\n";
+    if (!users.empty()) users.pop_back();
+    out += "Server {\n" + LoginModule(users) + "};\n";
+  }
+  if (settings.quorum) {
+    // QuorumPeer's SaslQuorumAuthServer / SaslQuorumAuthLearner read the
+    // sections zoo.cfg names in quorum.auth.{server,learner}.loginContext.
+    const std::string pw = credentials.at(kQuorumUser);
+    out += "QuorumServer {\n" + LoginModule(std::string("  user_") + kQuorumUser + "=\"" + pw + "\"") + "};\n";
+    out += "QuorumLearner {\n" +
+           LoginModule(std::string("  username=\"") + kQuorumUser + "\"\n  password=\"" + pw + "\"") + "};\n";
+  }
+  return out;
+}
+
+std::string AuthJvmArgs(const LocalAuth& auth, const AuthSettings& settings, int id) {
+  if (!settings.NeedsJaas()) return "";
+  // Quoted as the java launcher reads `@file` arguments: within quotes a
+  // backslash escapes the next character.
+  std::string quoted;
+  for (char c : auth.JaasPath(id)) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return "\"-Djava.security.auth.login.config=" + quoted + "\"\n";
+}
+
+}  // namespace zkpilot

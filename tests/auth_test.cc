@@ -1,0 +1,325 @@
+// End-to-end tests of SASL authentication on the local platform
+// (platform/local/local_auth.h, docs/security.md): the real zkpilot binary
+// against real ZooKeeper 3.8.0 servers, with real clients — kazoo (Debian's
+// python3-kazoo with python3-pure-sasl), ZooKeeper's own Java client and the
+// C client zkpilot links. Like the other local suites: a fresh ZKPILOT_HOME
+// and free 127.0.0.1 ports per test, polls with deadlines, cleanup by PID.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "local_test_util.h"
+#include "platform/local/local_files.h"
+#include "platform/local/paths.h"
+#include "platform/local/process.h"
+#include "state/state_store.h"
+#include "util/files.h"
+#include "zk/zk_client.h"
+
+namespace zkpilot {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::ProcessResult;
+
+const std::string kPackage = std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper";
+constexpr int kPortSpan = 60;  // 4 servers use base..base+34
+// Debian's Python, where python3-kazoo and python3-pure-sasl are installed
+// (another python3 may come first in PATH).
+constexpr const char* kPython = "/usr/bin/python3";
+
+// kazoo as an application uses it. argv: mode, host:port, path, password.
+// Every wait is bounded: kazoo 2.8 does not know ZooKeeper's error -124
+// (SESSIONCLOSEDREQUIRESASLAUTH), its I/O thread dies on it and a plain
+// get() would wait forever.
+constexpr const char* kKazoo = R"PY(
+import sys
+from kazoo.client import KazooClient
+from kazoo.security import make_acl
+mode, host, path, password = sys.argv[1:5]
+sasl = None if mode == 'anonymous' else {'mechanism': 'DIGEST-MD5', 'username': 'app', 'password': password}
+zk = KazooClient(hosts=host, sasl_options=sasl, timeout=10)
+try:
+    zk.start(timeout=20)
+    if mode == 'create':
+        zk.create_async(path, b'hello', acl=[make_acl('sasl', 'app', all=True)]).get(timeout=20)
+    data, stat = zk.get_async(path).get(timeout=20)
+    acl, _ = zk.get_acls_async(path).get(timeout=20)
+    print('read ' + data.decode() + ' acl ' + ','.join('%s:%s:%d' % (a.id.scheme, a.id.id, a.perms) for a in acl))
+except Exception as e:
+    print('refused ' + type(e).__name__)
+finally:
+    try:
+        zk.stop()
+    except Exception:
+        pass
+)PY";
+
+::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << part << "\" not in:\n" << text;
+}
+
+class AuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    ASSERT_TRUE(world_.Create("zkpilot-auth", kPortSpan, &error)) << error;
+    ZkClient::SetClientLogging(ClientLogging::kQuiet);
+  }
+  void TearDown() override {
+    EXPECT_TRUE(world_.Cleanup(ZKPILOT_BINARY)) << "processes of " << world_.home() << " survived SIGKILL";
+  }
+
+  ProcessResult Run(const std::vector<std::string>& argv) {
+    return testing::RunProcess(argv, {world_.Env(), ZKPILOT_SOURCE_DIR, world_.capture(), 3min});
+  }
+  ProcessResult Zk(std::vector<std::string> args) {
+    args.insert(args.begin(), ZKPILOT_BINARY);
+    return Run(args);
+  }
+  ProcessResult Deploy(const std::string& name, const std::vector<std::string>& sets) {
+    std::vector<std::string> args = {"deploy", name, kPackage, "--timeout", "90", "--set",
+                                     "clientPort=" + std::to_string(world_.base_port())};
+    for (const auto& s : sets) args.insert(args.end(), {"--set", s});
+    return Zk(args);
+  }
+  // kazoo's answer: "read <data> acl <scheme:id:perms,...>" or "refused <exception>".
+  std::string Kazoo(const std::string& mode, int id, const std::string& path, const std::string& password = "") {
+    ProcessResult r = Run({kPython, "-c", kKazoo, mode, ConnectString(id), path, password});
+    EXPECT_EQ(r.exit_code, 0) << r.All();
+    return r.out;
+  }
+
+  // ZooKeeper's own Java client (ZooKeeperMain, on the servers' classpath)
+  // logged in as `user` through a JAAS Client section, running `command`.
+  ProcessResult JavaClient(const std::string& name, const std::string& user, const std::string& password, int id,
+                           const std::vector<std::string>& command) {
+    auto launch = ReadFile(NodeDir(ClusterDir(name), 1) + "/conf/launch.json");
+    EXPECT_TRUE(launch.ok()) << launch.status().message();
+    if (!launch.ok()) return {};
+    const auto argv = json::parse(*launch).at("argv").get<std::vector<std::string>>();
+    const auto cp = std::find(argv.begin(), argv.end(), "-cp");
+    EXPECT_TRUE(cp != argv.end() && cp + 1 != argv.end());
+    if (cp == argv.end() || cp + 1 == argv.end()) return {};
+    const std::string jaas = world_.root() + "/" + user + ".jaas";
+    EXPECT_TRUE(WriteFileAtomically(jaas, "Client {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n"
+                                          "  username=\"" + user + "\"\n  password=\"" + password + "\";\n};\n")
+                    .ok());
+    std::vector<std::string> java = {argv.front(), "-Djava.security.auth.login.config=" + jaas, "-cp", *(cp + 1),
+                                     "org.apache.zookeeper.ZooKeeperMain", "-server", ConnectString(id)};
+    java.insert(java.end(), command.begin(), command.end());
+    return Run(java);
+  }
+
+  std::string ConnectString(int id) const { return "127.0.0.1:" + std::to_string(world_.base_port() + (id - 1) * 10); }
+  std::string ClusterDir(const std::string& name) const { return ClusterHome(world_.home(), name); }
+  std::string AuthDir(const std::string& name) const { return ClusterDir(name) + "/auth"; }
+  std::string Password(const std::string& name, const std::string& user) {
+    auto pw = ReadFile(AuthDir(name) + "/" + user + ".password");
+    EXPECT_TRUE(pw.ok()) << pw.status().message();
+    std::string s = pw.ok() ? *pw : "";
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+  std::string Log(const std::string& name, int id) {
+    auto log = ReadFile(NodeDir(ClusterDir(name), id) + "/zookeeper.log");
+    return log.ok() ? *log : "";
+  }
+  // Whether server `id`'s log has `text`; a failure shows the log's end, not all of it.
+  ::testing::AssertionResult LogHas(const std::string& name, int id, const std::string& text) {
+    if (Log(name, id).find(text) != std::string::npos) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "\"" << text << "\" not in server " << id << "'s log, which ends:\n"
+                                         << TailFile(NodeDir(ClusterDir(name), id) + "/zookeeper.log", 15);
+  }
+  std::vector<NodeRecord> Nodes(const std::string& name) {
+    auto store = StateStore::Open(StateDbPath(world_.home()));
+    auto nodes = store.ok() ? (*store)->ListNodes(name) : Result<std::vector<NodeRecord>>(store.status());
+    EXPECT_TRUE(nodes.ok()) << nodes.status().message();
+    return nodes.ok() ? *nodes : std::vector<NodeRecord>{};
+  }
+  testing::TestHome world_;
+};
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
+}
+
+TEST_F(AuthTest, DeployWithClientAndQuorumSaslIsHealthyWithSecretsOnlyInOwnerFiles) {
+  ProcessResult d = Deploy("sasl", {"auth.enabled=true", "auth.quorum=true"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();
+  EXPECT_TRUE(Contains(d.out, "3/3 servers in sync"));
+  EXPECT_TRUE(Contains(d.All(), "deploy.init: 3 steps ran"));  // the hooks ran through the super digest
+
+  // Quorum SASL: every server authenticated to a peer as a learner and
+  // authenticated a learner as a server (SaslQuorumAuthLearner /
+  // SaslQuorumAuthServer, DIGEST-MD5 from the JAAS Quorum* sections).
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_TRUE(LogHas("sasl", id, "Using DIGEST-MD5 for quorum authorization"));
+    EXPECT_TRUE(LogHas("sasl", id, "Successfully completed the authentication using SASL. server addr:"));
+  }
+  const std::string learner = "Successfully authenticated learner: authenticationID=zkquorum";
+  EXPECT_TRUE(LogHas("sasl", 1, learner) || LogHas("sasl", 2, learner) || LogHas("sasl", 3, learner));
+
+  // Credentials: the owner's only, never on a command line.
+  EXPECT_EQ(ModeOf(AuthDir("sasl")), 0700u);
+  for (const char* f : {"app.password", "quorum.credential", "server-1.jaas", "server-2.jaas", "server-3.jaas"})
+    EXPECT_EQ(ModeOf(AuthDir("sasl") + "/" + f), 0600u) << f;
+  const std::string password = Password("sasl", "app");
+  ASSERT_EQ(password.size(), 64u) << "32 random bytes in hex";
+  auto jaas = ReadFile(AuthDir("sasl") + "/server-2.jaas");
+  ASSERT_TRUE(jaas.ok());
+  EXPECT_TRUE(Contains(*jaas, "user_app=\"" + password + "\""));
+  EXPECT_TRUE(Contains(*jaas, "QuorumLearner {"));
+  for (const auto& n : Nodes("sasl")) {
+    const std::string cmdline = testing::Cmdline(n.pid);
+    EXPECT_TRUE(Contains(cmdline, "@" + n.dir + "/conf/secret.args"));
+    EXPECT_EQ(cmdline.find(password), std::string::npos) << "server " << n.id << " shows the password";
+    EXPECT_EQ(cmdline.find("login.config"), std::string::npos) << "the JAAS file is named in secret.args";
+  }
+}
+
+TEST_F(AuthTest, KazooAndTheJavaClientAuthenticateAsAppWhileOthersAreRefused) {
+  ProcessResult d = Deploy("sasl", {"auth.enabled=true", "auth.quorum=true"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();
+  const std::string password = Password("sasl", "app");
+
+  // 31 = cdrwa (kazoo's perms bits).
+  EXPECT_TRUE(Contains(Kazoo("create", 1, "/secret", password), "read hello acl sasl:app:31"));
+  EXPECT_TRUE(Contains(Kazoo("read", 2, "/secret", password), "read hello"));
+  // A wrong password: the server closes the session (processSasl: AUTHFAILED).
+  EXPECT_TRUE(Contains(Kazoo("read", 2, "/secret", "not-" + password), "refused AuthFailedError"));
+  // Without authentication (not enforced here) only the ACL stops it.
+  EXPECT_TRUE(Contains(Kazoo("anonymous", 3, "/secret"), "refused NoAuthError"));
+  EXPECT_TRUE(Contains(Kazoo("anonymous", 3, "/apps"), "read  acl world:anyone:31"));
+
+  // ZooKeeper's own Java client, with a JAAS Client section.
+  ProcessResult java = JavaClient("sasl", "app", password, 3, {"get", "/secret"});
+  EXPECT_TRUE(Contains(java.All(), "state:SaslAuthenticated"));
+  EXPECT_TRUE(Contains(java.out, "\nhello\n"));
+}
+
+TEST_F(AuthTest, EnforcementRefusesAnonymousSessionsWhileStatusRestartAndScalingWork) {
+  ProcessResult d = Deploy("sasl", {"auth.enabled=true", "auth.enforce=true", "auth.quorum=true"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();  // its hooks ran through zkpilot's super-digest session
+  const std::string password = Password("sasl", "app");
+
+  // An anonymous session may connect, but not even read /
+  // (AuthenticationHelper.enforceAuthentication closes it).
+  auto anonymous = ZkClient::Connect(ConnectString(1), 20s);
+  ASSERT_TRUE(anonymous.ok()) << anonymous.status().message();
+  auto root = (*anonymous)->Get("/");
+  EXPECT_FALSE(root.ok()) << "an anonymous session read /";
+  EXPECT_TRUE(LogHas("sasl", 1, "does not match with any of the expected authentication scheme [sasl, digest]"));
+  // A SASL-authenticated one may.
+  EXPECT_TRUE(Contains(Kazoo("read", 2, "/apps", password), "read  acl world:anyone:31"));
+
+  // zkpilot's own sessions (hooks, reconfig) authenticate with the super digest.
+  ProcessResult status = Zk({"status", "sasl"});
+  EXPECT_EQ(status.exit_code, 0) << status.All();
+  EXPECT_TRUE(Contains(status.out, "healthy: leader"));
+  ProcessResult restart = Zk({"restart", "sasl", "--timeout", "90"});
+  ASSERT_EQ(restart.exit_code, 0) << restart.All();
+  EXPECT_TRUE(Contains(restart.All(), "3/3 servers in sync"));
+  ProcessResult scale = Zk({"scale", "sasl", "--replicas", "4", "--timeout", "90"});
+  ASSERT_EQ(scale.exit_code, 0) << scale.All();
+  EXPECT_TRUE(Contains(scale.All(), "4/4 servers in sync"));
+  EXPECT_TRUE(LogHas("sasl", 4, "Successfully completed the authentication using SASL. server addr:"));
+  EXPECT_TRUE(Contains(Kazoo("read", 4, "/apps", password), "read "));
+  ProcessResult down = Zk({"scale", "sasl", "--replicas", "3", "--timeout", "90"});
+  ASSERT_EQ(down.exit_code, 0) << down.All();
+  EXPECT_TRUE(Contains(down.All(), "3/3 servers in sync"));
+  EXPECT_FALSE(fs::exists(AuthDir("sasl") + "/server-4.jaas")) << "a removed server's JAAS file stays";
+  EXPECT_TRUE(fs::exists(AuthDir("sasl") + "/server-3.jaas"));
+
+  // Quorum authentication is fixed after deploy (switching needs three rolls).
+  ProcessResult quorum_off = Zk({"configure", "sasl", "--set", "auth.quorum=false"});
+  EXPECT_EQ(quorum_off.exit_code, 2) << quorum_off.All();
+  EXPECT_TRUE(Contains(quorum_off.err, "auth.quorum"));
+}
+
+TEST_F(AuthTest, EnforcementCanBeSwitchedOnByARoll) {
+  ProcessResult d = Deploy("sasl", {"auth.enabled=true"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();
+  auto before = ZkClient::Connect(ConnectString(2), 20s);
+  ASSERT_TRUE(before.ok()) << before.status().message();
+  EXPECT_TRUE((*before)->Get("/").ok()) << "not enforced yet";
+
+  ProcessResult c = Zk({"configure", "sasl", "--set", "auth.enforce=true", "--timeout", "90"});
+  ASSERT_EQ(c.exit_code, 0) << c.All();
+  EXPECT_TRUE(Contains(c.All(), "auth.enforce: false -> true"));
+  auto after = ZkClient::Connect(ConnectString(2), 20s);
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_FALSE((*after)->Get("/").ok()) << "an anonymous session read / after enforcement";
+  EXPECT_TRUE(Contains(Kazoo("read", 1, "/apps", Password("sasl", "app")), "read "));
+}
+
+TEST_F(AuthTest, AUserAddedByConfigureGetsAPasswordAndCanAuthenticateAfterTheRoll) {
+  ProcessResult d = Deploy("sasl", {"auth.enabled=true"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();
+  EXPECT_FALSE(fs::exists(AuthDir("sasl") + "/reader.password"));
+  ProcessResult c = Zk({"configure", "sasl", "--set", "auth.users=[app, reader]", "--timeout", "90"});
+  ASSERT_EQ(c.exit_code, 0) << c.All();
+  EXPECT_TRUE(Contains(c.All(), "3/3 servers in sync"));
+  const std::string reader = Password("sasl", "reader");
+  ASSERT_EQ(reader.size(), 64u);
+  EXPECT_NE(reader, Password("sasl", "app"));
+  // kazoo's script authenticates as `app`: with reader's password it must fail,
+  // with its own it still works; ZooKeeper's Java client logs in as reader.
+  EXPECT_TRUE(Contains(Kazoo("read", 1, "/apps", reader), "refused AuthFailedError"));
+  EXPECT_TRUE(Contains(Kazoo("read", 1, "/apps", Password("sasl", "app")), "read "));
+  ProcessResult java = JavaClient("sasl", "reader", reader, 2, {"ls", "/"});
+  EXPECT_TRUE(Contains(java.All(), "state:SaslAuthenticated"));
+  EXPECT_TRUE(Contains(java.out, "zkpilot"));
+}
+
+TEST_F(AuthTest, WithAuthOffServersGetNoAuthConfigurationAndNoCredentials) {
+  // The default: existing clusters' files (and so their fingerprints) stay as they were.
+  ProcessResult d = Deploy("plain", {"replicas=1"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();
+  auto cfg = ReadFile(NodeDir(ClusterDir("plain"), 1) + "/conf/zoo.cfg");
+  ASSERT_TRUE(cfg.ok());
+  for (const char* key : {"authProvider", "enforce.auth", "quorum.auth"})
+    EXPECT_EQ(cfg->find(key), std::string::npos) << key << " in\n" << *cfg;
+  auto args = ReadFile(NodeDir(ClusterDir("plain"), 1) + "/conf/secret.args");
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(args->rfind("-Dzookeeper.DigestAuthenticationProvider.superDigest=super:", 0), 0u) << *args;
+  EXPECT_EQ(std::count(args->begin(), args->end(), '\n'), 1) << *args;
+  EXPECT_FALSE(fs::exists(AuthDir("plain")));
+}
+
+struct BadAuth {
+  const char* name;
+  std::vector<std::string> sets;
+  std::vector<std::string> messages;
+};
+void PrintTo(const BadAuth& c, std::ostream* os) { *os << c.name; }
+
+class BadAuthTest : public AuthTest, public ::testing::WithParamInterface<BadAuth> {};
+
+TEST_P(BadAuthTest, IsRefusedNamingTheParameterAndLeavesNothing) {
+  ProcessResult r = Deploy("bad", GetParam().sets);
+  EXPECT_EQ(r.exit_code, 2) << r.All();
+  for (const auto& m : GetParam().messages) EXPECT_TRUE(Contains(r.err, m));
+  EXPECT_FALSE(fs::exists(ClusterDir("bad"))) << "a cluster directory was made";
+  EXPECT_EQ(testing::PidsWithCmdline(world_.home()), std::vector<int>{}) << "a process of this home runs";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Auth, BadAuthTest,
+    ::testing::Values(BadAuth{"EnforceWithoutSasl", {"auth.enforce=true"}, {"auth.enforce", "auth.enabled"}},
+                      BadAuth{"UserNameWithASpace",
+                              {"auth.enabled=true", "auth.users=[app, \"bad name\"]"},
+                              {"auth.users", "\"bad name\" is not a user name"}},
+                      BadAuth{"UserTwice", {"auth.enabled=true", "auth.users=[app, app]"}, {"auth.users", "twice"}},
+                      BadAuth{"NoUsers", {"auth.enabled=true", "auth.users=[]"}, {"auth.users", "at least one user"}}),
+    [](const ::testing::TestParamInfo<BadAuth>& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace zkpilot
