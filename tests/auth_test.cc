@@ -244,6 +244,69 @@ TEST_F(AuthTest, EnforcementRefusesAnonymousSessionsWhileStatusRestartAndScaling
   EXPECT_TRUE(Contains(quorum_off.err, "auth.quorum"));
 }
 
+// kazoo over TLS with the certificate `zkpilot certs --client` wrote, with or
+// without SASL. argv: host:port, certs dir, client, path, password or "".
+constexpr const char* kKazooTls = R"PY(
+import sys
+from kazoo.client import KazooClient
+from kazoo.security import make_acl
+host, certs, client, path, password = sys.argv[1:6]
+sasl = {'mechanism': 'DIGEST-MD5', 'username': 'app', 'password': password} if password else None
+zk = KazooClient(hosts=host, use_ssl=True, verify_certs=True, ca=certs + '/ca.crt',
+                 certfile=certs + '/' + client + '.crt', keyfile=certs + '/' + client + '.key',
+                 sasl_options=sasl, timeout=10)
+try:
+    zk.start(timeout=20)
+    if password:
+        zk.create_async(path, b'hello', acl=[make_acl('sasl', 'app', all=True)]).get(timeout=20)
+    data, stat = zk.get_async(path).get(timeout=20)
+    print('read ' + data.decode())
+except Exception as e:
+    print('refused ' + type(e).__name__)
+finally:
+    try:
+        zk.stop()
+    except Exception:
+        pass
+)PY";
+
+// TLS and authentication together: enforcement then accepts sasl and x509
+// (zkpilot's own sessions are x509, CN=zkpilot-super), not digest.
+TEST_F(AuthTest, WithTlsEnforcementAcceptsSaslAndCertificatesAndZkpilotKeepsWorking) {
+  ProcessResult d = Deploy("both", {"tls.enabled=true", "auth.enabled=true", "auth.enforce=true", "auth.quorum=true"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();  // its hooks ran over TLS as the x509 super user
+  auto cfg = ReadFile(NodeDir(ClusterDir("both"), 1) + "/conf/zoo.cfg");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_TRUE(Contains(*cfg, "\nenforce.auth.schemes=sasl,x509\n"));
+  EXPECT_TRUE(Contains(*cfg, "\nsslQuorum=true\n"));
+  EXPECT_TRUE(LogHas("both", 2, "Successfully completed the authentication using SASL. server addr:"));
+
+  const std::string certs = world_.root() + "/certs";
+  ProcessResult issue = Zk({"certs", "both", "--client", "app1", "-o", certs});
+  ASSERT_EQ(issue.exit_code, 0) << issue.All();
+  const std::string password = Password("both", "app");
+  auto kazoo = [&](int id, const std::string& path, const std::string& pw) {
+    ProcessResult r = Run({kPython, "-c", kKazooTls, ConnectString(id), certs, "app1", path, pw});
+    EXPECT_EQ(r.exit_code, 0) << r.All();
+    return r.out;
+  };
+  // TLS and SASL: creates a znode only `app` may read.
+  EXPECT_TRUE(Contains(kazoo(1, "/secret", password), "read hello"));
+  // The cluster's certificate alone passes enforcement (x509) but not the ACL.
+  EXPECT_TRUE(Contains(kazoo(2, "/apps", ""), "read "));
+  EXPECT_TRUE(Contains(kazoo(2, "/secret", ""), "refused NoAuthError"));
+  // No plaintext at all: the C client's plaintext session never starts.
+  EXPECT_FALSE(ZkClient::Connect(ConnectString(3), 3s).ok()) << "a plaintext session on a TLS cluster";
+
+  ProcessResult status = Zk({"status", "both"});
+  EXPECT_EQ(status.exit_code, 0) << status.All();
+  EXPECT_TRUE(Contains(status.out, "healthy: leader"));
+  ProcessResult restart = Zk({"restart", "both", "--timeout", "90"});
+  ASSERT_EQ(restart.exit_code, 0) << restart.All();
+  EXPECT_TRUE(Contains(restart.All(), "3/3 servers in sync"));
+  EXPECT_TRUE(Contains(kazoo(3, "/apps", ""), "read ")) << "after the roll";
+}
+
 TEST_F(AuthTest, EnforcementCanBeSwitchedOnByARoll) {
   ProcessResult d = Deploy("sasl", {"auth.enabled=true"});
   ASSERT_EQ(d.exit_code, 0) << d.All();
