@@ -327,6 +327,11 @@ TEST_F(AuthTest, AUserAddedByConfigureGetsAPasswordAndCanAuthenticateAfterTheRol
   ProcessResult d = Deploy("sasl", {"auth.enabled=true"});
   ASSERT_EQ(d.exit_code, 0) << d.All();
   EXPECT_FALSE(fs::exists(AuthDir("sasl") + "/reader.password"));
+  // A dry run plans the roll and creates no credentials.
+  ProcessResult dry = Zk({"configure", "sasl", "--set", "auth.users=[app, reader]", "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.All();
+  EXPECT_TRUE(Contains(dry.All(), "restart"));
+  EXPECT_FALSE(fs::exists(AuthDir("sasl") + "/reader.password")) << "a dry run wrote a password";
   ProcessResult c = Zk({"configure", "sasl", "--set", "auth.users=[app, reader]", "--timeout", "90"});
   ASSERT_EQ(c.exit_code, 0) << c.All();
   EXPECT_TRUE(Contains(c.All(), "3/3 servers in sync"));

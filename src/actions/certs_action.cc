@@ -90,8 +90,8 @@ std::string FormatCertificates(const std::string& cluster, const std::vector<Cer
   }
   if (!reasons.empty())
     out += "\nDue:\n" + reasons +
-           fmt::format("zkpilot issues server certificates and its own afresh at the next deploy or change of {0}\n"
-                       "(`zkpilot restart {0}` also rolls the servers onto them); it never replaces an existing CA.\n",
+           fmt::format("zkpilot issues a server's certificate (and its own) afresh when it next starts that server: run\n"
+                       "`zkpilot restart {0}` to roll every server onto new ones; it never replaces an existing CA.\n",
                        cluster);
   return out;
 }

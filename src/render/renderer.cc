@@ -343,17 +343,32 @@ Result<std::string> RenderDeclaredFile(const Package& pkg, const Values& values,
   return Status::NotFound("package " + pkg.name + " declares no file " + file_name);
 }
 
+Status RefuseLocalOnlyFeatures(const Values& values) {
+  auto on = [&](const char* p) { return values.Has(p) && values.Get(p) == true; };
+  // tls.enabled: its certificates are made and mounted by the local platform
+  // only (zoo.cfg.mustache renders TLS for platform.local); Kubernetes
+  // manifests without them would start servers with no TLS at all.
+  if (on("tls.enabled"))
+    return Status::InvalidInput("tls.enabled=true: TLS is not yet on Kubernetes (this release has it on the local "
+                                "platform only); leave tls.enabled false here");
+  // auth.*: the credentials and JAAS files are files under a local cluster's
+  // home (platform/local/local_auth.h); no Secret carries them on Kubernetes
+  // yet, and zoo.cfg.mustache renders auth lines for platform.local only, so
+  // the servers would run without the authentication asked for.
+  for (const char* p : {"auth.enabled", "auth.quorum", "auth.enforce"})
+    if (on(p))
+      return Status::InvalidInput(std::string(p) +
+                                  "=true: SASL authentication is implemented on the local platform only so far "
+                                  "(the servers' JAAS credentials have no Secret on Kubernetes yet)");
+  return Status::Ok();
+}
+
 Result<std::vector<RenderedObject>> RenderManifests(const Package& pkg, const Values& values,
                                                     const RenderOptions& options) {
   ZK_RETURN_IF_ERROR(ValidateClusterName(options.cluster_name));
   ZK_RETURN_IF_ERROR(ValidateNamespaceName(options.namespace_name));
   ZK_RETURN_IF_ERROR(CheckPartials(pkg));
-  // The well-known tls.enabled: its certificates are made and mounted by the
-  // local platform only (zoo.cfg.mustache renders TLS for platform.local);
-  // Kubernetes manifests without them would start servers with no TLS at all.
-  if (values.Has("tls.enabled") && values.Get("tls.enabled") == true)
-    return Status::InvalidInput("tls.enabled=true: TLS is not yet on Kubernetes (this release has it on the local "
-                                "platform only); leave tls.enabled false here");
+  ZK_RETURN_IF_ERROR(RefuseLocalOnlyFeatures(values));
   std::vector<NodeEndpoint> nodes = KubernetesTopology(values, options);
   nlohmann::json ctx = BaseContext(pkg, values, options, nodes, KubernetesSelf(values));
   ZK_RETURN_IF_ERROR(AddDeclaredFiles(pkg, ctx));

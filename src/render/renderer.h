@@ -57,8 +57,11 @@ struct RenderedObject {
 // Checks the cluster name: a DNS-1123 label short enough for every derived name.
 Status ValidateClusterName(const std::string& name);
 
-// InvalidInput for tls.enabled: TLS is rendered for the local platform only
-// this release.
+// InvalidInput when `values` ask for what only the local platform has so far
+// (tls.enabled, auth.*): Kubernetes manifests would silently go without it.
+Status RefuseLocalOnlyFeatures(const Values& values);
+
+// InvalidInput for what RefuseLocalOnlyFeatures refuses.
 Result<std::vector<RenderedObject>> RenderManifests(const Package& package, const Values& values,
                                                     const RenderOptions& options);
 

@@ -480,6 +480,25 @@ TEST(DefaultPackage, TlsIsRefusedOnKubernetes) {
       << objects.status().message();
 }
 
+// Rendered for Kubernetes, auth.* would give servers without the
+// authentication asked for (its lines are the local platform's only).
+TEST(DefaultPackage, SaslAuthenticationIsRefusedOnKubernetes) {
+  auto pkg = LoadPackage(std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper");
+  ASSERT_TRUE(pkg.ok()) << pkg.status().message();
+  for (const std::string set : {"auth.enabled=true", "auth.quorum=true"}) {
+    ValuesInput in;
+    in.sets = {set};
+    auto values = ResolveValues(pkg->schema, in);
+    ASSERT_TRUE(values.ok()) << values.status().message();
+    auto objects = RenderManifests(*pkg, *values, RenderOptions{"demo", "zk"});
+    ASSERT_FALSE(objects.ok()) << set;
+    EXPECT_EQ(objects.status().code(), ErrorCode::kInvalidInput);
+    EXPECT_NE(objects.status().message().find(set + ": SASL authentication is implemented on the local platform"),
+              std::string::npos)
+        << objects.status().message();
+  }
+}
+
 // A local server of a TLS cluster: its client port is the secure one, and no
 // server line has a client address, so ZooKeeper opens no plaintext port;
 // quorum TLS and the x509 super user with the files the platform gives.

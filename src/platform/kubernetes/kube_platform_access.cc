@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "platform/kubernetes/kube_platform.h"
+#include "render/renderer.h"
 #include "zk/zk_client.h"
 
 namespace zkpilot {
@@ -24,15 +25,9 @@ std::string DescribeIds(const std::vector<int>& ids) {
 }  // namespace
 
 Status KubernetesPlatform::Preflight() {
-  // SASL authentication (auth.*) is the local platform's so far: there the
-  // credentials and JAAS files are files under the cluster's home
-  // (platform/local/local_auth.h); here no Secret carries them yet, and the
-  // zoo.cfg template renders no auth lines for Kubernetes.
-  for (const char* p : {"auth.enabled", "auth.quorum", "auth.enforce"})
-    if (target_.Has(p) && target_.Get(p) == true)
-      return Status::InvalidInput(std::string(p) +
-                                  "=true: SASL authentication is implemented on the local platform only so far "
-                                  "(the servers' JAAS credentials have no Secret on Kubernetes yet)");
+  // What only the local platform has so far (TLS, SASL): refused before any
+  // request, as rendering refuses it.
+  ZK_RETURN_IF_ERROR(RefuseLocalOnlyFeatures(target_));
   // The API and the namespace.
   ZK_ASSIGN_OR_RETURN(ResourceRef ns_ref, Resource("v1", "Namespace"));
   auto ns = Retrying<std::optional<json>>(

@@ -33,6 +33,14 @@ Result<std::string> NewPassword() {
 }
 
 // The password in `path`, made when the file is missing or empty.
+// The password in `path`, or "" when there is none (no file, or empty).
+Result<std::string> ReadPasswordFile(const std::string& path) {
+  if (!fs::exists(path)) return std::string();
+  ZK_ASSIGN_OR_RETURN(std::string pw, ReadFile(path));
+  while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+  return pw;
+}
+
 Result<std::string> EnsurePasswordFile(const std::string& path) {
   if (fs::exists(path)) {
     ZK_ASSIGN_OR_RETURN(std::string pw, ReadFile(path));
@@ -93,6 +101,20 @@ Result<AuthCredentials> EnsureAuthCredentials(const LocalAuth& auth, const AuthS
   if (settings.quorum) {
     ZK_ASSIGN_OR_RETURN(out[kQuorumUser], EnsurePasswordFile(auth.QuorumCredentialPath()));
   }
+  return out;
+}
+
+Result<AuthCredentials> ExistingAuthCredentials(const LocalAuth& auth, const AuthSettings& settings) {
+  AuthCredentials out;
+  if (!settings.NeedsJaas()) return out;
+  auto read = [&](const std::string& user, const std::string& path) -> Status {
+    ZK_ASSIGN_OR_RETURN(std::string pw, ReadPasswordFile(path));
+    out[user] = pw.empty() ? "not-the-password" : pw;
+    return Status::Ok();
+  };
+  if (settings.clients)
+    for (const auto& user : settings.users) ZK_RETURN_IF_ERROR(read(user, auth.PasswordPath(user)));
+  if (settings.quorum) ZK_RETURN_IF_ERROR(read(kQuorumUser, auth.QuorumCredentialPath()));
   return out;
 }
 

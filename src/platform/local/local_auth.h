@@ -65,6 +65,11 @@ using AuthCredentials = std::map<std::string, std::string>;
 // !settings.NeedsJaas().
 Result<AuthCredentials> EnsureAuthCredentials(const LocalAuth& auth, const AuthSettings& settings);
 
+// The credentials `settings` needs as they are on disk, creating nothing: a
+// password not made yet is a placeholder (what a change would make differs
+// from what runs either way). For fingerprints, which a dry run computes too.
+Result<AuthCredentials> ExistingAuthCredentials(const LocalAuth& auth, const AuthSettings& settings);
+
 // Credentials of the right shape that are not the real ones, to check that
 // a configuration renders without creating anything (validate first).
 AuthCredentials PlaceholderCredentials(const AuthSettings& settings);

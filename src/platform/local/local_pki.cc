@@ -56,8 +56,8 @@ std::string ReadIfPresent(const std::string& path) {
 std::string CaProblem(const LocalPki& pki, const std::string& cert, const std::string& key,
                       std::chrono::hours renew_before) {
   constexpr char kStartOver[] =
-      "move the pki directory away to create a new CA at the next deploy or change (clients must then trust the "
-      "new ca.crt)";
+      "replacing the CA of a running cluster is not supported yet: servers restarted one at a time would not "
+      "trust each other, and every client would need the new ca.crt";
   if (cert.empty()) return "missing";
   if (key.empty()) return pki.ca_key + " is missing: the CA cannot sign without its key (restore it, or " +
                           std::string(kStartOver) + ")";
@@ -163,6 +163,21 @@ Result<std::vector<int>> EnsureLocalPki(const LocalPki& pki, const std::string& 
   KeyPair ca;
   bool new_ca = false;
   if (!fs::exists(pki.ca_cert, ec)) {
+    // A CA made now while certificates of the old one remain would split the
+    // cluster: the server restarted next trusts only the new CA, its peers
+    // (which read their trust store at start) only the old one, so quorum TLS
+    // fails both ways and zkpilot's new certificate is refused by the others.
+    std::string issued;
+    for (const auto& entry : fs::directory_iterator(pki.dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (entry.path().string() == pki.admin_cert || (name.rfind("server-", 0) == 0 && entry.path().extension() == ".pem"))
+        issued += (issued.empty() ? "" : ", ") + name;
+    }
+    if (!issued.empty())
+      return Status::Conflict(
+          pki.ca_cert + " is missing, but certificates it issued remain (" + issued +
+          "): restore ca.crt and ca.key from a backup. zkpilot does not make a new CA here, because servers "
+          "restarted one by one would no longer trust each other");
     auto created = CreateCertificateAuthority("zkpilot " + cluster + " CA", validity * kCaValidityFactor);
     if (!created.ok()) return created.status().WithContext(pki.ca_cert);
     ca = std::move(*created);

@@ -203,6 +203,26 @@ TEST_F(LocalPkiTest, ACaWithoutItsKeyIsAnError) {
       << issued.status().message();
 }
 
+// A new CA beside the old one's certificates would leave servers restarted one
+// by one trusting different CAs; without any certificate left, one is made.
+TEST_F(LocalPkiTest, AMissingCaWhoseCertificatesRemainIsAnErrorAndNothingIsWritten) {
+  ASSERT_TRUE(Ensure().ok());
+  const std::string server = Read(pki_.ServerPem(1));
+  fs::remove(pki_.ca_cert);
+  auto issued = Ensure();
+  ASSERT_FALSE(issued.ok());
+  EXPECT_NE(issued.status().message().find(pki_.ca_cert + " is missing, but certificates it issued remain"),
+            std::string::npos)
+      << issued.status().message();
+  EXPECT_FALSE(fs::exists(pki_.ca_cert));
+  EXPECT_EQ(Read(pki_.ServerPem(1)), server);
+
+  fs::remove_all(pki_.dir);
+  auto fresh = Ensure();
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  EXPECT_TRUE(fs::exists(pki_.ca_cert));
+}
+
 TEST_F(LocalPkiTest, ClientCertificatesAreSignedByTheCa) {
   auto none = IssueLocalClientCertificate(pki_, "app1", 24h * 90);
   ASSERT_FALSE(none.ok());

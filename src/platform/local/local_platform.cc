@@ -356,7 +356,11 @@ Status LocalPlatform::CheckRenderedFiles() {
 
 Result<std::string> LocalPlatform::TargetFingerprint(int id) {
   ZK_ASSIGN_OR_RETURN(const LocalNode* node, Node(id));
-  ZK_ASSIGN_OR_RETURN(NodeSecrets secrets, Secrets());
+  // Planning (a dry run too) creates no credentials: only applying does.
+  NodeSecrets secrets;
+  ZK_ASSIGN_OR_RETURN(secrets.super_password, SuperPassword());
+  ZK_ASSIGN_OR_RETURN(AuthSettings auth, AuthSettingsOf(values_));
+  ZK_ASSIGN_OR_RETURN(secrets.auth, ExistingAuthCredentials(LocalAuthAt(cluster_home_), auth));
   ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(*node, {}, secrets));
   return files.fingerprint;
 }
