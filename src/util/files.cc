@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -66,6 +67,21 @@ Status SyncDirectory(const std::string& dir) {
     return Errno(dir, "cannot sync directory");
   }
   return Status::Ok();
+}
+
+// The process's umask, from /proc/self/status (Linux 4.7+): reading it with
+// umask(2) means setting it for a moment, which other threads would see.
+std::optional<mode_t> CurrentUmask() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Umask:", 0) != 0) continue;
+    try {
+      return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8) & 0777);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -138,15 +154,18 @@ Status WriteDirectoryAtomically(const std::string& dir,
   fs::path parent = target.parent_path();
   fs::create_directories(parent, ec);
   if (ec) return Status::IOError(parent.string() + ": " + ec.message());
-  fs::path tmp = parent / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
-  fs::remove_all(tmp, ec);
+  // mkdtemp: a new directory under an unguessable name, the creator's only
+  // (0700), so that in a parent others can write no one can have it in place
+  // beforehand or add files to it while it fills.
+  std::string tmpl = (parent / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    return Status::IOError(parent.string() + ": cannot create a temporary directory: " + std::strerror(errno));
+  const fs::path tmp = tmpl;
   auto fail = [&](Status s) {
     std::error_code ignored;
     fs::remove_all(tmp, ignored);
     return s;
   };
-  fs::create_directories(tmp, ec);
-  if (ec) return fail(Status::IOError(tmp.string() + ": " + ec.message()));
   for (const auto& [rel, content] : files) {
     fs::path p = tmp / rel;
     fs::create_directories(p.parent_path(), ec);
@@ -154,6 +173,12 @@ Status WriteDirectoryAtomically(const std::string& dir,
     out << content;
     out.close();
     if (!out) return fail(Status::IOError(p.string() + ": write failed"));
+  }
+  // Once full, the mode a plain mkdir(2) would have given it; when the umask
+  // cannot be read, it stays the owner's only.
+  if (const auto mask = CurrentUmask()) {
+    fs::permissions(tmp, static_cast<fs::perms>(0777 & ~*mask), fs::perm_options::replace, ec);
+    if (ec) return fail(Status::IOError(tmp.string() + ": " + ec.message()));
   }
   if (fs::exists(target, ec)) fs::remove(target, ec);  // empty directory
   fs::rename(tmp, target, ec);

@@ -140,5 +140,22 @@ TEST_F(WriteFileAtomicallyTest, AMissingDirectoryIsAnErrorNamingThePath) {
   EXPECT_EQ(Names(), std::set<std::string>{});
 }
 
+
+// WriteDirectoryAtomically fills a private temporary directory (mkdtemp) and
+// renames it into place.
+TEST_F(WriteFileAtomicallyTest, ADirectoryGetsTheUsualModeAndLeavesNoTemporaryDirectory) {
+  ::umask(027);
+  const Status s = WriteDirectoryAtomically(Path("out"), {{"a.yaml", "a: 1\n"}, {"sub/b.yaml", "b: 2\n"}});
+  ::umask(saved_umask_);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(ModeOf(Path("out")), 0750u);
+  EXPECT_EQ(Slurp(Path("out/sub/b.yaml")), "b: 2\n");
+  EXPECT_EQ(Names(), std::set<std::string>{"out"});
+
+  // Refused (not empty): nothing is left beside it.
+  ASSERT_FALSE(WriteDirectoryAtomically(Path("out"), {{"c.yaml", "c: 3\n"}}).ok());
+  EXPECT_EQ(Names(), std::set<std::string>{"out"});
+}
+
 }  // namespace
 }  // namespace zkpilot
