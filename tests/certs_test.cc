@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -217,6 +219,33 @@ TEST_F(CertsTest, ClientCertificatesAreSignedByTheClustersCa) {
   // Valid for 2 days: not for 3.
   EXPECT_EQ(Openssl({"x509", "-noout", "-checkend", std::to_string(47 * 3600), "-in", out + "/app1.crt"}).exit_code, 0);
   EXPECT_NE(Openssl({"x509", "-noout", "-checkend", std::to_string(72 * 3600), "-in", out + "/app1.crt"}).exit_code, 0);
+
+  // A shared output directory (world-writable and sticky, like /tmp) where
+  // someone planted files at the names a predictable temporary file would
+  // have: a symlink to a file of theirs and a file they keep a link to. The
+  // key lands in neither; each output is a new file of its own.
+  const std::string shared = world_.root() + "/shared";
+  fs::create_directories(shared);
+  fs::permissions(shared, static_cast<fs::perms>(01777), fs::perm_options::replace);
+  std::ofstream(shared + "/theirs") << "theirs\n";
+  fs::create_symlink(shared + "/theirs", shared + "/app2.key.tmp");
+  std::ofstream(shared + "/app2.crt.tmp") << "planted\n";
+  fs::create_hard_link(shared + "/app2.crt.tmp", shared + "/their-link");
+  r = Zk({"certs", "tlsy", "--client", "app2", "-o", shared});
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+  EXPECT_EQ(Read(shared + "/theirs"), "theirs\n");
+  EXPECT_EQ(Read(shared + "/their-link"), "planted\n");
+  EXPECT_FALSE(fs::is_symlink(shared + "/app2.key"));
+  EXPECT_EQ(Mode(shared + "/app2.key"), 0600u);
+  EXPECT_EQ(Mode(shared + "/app2.crt"), 0644u);
+  ProcessResult shared_key = Openssl({"pkey", "-pubout", "-in", shared + "/app2.key"});
+  EXPECT_EQ(shared_key.exit_code, 0) << shared_key.All();
+  EXPECT_EQ(Openssl({"verify", "-CAfile", shared + "/ca.crt", shared + "/app2.crt"}).exit_code, 0);
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(shared)) names.insert(e.path().filename().string());
+  EXPECT_EQ(names, (std::set<std::string>{"theirs", "app2.key.tmp", "app2.crt.tmp", "their-link", "ca.crt",
+                                          "app2.crt", "app2.key"}))
+      << "no temporary file left";
 
   r = Zk({"connect", "tlsy", "-o", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.All();

@@ -14,30 +14,6 @@ namespace zkpilot {
 
 namespace fs = std::filesystem;
 
-Status WriteFileAtomically(const std::string& path, const std::string& content, mode_t mode) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IOError(path + ": cannot write: " + std::strerror(errno));
-  // Before any content: the umask masks open(2)'s mode, and a leftover
-  // temporary file keeps the mode it had.
-  ::fchmod(fd, mode);
-  size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return Status::IOError(path + ": cannot write: " + std::strerror(errno));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0) return Status::IOError(path + ": cannot write: " + std::strerror(errno));
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Status::IOError(path + ": " + ec.message());
-  return Status::Ok();
-}
-
 Status MakeWritableDir(const std::string& dir, const std::string& what) {
   std::error_code ec;
   std::vector<fs::path> created;

@@ -5,14 +5,10 @@
 
 #include <string>
 
+#include "util/files.h"  // WriteFileAtomically, which the platform's callers use
 #include "util/status.h"
 
 namespace zkpilot {
-
-// Writes through a temporary file renamed into place: readers see the old or
-// the new content, never a part. The file has `mode` from its creation on
-// (owner only by default: what the local platform writes is its own).
-Status WriteFileAtomically(const std::string& path, const std::string& content, mode_t mode = 0600);
 
 // Creates `dir` (and parents, mode 0700); InvalidInput naming `what` when it
 // cannot be created or written. Directories that existed keep their mode.

@@ -17,14 +17,7 @@ Status WriteService(const std::string& cluster_home, const ServiceSpec& spec) {
   nlohmann::json j = {{"name", spec.name}, {"enabled", spec.enabled}, {"address", spec.address}, {"port", spec.port},
                       {"launch", spec.launch.ToJson()}};
   const std::string path = ServicesDir(cluster_home) + "/" + spec.name + ".json";
-  {
-    std::ofstream out(path + ".tmp", std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) return Status::IOError(path + ": cannot write");
-  }
-  fs::rename(path + ".tmp", path, ec);
-  if (ec) return Status::IOError(path + ": " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomically(path, j.dump(2) + "\n", 0600);
 }
 
 Result<std::vector<ServiceSpec>> ReadServices(const std::string& cluster_home) {

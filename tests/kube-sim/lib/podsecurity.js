@@ -130,12 +130,39 @@ const RESTRICTED = [
     if (!bad.length) return null;
     return { reason: 'runAsUser=0', detail: `${bad.join(', ')} must not set runAsUser=0` };
   },
+  // As policy/check_seccompProfile_restricted.go: a profile that is set must
+  // be RuntimeDefault or Localhost wherever it is set, so a valid pod-level
+  // profile neither excuses a container's Unconfined nor is excused by its
+  // containers' own; it only covers containers that set none. Explicit bad
+  // values are reported first (pod, then containers, values sorted), and only
+  // when there are none the containers left without a profile.
   function seccompProfileRestricted(spec) {
-    const ok = (sc) => sc && sc.seccompProfile && ['RuntimeDefault', 'Localhost'].includes(sc.seccompProfile.type);
-    if (ok(spec.securityContext)) return null;
-    const bad = allContainers(spec).filter((c) => !ok(c.securityContext)).map((c) => c.name);
-    if (!bad.length) return null;
-    return { reason: 'seccompProfile', detail: `pod or ${containersWord(bad)} ${quoted(bad)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"` };
+    const valid = (type) => type === 'RuntimeDefault' || type === 'Localhost';
+    const profile = (sc) => (sc && sc.seccompProfile) || null;
+    const badSetters = [];
+    const badValues = new Set();
+    const podProfile = profile(spec.securityContext);
+    let podSet = false;
+    if (podProfile) {
+      if (valid(podProfile.type)) podSet = true;
+      else { badSetters.push('pod'); badValues.add(podProfile.type || ''); }
+    }
+    const explicitlyBad = [];
+    const implicitlyBad = [];
+    for (const c of allContainers(spec)) {
+      const own = profile(c.securityContext);
+      if (own) {
+        if (!valid(own.type)) { explicitlyBad.push(c.name); badValues.add(own.type || ''); }
+      } else if (!podSet) {
+        implicitlyBad.push(c.name);
+      }
+    }
+    if (explicitlyBad.length) badSetters.push(`${containersWord(explicitlyBad)} ${quoted(explicitlyBad)}`);
+    if (badSetters.length) {
+      return { reason: 'seccompProfile', detail: `${badSetters.join(' and ')} must not set securityContext.seccompProfile.type to ${quoted([...badValues].sort())}` };
+    }
+    if (!implicitlyBad.length) return null;
+    return { reason: 'seccompProfile', detail: `pod or ${containersWord(implicitlyBad)} ${quoted(implicitlyBad)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"` };
   },
 ];
 

@@ -61,11 +61,45 @@ test('host namespaces, privileged and Unconfined fail baseline too; restricted v
   ]);
   const restricted = ps.violations('restricted', spec);
   assert.ok(restricted.includes('restricted volume types (volume "n" uses restricted volume type "nfs")'), restricted);
-  assert.ok(!restricted.some((v) => v.includes('"Unconfined"')), 'seccompProfile_restricted replaces the baseline check');
-  assert.ok(restricted.includes('seccompProfile (pod or container "main" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")'), restricted);
+  // seccompProfile_restricted replaces the baseline check: one seccomp line, the restricted one.
+  assert.deepStrictEqual(restricted.filter((v) => v.startsWith('seccompProfile')),
+    ['seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")']);
   spec.containers[0].securityContext.capabilities.add = ['SYS_ADMIN'];
   assert.ok(ps.violations('baseline', spec).includes('non-default capabilities (container "main" must not include "SYS_ADMIN" in securityContext.capabilities.add)'));
   assert.deepStrictEqual(ps.violations('privileged', spec), []);
+});
+
+test('restricted seccomp: a valid profile at one level does not excuse a bad one at the other', () => {
+  const seccomp = (spec) => ps.violations('restricted', spec).filter((v) => v.startsWith('seccompProfile'));
+  const withRuntimeDefaultContainers = () => {
+    const spec = tight();
+    spec.containers.push({ name: 'side', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } });
+    for (const c of spec.containers) c.securityContext.seccompProfile = { type: 'RuntimeDefault' };
+    return spec;
+  };
+  const cases = [
+    { name: 'container unset, pod RuntimeDefault', edit: () => {}, want: [] },
+    { name: 'container Unconfined under a RuntimeDefault pod',
+      edit: (spec) => { spec.containers[0].securityContext.seccompProfile = { type: 'Unconfined' }; },
+      want: ['seccompProfile (container "main" must not set securityContext.seccompProfile.type to "Unconfined")'] },
+    { name: 'pod Unconfined, every container RuntimeDefault',
+      base: withRuntimeDefaultContainers,
+      edit: (spec) => { spec.securityContext.seccompProfile = { type: 'Unconfined' }; },
+      want: ['seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")'] },
+    { name: 'pod and two containers bad, values sorted, explicit before implicit',
+      edit: (spec) => {
+        spec.securityContext.seccompProfile = { type: 'Unconfined' };
+        spec.initContainers = [{ name: 'init', securityContext: { seccompProfile: { type: 'Unconfined' } } }];
+        spec.containers[0].securityContext.seccompProfile = { type: 'Bogus' };
+        spec.containers.push({ name: 'unset' });
+      },
+      want: ['seccompProfile (pod and containers "init", "main" must not set securityContext.seccompProfile.type to "Bogus", "Unconfined")'] },
+  ];
+  for (const c of cases) {
+    const spec = (c.base || tight)();
+    c.edit(spec);
+    assert.deepStrictEqual(seccomp(spec), c.want, c.name);
+  }
 });
 
 test('admission: only a labelled namespace refuses, with the API 403', () => {
