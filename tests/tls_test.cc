@@ -9,9 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_runner.h"
 #include "local_test_util.h"
@@ -302,15 +301,17 @@ TEST_F(TlsTest, RollScaleAndDeleteWorkOverTls) {
 // The server PIDs status reports, by id.
 std::map<int, int> PidsOf(const nlohmann::json& status) {
   std::map<int, int> pids;
-  for (const auto& n : status.value("nodes", nlohmann::json::array())) pids[n.value("id", 0)] = n.value("pid", 0);
+  for (const auto& n : status.value("nodes", nlohmann::json::array()))
+    pids[n.value("id", 0)] = n.value("pid", 0);
   return pids;
 }
 
 // A certificate and key of another CA (self-signed, as openssl makes one).
-void WriteForeignCertificate(const std::string& dir, const std::string& cert, const std::string& key) {
+void WriteForeignCertificate(const std::string& dir, const std::string& cert,
+                             const std::string& key) {
   const ProcessResult r = testing::RunProcess(
-      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
-       "-out", cert, "-subj", "/CN=zkpilot-super", "-days", "30"},
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=zkpilot-super", "-days", "30"},
       {{}, dir, dir, 1min});
   ASSERT_EQ(r.exit_code, 0) << r.All();
 }
@@ -340,23 +341,30 @@ TEST_F(TlsTest, OwnCertificateProblemsKillNoServerAndItIsRenewed) {
   // Without ca.key nothing can renew zkpilot.crt: the probe alone must not kill.
   fs::rename(pki.ca_key, pki.ca_key + ".aside");
   ASSERT_NO_FATAL_FAILURE(WriteForeignCertificate(pki.dir, pki.admin_cert, pki.admin_key));
-  ASSERT_TRUE(testing::WaitUntil([&] { return log_has("counted as alive"); }, 30s)) << *ReadFile(supervisor_log);
+  ASSERT_TRUE(testing::WaitUntil([&] { return log_has("counted as alive"); }, 30s))
+      << *ReadFile(supervisor_log);
   // More than liveness.timeoutSeconds (2 s) and several probe periods (1 s):
   // watched throughout, every server keeps its process.
-  EXPECT_FALSE(testing::WaitUntil([&] { return !all_alive(); }, 6s, 200ms)) << *ReadFile(supervisor_log);
+  EXPECT_FALSE(testing::WaitUntil([&] { return !all_alive(); }, 6s, 200ms))
+      << *ReadFile(supervisor_log);
 
   fs::remove(pki.admin_cert);
-  ASSERT_TRUE(testing::WaitUntil([&] { return log_has("could not probe it: TLS cert_file"); }, 30s)) << *ReadFile(supervisor_log);
-  EXPECT_FALSE(testing::WaitUntil([&] { return !all_alive(); }, 6s, 200ms)) << *ReadFile(supervisor_log);
-  EXPECT_EQ(ReadFile(supervisor_log)->find("killing it"), std::string::npos) << *ReadFile(supervisor_log);
+  ASSERT_TRUE(testing::WaitUntil([&] { return log_has("could not probe it: TLS cert_file"); }, 30s))
+      << *ReadFile(supervisor_log);
+  EXPECT_FALSE(testing::WaitUntil([&] { return !all_alive(); }, 6s, 200ms))
+      << *ReadFile(supervisor_log);
+  EXPECT_EQ(ReadFile(supervisor_log)->find("killing it"), std::string::npos)
+      << *ReadFile(supervisor_log);
 
   // The CA key back: the supervisor renews zkpilot.crt on its own (no command run).
   fs::rename(pki.ca_key + ".aside", pki.ca_key);
-  ASSERT_TRUE(testing::WaitUntil([&] { return log_has("zkpilot.crt renewed"); }, 30s)) << *ReadFile(supervisor_log);
+  ASSERT_TRUE(testing::WaitUntil([&] { return log_has("zkpilot.crt renewed"); }, 30s))
+      << *ReadFile(supervisor_log);
   nlohmann::json status = Status();
   EXPECT_EQ(status.value("healthy", false), true) << status.dump(2);
   EXPECT_EQ(PidsOf(status), pids) << status.dump(2);
-  for (const auto& n : status.value("nodes", nlohmann::json::array())) EXPECT_EQ(n.value("restarts", -1), 0) << n.dump();
+  for (const auto& n : status.value("nodes", nlohmann::json::array()))
+    EXPECT_EQ(n.value("restarts", -1), 0) << n.dump();
 
   // zkpilot.crt one day from expiry (within tls.renewBeforeDays): renewed by
   // the next command before it talks to the cluster; the roll then works.
@@ -373,7 +381,8 @@ TEST_F(TlsTest, OwnCertificateProblemsKillNoServerAndItIsRenewed) {
   EXPECT_EQ(Status().value("healthy", false), true);
   auto renewed = ReadCertificate(*ReadFile(pki.admin_cert));
   ASSERT_TRUE(renewed.ok()) << renewed.status().message();
-  EXPECT_GT(renewed->not_after, std::chrono::system_clock::now() + 24h * 300) << "zkpilot.crt was not renewed";
+  EXPECT_GT(renewed->not_after, std::chrono::system_clock::now() + 24h * 300)
+      << "zkpilot.crt was not renewed";
   ProcessResult roll = Zk({"restart", "alpha", "--timeout", "120"});
   EXPECT_EQ(roll.exit_code, 0) << roll.All();
 }
@@ -399,7 +408,8 @@ TEST_F(TlsTest, ServerCertificateDueShowsInStatusAndARollRenewsIt) {
   nlohmann::json status = Status();
   ASSERT_EQ(status.value("certificatesDue", nlohmann::json::array()).size(), 1u) << status.dump(2);
   EXPECT_EQ(status["certificatesDue"][0].value("server", 0), 2) << status.dump(2);
-  EXPECT_TRUE(Contains(status["certificatesDue"][0].value("renewal", ""), "within the 30 days before renewal"));
+  EXPECT_TRUE(Contains(status["certificatesDue"][0].value("renewal", ""),
+                       "within the 30 days before renewal"));
   std::string message;
   for (const auto& c : status.value("conditions", nlohmann::json::array()))
     if (c.value("type", "") == "CertificatesDue") message = c.value("message", "");

@@ -36,24 +36,30 @@ Status CheckFile(std::string_view field, const std::string& path) {
 // OpenSSL's queue) is kPermissionDenied: the server answered and refused.
 // A socket error or a close without an alert is kIOError, like a server that
 // never answered. The liveness probe relies on the difference (liveness.h).
-Status HandshakeFailure(SSL* ssl, int ssl_error, const TlsClientFiles& tls, const Endpoint& endpoint) {
+Status HandshakeFailure(SSL* ssl, int ssl_error, const TlsClientFiles& tls,
+                        const Endpoint& endpoint) {
   const long verify = SSL_get_verify_result(ssl);
   if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
     ERR_clear_error();
-    return Status::PermissionDenied(fmt::format("TLS handshake: server certificate does not name {} ({})",
-                                                endpoint.host, X509_verify_cert_error_string(verify)));
+    return Status::PermissionDenied(
+        fmt::format("TLS handshake: server certificate does not name {} ({})", endpoint.host,
+                    X509_verify_cert_error_string(verify)));
   }
   if (verify != X509_V_OK) {
     ERR_clear_error();
-    return Status::PermissionDenied(fmt::format("TLS handshake: server certificate not trusted: {} (CA file {})",
-                                                X509_verify_cert_error_string(verify), tls.ca_file));
+    return Status::PermissionDenied(
+        fmt::format("TLS handshake: server certificate not trusted: {} (CA file {})",
+                    X509_verify_cert_error_string(verify), tls.ca_file));
   }
   if (ssl_error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
     return Status::IOError(
         "TLS handshake: " +
-        (errno != 0 ? ErrnoText(errno) : std::string("the server closed the connection (not a TLS port, or it refused us)")));
+        (errno != 0
+             ? ErrnoText(errno)
+             : std::string("the server closed the connection (not a TLS port, or it refused us)")));
   }
-  if (ssl_error == SSL_ERROR_SSL) return Status::PermissionDenied("TLS handshake: " + TakeSslErrors());
+  if (ssl_error == SSL_ERROR_SSL)
+    return Status::PermissionDenied("TLS handshake: " + TakeSslErrors());
   return Status::IOError("TLS handshake: " + TakeSslErrors());
 }
 

@@ -1,13 +1,12 @@
 #include "platform/local/liveness.h"
 
-#include <future>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
+#include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "platform/local/local_tls.h"
 #include "state/records.h"
@@ -127,7 +126,8 @@ LivenessMonitor::Probe LivenessMonitor::Classify(const Status& ruok, const Endpo
   // certificate we reject) or zkpilot's own files unusable (kNotFound,
   // kInvalidInput, ...) say nothing about the server: killing for them would
   // kill every server at once, and a restart renews nothing.
-  if (ruok.code() == ErrorCode::kIOError || ruok.code() == ErrorCode::kUnavailable) return Probe{false, ""};
+  if (ruok.code() == ErrorCode::kIOError || ruok.code() == ErrorCode::kUnavailable)
+    return Probe{false, ""};
   std::string cause = ruok.message();
   const std::string prefix = client.ToString() + ": ruok: ";
   if (cause.starts_with(prefix)) cause.erase(0, prefix.size());  // one warning for all servers
@@ -151,10 +151,11 @@ void LivenessMonitor::ProbeLoop() {
     // answers (and so count as their silence).
     std::vector<std::pair<std::pair<int, int>, std::future<Probe>>> probes;  // (id, pid), result
     for (const auto& [id, w] : round)
-      probes.emplace_back(std::make_pair(id, w.pid),
-                          std::async(std::launch::async, [admin = AdminClient(timeout, w.tls), client = w.client] {
-                            return Classify(admin.Ruok(client), client);
-                          }));
+      probes.emplace_back(
+          std::make_pair(id, w.pid),
+          std::async(std::launch::async, [admin = AdminClient(timeout, w.tls), client = w.client] {
+            return Classify(admin.Ruok(client), client);
+          }));
     std::vector<std::pair<std::pair<int, int>, Probe>> results;
     for (auto& [who, probe] : probes) results.emplace_back(who, probe.get());
     lock.lock();
@@ -165,9 +166,11 @@ void LivenessMonitor::ProbeLoop() {
         all_clean = false;
         credential_problem_ = true;
         if (warned_.insert(probe.cause).second)
-          spdlog::warn("liveness: server {} counted as alive, but zkpilot could not probe it: {} (the supervisor "
-                       "renews zkpilot's certificate; no server is restarted for this)",
-                       who.first, probe.cause);
+          spdlog::warn(
+              "liveness: server {} counted as alive, but zkpilot could not probe it: {} (the "
+              "supervisor "
+              "renews zkpilot's certificate; no server is restarted for this)",
+              who.first, probe.cause);
       }
       if (!probe.answered) {
         all_clean = false;

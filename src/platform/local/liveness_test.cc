@@ -150,7 +150,8 @@ TEST(LivenessMonitor, AProbeZkpilotCannotMakeForItsOwnFilesCountsAsAnAnswer) {
   ASSERT_GT(server.port(), 0);
   LivenessMonitor monitor(200ms);
   LivenessSettings settings{1s, 1s};
-  settings.tls = TlsClientFiles{"/nonexistent/pki/ca.crt", "/nonexistent/pki/zkpilot.crt", "/nonexistent/pki/zkpilot.key"};
+  settings.tls = TlsClientFiles{"/nonexistent/pki/ca.crt", "/nonexistent/pki/zkpilot.crt",
+                                "/nonexistent/pki/zkpilot.key"};
   const Endpoint client{"127.0.0.1", server.port()};
   EXPECT_EQ(VerdictWithin(monitor, 100, client, NowMillis(), settings, 3s), "");
   EXPECT_TRUE(monitor.TakeCredentialProblem());

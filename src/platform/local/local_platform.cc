@@ -1,13 +1,13 @@
 #include "platform/local/local_platform.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <sstream>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "platform/local/cds.h"
 #include "platform/local/file_actions.h"

@@ -148,7 +148,8 @@ class LocalPlatform : public Platform {
   PortOptions port_options_;
   std::optional<TlsClientFiles> tls_;  // zkpilot's client files with tls.enabled
   // Describe's condition and field for server certificates due for renewal.
-  void DescribeServerCertificates(const std::vector<NodeRecord>& records, PlatformStatus& status) const;
+  void DescribeServerCertificates(const std::vector<NodeRecord>& records,
+                                  PlatformStatus& status) const;
   // RenewOwnCertificate once per platform, before its first connection.
   void RenewOwnCertificateOnce() const;
   mutable std::once_flag own_certificate_checked_;

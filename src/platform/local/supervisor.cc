@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <filesystem>
 #include <map>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "observe/exporter.h"
 #include "platform/local/cds.h"
@@ -219,7 +218,8 @@ class Supervisor {
     if (!liveness_settings_.tls) return;
     const auto now = Clock::now();
     const bool hinted = liveness_.TakeCredentialProblem();
-    const bool due = last_certificate_check_ == Clock::time_point{} || now - last_certificate_check_ >= kOwnCertificateCheck ||
+    const bool due = last_certificate_check_ == Clock::time_point{} ||
+                     now - last_certificate_check_ >= kOwnCertificateCheck ||
                      (hinted && now - last_certificate_check_ >= kOwnCertificateRetry);
     if (!due) return;
     last_certificate_check_ = now;
