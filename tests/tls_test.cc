@@ -9,15 +9,15 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_runner.h"
 #include "local_test_util.h"
 #include "platform/local/local_files.h"
 #include "platform/local/local_pki.h"
 #include "platform/local/paths.h"
+#include "security/pki.h"
 #include "util/files.h"
 #include "zk/endpoint.h"
 
@@ -296,6 +296,133 @@ TEST_F(TlsTest, RollScaleAndDeleteWorkOverTls) {
   EXPECT_EQ(del.exit_code, 0) << del.All();
   EXPECT_FALSE(fs::exists(ClusterHome(home_, "alpha"))) << "--purge-data leaves the cluster's directory";
   EXPECT_TRUE(testing::PidsWithCmdline(home_).empty()) << "processes of the deleted cluster still run";
+}
+
+// The server PIDs status reports, by id.
+std::map<int, int> PidsOf(const nlohmann::json& status) {
+  std::map<int, int> pids;
+  for (const auto& n : status.value("nodes", nlohmann::json::array()))
+    pids[n.value("id", 0)] = n.value("pid", 0);
+  return pids;
+}
+
+// A certificate and key of another CA (self-signed, as openssl makes one).
+void WriteForeignCertificate(const std::string& dir, const std::string& cert,
+                             const std::string& key) {
+  const ProcessResult r = testing::RunProcess(
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=zkpilot-super", "-days", "30"},
+      {{}, dir, dir, 1min});
+  ASSERT_EQ(r.exit_code, 0) << r.All();
+}
+
+// The liveness probe counts only silence: with zkpilot's own certificate
+// refused by every server (another CA's), then missing, and no CA key to
+// renew it with, no server is killed past liveness.timeoutSeconds (every
+// server at once, before). Once the CA key is back the supervisor renews
+// zkpilot.crt by itself, and status and a roll work; one forced near its
+// expiry is renewed before zkpilot talks to the cluster.
+TEST_F(TlsTest, OwnCertificateProblemsKillNoServerAndItIsRenewed) {
+  ASSERT_NO_FATAL_FAILURE(DeployAlpha({"liveness.timeoutSeconds=2"}));
+  const std::map<int, int> pids = PidsOf(Status());
+  ASSERT_EQ(pids.size(), 3u);
+  for (const auto& [id, pid] : pids) ASSERT_GT(pid, 0) << "server " << id;
+  const LocalPki pki = Pki();
+  const std::string supervisor_log = ClusterHome(home_, "alpha") + "/supervisor.log";
+  const auto log_has = [&](const std::string& part) {
+    auto text = ReadFile(supervisor_log);
+    return text.ok() && text->find(part) != std::string::npos;
+  };
+  const auto all_alive = [&] {
+    for (const auto& [id, pid] : pids)
+      if (!testing::PidAlive(pid)) return false;
+    return true;
+  };
+  // Without ca.key nothing can renew zkpilot.crt: the probe alone must not kill.
+  fs::rename(pki.ca_key, pki.ca_key + ".aside");
+  ASSERT_NO_FATAL_FAILURE(WriteForeignCertificate(pki.dir, pki.admin_cert, pki.admin_key));
+  ASSERT_TRUE(testing::WaitUntil([&] { return log_has("counted as alive"); }, 30s))
+      << *ReadFile(supervisor_log);
+  // More than liveness.timeoutSeconds (2 s) and several probe periods (1 s):
+  // watched throughout, every server keeps its process.
+  EXPECT_FALSE(testing::WaitUntil([&] { return !all_alive(); }, 6s, 200ms))
+      << *ReadFile(supervisor_log);
+
+  fs::remove(pki.admin_cert);
+  ASSERT_TRUE(testing::WaitUntil([&] { return log_has("could not probe it: TLS cert_file"); }, 30s))
+      << *ReadFile(supervisor_log);
+  EXPECT_FALSE(testing::WaitUntil([&] { return !all_alive(); }, 6s, 200ms))
+      << *ReadFile(supervisor_log);
+  EXPECT_EQ(ReadFile(supervisor_log)->find("killing it"), std::string::npos)
+      << *ReadFile(supervisor_log);
+
+  // The CA key back: the supervisor renews zkpilot.crt on its own (no command run).
+  fs::rename(pki.ca_key + ".aside", pki.ca_key);
+  ASSERT_TRUE(testing::WaitUntil([&] { return log_has("zkpilot.crt renewed"); }, 30s))
+      << *ReadFile(supervisor_log);
+  nlohmann::json status = Status();
+  EXPECT_EQ(status.value("healthy", false), true) << status.dump(2);
+  EXPECT_EQ(PidsOf(status), pids) << status.dump(2);
+  for (const auto& n : status.value("nodes", nlohmann::json::array()))
+    EXPECT_EQ(n.value("restarts", -1), 0) << n.dump();
+
+  // zkpilot.crt one day from expiry (within tls.renewBeforeDays): renewed by
+  // the next command before it talks to the cluster; the roll then works.
+  KeyPair ca{*ReadFile(pki.ca_cert), *ReadFile(pki.ca_key)};
+  CertificateRequest near;
+  near.common_name = kSuperUserCommonName;
+  near.client = true;
+  near.validity = 24h;
+  auto pair = IssueCertificate(ca, near);
+  ASSERT_TRUE(pair.ok()) << pair.status().message();
+  ASSERT_TRUE(WriteFileAtomically(pki.admin_key, pair->key_pem, 0600).ok());
+  ASSERT_TRUE(WriteFileAtomically(pki.admin_cert, pair->cert_pem, 0600).ok());
+  // status restarts nothing (a roll would renew it with the servers').
+  EXPECT_EQ(Status().value("healthy", false), true);
+  auto renewed = ReadCertificate(*ReadFile(pki.admin_cert));
+  ASSERT_TRUE(renewed.ok()) << renewed.status().message();
+  EXPECT_GT(renewed->not_after, std::chrono::system_clock::now() + 24h * 300)
+      << "zkpilot.crt was not renewed";
+  ProcessResult roll = Zk({"restart", "alpha", "--timeout", "120"});
+  EXPECT_EQ(roll.exit_code, 0) << roll.All();
+}
+
+// A server reads its certificate only when it starts: one within
+// tls.renewBeforeDays is said by status (table and JSON) with the command
+// that renews it, and a roll renews it.
+TEST_F(TlsTest, ServerCertificateDueShowsInStatusAndARollRenewsIt) {
+  ASSERT_NO_FATAL_FAILURE(DeployAlpha());
+  const LocalPki pki = Pki();
+  KeyPair ca{*ReadFile(pki.ca_cert), *ReadFile(pki.ca_key)};
+  CertificateRequest near;
+  near.common_name = "server-2";
+  near.server = true;
+  near.client = true;
+  near.ip_addresses = {"127.0.0.1"};
+  near.dns_names = {"localhost"};
+  near.validity = 24h;
+  auto pair = IssueCertificate(ca, near);
+  ASSERT_TRUE(pair.ok()) << pair.status().message();
+  ASSERT_TRUE(WriteFileAtomically(pki.ServerPem(2), KeyStorePem(*pair), 0600).ok());
+
+  nlohmann::json status = Status();
+  ASSERT_EQ(status.value("certificatesDue", nlohmann::json::array()).size(), 1u) << status.dump(2);
+  EXPECT_EQ(status["certificatesDue"][0].value("server", 0), 2) << status.dump(2);
+  EXPECT_TRUE(Contains(status["certificatesDue"][0].value("renewal", ""),
+                       "within the 30 days before renewal"));
+  std::string message;
+  for (const auto& c : status.value("conditions", nlohmann::json::array()))
+    if (c.value("type", "") == "CertificatesDue") message = c.value("message", "");
+  EXPECT_TRUE(Contains(message, "server 2: certificate expires "));
+  EXPECT_TRUE(Contains(message, "run `zkpilot restart alpha` to renew them with a roll"));
+  ProcessResult table = Zk({"status", "alpha"});
+  EXPECT_EQ(table.exit_code, 0) << table.All();
+  EXPECT_TRUE(Contains(table.out, "run `zkpilot restart alpha` to renew them with a roll"));
+
+  ProcessResult roll = Zk({"restart", "alpha", "--timeout", "120"});
+  ASSERT_EQ(roll.exit_code, 0) << roll.All();
+  status = Status();
+  EXPECT_TRUE(status.value("certificatesDue", nlohmann::json::array()).empty()) << status.dump(2);
 }
 
 // Kubernetes gets no TLS this release: refused before anything is rendered.

@@ -31,26 +31,36 @@ Status CheckFile(std::string_view field, const std::string& path) {
   return Status::Ok();
 }
 
-// Why a handshake failed, in words: the certificate check first (its result
-// is precise), then OpenSSL's queue, then the socket.
-std::string HandshakeFailure(SSL* ssl, int ssl_error, const TlsClientFiles& tls,
-                             const Endpoint& endpoint) {
+// Why a handshake failed. A certificate check that failed (ours of the
+// server's, or the server's of ours, which arrives as a TLS alert in
+// OpenSSL's queue) is kPermissionDenied: the server answered and refused.
+// A socket error or a close without an alert is kIOError, like a server that
+// never answered. The liveness probe relies on the difference (liveness.h).
+Status HandshakeFailure(SSL* ssl, int ssl_error, const TlsClientFiles& tls,
+                        const Endpoint& endpoint) {
   const long verify = SSL_get_verify_result(ssl);
   if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
     ERR_clear_error();
-    return fmt::format("server certificate does not name {} ({})", endpoint.host,
-                       X509_verify_cert_error_string(verify));
+    return Status::PermissionDenied(
+        fmt::format("TLS handshake: server certificate does not name {} ({})", endpoint.host,
+                    X509_verify_cert_error_string(verify)));
   }
   if (verify != X509_V_OK) {
     ERR_clear_error();
-    return fmt::format("server certificate not trusted: {} (CA file {})",
-                       X509_verify_cert_error_string(verify), tls.ca_file);
+    return Status::PermissionDenied(
+        fmt::format("TLS handshake: server certificate not trusted: {} (CA file {})",
+                    X509_verify_cert_error_string(verify), tls.ca_file));
   }
   if (ssl_error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-    return errno != 0 ? ErrnoText(errno)
-                      : "the server closed the connection (not a TLS port, or it refused us)";
+    return Status::IOError(
+        "TLS handshake: " +
+        (errno != 0
+             ? ErrnoText(errno)
+             : std::string("the server closed the connection (not a TLS port, or it refused us)")));
   }
-  return TakeSslErrors();
+  if (ssl_error == SSL_ERROR_SSL)
+    return Status::PermissionDenied("TLS handshake: " + TakeSslErrors());
+  return Status::IOError("TLS handshake: " + TakeSslErrors());
 }
 
 }  // namespace
@@ -136,7 +146,7 @@ Result<TlsConnection> TlsConnection::Open(SSL_CTX* ctx, const TlsClientFiles& tl
     if (rc == 1) break;
     const int error = SSL_get_error(ssl.get(), rc);
     if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
-      return Status::IOError("TLS handshake: " + HandshakeFailure(ssl.get(), error, tls, endpoint));
+      return HandshakeFailure(ssl.get(), error, tls, endpoint);
     }
     ZK_ASSIGN_OR_RETURN(
         bool ready,

@@ -50,7 +50,12 @@ Result<int> SslCall(SSL* ssl, int fd, Clock::time_point deadline, std::string_vi
       return Status::IOError(fmt::format(
           "TLS {}: {}", what, errno != 0 ? ErrnoText(errno) : "the server closed the connection"));
     }
-    // E.g. "tlsv13 alert certificate required": the server refused our certificate.
+    // E.g. "tlsv13 alert certificate required": the server refused our
+    // certificate. With TLS 1.3 the server checks it after our side of the
+    // handshake is done, so its alert arrives here (kPermissionDenied: it
+    // answered, see HandshakeFailure in tls_connection.cc).
+    if (error == SSL_ERROR_SSL)
+      return Status::PermissionDenied(fmt::format("TLS {}: {}", what, TakeSslErrors()));
     return Status::IOError(fmt::format("TLS {}: {}", what, TakeSslErrors()));
   }
 }

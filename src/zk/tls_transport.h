@@ -24,6 +24,10 @@
 // trusted: unable to get local issuer certificate (CA file /x/ca.crt)");
 // TlsExchange's callers add the endpoint (as with TcpExchange), the tunnel
 // adds it itself (LastError); unreadable files name the file and the field.
+// Codes: zkpilot's own files unusable -> kNotFound / kInvalidInput; the
+// server answered but a certificate was refused either way (verification, a
+// TLS alert) -> kPermissionDenied; no connection, no handshake or reply in
+// time, a close without an alert -> kIOError.
 // Thread-safety: TlsExchange has no shared state; a TlsTunnel runs its own
 // threads, and its methods may be called from any thread.
 #pragma once

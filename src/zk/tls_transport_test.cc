@@ -189,6 +189,8 @@ TEST_F(TlsTransportTest, ExchangeRefusesServerTheCaDoesNotVouchFor) {
   EXPECT_TRUE(Contains(reply.status().message(), "server certificate not trusted"))
       << reply.status().message();
   EXPECT_TRUE(Contains(reply.status().message(), pki_->other_ca_cert)) << reply.status().message();
+  // The server answered: refused, not silent (the liveness probe tells them apart).
+  EXPECT_EQ(reply.status().code(), ErrorCode::kPermissionDenied);
 }
 
 TEST_F(TlsTransportTest, ExchangeRefusesCertificateForAnotherHost) {
@@ -204,12 +206,32 @@ TEST_F(TlsTransportTest, ExchangeRefusesCertificateForAnotherHost) {
   EXPECT_TRUE(by_name.ok()) << by_name.status().message();
 }
 
+// A stopped server: the kernel accepts the connection into the backlog and
+// nothing more happens. That is silence (kIOError), unlike a refusal.
+TEST_F(TlsTransportTest, NoHandshakeWithinTheTimeoutIsSilence) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  Result<std::string> reply =
+      TlsExchange(Endpoint{"127.0.0.1", ntohs(addr.sin_port)}, "ruok", 300ms, pki_->super_user);
+  ::close(fd);
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), ErrorCode::kIOError) << reply.status().message();
+  EXPECT_TRUE(Contains(reply.status().message(), "timed out")) << reply.status().message();
+}
+
 TEST_F(TlsTransportTest, UnreadableFilesAreNamed) {
   TlsClientFiles missing = pki_->super_user;
   missing.key_file = (*dir_ / "absent.key").string();
   Result<std::string> reply = TlsExchange(Endpoint{"127.0.0.1", 1}, "srvr", 1s, missing);
   ASSERT_FALSE(reply.ok());
   EXPECT_EQ(reply.status().message(), "TLS key_file " + missing.key_file + ": no such file");
+  EXPECT_EQ(reply.status().code(), ErrorCode::kNotFound);  // our files, not the server
 
   TlsClientFiles mismatched = pki_->super_user;
   mismatched.key_file = pki_->app1.key_file;

@@ -1,11 +1,12 @@
 #include "platform/local/liveness.h"
 
-#include <future>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <vector>
-
+#include <future>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 #include "platform/local/local_tls.h"
 #include "state/records.h"
@@ -28,6 +29,7 @@ LivenessSettings LivenessSettings::FromValuesJson(const std::string& values_json
   s.timeout = SecondsOr(values, "liveness.timeoutSeconds", s.timeout);
   s.startup_timeout = SecondsOr(values, "startupTimeoutSeconds", s.startup_timeout);
   s.tls = LocalTlsClientFilesFromJson(values_json, cluster_home);
+  s.pki = PkiPolicyFromJson(values_json);
   return s;
 }
 
@@ -116,6 +118,27 @@ std::string LivenessMonitor::Check(int id, int pid, const Endpoint& client, int6
          "s of its start (startupTimeoutSeconds=" + std::to_string(settings.startup_timeout.count()) + ")";
 }
 
+LivenessMonitor::Probe LivenessMonitor::Classify(const Status& ruok, const Endpoint& client) {
+  if (ruok.ok()) return Probe{true, ""};
+  // Silence is what a hung process gives: no connection, or no handshake or
+  // reply within the timeout (kIOError; tls_transport.h). A certificate
+  // refused either way (kPermissionDenied: the server sent a TLS alert or a
+  // certificate we reject) or zkpilot's own files unusable (kNotFound,
+  // kInvalidInput, ...) say nothing about the server: killing for them would
+  // kill every server at once, and a restart renews nothing.
+  if (ruok.code() == ErrorCode::kIOError || ruok.code() == ErrorCode::kUnavailable)
+    return Probe{false, ""};
+  std::string cause = ruok.message();
+  const std::string prefix = client.ToString() + ": ruok: ";
+  if (cause.starts_with(prefix)) cause.erase(0, prefix.size());  // one warning for all servers
+  return Probe{true, cause};
+}
+
+bool LivenessMonitor::TakeCredentialProblem() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(credential_problem_, false);
+}
+
 void LivenessMonitor::ProbeLoop() {
   // A probe may not take longer than the period (a stopped server accepts
   // the connection in the kernel's backlog and never answers).
@@ -126,22 +149,41 @@ void LivenessMonitor::ProbeLoop() {
     lock.unlock();
     // All servers at once: a hung one's timeout must not delay the others'
     // answers (and so count as their silence).
-    std::vector<std::pair<std::pair<int, int>, std::future<bool>>> probes;  // (id, pid), answered
+    std::vector<std::pair<std::pair<int, int>, std::future<Probe>>> probes;  // (id, pid), result
     for (const auto& [id, w] : round)
-      probes.emplace_back(std::make_pair(id, w.pid),
-                          std::async(std::launch::async, [admin = AdminClient(timeout, w.tls), client = w.client] {
-                            return admin.Ruok(client).ok();
-                          }));
-    std::vector<std::pair<int, int>> answered;  // id, pid
-    for (auto& [who, probe] : probes)
-      if (probe.get()) answered.push_back(who);
+      probes.emplace_back(
+          std::make_pair(id, w.pid),
+          std::async(std::launch::async, [admin = AdminClient(timeout, w.tls), client = w.client] {
+            return Classify(admin.Ruok(client), client);
+          }));
+    std::vector<std::pair<std::pair<int, int>, Probe>> results;
+    for (auto& [who, probe] : probes) results.emplace_back(who, probe.get());
     lock.lock();
     const auto now = Clock::now();
-    for (const auto& [id, pid] : answered) {
-      auto it = watches_.find(id);
-      if (it == watches_.end() || it->second.pid != pid) continue;
+    bool all_clean = !results.empty();
+    for (const auto& [who, probe] : results) {
+      if (!probe.cause.empty()) {
+        all_clean = false;
+        credential_problem_ = true;
+        if (warned_.insert(probe.cause).second)
+          spdlog::warn(
+              "liveness: server {} counted as alive, but zkpilot could not probe it: {} (the "
+              "supervisor "
+              "renews zkpilot's certificate; no server is restarted for this)",
+              who.first, probe.cause);
+      }
+      if (!probe.answered) {
+        all_clean = false;
+        continue;
+      }
+      auto it = watches_.find(who.first);
+      if (it == watches_.end() || it->second.pid != who.second) continue;
       it->second.answered = true;
       it->second.last_answer = now;
+    }
+    if (all_clean && !warned_.empty()) {
+      spdlog::info("liveness: every server answers ruok again");
+      warned_.clear();  // a cause that comes back is said again
     }
     wake_.wait_for(lock, period_, [this] { return stop_; });
   }

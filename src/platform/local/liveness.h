@@ -13,6 +13,10 @@
 //     loading a large snapshot or replaying a long log is left alone);
 //   answered once:
 //     dead once liveness.timeoutSeconds have passed since its last answer.
+// Only silence counts: a probe that cannot be made because of zkpilot's own
+// files (missing, expired, of another CA) or whose certificate the server
+// refuses counts as an answer and is logged once per cause; the supervisor
+// then renews zkpilot's certificate (local_tls.h RenewOwnCertificate).
 // A process found already running (a supervisor started again) counts as
 // started at its recorded start time, so a hung server is still noticed
 // within liveness.timeoutSeconds of the supervisor's own start.
@@ -27,9 +31,11 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
+#include "platform/local/local_tls.h"
 #include "state/state_store.h"
 #include "zk/four_letter.h"
 #include "zk/tls_transport.h"
@@ -47,6 +53,9 @@ struct LivenessSettings {
   // How the probe connects: a TLS cluster's client ports speak nothing else
   // (local_tls.h). None: plaintext.
   std::optional<TlsClientFiles> tls;
+  // tls.certificateValidityDays / renewBeforeDays: for renewing zkpilot's
+  // own certificate (the supervisor).
+  PkiPolicy pki;
 
   // From a revision's values (the flat JSON the state keeps); TLS with the
   // files under `cluster_home` when they switch it on.
@@ -75,6 +84,10 @@ class LivenessMonitor {
   std::string Check(int id, int pid, const Endpoint& client, int64_t started_unix_ms,
                     const LivenessSettings& settings);
 
+  // True (once) when a probe since the last call could not be made or was
+  // refused for credentials: zkpilot's certificate wants a look now.
+  bool TakeCredentialProblem();
+
  private:
   using Clock = std::chrono::steady_clock;
   struct Watch {
@@ -87,6 +100,13 @@ class LivenessMonitor {
     Clock::time_point last_answer{};
     bool checked = false;  // in this pass
   };
+  // One probe's verdict: answered (or alive for all we can tell), and when
+  // only counted as alive, why it failed ("" otherwise).
+  struct Probe {
+    bool answered = false;
+    std::string cause;
+  };
+  static Probe Classify(const Status& ruok, const Endpoint& client);
   void ProbeLoop();
 
   const std::chrono::milliseconds period_;
@@ -94,6 +114,8 @@ class LivenessMonitor {
   std::condition_variable wake_;
   bool stop_ = false;
   std::map<int, Watch> watches_;  // by server id
+  std::set<std::string> warned_;  // causes logged since every probe last succeeded
+  bool credential_problem_ = false;
   std::thread thread_;
 };
 

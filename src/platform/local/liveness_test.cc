@@ -142,6 +142,21 @@ TEST(LivenessMonitor, AnAnsweringServerIsAliveAndSilenceCountsFromItsLastAnswer)
   EXPECT_LT(SteadyClock::now() - silent, 3s);
 }
 
+// zkpilot's own TLS files missing: the probe cannot be made, which says
+// nothing about the server, so it is never killed for it (on a TLS cluster
+// that would kill every server at once).
+TEST(LivenessMonitor, AProbeZkpilotCannotMakeForItsOwnFilesCountsAsAnAnswer) {
+  FakeRuokServer server;
+  ASSERT_GT(server.port(), 0);
+  LivenessMonitor monitor(200ms);
+  LivenessSettings settings{1s, 1s};
+  settings.tls = TlsClientFiles{"/nonexistent/pki/ca.crt", "/nonexistent/pki/zkpilot.crt",
+                                "/nonexistent/pki/zkpilot.key"};
+  const Endpoint client{"127.0.0.1", server.port()};
+  EXPECT_EQ(VerdictWithin(monitor, 100, client, NowMillis(), settings, 3s), "");
+  EXPECT_TRUE(monitor.TakeCredentialProblem());
+}
+
 TEST(LivenessMonitor, ANewProcessStartsANewWatch) {
   FakeRuokServer server;
   ASSERT_GT(server.port(), 0);

@@ -6,7 +6,9 @@
 #include "platform/local/guardian.h"
 #include "platform/local/liveness.h"
 #include "platform/local/local_files.h"
+#include "platform/local/local_pki.h"
 #include "platform/local/local_platform.h"
+#include "platform/local/local_tls.h"
 #include "platform/local/process.h"
 #include "platform/local/services.h"
 #include "platform/local/supervisor.h"
@@ -181,7 +183,33 @@ Result<PlatformStatus> LocalPlatform::Describe() {
                                                            r.last_exit.substr(std::string(kLivenessExitPrefix).size()));
   if (!unresponsive.empty())
     status.conditions.push_back({"LivenessRestart", true, "ServerDidNotAnswer", unresponsive});
+  if (tls_) DescribeServerCertificates(records, status);
   return status;
+}
+
+// Servers read their certificate only when they start (EnsureClusterPki
+// renews it before a start), so one left running nears its expiry unseen:
+// said here, with the command that renews it. Once expired, clients and the
+// other servers refuse it.
+void LocalPlatform::DescribeServerCertificates(const std::vector<NodeRecord>& records,
+                                               PlatformStatus& status) const {
+  std::vector<int> ids;
+  for (const auto& r : records) ids.push_back(r.id);
+  nlohmann::ordered_json due = nlohmann::ordered_json::array();
+  std::string message;
+  for (const LocalCertificate& c :
+       InspectLocalPki(LocalPkiAt(cluster_home_), ids, PkiPolicyOf(values_).renew_before)) {
+    if (c.name.rfind("server-", 0) != 0 || c.renewal.empty() || c.cert_pem.empty()) continue;
+    const int id = std::stoi(c.name.substr(std::string("server-").size()));
+    due.push_back({{"server", id}, {"file", c.file}, {"renewal", c.renewal}});
+    message += (message.empty() ? "" : "; ") +
+               ("server " + std::to_string(id) + ": certificate " + c.renewal);
+  }
+  status.fields["certificatesDue"] = due;
+  if (due.empty()) return;
+  status.conditions.push_back(
+      {"CertificatesDue", true, "ServerCertificateRenewal",
+       message + "; run `zkpilot restart " + name_ + "` to renew them with a roll"});
 }
 
 }  // namespace zkpilot

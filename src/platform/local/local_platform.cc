@@ -1,5 +1,7 @@
 #include "platform/local/local_platform.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -196,7 +198,26 @@ LocalPlatform::LocalPlatform(StateStore& store, std::string home, std::string cl
       values_(std::move(target)),
       tls_(LocalTlsClientFiles(values_, cluster_home_)) {}
 
-AdminClient LocalPlatform::Admin(std::chrono::milliseconds timeout) const { return AdminClient(timeout, tls_); }
+AdminClient LocalPlatform::Admin(std::chrono::milliseconds timeout) const {
+  RenewOwnCertificateOnce();
+  return AdminClient(timeout, tls_);
+}
+
+// Before talking to a TLS cluster: a zkpilot.crt that expired (or was lost)
+// would otherwise block every check and roll, `zkpilot restart` included,
+// until a server is prepared again. Best effort: a failure is said and the
+// connection that follows reports what it meets.
+void LocalPlatform::RenewOwnCertificateOnce() const {
+  if (!tls_) return;
+  std::call_once(own_certificate_checked_, [this] {
+    auto renewed = RenewOwnCertificate(name_, cluster_home_, PkiPolicyOf(values_));
+    if (!renewed.ok()) {
+      spdlog::warn("{}: renewing zkpilot's certificate: {}", name_, renewed.status().message());
+    } else if (!renewed->empty()) {
+      spdlog::info("{}: {}", name_, *renewed);
+    }
+  });
+}
 
 Result<const LocalNode*> LocalPlatform::Node(int id) const {
   for (const auto& n : nodes_)
@@ -528,6 +549,7 @@ Result<std::string> LocalPlatform::TearDown(bool purge_data, std::chrono::millis
 }
 
 Result<std::unique_ptr<ZkClient>> LocalPlatform::OpenSession(const std::vector<int>& members) {
+  RenewOwnCertificateOnce();
   // Not through a port another process serves: hooks and reconfigs would
   // act on another ensemble.
   ZK_ASSIGN_OR_RETURN(auto records, NodesOf(store_, name_));

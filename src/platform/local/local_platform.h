@@ -37,6 +37,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -146,6 +147,12 @@ class LocalPlatform : public Platform {
   std::unique_ptr<CdsArchives> cds_;  // made when a server is first prepared
   PortOptions port_options_;
   std::optional<TlsClientFiles> tls_;  // zkpilot's client files with tls.enabled
+  // Describe's condition and field for server certificates due for renewal.
+  void DescribeServerCertificates(const std::vector<NodeRecord>& records,
+                                  PlatformStatus& status) const;
+  // RenewOwnCertificate once per platform, before its first connection.
+  void RenewOwnCertificateOnce() const;
+  mutable std::once_flag own_certificate_checked_;
 };
 
 // The version's distribution: NotFound with the fetch command when missing.

@@ -1,7 +1,11 @@
 #include "platform/local/local_tls.h"
 
-#include <chrono>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "platform/local/local_pki.h"
@@ -10,6 +14,8 @@ namespace zkpilot {
 namespace {
 
 constexpr const char* kTlsEnabled = "tls.enabled";
+constexpr const char* kValidityDays = "tls.certificateValidityDays";
+constexpr const char* kRenewBeforeDays = "tls.renewBeforeDays";
 
 int IntOr(const Values& values, const char* name, int fallback) {
   return values.Has(name) && values.Get(name).is_number_integer() ? values.Get(name).get<int>() : fallback;
@@ -33,15 +39,57 @@ std::optional<TlsClientFiles> LocalTlsClientFilesFromJson(const std::string& val
   return LocalPkiAt(cluster_home).AdminFiles();
 }
 
+PkiPolicy PkiPolicyOf(const Values& values) {
+  // The package's defaults (packages/zookeeper/parameters.yaml) for a package without them.
+  const std::chrono::hours day(24);
+  return PkiPolicy{IntOr(values, kValidityDays, 365) * day,
+                   IntOr(values, kRenewBeforeDays, 30) * day};
+}
+
+PkiPolicy PkiPolicyFromJson(const std::string& values_json) {
+  PkiPolicy policy;
+  const nlohmann::json values = nlohmann::json::parse(values_json, nullptr, false);
+  if (!values.is_object()) return policy;
+  const auto days = [&](const char* name, std::chrono::hours fallback) {
+    auto it = values.find(name);
+    return it != values.end() && it->is_number_integer() && it->get<int>() > 0
+               ? it->get<int>() * std::chrono::hours(24)
+               : fallback;
+  };
+  policy.validity = days(kValidityDays, policy.validity);
+  policy.renew_before = days(kRenewBeforeDays, policy.renew_before);
+  return policy;
+}
+
+Result<std::string> RenewOwnCertificate(const std::string& cluster, const std::string& cluster_home,
+                                        const PkiPolicy& policy) {
+  const LocalPki pki = LocalPkiAt(cluster_home);
+  std::error_code ec;
+  if (!std::filesystem::exists(pki.ca_cert, ec) || !std::filesystem::exists(pki.ca_key, ec))
+    return std::string();
+  const std::string lock_path = pki.dir + "/.zkpilot.lock";
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (lock.get() < 0) return Status::IOError(lock_path + ": " + ErrnoText(errno));
+  if (::flock(lock.get(), LOCK_EX) != 0)
+    return Status::IOError(lock_path + ": flock: " + ErrnoText(errno));
+  // Judged under the lock: another process may have just renewed it.
+  std::string reason;
+  for (const auto& c : InspectLocalPki(pki, {}, policy.renew_before))
+    if (c.name == "zkpilot") reason = c.renewal;
+  if (reason.empty()) return std::string();
+  ZK_ASSIGN_OR_RETURN(std::vector<int> servers,
+                      EnsureLocalPki(pki, cluster, {}, policy.validity, policy.renew_before));
+  (void)servers;  // none asked for
+  return "zkpilot's certificate " + pki.admin_cert + " renewed (it was " + reason + ")";
+}
+
 Result<std::string> EnsureClusterPki(const Values& values, const std::string& cluster,
                                      const std::string& cluster_home, const std::vector<int>& ids) {
   if (!TlsEnabled(values)) return std::string();
-  // The package's defaults (packages/zookeeper/parameters.yaml) for a package without them.
-  const std::chrono::hours day(24);
-  const auto validity = IntOr(values, "tls.certificateValidityDays", 365) * day;
-  const auto renew_before = IntOr(values, "tls.renewBeforeDays", 30) * day;
-  ZK_ASSIGN_OR_RETURN(std::vector<int> issued,
-                      EnsureLocalPki(LocalPkiAt(cluster_home), cluster, ids, validity, renew_before));
+  const PkiPolicy policy = PkiPolicyOf(values);
+  ZK_ASSIGN_OR_RETURN(
+      std::vector<int> issued,
+      EnsureLocalPki(LocalPkiAt(cluster_home), cluster, ids, policy.validity, policy.renew_before));
   if (issued.empty()) return std::string();
   std::string list;
   for (int id : issued) list += (list.empty() ? "" : ", ") + std::to_string(id);

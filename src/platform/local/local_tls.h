@@ -13,6 +13,7 @@
 // hold the cluster's operation lock).
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,5 +42,29 @@ std::optional<TlsClientFiles> LocalTlsClientFilesFromJson(const std::string& val
 // was (re)issued, for people ("" when nothing). Without TLS: nothing, "".
 Result<std::string> EnsureClusterPki(const Values& values, const std::string& cluster,
                                      const std::string& cluster_home, const std::vector<int>& ids);
+
+// tls.certificateValidityDays and tls.renewBeforeDays (the package's
+// defaults, 365 and 30 days, for a package without them).
+struct PkiPolicy {
+  std::chrono::hours validity{24 * 365};
+  std::chrono::hours renew_before{24 * 30};
+};
+PkiPolicy PkiPolicyOf(const Values& values);
+// The same from the flat JSON the state keeps (the supervisor's view).
+PkiPolicy PkiPolicyFromJson(const std::string& values_json);
+
+// zkpilot's own certificate (pki/zkpilot.crt and .key) issued afresh when it
+// is missing, unusable (not the CA's, key of another) or expires within
+// renew_before; signed by the cluster's existing CA. Servers trust the CA,
+// not this certificate, so none needs a restart; without this a cluster left
+// alone for tls.certificateValidityDays could no longer be probed or managed.
+// Never makes a CA: without ca.crt and ca.key nothing happens (the first
+// deploy makes them, EnsureClusterPki). Called before the local platform
+// talks to a TLS cluster and periodically by the supervisor, which may run
+// at the same time: processes take turns on pki/.zkpilot.lock (flock), so
+// the certificate and its key always come from one issuance. Returns what
+// was renewed and why, for people ("" when nothing).
+Result<std::string> RenewOwnCertificate(const std::string& cluster, const std::string& cluster_home,
+                                        const PkiPolicy& policy);
 
 }  // namespace zkpilot

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,12 +13,11 @@
 #include <map>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
 #include "observe/exporter.h"
 #include "platform/local/cds.h"
 #include "platform/local/guardian.h"
 #include "platform/local/liveness.h"
+#include "platform/local/local_tls.h"
 #include "platform/local/paths.h"
 #include "platform/local/port_owner.h"
 #include "platform/local/process.h"
@@ -60,6 +60,11 @@ std::string LockPath(const std::string& home, const std::string& cluster) {
 constexpr StopMode kServerStop = StopMode::kKill;
 constexpr auto kUnusedGrace = std::chrono::milliseconds(0);  // kKill has no grace period
 
+// How often the supervisor looks at zkpilot's own certificate, and how soon
+// again after a probe met a credential problem.
+constexpr auto kOwnCertificateCheck = std::chrono::minutes(10);
+constexpr auto kOwnCertificateRetry = std::chrono::seconds(5);
+
 // Per-node restart bookkeeping, in memory only.
 struct NodeRuntime {
   int failures = 0;
@@ -97,6 +102,7 @@ class Supervisor {
     liveness_.BeginPass();
     for (const auto& node : *nodes) anything = ReconcileNode(node) || anything;
     liveness_.EndPass();
+    RenewOwnCertificateWhenDue((*cluster)->home);
     anything = ReconcileServices((*cluster)->home, *nodes) || anything;
     return anything;
   }
@@ -201,6 +207,31 @@ class Supervisor {
     if (node.generation > node.started_generation) rt.next_start = Clock::now();
     if (Clock::now() >= rt.next_start) Start(node, *launch);
     return true;
+  }
+
+  // zkpilot's own certificate is renewed here, not only when a server is
+  // prepared: a cluster left alone would otherwise outlive it and could no
+  // longer be probed, watched by the exporter or managed. Looked at every
+  // kOwnCertificateCheck, and at once (at most every few seconds) when a
+  // probe could not be made or was refused for credentials.
+  void RenewOwnCertificateWhenDue(const std::string& cluster_home) {
+    if (!liveness_settings_.tls) return;
+    const auto now = Clock::now();
+    const bool hinted = liveness_.TakeCredentialProblem();
+    const bool due = last_certificate_check_ == Clock::time_point{} ||
+                     now - last_certificate_check_ >= kOwnCertificateCheck ||
+                     (hinted && now - last_certificate_check_ >= kOwnCertificateRetry);
+    if (!due) return;
+    last_certificate_check_ = now;
+    auto renewed = RenewOwnCertificate(options_.cluster, cluster_home, liveness_settings_.pki);
+    if (!renewed.ok()) {
+      if (renewed.status().message() != last_certificate_error_)
+        spdlog::warn("renewing zkpilot's certificate: {}", renewed.status().message());
+      last_certificate_error_ = renewed.status().message();
+      return;
+    }
+    last_certificate_error_.clear();
+    if (!renewed->empty()) spdlog::info("{}", *renewed);
   }
 
   // A server that stopped answering (liveness.h) is killed like a crashed
@@ -330,6 +361,8 @@ class Supervisor {
   std::map<int, std::string> exits_;  // exit descriptions of reaped children
   LivenessMonitor liveness_;
   LivenessSettings liveness_settings_;
+  Clock::time_point last_certificate_check_{};
+  std::string last_certificate_error_;  // said once until it changes
 };
 
 }  // namespace
