@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fmt/format.h>
+
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +16,7 @@
 #include "platform/local/paths.h"
 #include "platform/local/process.h"
 #include "state/state_store.h"
+#include "util/files.h"
 #include "zk/four_letter.h"
 
 namespace zkpilot {
@@ -224,6 +228,46 @@ TEST_F(SelfHealTest, HungServerIsKilledAndRestartedWithTheReasonInStatus) {
   EXPECT_TRUE(shown) << after.dump(2);
   ProcessResult table = Zk({"status", "alpha"});
   EXPECT_NE(table.out.find("LivenessRestart"), std::string::npos) << table.out;
+}
+
+// A server killed while writing a snapshot leaves snapshot.<zxid>.tmp, which
+// ZooKeeper would load at its next start (file_actions.h). Here the file names
+// the next epoch, as the snapshot a follower takes when it syncs with a new
+// leader does before its currentEpoch is written: loaded, it makes the server
+// refuse to start ("The current epoch ... is older than the last zxid") and
+// crash-loop. The supervisor removes it before the restart.
+TEST_F(SelfHealTest, AnUnfinishedSnapshotOfAKilledServerDoesNotKeepItDown) {
+  Deploy({});
+  json before = Status();
+  int victim = 0, pid = 0;
+  for (const auto& n : before["nodes"])
+    if (n["role"] == "follower") victim = n["id"].get<int>(), pid = n["pid"].get<int>();
+  ASSERT_GT(pid, 0) << before.dump(2);
+  const std::string version2 = NodeDir(ClusterHome(home_, "alpha"), victim) + "/data/version-2";
+  auto epoch_text = ReadFile(version2 + "/currentEpoch");
+  ASSERT_TRUE(epoch_text.ok()) << epoch_text.status().message();
+  const int64_t epoch = std::stoll(*epoch_text);
+  std::string newest;
+  for (const auto& e : std::filesystem::directory_iterator(version2))
+    if (e.path().filename().string().rfind("snapshot.", 0) == 0) newest = e.path().string();
+  ASSERT_FALSE(newest.empty()) << "no snapshot in " << version2;
+  const std::string unfinished = version2 + "/snapshot." + fmt::format("{:x}", ((epoch + 1) << 32) | 1) + ".tmp";
+  std::filesystem::copy_file(newest, unfinished);
+
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  AdminClient admin(1000ms);
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        const NodeRecord n = Node(victim);
+        auto s = admin.Srvr(Client(victim));
+        return n.pid != pid && n.pid != 0 && s.ok() && s->IsServing();
+      },
+      kRecovery))
+      << "server " << victim << " did not come back\n"
+      << Logs() << TailFile(NodeDir(ClusterHome(home_, "alpha"), victim) + "/zookeeper.log", 10);
+  EXPECT_FALSE(std::filesystem::exists(unfinished));
+  EXPECT_NE(Logs().find("removed an unfinished snapshot: " + unfinished), std::string::npos) << Logs();
+  EXPECT_EQ(Node(victim).restarts, 1);
 }
 
 }  // namespace

@@ -32,6 +32,25 @@ Result<std::string> RemoveFiles(const LocalNode& node, const nlohmann::json& pat
   return "removed " + std::to_string(removed) + " files";
 }
 
+Result<std::string> RemoveUncommittedSnapshots(const std::string& conf_dir) {
+  std::ifstream cfg(conf_dir + "/zoo.cfg");
+  if (!cfg) return std::string();  // never prepared: nothing of it on disk yet
+  std::string data_dir;
+  for (std::string line; std::getline(cfg, line);)
+    if (line.rfind("dataDir=", 0) == 0) data_dir = line.substr(8);
+  if (data_dir.empty()) return std::string();
+  std::string removed;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(data_dir + "/version-2", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("snapshot.", 0) != 0 || entry.path().extension() != ".tmp") continue;
+    std::error_code rm;
+    if (!fs::remove(entry.path(), rm) && rm) return Status::IOError("removing " + entry.path().string() + ": " + rm.message());
+    removed += (removed.empty() ? "" : ", ") + entry.path().string();
+  }
+  return removed;
+}
+
 namespace {
 
 // Util.getZxidFromName: "snapshot.1a2b" (or "snapshot.1a2b.gz") -> 0x1a2b;

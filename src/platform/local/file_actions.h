@@ -25,6 +25,19 @@ Result<std::string> PurgeSnapshots(const LocalNode& node, int64_t retain);
 // The same on explicit directories (each holding version-2/).
 Result<std::string> PurgeSnapshotDirs(const std::string& snap_dir, const std::string& log_dir, int64_t retain);
 
+// Before a server's process starts: removes `snapshot.*.tmp` from the
+// version-2/ of the dataDir its zoo.cfg names (`conf_dir`/zoo.cfg). ZooKeeper
+// writes a snapshot to <name>.tmp and renames it when complete
+// (SnapStream.getOutputStream -> AtomicFileOutputStream), but reads snapshots
+// by their "snapshot." prefix and parses the zxid from the second dot-part
+// (FileSnap.findNValidSnapshots, Util.getZxidFromName), so a server killed
+// before the rename loads the uncommitted file at its next start; when that
+// snapshot is of a newer epoch than currentEpoch, QuorumPeer.loadDataBase
+// refuses to start ("The current epoch, 7, is older than the last zxid") and
+// the server crash-loops. Epoch files' .tmp are left: loadDataBase reads
+// currentEpoch.tmp to recover. Returns the files removed ("" for none).
+Result<std::string> RemoveUncommittedSnapshots(const std::string& conf_dir);
+
 // remove-node-data: the data and transaction log directories.
 Result<std::string> RemoveNodeData(const LocalNode& node);
 

@@ -15,6 +15,7 @@
 
 #include "observe/exporter.h"
 #include "platform/local/cds.h"
+#include "platform/local/file_actions.h"
 #include "platform/local/guardian.h"
 #include "platform/local/liveness.h"
 #include "platform/local/local_tls.h"
@@ -131,6 +132,11 @@ class Supervisor {
       argv = cds_->Prepare(launch.argv, &note);
       spdlog::info("node {}: {}", node.id, note);
     }
+    // A snapshot the killed process did not finish would be loaded as if it
+    // had (file_actions.h): the server would then refuse to start.
+    auto stale = RemoveUncommittedSnapshots(node.dir + "/conf");
+    if (!stale.ok()) spdlog::warn("node {}: {}", node.id, stale.status().message());
+    else if (!stale->empty()) spdlog::info("node {}: removed an unfinished snapshot: {}", node.id, *stale);
     SpawnOptions spawn{argv, node.dir, launch.log_path, launch.env, true};
     auto pid = Spawn(spawn);
     if (!pid.ok()) {
