@@ -133,6 +133,14 @@ nlohmann::json HasView(const Package& pkg, const Values& values) {
   return view;
 }
 
+// `quorumAuth` in templates, for one stage (renderer.h).
+nlohmann::json QuorumAuthView(int stage) {
+  return {{"stage", stage},
+          {"switching", stage > 0 && stage < kQuorumAuthStages},
+          {"learnerRequireSasl", stage >= 2},
+          {"required", stage == kQuorumAuthStages}};
+}
+
 // The context without the declared files (those are rendered from it).
 nlohmann::json BaseContext(const Package& pkg, const Values& values, const RenderOptions& options,
                            const std::vector<NodeEndpoint>& nodes, const NodeEndpoint& self) {
@@ -159,6 +167,7 @@ nlohmann::json BaseContext(const Package& pkg, const Values& values, const Rende
   ctx["image"] = ImageFor(pkg, values, version);
   ctx["images"] = ImagesView(pkg, values);
   ctx["has"] = HasView(pkg, values);
+  ctx["quorumAuth"] = QuorumAuthView(QuorumAuthStageOf(options.server, values));
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < nodes.size(); ++i) {
     nlohmann::json n = NodeJson(nodes[i], i, nodes.size());
