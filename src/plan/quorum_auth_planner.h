@@ -33,6 +33,8 @@
 
 namespace zkpilot {
 
+inline constexpr int kQuorumAuthStages = 3;  // stages are 0..3
+
 struct QuorumAuthPlanOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};  // per wait, in each roll
   // The stage a member whose stage is unknown (-1 in

@@ -133,12 +133,15 @@ nlohmann::json HasView(const Package& pkg, const Values& values) {
   return view;
 }
 
-// `quorumAuth` in templates, for one stage (renderer.h).
+// `quorumAuth` in templates, for one quorum SASL stage
+// (ServerRender::quorum_auth_stage; why there are four:
+// plan/quorum_auth_planner.h): 0 none, 1 quorum.auth.enableSasl, 2 +
+// learnerRequireSasl, 3 + serverRequireSasl (auth.quorum=true).
 nlohmann::json QuorumAuthView(int stage) {
   return {{"stage", stage},
-          {"switching", stage > 0 && stage < kQuorumAuthStages},
+          {"switching", stage == 1 || stage == 2},
           {"learnerRequireSasl", stage >= 2},
-          {"required", stage == kQuorumAuthStages}};
+          {"required", stage == 3}};
 }
 
 // The context without the declared files (those are rendered from it).

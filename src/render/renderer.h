@@ -70,12 +70,6 @@ Result<std::vector<RenderedObject>> RenderManifests(const Package& package, cons
 // values' ports and directories.
 NodeEndpoint KubernetesSelf(const Values& values);
 
-// Quorum SASL stages (ServerRender::quorum_auth_stage; why there are four:
-// plan/quorum_auth_planner.h): 0 none, 1 quorum.auth.enableSasl, 2 +
-// learnerRequireSasl, 3 + serverRequireSasl. Templates see `quorumAuth`
-// {stage, switching (1, 2), learnerRequireSasl (>= 2), required (3)}.
-inline constexpr int kQuorumAuthStages = 3;
-
 // Renders one declared file (e.g. zooCfg) for the given servers, as seen by `self`.
 Result<std::string> RenderDeclaredFile(const Package& package, const Values& values,
                                        const RenderOptions& options, const std::vector<NodeEndpoint>& nodes,

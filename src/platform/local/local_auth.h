@@ -46,8 +46,8 @@ struct AuthSettings {
 // at most 64), repeats, or the list is empty while auth.enabled.
 Result<AuthSettings> AuthSettingsOf(const Values& values);
 
-// `settings` for a server rendered at quorum SASL stage `stage` (renderer.h
-// kQuorumAuthStages) instead of the values' resting one: the quorum JAAS
+// `settings` for a server rendered at quorum SASL stage `stage` (0..3,
+// ServerRender::quorum_auth_stage) instead of the values' one: the quorum JAAS
 // sections and credential from stage 1 on, since QuorumPeer.initialize
 // builds SaslQuorumAuthServer and SaslQuorumAuthLearner, which read them,
 // as soon as quorum.auth.enableSasl is set.
