@@ -47,6 +47,7 @@ add_library(zkpilot_local
   src/platform/local/services.cc
   src/platform/local/topology.cc
   src/platform/local/local_tls.cc
+  src/platform/local/zoo_cfg.cc
   src/platform/local/local_files.cc
   src/platform/local/local_auth.cc
   src/platform/local/file_actions.cc

@@ -170,6 +170,7 @@ nlohmann::json BaseContext(const Package& pkg, const Values& values, const Rende
   ctx["image"] = ImageFor(pkg, values, version);
   ctx["images"] = ImagesView(pkg, values);
   ctx["has"] = HasView(pkg, values);
+  ctx["tls"] = TlsTemplateContext(options.server, values);
   ctx["quorumAuth"] = QuorumAuthView(QuorumAuthStageOf(options.server, values));
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < nodes.size(); ++i) {
