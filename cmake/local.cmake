@@ -20,10 +20,12 @@ add_library(zkpilot_actions
   src/plan/steps.cc
   src/plan/executor.cc
   src/plan/change_planner.cc
+  src/plan/tls_planner.cc
   src/plan/quorum_auth_planner.cc
   src/actions/observe.cc
   src/actions/hooks.cc
   src/actions/step_runner.cc
+  src/actions/tls_steps.cc
   src/actions/releases.cc
   src/actions/deploy_action.cc
   src/actions/delete_action.cc
@@ -77,9 +79,11 @@ add_executable(zkpilot_action_tests
   src/observe/health_test.cc
   src/observe/log_cause_test.cc
   src/plan/change_planner_test.cc
+  src/plan/tls_planner_test.cc
   src/plan/quorum_auth_planner_test.cc
   src/plan/executor_test.cc
   src/actions/step_runner_test.cc
+  src/actions/tls_steps_test.cc
   src/actions/cluster_actions_test.cc
 )
 target_link_libraries(zkpilot_action_tests PRIVATE zkpilot_actions zkpilot_fake_platform GTest::gtest

@@ -79,7 +79,11 @@ class FakeSession : public ZkSession {
     if (from_config != world_.config_version) return Status::IOError("reconfig: bad version (ZBADVERSION)");
     ZK_ASSIGN_OR_RETURN(EnsembleConfig config, ParseEnsembleConfig(ReplaceCommas(members)));
     world_.voters.clear();
-    for (const auto& [id, entry] : config.servers) world_.voters.insert(id);
+    world_.client_addresses = false;
+    for (const auto& [id, entry] : config.servers) {
+      world_.voters.insert(id);
+      world_.client_addresses = world_.client_addresses || entry.client.port != 0;
+    }
     ++world_.config_version;
     world_.Leave("SetMembers");
     return world_.ConfigText();
