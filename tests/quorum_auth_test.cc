@@ -7,6 +7,7 @@
 // and free 127.0.0.1 ports per test, polls with deadlines, cleanup by PID.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
