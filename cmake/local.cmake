@@ -21,6 +21,7 @@ add_library(zkpilot_actions
   src/plan/executor.cc
   src/plan/change_planner.cc
   src/plan/tls_planner.cc
+  src/plan/quorum_auth_planner.cc
   src/actions/observe.cc
   src/actions/hooks.cc
   src/actions/step_runner.cc
@@ -79,6 +80,7 @@ add_executable(zkpilot_action_tests
   src/observe/log_cause_test.cc
   src/plan/change_planner_test.cc
   src/plan/tls_planner_test.cc
+  src/plan/quorum_auth_planner_test.cc
   src/plan/executor_test.cc
   src/actions/step_runner_test.cc
   src/actions/tls_steps_test.cc

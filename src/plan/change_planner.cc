@@ -1,7 +1,9 @@
 #include "plan/change_planner.h"
 
 #include <algorithm>
+#include <set>
 
+#include "plan/quorum_auth_planner.h"
 #include "plan/steps.h"
 #include "plan/tls_planner.h"
 
@@ -40,6 +42,8 @@ ChangeSet DiffValues(const Package& package, const Values& from, const Values& t
   c.to_tls_stage = TargetTlsStage(to);
   auto enforced = [](const Values& v) { return v.Has("auth.enforce") && v.Get("auth.enforce") == true; };
   c.enforce_turns_on = !enforced(from) && enforced(to);
+  c.from_quorum_auth_stage = TargetQuorumAuthStage(from);
+  c.to_quorum_auth_stage = TargetQuorumAuthStage(to);
   return c;
 }
 
@@ -66,7 +70,12 @@ Status CheckChangeAllowed(const Package& package, const ChangeSet& change) {
 Status CheckTlsSwitchSupported(const std::string& platform, const ChangeSet& change) {
   // Kubernetes would need a ConfigMap key per stage; its servers' stages are
   // not observed.
-  if (platform != "kubernetes" || !change.TlsStageChanged()) return Status::Ok();
+  if (platform != "kubernetes") return Status::Ok();
+  if (change.QuorumAuthStageChanged())
+    return Status::InvalidInput("switching quorum authentication on a running cluster (auth.quorum) is not yet "
+                                "possible on the " + platform + " platform (the local platform has it); deploy a new "
+                                "cluster with the auth.quorum it should have");
+  if (!change.TlsStageChanged()) return Status::Ok();
   return Status::InvalidInput("switching TLS on a running cluster (tls.enabled, tls.allowPlaintext) is not yet "
                               "possible on the " + platform + " platform (the local platform has it); deploy a new "
                               "cluster with the TLS setting it should have");
@@ -166,32 +175,76 @@ bool AnyStageDiffers(const EnsembleView& view, TlsStage target) {
   return false;
 }
 
-// Switching TLS: the stages' rolls (other rolling changes ride in them), then
-// the servers the rolls skip (already at the target stage) that still run
-// another configuration, then the add-ons.
-Result<Plan> PlanTlsSwitch(const std::string& operation, const std::string& cluster, const ChangeSet& change,
-                           const EnsembleView& view, PlanOptions options) {
-  const std::string what = "switching TLS (tls.enabled, tls.allowPlaintext) on a running cluster";
+// The view with each member's unknown (-1) or missing quorum SASL stage read
+// as `current` (as WithStagesResolved for TLS).
+EnsembleView WithQuorumAuthStagesResolved(EnsembleView view, int current) {
+  for (int id : view.members) {
+    auto it = view.quorum_auth_stages.find(id);
+    if (it == view.quorum_auth_stages.end() || it->second < 0) view.quorum_auth_stages[id] = current;
+  }
+  return view;
+}
+
+// Switching TLS and/or quorum SASL: the stages' rolls (other rolling changes
+// ride in them; TLS's first, then quorum SASL's), then the servers the rolls
+// skip (already at every target stage) that still run another
+// configuration, then the add-ons.
+Result<Plan> PlanStageSwitch(const std::string& operation, const std::string& cluster, const ChangeSet& change,
+                             const EnsembleView& view, PlanOptions options, bool tls, bool quorum) {
+  const std::string what = tls ? "switching TLS (tls.enabled, tls.allowPlaintext) on a running cluster"
+                               : "switching quorum authentication (auth.quorum) on a running cluster";
+  const std::string first = tls ? "TLS" : "quorum authentication";
   if (change.VersionChanged())
-    return Status::InvalidInput(what + " and the version at once is refused: change one at a time (TLS first, "
-                                "then zkpilot upgrade)");
+    return Status::InvalidInput(what + " and the version at once is refused: change one at a time (" + first +
+                                " first, then zkpilot upgrade)");
   if (change.ReplicasChanged())
     return Status::InvalidInput(what + " and replicas at once is refused: change one at a time (zkpilot scale "
-                                "first, then TLS)");
-  if (change.enforce_turns_on)
+                                "first, then " + first + ")");
+  if (tls && change.enforce_turns_on)
     return Status::InvalidInput(what + " and turning auth.enforce on at once is refused: TLS first, then enforce "
                                 "(clients must be able to authenticate over the new transport before it is required)");
+  std::set<int> quorum_stages;
+  for (int id : view.members) quorum_stages.insert(view.quorum_auth_stages.at(id));
+  if (tls && quorum && quorum_stages.size() > 1)
+    return Status::InvalidInput(what + " while the servers run different quorum authentication stages is refused: "
+                                "finish switching auth.quorum first (zkpilot resume, or configure with the "
+                                "auth.quorum it had), then TLS");
   options.cluster = cluster;
   Plan plan{operation, cluster, {}};
   plan.steps.push_back(CheckHealthyStep(view.members, options.timeout, view.needs_restart));
-  ZK_ASSIGN_OR_RETURN(Plan stages, PlanTlsStages(view, change.to_tls_stage, options));
-  for (auto& s : stages.steps) plan.steps.push_back(std::move(s));
-  // Hook point for switching quorum SASL in the same change: its
-  // roll-to-stage steps come after TLS's (plan/quorum_auth_planner.h).
+  if (tls) {
+    ZK_ASSIGN_OR_RETURN(Plan stages, PlanTlsStages(view, change.to_tls_stage, options));
+    for (auto& s : stages.steps) {
+      // TLS's rolls render quorum SASL from the values, that is at its new
+      // stage: with auth.quorum switching too they must keep the stage the
+      // servers run (stages only one apart work together,
+      // plan/quorum_auth_planner.h) until its own rolls.
+      if (quorum && s.kind == StepKind::kRollToStage) {
+        const int current = *quorum_stages.begin();
+        s.args["quorum_auth_stage"] = current;
+        s.description += "; quorum SASL stays at stage " + std::to_string(current) + " until its own rolls";
+      }
+      plan.steps.push_back(std::move(s));
+    }
+  }
+  if (quorum) {
+    QuorumAuthPlanOptions q;
+    q.timeout = options.timeout;
+    q.unknown_as = change.from_quorum_auth_stage;
+    ZK_ASSIGN_OR_RETURN(auto steps, PlanQuorumAuthStages(view, change.to_quorum_auth_stage, q));
+    for (auto& s : steps) plan.steps.push_back(std::move(s));
+  }
+  // A roll restarts each server not yet at its stage; with at most one stage
+  // between the members (what the planners leave) a server already at every
+  // target stage is restarted by none.
   std::vector<int> skipped;
-  for (int id : view.needs_restart)
-    if (view.tls_stages.count(id) && view.tls_stages.at(id) == static_cast<int>(change.to_tls_stage))
-      skipped.push_back(id);
+  for (int id : view.needs_restart) {
+    const bool tls_rolls = tls && (!view.tls_stages.count(id) ||
+                                   view.tls_stages.at(id) != static_cast<int>(change.to_tls_stage));
+    const bool quorum_rolls = quorum && (!view.quorum_auth_stages.count(id) ||
+                                         view.quorum_auth_stages.at(id) != change.to_quorum_auth_stage);
+    if (!tls_rolls && !quorum_rolls) skipped.push_back(id);
+  }
   if (!skipped.empty())
     for (auto& s : PlanRoll(view, skipped, true, options)) plan.steps.push_back(std::move(s));
   plan.steps.push_back(ApplyAddonsStep());
@@ -203,9 +256,12 @@ Result<Plan> PlanTlsSwitch(const std::string& operation, const std::string& clus
 Result<Plan> PlanChange(const std::string& operation, const std::string& cluster, const Package& package,
                         const ChangeSet& change, const EnsembleView& observed, const PlanOptions& options) {
   ZK_RETURN_IF_ERROR(CheckChangeAllowed(package, change));
-  const EnsembleView view = WithStagesResolved(observed, change.from_tls_stage);
-  if (change.TlsStageChanged() || AnyStageDiffers(view, change.to_tls_stage))
-    return PlanTlsSwitch(operation, cluster, change, view, options);
+  const EnsembleView view = WithQuorumAuthStagesResolved(WithStagesResolved(observed, change.from_tls_stage),
+                                                         change.from_quorum_auth_stage);
+  const bool tls = change.TlsStageChanged() || AnyStageDiffers(view, change.to_tls_stage);
+  const bool quorum = change.QuorumAuthStageChanged() ||
+                      QuorumAuthStagesDiffer(view, change.to_quorum_auth_stage, change.from_quorum_auth_stage);
+  if (tls || quorum) return PlanStageSwitch(operation, cluster, change, view, options, tls, quorum);
   Plan plan{operation, cluster, {}};
   if (change.Empty() && view.needs_restart.empty()) return plan;
   if (change.ReplicasChanged() && (change.VersionChanged() || !change.rolling.empty()))

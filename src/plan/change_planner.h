@@ -41,11 +41,14 @@ struct ChangeSet {
   // The resting TLS stages the values ask for (render/renderer.h TargetTlsStage).
   TlsStage from_tls_stage = TlsStage::kPlaintext, to_tls_stage = TlsStage::kPlaintext;
   bool enforce_turns_on = false;  // auth.enforce false -> true
+  // The resting quorum SASL stages (render/renderer.h TargetQuorumAuthStage).
+  int from_quorum_auth_stage = 0, to_quorum_auth_stage = 0;
 
   bool Empty() const { return changed.empty(); }
   bool VersionChanged() const { return from_version != to_version; }
   bool ReplicasChanged() const { return from_replicas != to_replicas; }
   bool TlsStageChanged() const { return from_tls_stage != to_tls_stage; }
+  bool QuorumAuthStageChanged() const { return from_quorum_auth_stage != to_quorum_auth_stage; }
   // "tickTime: 2000 -> 3000, version: 3.8.0 -> 3.9.3"
   static std::string Describe(const Values& from, const Values& to, const std::vector<std::string>& names);
 };
@@ -55,9 +58,10 @@ ChangeSet DiffValues(const Package& package, const Values& from, const Values& t
 // Checks a change against the package: immutable parameters and upgrade paths.
 Status CheckChangeAllowed(const Package& package, const ChangeSet& change);
 
-// Switching TLS on a running cluster needs the platform to observe which
-// stage each server runs (EnsembleView::tls_stages): the local (and the
-// fake) platform does, Kubernetes not yet: InvalidInput there.
+// Switching TLS or quorum SASL (auth.quorum) on a running cluster needs the
+// platform to observe which stage each server runs (EnsembleView::tls_stages,
+// quorum_auth_stages): the local (and the fake) platform does, Kubernetes not
+// yet: InvalidInput there.
 Status CheckTlsSwitchSupported(const std::string& platform, const ChangeSet& change);
 
 // Followers in ascending id, then the leader.
@@ -88,7 +92,9 @@ std::vector<Step> PlanScale(const EnsembleView& view, int to_replicas, const Pla
 // (view.tls_stages; -1 read as the current values' stage), the plan is
 // plan/tls_planner.h's, with the other rolling changes riding in its rolls;
 // refused (InvalidInput) together with a version or replicas change, or with
-// auth.enforce turning on.
+// auth.enforce turning on. The same for quorum SASL (auth.quorum,
+// view.quorum_auth_stages; plan/quorum_auth_planner.h), whose rolls come
+// after TLS's when both switch.
 Result<Plan> PlanChange(const std::string& operation, const std::string& cluster, const Package& package,
                         const ChangeSet& change, const EnsembleView& view, const PlanOptions& options);
 

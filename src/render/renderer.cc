@@ -133,6 +133,17 @@ nlohmann::json HasView(const Package& pkg, const Values& values) {
   return view;
 }
 
+// `quorumAuth` in templates, for one quorum SASL stage
+// (ServerRender::quorum_auth_stage; why there are four:
+// plan/quorum_auth_planner.h): 0 none, 1 quorum.auth.enableSasl, 2 +
+// learnerRequireSasl, 3 + serverRequireSasl (auth.quorum=true).
+nlohmann::json QuorumAuthView(int stage) {
+  return {{"stage", stage},
+          {"switching", stage == 1 || stage == 2},
+          {"learnerRequireSasl", stage >= 2},
+          {"required", stage == 3}};
+}
+
 // The context without the declared files (those are rendered from it).
 nlohmann::json BaseContext(const Package& pkg, const Values& values, const RenderOptions& options,
                            const std::vector<NodeEndpoint>& nodes, const NodeEndpoint& self) {
@@ -160,6 +171,7 @@ nlohmann::json BaseContext(const Package& pkg, const Values& values, const Rende
   ctx["images"] = ImagesView(pkg, values);
   ctx["has"] = HasView(pkg, values);
   ctx["tls"] = TlsTemplateContext(options.server, values);
+  ctx["quorumAuth"] = QuorumAuthView(QuorumAuthStageOf(options.server, values));
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < nodes.size(); ++i) {
     nlohmann::json n = NodeJson(nodes[i], i, nodes.size());

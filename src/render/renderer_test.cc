@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -537,6 +538,52 @@ TEST(DefaultPackage, LocalTlsZooCfgHasOnlyASecureClientPort) {
   EXPECT_EQ(plain.find("ssl"), std::string::npos) << plain;
   EXPECT_EQ(plain.find("secureClientPort"), std::string::npos) << plain;
   EXPECT_NE(plain.find("\nserver.1=127.0.0.1:12182:12183;127.0.0.1:12181\n"), std::string::npos) << plain;
+}
+
+
+// Quorum SASL stages (ServerRender::quorum_auth_stage): stage 0 and 3 are the
+// files of auth.quorum=false and =true byte for byte (no roll after an
+// upgrade of zkpilot); 1 and 2 enable SASL without requiring it, 2 also as
+// the learner; whatever auth.quorum says, the stage decides.
+TEST(DefaultPackage, LocalQuorumAuthStagesRenderZooKeepersRollingSwitch) {
+  auto pkg = LoadPackage(std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper");
+  ASSERT_TRUE(pkg.ok()) << pkg.status().message();
+  NodeEndpoint one{1, "n1", "n1", "127.0.0.1", 12181, 12182, 12183, 12184, 0, "127.0.0.1", "/tmp/n1/data", ""};
+  NodeEndpoint two{2, "n2", "n2", "127.0.0.1", 12191, 12192, 12193, 12194, 0, "127.0.0.1", "/tmp/n2/data", ""};
+  auto render = [&](const std::string& quorum, std::optional<int> stage) {
+    ValuesInput in;
+    in.sets = {"auth.quorum=" + quorum};
+    auto values = ResolveValues(pkg->schema, in);
+    EXPECT_TRUE(values.ok()) << values.status().message();
+    RenderOptions opts{"demo", "local", "local"};
+    opts.server.quorum_auth_stage = stage;
+    auto cfg = RenderDeclaredFile(*pkg, *values, opts, {one, two}, one, "zooCfg");
+    EXPECT_TRUE(cfg.ok()) << cfg.status().message();
+    return cfg.ok() ? *cfg : std::string();
+  };
+  const std::string off = render("false", std::nullopt), on = render("true", std::nullopt);
+  for (const std::string& quorum : {"false", "true"}) {
+    EXPECT_EQ(render(quorum, 0), off) << "auth.quorum=" << quorum;
+    EXPECT_EQ(render(quorum, 3), on) << "auth.quorum=" << quorum;
+  }
+  EXPECT_EQ(off.find("quorum.auth"), std::string::npos) << off;
+  const std::string contexts =
+      "\nquorum.auth.server.loginContext=QuorumServer\nquorum.auth.learner.loginContext=QuorumLearner\n";
+  EXPECT_NE(on.find("\nquorum.auth.enableSasl=true\nquorum.auth.learnerRequireSasl=true\n"
+                    "quorum.auth.serverRequireSasl=true" + contexts),
+            std::string::npos)
+      << on;
+  const std::string learner[] = {"false", "true"};
+  for (int stage : {1, 2}) {
+    for (const std::string& quorum : {"false", "true"}) {
+      const std::string cfg = render(quorum, stage);
+      EXPECT_NE(cfg.find("\nquorum.auth.enableSasl=true\nquorum.auth.learnerRequireSasl=" + learner[stage - 1] +
+                         "\nquorum.auth.serverRequireSasl=false" + contexts),
+                std::string::npos)
+          << "stage " << stage << ", auth.quorum=" << quorum << ":\n" << cfg;
+      EXPECT_EQ(cfg.find("RequireSasl=true\nquorum.auth.serverRequireSasl=true"), std::string::npos) << cfg;
+    }
+  }
 }
 
 }  // namespace

@@ -89,6 +89,11 @@ Result<AuthSettings> AuthSettingsOf(const Values& values) {
   return s;
 }
 
+AuthSettings AtQuorumAuthStage(AuthSettings settings, int stage) {
+  settings.quorum = stage >= 1;
+  return settings;
+}
+
 LocalAuth LocalAuthAt(const std::string& cluster_home) { return LocalAuth{cluster_home + "/auth"}; }
 
 Result<AuthCredentials> EnsureAuthCredentials(const LocalAuth& auth, const AuthSettings& settings) {

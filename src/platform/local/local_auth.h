@@ -47,6 +47,13 @@ struct AuthSettings {
 // at most 64), repeats, or the list is empty while auth.enabled.
 Result<AuthSettings> AuthSettingsOf(const Values& values);
 
+// `settings` for a server rendered at quorum SASL stage `stage` (0..3,
+// ServerRender::quorum_auth_stage) instead of the values' one: the quorum JAAS
+// sections and credential from stage 1 on, since QuorumPeer.initialize
+// builds SaslQuorumAuthServer and SaslQuorumAuthLearner, which read them,
+// as soon as quorum.auth.enableSasl is set.
+AuthSettings AtQuorumAuthStage(AuthSettings settings, int stage);
+
 // The user servers authenticate each other as (QuorumLearner's username).
 inline constexpr const char* kQuorumUser = "zkquorum";
 

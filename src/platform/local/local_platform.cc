@@ -255,10 +255,11 @@ Result<std::string> LocalPlatform::SuperPassword() {
   return super_password_;
 }
 
-Result<LocalPlatform::NodeSecrets> LocalPlatform::Secrets() {
+Result<LocalPlatform::NodeSecrets> LocalPlatform::Secrets(const ServerRender& render) {
   NodeSecrets secrets;
   ZK_ASSIGN_OR_RETURN(secrets.super_password, SuperPassword());
   ZK_ASSIGN_OR_RETURN(AuthSettings auth, AuthSettingsOf(values_));
+  auth = AtQuorumAuthStage(auth, QuorumAuthStageOf(render, values_));
   ZK_ASSIGN_OR_RETURN(secrets.auth, EnsureAuthCredentials(LocalAuthAt(cluster_home_), auth));
   return secrets;
 }
@@ -368,6 +369,8 @@ Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode&
   // the command line differs from any prepared one, as it should.
   launch.argv = NodeCommand(values_, distribution_.ok() ? *distribution_ : Distribution{}, node, java);
   ZK_ASSIGN_OR_RETURN(AuthSettings auth, AuthSettingsOf(values_));
+  // A quorum SASL stage other than the values' (a switch in progress).
+  auth = AtQuorumAuthStage(auth, QuorumAuthStageOf(render, values_));
   if (auth.NeedsJaas()) files.jaas = JaasConfig(auth, secrets.auth);
   // With every auth.* off this is the file of before: no existing cluster rolls.
   files.secret_args = SecretArgs(secrets.super_password) + AuthJvmArgs(LocalAuthAt(cluster_home_), auth, e.id);
@@ -417,7 +420,7 @@ Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<i
   const NodeEndpoint& e = node.endpoint;
   ZK_RETURN_IF_ERROR(distribution_.status());
   // Rendered before any directory is made: a file that does not render leaves none behind.
-  ZK_ASSIGN_OR_RETURN(NodeSecrets secrets, Secrets());
+  ZK_ASSIGN_OR_RETURN(NodeSecrets secrets, Secrets(render));
   ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(node, members, secrets, render));
   // Its certificate (and the CA's, zkpilot's) exist before it can start.
   ZK_ASSIGN_OR_RETURN(std::string issued,

@@ -137,8 +137,9 @@ class LocalPlatform : public Platform {
   // The TLS stage of server `id`'s prepared zoo.cfg (what its next start
   // runs); the values' stage when it has none or none is recognized.
   TlsStage PreparedTlsStage(int id) const;
-  // The super-user password and the credentials auth.* needs, made when missing.
-  Result<NodeSecrets> Secrets();
+  // The super-user password and the credentials auth.* needs (at the quorum
+  // SASL stage `render` asks for), made when missing.
+  Result<NodeSecrets> Secrets(const ServerRender& render = {});
   void KeepSupervised(const std::vector<NodeRecord>& records);
   // Every port of the known servers and of the monitoring add-ons.
   std::vector<PortClaim> PortBlock() const;
