@@ -377,9 +377,12 @@ void TlsMigrationTest::ForwardInTwoStepsAndBack() {
 
 // 3.8.0: A5.1, then A5.3 (the crash window): zkpilot dies right after the
 // reconfig that drops the client addresses commits, and a follower's JVM is
-// SIGKILLed there. Its supervisor restarts it from its zoo.cfg, which still
-// serves plaintext on its port (the static clientPort, F4/F8); `resume`
-// finishes the switch.
+// SIGKILLed there. Its supervisor restarts it from its zoo.cfg, which must
+// still name its client port: the committed lines no longer carry it, and
+// ZooKeeper rewrites zoo.cfg at every committed config, dropping clientPort
+// when a committed line carried the server's address (QuorumPeer.
+// setQuorumVerifier, needEraseClientInfoFromStaticConfig), as the rolls'
+// hand-offs did. It comes back serving plaintext there; `resume` finishes.
 TEST_F(TlsMigrationTest, On380ForwardAndBackThenAServerKilledAfterTheAddressesWentIsResumed) {
   ASSERT_NO_FATAL_FAILURE(Deploy({"version=3.8.0"}));
   ASSERT_NO_FATAL_FAILURE(ForwardInTwoStepsAndBack());
