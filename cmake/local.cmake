@@ -20,9 +20,11 @@ add_library(zkpilot_actions
   src/plan/steps.cc
   src/plan/executor.cc
   src/plan/change_planner.cc
+  src/plan/tls_planner.cc
   src/actions/observe.cc
   src/actions/hooks.cc
   src/actions/step_runner.cc
+  src/actions/tls_steps.cc
   src/actions/releases.cc
   src/actions/deploy_action.cc
   src/actions/delete_action.cc
@@ -46,6 +48,7 @@ add_library(zkpilot_local
   src/platform/local/services.cc
   src/platform/local/topology.cc
   src/platform/local/local_tls.cc
+  src/platform/local/zoo_cfg.cc
   src/platform/local/local_files.cc
   src/platform/local/local_auth.cc
   src/platform/local/file_actions.cc
@@ -75,8 +78,10 @@ add_executable(zkpilot_action_tests
   src/observe/health_test.cc
   src/observe/log_cause_test.cc
   src/plan/change_planner_test.cc
+  src/plan/tls_planner_test.cc
   src/plan/executor_test.cc
   src/actions/step_runner_test.cc
+  src/actions/tls_steps_test.cc
   src/actions/cluster_actions_test.cc
 )
 target_link_libraries(zkpilot_action_tests PRIVATE zkpilot_actions zkpilot_fake_platform GTest::gtest

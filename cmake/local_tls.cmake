@@ -21,3 +21,10 @@ file(WRITE "${zkpilot_tls_labels}"
   "  set_tests_properties(\${zkpilot_tls_test_list} PROPERTIES LABELS \"integration;local\")\n"
   "endif()\n")
 set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${zkpilot_tls_labels}")
+
+# The TLS stages of a local server's zoo.cfg: rendering (golden files of
+# stages 0 and 3) and classification (pure; no process).
+add_executable(zkpilot_tls_stage_tests src/platform/local/tls_stage_test.cc)
+target_link_libraries(zkpilot_tls_stage_tests PRIVATE zkpilot_local GTest::gtest GTest::gtest_main)
+target_compile_definitions(zkpilot_tls_stage_tests PRIVATE ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+gtest_discover_tests(zkpilot_tls_stage_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)

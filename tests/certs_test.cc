@@ -168,6 +168,7 @@ TEST_F(CertsTest, APlaintextClusterHasNoCertificatesAndConnectSaysPlaintext) {
   auto doc = nlohmann::json::parse(r.out);
   EXPECT_EQ(doc["connectString"], endpoint);
   EXPECT_EQ(doc["tls"], false);
+  EXPECT_EQ(doc["plaintextAccepted"], true);
   EXPECT_TRUE(doc["caFile"].is_null());
   EXPECT_TRUE(doc["clientCertificateCommand"].is_null());
   EXPECT_TRUE(doc.contains("credentials") && doc["credentials"].is_null());
@@ -252,6 +253,7 @@ TEST_F(CertsTest, ClientCertificatesAreSignedByTheClustersCa) {
   auto doc = nlohmann::json::parse(r.out);
   EXPECT_EQ(doc["connectString"], "127.0.0.1:" + std::to_string(base_));
   EXPECT_EQ(doc["tls"], true);
+  EXPECT_EQ(doc["plaintextAccepted"], false);
   EXPECT_EQ(doc["caFile"], pki.ca_cert);
   EXPECT_EQ(doc["clientCertificateCommand"], "zkpilot certs tlsy --client CLIENT -o DIR");
   EXPECT_TRUE(doc.contains("credentials") && doc["credentials"].is_null());

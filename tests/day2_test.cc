@@ -685,6 +685,12 @@ TEST_F(Day2Test, BadInputAndDryRunChangeNothing) {
   for (const Case& c :
        std::vector<Case>{{{"upgrade", kName, "--version", "3.7.0"}, "3.7.0"},
                          {{"configure", kName, "--set", "controller=deployment"}, "immutable"},
+                         {{"configure", kName, "--set", "tls.enabled=true", "--set", "replicas=5"},
+                          "switching TLS (tls.enabled, tls.allowPlaintext) on a running cluster and replicas at once "
+                          "is refused"},
+                         {{"configure", kName, "--set", "tls.enabled=true", "--set", "auth.enabled=true", "--set",
+                           "auth.enforce=true"},
+                          "TLS first, then enforce"},
                          {{"scale", kName, "--replicas", "0"}, "--replicas"}}) {
     ProcessResult r = Zk(c.args);
     EXPECT_EQ(r.exit_code, 2) << c.args[0] << ":\n" << r.All();
@@ -696,6 +702,16 @@ TEST_F(Day2Test, BadInputAndDryRunChangeNothing) {
   EXPECT_TRUE(Contains(r.out, "Plan: upgrade " + kName));
   EXPECT_TRUE(Contains(r.out, "restart server"));
   EXPECT_TRUE(Contains(r.out, "dry run"));
+  // The TLS switch's plan, with what clients may do at each stage.
+  r = Zk({"configure", kName, "--set", "tls.enabled=true", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.All();
+  EXPECT_TRUE(Contains(r.out, "roll every server to TLS stage 1")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "Clients: every server now also serves TLS on the same client port")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "remove the client addresses from the server lines")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "roll every server to TLS stage 3 (TLS only), server lines without client addresses"))
+      << r.out;
+  EXPECT_TRUE(Contains(r.out, "Clients: must use TLS before this step")) << r.out;
+  EXPECT_FALSE(fs::exists(ClusterHome(home_, kName) + "/pki/ca.crt")) << "a dry run makes no certificates";
   WriteReport report = StopChecker("bad input and dry run");
   EXPECT_EQ(report.failed, 0) << report.Summary();
   EXPECT_EQ(report.elections, 0) << report.Summary();

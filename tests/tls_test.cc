@@ -262,10 +262,12 @@ TEST_F(TlsTest, ClientsWithTheClustersCertificatesAreServedAndNoOthers) {
 
 TEST_F(TlsTest, RollScaleAndDeleteWorkOverTls) {
   ASSERT_NO_FATAL_FAILURE(DeployAlpha());
-  // TLS is fixed at deploy this release.
-  ProcessResult off = Zk({"configure", "alpha", "--set", "tls.enabled=false"});
+  // Switching TLS goes alone: not with a change of replicas.
+  ProcessResult off = Zk({"configure", "alpha", "--set", "tls.enabled=false", "--set", "replicas=5"});
   EXPECT_EQ(off.exit_code, 2) << off.All();
-  EXPECT_TRUE(Contains(off.All(), "tls.enabled is immutable"));
+  EXPECT_TRUE(Contains(off.All(), "switching TLS (tls.enabled, tls.allowPlaintext) on a running cluster and "
+                                  "replicas at once is refused"))
+      << off.All();
 
   // A quorum-gated roll: every wait reads the servers over TLS, and the
   // leader hands over by a reconfig through a TLS session (the membership

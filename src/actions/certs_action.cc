@@ -102,7 +102,8 @@ std::string ClientCertificateCommandLine(const std::string& cluster) {
 
 std::string FormatConnect(const ConnectInfo& info, bool json) {
   if (json) {
-    nlohmann::ordered_json doc = {{"connectString", info.connect_string}, {"tls", info.tls}};
+    nlohmann::ordered_json doc = {
+        {"connectString", info.connect_string}, {"tls", info.tls}, {"plaintextAccepted", info.plaintext_accepted}};
     doc["caFile"] = info.tls ? nlohmann::ordered_json(info.ca_file) : nlohmann::ordered_json(nullptr);
     doc["clientCertificateCommand"] = info.tls ? nlohmann::ordered_json(ClientCertificateCommandLine(info.cluster))
                                                : nlohmann::ordered_json(nullptr);
@@ -114,7 +115,7 @@ std::string FormatConnect(const ConnectInfo& info, bool json) {
                        info.connect_string);
   return fmt::format(
       "connect string: {connect}\n"
-      "  TLS endpoints: plaintext clients are refused, and clients must present a certificate\n"
+      "  TLS endpoints: {plaintext}, and TLS clients must present a certificate\n"
       "CA certificate: {ca}\n"
       "client certificate: {command}\n"
       "  writes DIR/ca.crt, DIR/CLIENT.crt and DIR/CLIENT.key (CN=CLIENT, signed by the cluster's CA)\n"
@@ -128,6 +129,10 @@ std::string FormatConnect(const ConnectInfo& info, bool json) {
       "        (the Netty client needs netty-codec, netty-resolver and netty-transport-native-unix-common on the\n"
       "        class path, which Debian's zkCli.sh leaves out: run org.apache.zookeeper.ZooKeeperMain with them)\n",
       fmt::arg("connect", info.connect_string), fmt::arg("ca", info.ca_file),
+      fmt::arg("plaintext", info.plaintext_accepted
+                                ? "plaintext clients are served as well (tls.allowPlaintext, or a switch to TLS "
+                                  "under way)"
+                                : "plaintext clients are refused"),
       fmt::arg("command", ClientCertificateCommandLine(info.cluster)));
 }
 

@@ -64,15 +64,16 @@ std::string FormatCertificates(const std::string& cluster, const std::vector<Cer
 struct ConnectInfo {
   std::string cluster;
   std::string connect_string;  // host:port,... of the client endpoints
-  bool tls = false;            // the endpoints speak TLS only
-  std::string ca_file;         // TLS: the CA certificate clients trust
+  bool tls = false;                // every endpoint speaks TLS (all servers at TLS stage >= 1)
+  bool plaintext_accepted = true;  // every endpoint takes plaintext clients too (all at stage <= 2)
+  std::string ca_file;             // TLS: the CA certificate clients trust
 };
 
 // The command line that issues a client certificate ("zkpilot certs NAME --client CLIENT -o DIR").
 std::string ClientCertificateCommandLine(const std::string& cluster);
 
-// Text for people, or with `json` {"connectString", "tls", "caFile",
-// "clientCertificateCommand", "credentials"} (caFile and
+// Text for people, or with `json` {"connectString", "tls", "plaintextAccepted",
+// "caFile", "clientCertificateCommand", "credentials"} (caFile and
 // clientCertificateCommand null without TLS; credentials null for now).
 std::string FormatConnect(const ConnectInfo& info, bool json);
 

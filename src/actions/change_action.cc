@@ -137,13 +137,14 @@ Result<ChangeResult> ApplyChange(ActionContext& ctx, const ChangeSpec& spec) {
   if (auto even = EvenReplicasWarning(change.to_replicas); change.ReplicasChanged() && !even.empty())
     result.warnings.push_back(even);
   ZK_RETURN_IF_ERROR(CheckChangeAllowed(package, change));
+  ZK_RETURN_IF_ERROR(CheckTlsSwitchSupported(ctx.platform.Name(), change));
   ZK_RETURN_IF_ERROR(ctx.platform.Preflight().WithContext(op_name + " " + name));
 
   // Which servers run a configuration other than the target's: only they restart.
   ObserveOptions observe;
   observe.needs_restart = spec.kind != ChangeKind::kRestart && !change.ReplicasChanged();
   ZK_ASSIGN_OR_RETURN(ObservedEnsemble view, ObserveEnsembleView(ctx.platform, observe));
-  PlanOptions options{spec.timeout};
+  PlanOptions options{spec.timeout, name};
   Plan plan{op_name, name, {}};
   if (spec.kind == ChangeKind::kRestart) {
     plan.steps.push_back(CheckHealthyStep(view.members, spec.timeout));

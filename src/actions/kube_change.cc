@@ -133,6 +133,7 @@ Result<KubeOutput> KubeApplyChange(KubeSession& session, const KubeChangeRequest
   // The rules of a change, as locally, before anything is written.
   ChangeSet diff = DiffValues(package, current, target);
   ZK_RETURN_IF_ERROR(CheckChangeAllowed(package, diff).WithContext(what));
+  ZK_RETURN_IF_ERROR(CheckTlsSwitchSupported("kubernetes", diff).WithContext(what));
   RenderOptions render;
   render.cluster_name = req.name;
   render.namespace_name = session.ns;

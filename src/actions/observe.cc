@@ -17,6 +17,8 @@ Result<ObservedEnsemble> ObserveEnsembleView(Platform& platform, const ObserveOp
   for (const auto& s : servers) {
     view.members.push_back(s.id);
     view.generations[s.id] = s.generation;
+    view.tls_stages[s.id] = s.tls_stage;
+    view.quorum_auth_stages[s.id] = s.quorum_auth_stage;
   }
   std::vector<NodeObservation> observations;
   std::vector<int> observed = options.only.empty() ? view.members : options.only;

@@ -173,6 +173,9 @@ Result<nlohmann::ordered_json> DescribeCluster(ActionContext& ctx, const std::st
     n["latency_avg_ms"] = srvr ? h.srvr->latency_avg : 0;
     n["latency_max_ms"] = srvr ? h.srvr->latency_max : 0;
     n["uptime_s"] = st.exists && st.started_at > 0 ? (now - st.started_at) / 1000 : 0;
+    // Observed from what the running instance was started with (-1 unknown).
+    n["tls_stage"] = st.tls_stage;
+    n["quorum_auth_stage"] = st.quorum_auth_stage;
     // The platform's own fields, then the generic ones it did not place.
     for (auto it = st.details.begin(); it != st.details.end(); ++it) n[it.key()] = it.value();
     if (!n.contains("restarts")) n["restarts"] = st.restarts;

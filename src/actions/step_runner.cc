@@ -98,6 +98,14 @@ Result<std::string> PlatformStepRunner::RunStep(const Step& step) {
       return platform.ForgetServer(node);
     case StepKind::kTearDown:
       return platform.TearDown(step.args.value("purge", false), ArgTimeout(step, kDefaultTearDown));
+    case StepKind::kRollToStage:
+      return RollToStage(step, ArgTimeout(step, kDefaultWait));
+    case StepKind::kSetClientAddresses: {
+      auto present = step.args.find("present");
+      if (present == step.args.end() || !present->is_boolean())
+        return Status::Internal("step set-client-addresses says not whether the addresses are present");
+      return SetClientAddresses(present->get<bool>());
+    }
     case StepKind::kInvalid:
       break;
   }

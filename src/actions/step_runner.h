@@ -28,6 +28,13 @@
 //                    session; skipped when already done
 //   run-hooks        the package's hooks (actions/hooks.h)
 //   stop-nodes       every server, one after the other
+//   roll-to-stage    every server not yet running the step's stages (observed
+//                    at its start): re-rendered at them (ServerRender) and
+//                    restarted like restart-node, followers by id, the
+//                    leader by hand-off; one observation per server
+//   set-client-addresses  the membership with or without client addresses,
+//                    one non-incremental reconfig (skipped when already so),
+//                    and every zoo.cfg rendered alike without a restart
 // The other kinds are platform primitives (prepare-node → ApplyServerConfig,
 // start-node, stop-node, forget-node, apply-addons, tear-down). An unknown
 // kind (kInvalid) fails, naming it.
@@ -101,6 +108,9 @@ class PlatformStepRunner : public StepRunner {
   // say (no mntr), an error at `timeout`.
   Result<std::string> WaitLeaderCountsFollowersSynced(std::chrono::milliseconds timeout);
   Result<std::string> Reconfig(int id, bool add);
+  // roll-to-stage and set-client-addresses (actions/tls_steps.cc).
+  Result<std::string> RollToStage(const Step& step, std::chrono::milliseconds timeout);
+  Result<std::string> SetClientAddresses(bool present);
   Result<std::string> Hooks(const Step& step);
   Result<ServerState> Server(int id);
   Result<std::vector<int>> KnownServers();  // the target's and the platform's, ascending

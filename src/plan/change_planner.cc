@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "plan/steps.h"
+#include "plan/tls_planner.h"
 
 namespace zkpilot {
 
@@ -35,6 +36,10 @@ ChangeSet DiffValues(const Package& package, const Values& from, const Values& t
   c.to_version = version(to);
   c.from_replicas = from.Has("replicas") ? from.Get("replicas").get<int>() : 0;
   c.to_replicas = to.Has("replicas") ? to.Get("replicas").get<int>() : 0;
+  c.from_tls_stage = TargetTlsStage(from);
+  c.to_tls_stage = TargetTlsStage(to);
+  auto enforced = [](const Values& v) { return v.Has("auth.enforce") && v.Get("auth.enforce") == true; };
+  c.enforce_turns_on = !enforced(from) && enforced(to);
   return c;
 }
 
@@ -56,6 +61,15 @@ Status CheckChangeAllowed(const Package& package, const ChangeSet& change) {
                                                  : " (allowed from " + change.from_version + ": " + allowed + ")"));
   }
   return Status::Ok();
+}
+
+Status CheckTlsSwitchSupported(const std::string& platform, const ChangeSet& change) {
+  // Kubernetes would need a ConfigMap key per stage; its servers' stages are
+  // not observed.
+  if (platform != "kubernetes" || !change.TlsStageChanged()) return Status::Ok();
+  return Status::InvalidInput("switching TLS on a running cluster (tls.enabled, tls.allowPlaintext) is not yet "
+                              "possible on the " + platform + " platform (the local platform has it); deploy a new "
+                              "cluster with the TLS setting it should have");
 }
 
 std::vector<std::string> EnabledAddons(const Package& package, const Values& values) {
@@ -133,9 +147,65 @@ std::vector<Step> PlanScale(const EnsembleView& view, int to_replicas, const Pla
   return steps;
 }
 
+namespace {
+
+// The view with each unknown (-1) or missing stage read as `current`'s: a
+// server nobody classified (started by an older zkpilot) runs the current
+// revision's configuration.
+EnsembleView WithStagesResolved(EnsembleView view, TlsStage current) {
+  for (int id : view.members) {
+    auto it = view.tls_stages.find(id);
+    if (it == view.tls_stages.end() || it->second < 0) view.tls_stages[id] = static_cast<int>(current);
+  }
+  return view;
+}
+
+bool AnyStageDiffers(const EnsembleView& view, TlsStage target) {
+  for (int id : view.members)
+    if (view.tls_stages.at(id) != static_cast<int>(target)) return true;
+  return false;
+}
+
+// Switching TLS: the stages' rolls (other rolling changes ride in them), then
+// the servers the rolls skip (already at the target stage) that still run
+// another configuration, then the add-ons.
+Result<Plan> PlanTlsSwitch(const std::string& operation, const std::string& cluster, const ChangeSet& change,
+                           const EnsembleView& view, PlanOptions options) {
+  const std::string what = "switching TLS (tls.enabled, tls.allowPlaintext) on a running cluster";
+  if (change.VersionChanged())
+    return Status::InvalidInput(what + " and the version at once is refused: change one at a time (TLS first, "
+                                "then zkpilot upgrade)");
+  if (change.ReplicasChanged())
+    return Status::InvalidInput(what + " and replicas at once is refused: change one at a time (zkpilot scale "
+                                "first, then TLS)");
+  if (change.enforce_turns_on)
+    return Status::InvalidInput(what + " and turning auth.enforce on at once is refused: TLS first, then enforce "
+                                "(clients must be able to authenticate over the new transport before it is required)");
+  options.cluster = cluster;
+  Plan plan{operation, cluster, {}};
+  plan.steps.push_back(CheckHealthyStep(view.members, options.timeout, view.needs_restart));
+  ZK_ASSIGN_OR_RETURN(Plan stages, PlanTlsStages(view, change.to_tls_stage, options));
+  for (auto& s : stages.steps) plan.steps.push_back(std::move(s));
+  // Hook point for switching quorum SASL in the same change: its
+  // roll-to-stage steps come after TLS's (plan/quorum_auth_planner.h).
+  std::vector<int> skipped;
+  for (int id : view.needs_restart)
+    if (view.tls_stages.count(id) && view.tls_stages.at(id) == static_cast<int>(change.to_tls_stage))
+      skipped.push_back(id);
+  if (!skipped.empty())
+    for (auto& s : PlanRoll(view, skipped, true, options)) plan.steps.push_back(std::move(s));
+  plan.steps.push_back(ApplyAddonsStep());
+  return plan;
+}
+
+}  // namespace
+
 Result<Plan> PlanChange(const std::string& operation, const std::string& cluster, const Package& package,
-                        const ChangeSet& change, const EnsembleView& view, const PlanOptions& options) {
+                        const ChangeSet& change, const EnsembleView& observed, const PlanOptions& options) {
   ZK_RETURN_IF_ERROR(CheckChangeAllowed(package, change));
+  const EnsembleView view = WithStagesResolved(observed, change.from_tls_stage);
+  if (change.TlsStageChanged() || AnyStageDiffers(view, change.to_tls_stage))
+    return PlanTlsSwitch(operation, cluster, change, view, options);
   Plan plan{operation, cluster, {}};
   if (change.Empty() && view.needs_restart.empty()) return plan;
   if (change.ReplicasChanged() && (change.VersionChanged() || !change.rolling.empty()))

@@ -24,6 +24,7 @@
 #include "package/package.h"
 #include "plan/plan.h"
 #include "platform/ensemble_view.h"
+#include "render/renderer.h"
 #include "util/status.h"
 #include "values/values.h"
 
@@ -37,10 +38,14 @@ struct ChangeSet {
   std::vector<std::string> immutable;  // those that may not change
   std::string from_version, to_version;
   int from_replicas = 0, to_replicas = 0;
+  // The resting TLS stages the values ask for (render/renderer.h TargetTlsStage).
+  TlsStage from_tls_stage = TlsStage::kPlaintext, to_tls_stage = TlsStage::kPlaintext;
+  bool enforce_turns_on = false;  // auth.enforce false -> true
 
   bool Empty() const { return changed.empty(); }
   bool VersionChanged() const { return from_version != to_version; }
   bool ReplicasChanged() const { return from_replicas != to_replicas; }
+  bool TlsStageChanged() const { return from_tls_stage != to_tls_stage; }
   // "tickTime: 2000 -> 3000, version: 3.8.0 -> 3.9.3"
   static std::string Describe(const Values& from, const Values& to, const std::vector<std::string>& names);
 };
@@ -50,11 +55,17 @@ ChangeSet DiffValues(const Package& package, const Values& from, const Values& t
 // Checks a change against the package: immutable parameters and upgrade paths.
 Status CheckChangeAllowed(const Package& package, const ChangeSet& change);
 
+// Switching TLS on a running cluster needs the platform to observe which
+// stage each server runs (EnsembleView::tls_stages): the local (and the
+// fake) platform does, Kubernetes not yet: InvalidInput there.
+Status CheckTlsSwitchSupported(const std::string& platform, const ChangeSet& change);
+
 // Followers in ascending id, then the leader.
 std::vector<int> RollOrder(const std::vector<int>& members, int leader);
 
 struct PlanOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};  // per wait
+  std::string cluster;  // for commands the plan tells people to run (PlanChange sets it)
 };
 
 // Why the leader `leader` cannot hand leadership over by reconfig ("" when it can).
@@ -72,7 +83,12 @@ std::vector<Step> PlanScale(const EnsembleView& view, int to_replicas, const Pla
 
 // The whole plan for a change of values (configure, upgrade, rollback).
 // An empty ChangeSet gives an empty plan. Dynamic-only changes give a plan
-// that re-renders the configuration without restarting anything.
+// that re-renders the configuration without restarting anything. When the
+// TLS stage changes, or a server runs another stage than the target's
+// (view.tls_stages; -1 read as the current values' stage), the plan is
+// plan/tls_planner.h's, with the other rolling changes riding in its rolls;
+// refused (InvalidInput) together with a version or replicas change, or with
+// auth.enforce turning on.
 Result<Plan> PlanChange(const std::string& operation, const std::string& cluster, const Package& package,
                         const ChangeSet& change, const EnsembleView& view, const PlanOptions& options);
 

@@ -13,6 +13,7 @@ constexpr std::pair<StepKind, const char*> kKindNames[] = {
     {StepKind::kStopNode, "stop-node"},       {StepKind::kApplyAddons, "apply-addons"},
     {StepKind::kForgetNode, "forget-node"},   {StepKind::kTearDown, "tear-down"},
     {StepKind::kHandOffLeader, "hand-off-leader"}, {StepKind::kRestoreQuorumPort, "restore-quorum-port"},
+    {StepKind::kRollToStage, "roll-to-stage"}, {StepKind::kSetClientAddresses, "set-client-addresses"},
 };
 
 }  // namespace

@@ -41,6 +41,14 @@ enum class StepKind {
   kHandOffLeader,
   // "restore-quorum-port" {node, timeout_ms}: the server's normal quorum port again
   kRestoreQuorumPort,
+  // "roll-to-stage" {stage?, client_addresses?, quorum_auth_stage?, timeout_ms}:
+  // every server whose observed stages differ is re-rendered at them
+  // (render/renderer.h ServerRender) and restarted, quorum-gated, followers
+  // by id, then the leader by hand-off (switching TLS or quorum SASL)
+  kRollToStage,
+  // "set-client-addresses" {present}: the membership with or without client
+  // addresses (one non-incremental reconfig), every zoo.cfg re-rendered alike
+  kSetClientAddresses,
 };
 
 // The journal name of a kind ("prepare-node"); "invalid" for kInvalid.

@@ -99,4 +99,60 @@ Step TearDownStep(bool purge_data, std::chrono::milliseconds timeout) {
                      : "remove the cluster from the platform, keeping its data");
 }
 
+std::string TlsStageName(TlsStage stage) {
+  switch (stage) {
+    case TlsStage::kPlaintext: return "0 (plaintext)";
+    case TlsStage::kOpen: return "1 (TLS files; client and quorum ports take TLS and plaintext)";
+    case TlsStage::kQuorumTls: return "2 (the quorum speaks TLS; the client port takes TLS and plaintext)";
+    case TlsStage::kTls: return "3 (TLS only)";
+    case TlsStage::kUnknown: break;
+  }
+  return "unknown";
+}
+
+Step RollToStageStep(const ServerRender& render, std::chrono::milliseconds timeout, std::string clients_note) {
+  json args = {{"timeout_ms", timeout.count()}};
+  std::vector<std::string> what;
+  if (render.tls_stage) {
+    args["stage"] = static_cast<int>(*render.tls_stage);
+    what.push_back("TLS stage " + TlsStageName(*render.tls_stage));
+  }
+  if (render.client_addresses) {
+    args["client_addresses"] = *render.client_addresses;
+    what.push_back(*render.client_addresses ? "server lines with client addresses"
+                                            : "server lines without client addresses");
+  }
+  if (render.quorum_auth_stage) {
+    args["quorum_auth_stage"] = *render.quorum_auth_stage;
+    what.push_back("quorum SASL stage " + Id(*render.quorum_auth_stage));
+  }
+  std::string list;
+  for (const auto& w : what) list += (list.empty() ? "" : ", ") + w;
+  return Make(StepKind::kRollToStage, std::move(args),
+              "roll every server to " + list +
+                  " (quorum-gated: followers by id, the leader by hand-off; servers already there are skipped)" +
+                  (clients_note.empty() ? "" : ". Clients: " + clients_note));
+}
+
+Step SetClientAddressesStep(bool present, std::string clients_note) {
+  return Make(StepKind::kSetClientAddresses, {{"present", present}},
+              std::string(present ? "give every server line its client address again"
+                                  : "remove the client addresses from the server lines") +
+                  " (one reconfig of the whole membership; no restart), and render every zoo.cfg alike" +
+                  (clients_note.empty() ? "" : ". Clients: " + clients_note));
+}
+
+ServerRender RollToStageRender(const Step& step) {
+  ServerRender render;
+  const json& a = step.args;
+  if (auto it = a.find("stage"); it != a.end() && it->is_number_integer()) {
+    const int stage = it->get<int>();
+    if (stage >= 0 && stage <= 3) render.tls_stage = static_cast<TlsStage>(stage);
+  }
+  if (auto it = a.find("client_addresses"); it != a.end() && it->is_boolean()) render.client_addresses = it->get<bool>();
+  if (auto it = a.find("quorum_auth_stage"); it != a.end() && it->is_number_integer())
+    render.quorum_auth_stage = it->get<int>();
+  return render;
+}
+
 }  // namespace zkpilot

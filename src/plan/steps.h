@@ -14,6 +14,7 @@
 
 #include "package/package.h"
 #include "plan/plan.h"
+#include "render/renderer.h"
 
 namespace zkpilot {
 
@@ -47,5 +48,18 @@ Step StopNodeStep(int id, std::chrono::milliseconds timeout, const std::string& 
 Step ApplyAddonsStep(const std::vector<std::string>& addons = {});
 Step ForgetNodeStep(int id);
 Step TearDownStep(bool purge_data, std::chrono::milliseconds timeout);
+// Every server re-rendered at `render`'s stages and restarted, one at a
+// time, quorum-gated (followers by id, the leader by hand-off); servers that
+// already run them are skipped. Only `render`'s set fields are stage
+// arguments. `clients_note` (may be empty): what clients may or must do from
+// this step on, for people; it follows the description as "Clients: ...".
+Step RollToStageStep(const ServerRender& render, std::chrono::milliseconds timeout, std::string clients_note);
+// The committed membership with (`present`) or without client addresses,
+// then every server's zoo.cfg rendered alike (no restart).
+Step SetClientAddressesStep(bool present, std::string clients_note = "");
+// The step's stages back (fields absent from its args stay empty).
+ServerRender RollToStageRender(const Step& step);
+// The TLS stage's name for people: "0 (plaintext)", "3 (TLS only)".
+std::string TlsStageName(TlsStage stage);
 
 }  // namespace zkpilot

@@ -41,6 +41,12 @@ struct ServerState {
   std::string instance;            // the running instance: "pid 4242", "pod demo-2-0"
   std::string log;                 // where its log is: a file, "pod demo-2-0, container zookeeper"
   int64_t started_at = 0;          // ms since the epoch the running instance started (0: unknown)
+  // Observed, like running_generation: the TlsStage (render/renderer.h) and
+  // the quorum SASL stage (ServerRender::quorum_auth_stage) of the
+  // configuration the running instance was started from; -1: unknown.
+  // Locally the supervisor classifies the zoo.cfg it starts.
+  int tls_stage = -1;
+  int quorum_auth_stage = -1;
   // Platform-specific fields `status` shows for the server, in order (local:
   // pid, restarts, last_exit, client, admin, data_dir). Fields named like the
   // generic ones (restarts, last_exit, client) take their place.
@@ -59,6 +65,9 @@ struct EnsembleView {
   // (NodeEndpoint::handoff_quorum_port); a server without one is restarted
   // as the leader, last, with an election.
   std::map<int, int> handoff_ports;
+  // Per server, its observed ServerState::tls_stage / quorum_auth_stage (-1 unknown).
+  std::map<int, int> tls_stages;
+  std::map<int, int> quorum_auth_stages;
 };
 
 }  // namespace zkpilot

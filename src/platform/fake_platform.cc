@@ -79,7 +79,11 @@ class FakeSession : public ZkSession {
     if (from_config != world_.config_version) return Status::IOError("reconfig: bad version (ZBADVERSION)");
     ZK_ASSIGN_OR_RETURN(EnsembleConfig config, ParseEnsembleConfig(ReplaceCommas(members)));
     world_.voters.clear();
-    for (const auto& [id, entry] : config.servers) world_.voters.insert(id);
+    world_.client_addresses = false;
+    for (const auto& [id, entry] : config.servers) {
+      world_.voters.insert(id);
+      world_.client_addresses = world_.client_addresses || entry.client.port != 0;
+    }
     ++world_.config_version;
     world_.Leave("SetMembers");
     return world_.ConfigText();
@@ -167,6 +171,8 @@ void FakeCluster::Start(Server& s) {
   s.running_generation = s.generation;
   s.running_fingerprint = s.prepared_fingerprint;
   s.version = s.prepared_version;
+  s.tls_stage = s.prepared_tls_stage;
+  s.quorum_auth_stage = s.prepared_quorum_auth_stage;
   s.running = !s.broken;
   if (s.broken) {
     ++s.restarts;
@@ -255,6 +261,8 @@ Result<std::vector<ServerState>> FakePlatform::Servers() {
     st.last_exit = s.last_exit;
     st.client = Endpoint{Host(id), kClientPort};
     st.version = s.version;
+    st.tls_stage = s.tls_stage;
+    st.quorum_auth_stage = s.quorum_auth_stage;
     st.config_fingerprint = s.running ? s.running_fingerprint : s.prepared_fingerprint;
     st.uid = s.running ? std::to_string(s.starts) : "";
     st.instance = s.starts ? "instance " + std::to_string(s.starts) : "";
@@ -272,7 +280,8 @@ Result<std::string> FakePlatform::TargetFingerprint(int id) {
   return Sha256Hex(text).substr(0, 16);
 }
 
-Result<std::string> FakePlatform::ApplyServerConfig(int id, const std::vector<int>& members) {
+Result<std::string> FakePlatform::ApplyServerConfig(int id, const std::vector<int>& members,
+                                                      const ServerRender& render) {
   ZK_RETURN_IF_ERROR(world_.Enter("ApplyServerConfig", fmt::format("ApplyServerConfig({}, {})", id, Ids(members))));
   ZK_ASSIGN_OR_RETURN(std::string fingerprint, TargetFingerprint(id));
   FakeCluster::Server& s = world_.servers[id];
@@ -280,6 +289,9 @@ Result<std::string> FakePlatform::ApplyServerConfig(int id, const std::vector<in
   s.prepared_fingerprint = fingerprint;
   s.prepared_version = target_.Get(package_.version_parameter).get<std::string>();
   s.prepared_members = members;
+  s.prepared_render = render;
+  s.prepared_tls_stage = static_cast<int>(TlsStageOf(render, target_));
+  s.prepared_quorum_auth_stage = QuorumAuthStageOf(render, target_);
   s.has_data = true;
   if (world_.voters.empty()) {  // the first configuration is the ensemble's
     if (members.empty()) {
@@ -378,6 +390,11 @@ Result<std::string> FakePlatform::RunFileAction(int id, const std::string& actio
 
 Result<std::string> FakePlatform::LogTail(int id, int lines) {
   return "the last lines of server " + std::to_string(id) + "'s log";
+}
+
+ServerRender FakePlatform::last_render(int id) const {
+  auto it = world_.servers.find(id);
+  return it == world_.servers.end() ? ServerRender{} : it->second.prepared_render;
 }
 
 NodeObservation FakePlatform::Observe(const ServerState& server) {

@@ -60,6 +60,12 @@ class FakeCluster {
     std::string prepared_fingerprint, running_fingerprint;
     std::string prepared_version, version;
     std::vector<int> prepared_members;
+    // The stages ApplyServerConfig rendered (its ServerRender, resolved
+    // against the target values) and those of the last start (-1: never
+    // started), reported as ServerState::tls_stage / quorum_auth_stage.
+    ServerRender prepared_render;
+    int prepared_tls_stage = -1, tls_stage = -1;
+    int prepared_quorum_auth_stage = -1, quorum_auth_stage = -1;
     bool has_data = false;
   };
 
@@ -124,7 +130,8 @@ class FakePlatform : public Platform {
   Result<std::vector<ServerState>> Servers() override;
   // A digest of the target's rolling and immutable values (the version too).
   Result<std::string> TargetFingerprint(int id) override;
-  Result<std::string> ApplyServerConfig(int id, const std::vector<int>& members) override;
+  Result<std::string> ApplyServerConfig(int id, const std::vector<int>& members,
+                                        const ServerRender& render = {}) override;
   Result<std::string> StartServer(int id) override;
   Result<std::string> RestartServer(int id, int64_t generation) override;
   Result<std::string> StopServer(int id, std::chrono::milliseconds timeout) override;
@@ -138,6 +145,9 @@ class FakePlatform : public Platform {
   Result<std::string> LogTail(int id, int lines) override;
   NodeObservation Observe(const ServerState& server) override;
   Result<int> SyncedFollowers(const ServerState& leader) override;
+
+  // The ServerRender of the last ApplyServerConfig of server `id` (empty: none yet).
+  ServerRender last_render(int id) const;
 
  private:
   Result<FakeCluster::Server*> Find(int id);

@@ -95,9 +95,12 @@ class Platform {
   virtual Result<std::string> TargetFingerprint(int id) = 0;
 
   // Writes/applies server `id`'s configuration for the target values with the
-  // ensemble made of `members` (empty: the target's servers). Takes effect at
-  // the server's next start.
-  virtual Result<std::string> ApplyServerConfig(int id, const std::vector<int>& members) = 0;
+  // ensemble made of `members` (empty: the target's servers), at the stages
+  // `render` asks for (empty fields: the values'; a TLS migration renders
+  // one server at a time at its next stage, render/renderer.h). Takes effect
+  // at the server's next start.
+  virtual Result<std::string> ApplyServerConfig(int id, const std::vector<int>& members,
+                                                const ServerRender& render = {}) = 0;
 
   // Asks for server `id` to run (created if needed). Does not wait.
   virtual Result<std::string> StartServer(int id) = 0;

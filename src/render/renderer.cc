@@ -159,6 +159,7 @@ nlohmann::json BaseContext(const Package& pkg, const Values& values, const Rende
   ctx["image"] = ImageFor(pkg, values, version);
   ctx["images"] = ImagesView(pkg, values);
   ctx["has"] = HasView(pkg, values);
+  ctx["tls"] = TlsTemplateContext(options.server, values);
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < nodes.size(); ++i) {
     nlohmann::json n = NodeJson(nodes[i], i, nodes.size());

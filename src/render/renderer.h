@@ -7,6 +7,7 @@
 // apiVersion, kind and metadata.name; errors name the template and line.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,52 @@
 
 namespace zkpilot {
 
+// What a server's zoo.cfg says about TLS (design A1). -1: not known / not classifiable.
+//   0 plaintext   the client address on the server line; no TLS files
+//   1 open        TLS files; the client port unified (TLS and plaintext,
+//                 NettyServerCnxnFactory's DualModeSslHandler), the quorum
+//                 accepting both (portUnification) and dialling plaintext
+//   2 quorum-tls  as 1, and the quorum dials TLS (sslQuorum)
+//   3 tls         secureClientPort only, sslQuorum, server lines without a
+//                 client address (today's tls.enabled=true)
+enum class TlsStage : int { kUnknown = -1, kPlaintext = 0, kOpen = 1, kQuorumTls = 2, kTls = 3 };
+// The resting stage the values ask for: !tls.enabled -> kPlaintext; tls.enabled && tls.allowPlaintext
+// -> kQuorumTls; otherwise kTls. Reads absent keys as false.
+TlsStage TargetTlsStage(const Values& values);
+// The quorum SASL stage the values ask for (auth.quorum ? 3 : 0; see ServerRender).
+int TargetQuorumAuthStage(const Values& values);
+
+// How one server's files are rendered when it differs from the resting
+// stage of the values. Empty optionals: from the values.
+struct ServerRender {
+  std::optional<TlsStage> tls_stage;
+  // Whether the server lines (server.N=...;127.0.0.1:C) carry client
+  // addresses. Default when empty: true for stages 0-2, false for stage 3.
+  std::optional<bool> client_addresses;
+  // Quorum SASL: 0 none (auth.quorum=false), 1 quorum.auth.enableSasl only,
+  // 2 + learnerRequireSasl, 3 + serverRequireSasl (auth.quorum=true).
+  // Empty: auth.quorum ? 3 : 0.
+  std::optional<int> quorum_auth_stage;
+  bool operator==(const ServerRender&) const = default;
+};
+
+// The stage, client addresses and quorum SASL stage `render` asks for, its
+// empty fields taken from `values`.
+TlsStage TlsStageOf(const ServerRender& render, const Values& values);
+bool ClientAddressesOf(const ServerRender& render, const Values& values);
+int QuorumAuthStageOf(const ServerRender& render, const Values& values);
+// `tls.*` in templates, for the stage `render` asks for: stage (0-3), files
+// (>= 1: key stores, Netty, x509), clientUnified and quorumUnified (1, 2),
+// clientOnly (3: secureClientPort), sslQuorum (>= 2), lineClient (server
+// lines with client addresses), enforceSchemes (enforce.auth.schemes).
+nlohmann::json TlsTemplateContext(const ServerRender& render, const Values& values);
+
 struct RenderOptions {
   std::string cluster_name = "zookeeper";  // DNS-1123 label, at most 40 characters
   std::string namespace_name = "default";
   std::string platform = "kubernetes";     // `platform.<name>` is true in templates
   nlohmann::json platform_values = nlohmann::json::object();  // `<platform>.*` in templates, e.g. local.alertmanagerPort
+  ServerRender server;  // the server's stages (default: from the values)
 };
 
 // One ZooKeeper server as templates see it (`node.*`).

@@ -107,6 +107,14 @@ CREATE INDEX hook_runs_by_operation ON hook_runs (operation_id, id);
     R"sql(
 ALTER TABLE clusters ADD COLUMN uid TEXT NOT NULL DEFAULT '';
 )sql",
+    // Version 3: what each server's running process was started with, as
+    // the supervisor classified its zoo.cfg: the TLS stage and the quorum
+    // SASL stage (render/renderer.h). -1, unknown, for the processes of
+    // before (they are classified at their next start).
+    R"sql(
+ALTER TABLE nodes ADD COLUMN tls_stage INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE nodes ADD COLUMN quorum_auth_stage INTEGER NOT NULL DEFAULT -1;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

@@ -141,7 +141,8 @@ Result<std::optional<OperationRecord>> ReadOneOperation(sqlite3* db, const std::
 
 constexpr const char* kNodeColumns =
     "cluster, id, client_port, quorum_port, election_port, admin_port, dir, data_dir, "
-    "distribution, desired, generation, started_generation, pid, restarts, started_at, last_exit";
+    "distribution, desired, generation, started_generation, pid, restarts, started_at, last_exit, "
+    "tls_stage, quorum_auth_stage";
 NodeRecord ReadNode(const Statement& st) {
   NodeRecord n;
   n.cluster = st.Text(0), n.id = static_cast<int>(st.Int(1));
@@ -151,6 +152,7 @@ NodeRecord ReadNode(const Statement& st) {
   n.generation = st.Int(10), n.started_generation = st.Int(11);
   n.pid = static_cast<int>(st.Int(12)), n.restarts = static_cast<int>(st.Int(13));
   n.started_at = st.Int(14), n.last_exit = st.Text(15);
+  n.tls_stage = static_cast<int>(st.Int(16)), n.quorum_auth_stage = static_cast<int>(st.Int(17));
   return n;
 }
 
@@ -491,12 +493,12 @@ Status StateStore::UpsertNode(const NodeRecord& n) {
     ZK_RETURN_IF_ERROR(RequireCluster(db_, what, n.cluster));
     // A new node is stored as given. An existing node keeps the process
     // fields the supervisor owns (pid, started_generation, restarts,
-    // started_at, last_exit), so a command writing back a stale record cannot
+    // started_at, last_exit, tls_stage, quorum_auth_stage), so a command writing back a stale record cannot
     // make the supervisor lose a running process; the generation only rises,
     // so a stale record cannot undo a restart request.
     Statement st(
         db_, what,
-        Sql({"INSERT INTO nodes (", kNodeColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ",
+        Sql({"INSERT INTO nodes (", kNodeColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ",
              "ON CONFLICT (cluster, id) DO UPDATE SET client_port = excluded.client_port, "
              "quorum_port = excluded.quorum_port, election_port = excluded.election_port, "
              "admin_port = excluded.admin_port, dir = excluded.dir, data_dir = excluded.data_dir, "
@@ -505,7 +507,7 @@ Status StateStore::UpsertNode(const NodeRecord& n) {
     st.Bind(n.cluster, n.id, n.client_port, n.quorum_port, n.election_port, n.admin_port, n.dir,
             n.data_dir, n.distribution, n.desired, n.generation, n.started_generation, n.pid,
             n.restarts, n.started_at);
-    return st.Bind(n.last_exit).Run();
+    return st.Bind(n.last_exit, n.tls_stage, n.quorum_auth_stage).Run();
   });
 }
 
@@ -549,11 +551,12 @@ Status StateStore::DeleteNode(const std::string& cluster, int id) {
 }
 
 Status StateStore::SetNodeProcess(const std::string& cluster, int id, int pid,
-                                  int64_t started_generation, int64_t started_at) {
+                                  int64_t started_generation, int64_t started_at, int tls_stage,
+                                  int quorum_auth_stage) {
   return UpdateNode(db_, NodeWhat("record process of", cluster, id), cluster, id,
-                    "UPDATE nodes SET pid = ?, started_generation = ?, started_at = ? "
-                    "WHERE cluster = ? AND id = ?",
-                    pid, started_generation, started_at);
+                    "UPDATE nodes SET pid = ?, started_generation = ?, started_at = ?, tls_stage = ?, "
+                    "quorum_auth_stage = ? WHERE cluster = ? AND id = ?",
+                    pid, started_generation, started_at, tls_stage, quorum_auth_stage);
 }
 
 Status StateStore::RecordNodeExit(const std::string& cluster, int id, const std::string& last_exit,

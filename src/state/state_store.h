@@ -42,6 +42,10 @@ struct NodeRecord {
   int restarts = 0;             // restarts after unexpected exits
   int64_t started_at = 0;
   std::string last_exit;        // "exited with 1", "killed by signal 9"
+  // Of the zoo.cfg the process was started from, as the supervisor
+  // classified it (render/renderer.h TlsStage, quorum SASL stage); -1 unknown.
+  int tls_stage = -1;
+  int quorum_auth_stage = -1;
 };
 
 class StateStore : public ReleaseStore {
@@ -101,7 +105,9 @@ class StateStore : public ReleaseStore {
   Result<std::vector<NodeRecord>> ListNodes(const std::string& cluster);  // by id
   Status DeleteNode(const std::string& cluster, int id);
   // Supervisor's view: record the process it started, or that it exited.
-  Status SetNodeProcess(const std::string& cluster, int id, int pid, int64_t started_generation, int64_t started_at);
+  // tls_stage, quorum_auth_stage: of the zoo.cfg it was started from (-1 unknown).
+  Status SetNodeProcess(const std::string& cluster, int id, int pid, int64_t started_generation, int64_t started_at,
+                        int tls_stage = -1, int quorum_auth_stage = -1);
   Status RecordNodeExit(const std::string& cluster, int id, const std::string& last_exit, bool count_restart);
   // Command's view: desired state and restart requests.
   Status SetNodeDesired(const std::string& cluster, int id, const std::string& desired);

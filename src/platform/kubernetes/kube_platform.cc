@@ -415,7 +415,16 @@ Result<std::string> KubernetesPlatform::TargetFingerprint(int id) {
   return MetadataAnnotation(PodTemplate(objects.back()), kAnnotationTemplateHash);
 }
 
-Result<std::string> KubernetesPlatform::ApplyServerConfig(int id, const std::vector<int>& members) {
+Result<std::string> KubernetesPlatform::ApplyServerConfig(int id, const std::vector<int>& members,
+                                                      const ServerRender& render) {
+  // One ConfigMap holds every server's zoo.cfg: a server cannot be rendered
+  // at a stage of its own here, so switching TLS or quorum SASL on a running
+  // cluster stays refused on Kubernetes.
+  if (TlsStageOf(render, target_) != TargetTlsStage(target_) ||
+      ClientAddressesOf(render, target_) != ClientAddressesOf({}, target_) ||
+      QuorumAuthStageOf(render, target_) != TargetQuorumAuthStage(target_))
+    return Status::InvalidInput("server " + std::to_string(id) +
+                                ": a TLS or quorum SASL stage of its own is not supported on Kubernetes");
   ZK_ASSIGN_OR_RETURN(int applied, ApplyClusterWide(members));
   ZK_ASSIGN_OR_RETURN(std::string server, ApplyServer(id, std::nullopt, std::nullopt));
   return server + "; " + std::to_string(applied) + " cluster-wide objects" +

@@ -123,7 +123,8 @@ class KubernetesPlatform : public Platform {
   // Secret) and server `id`'s controller (and claim, Deployment mode) with
   // the target template. A new server is applied with replicas 0; a running
   // Deployment keeps its template until RestartServer.
-  Result<std::string> ApplyServerConfig(int id, const std::vector<int>& members) override;
+  Result<std::string> ApplyServerConfig(int id, const std::vector<int>& members,
+                                        const ServerRender& render = {}) override;
   Result<std::string> StartServer(int id) override;  // replicas 1
   // Applies generation `generation` to the pod template, then deletes the pod
   // (StatefulSet) unless it already runs that generation or is going away.

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "platform/local/local_files.h"
+#include "platform/local/zoo_cfg.h"
 #include "util/files.h"
 
 namespace zkpilot {
@@ -147,6 +148,19 @@ std::string JaasConfig(const AuthSettings& settings, const AuthCredentials& cred
            LoginModule(std::string("  username=\"") + kQuorumUser + "\"\n  password=\"" + pw + "\"") + "};\n";
   }
   return out;
+}
+
+int ClassifyQuorumAuthStage(std::string_view zoo_cfg_text) {
+  const auto p = ZooCfgProperties(zoo_cfg_text);
+  if (!p.count("dataDir")) return -1;
+  const bool enabled = ZooCfgTrue(p, "quorum.auth.enableSasl");
+  const bool learner = ZooCfgTrue(p, "quorum.auth.learnerRequireSasl");
+  const bool server = ZooCfgTrue(p, "quorum.auth.serverRequireSasl");
+  // QuorumPeerConfig.parseProperties refuses either requirement without
+  // enableSasl, and serverRequireSasl without learnerRequireSasl (8/9: 393-406).
+  if (!enabled) return learner || server ? -1 : 0;
+  if (server) return learner ? 3 : -1;
+  return learner ? 2 : 1;
 }
 
 std::string AuthJvmArgs(const LocalAuth& auth, const AuthSettings& settings, int id) {

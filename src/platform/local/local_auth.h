@@ -23,6 +23,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/status.h"
@@ -77,6 +78,14 @@ AuthCredentials PlaceholderCredentials(const AuthSettings& settings);
 // The JAAS file of a server (the same for every server of the cluster).
 // REQUIRES: `credentials` has every user `settings` names.
 std::string JaasConfig(const AuthSettings& settings, const AuthCredentials& credentials);
+
+// The quorum SASL stage (render/renderer.h ServerRender::quorum_auth_stage) a
+// zoo.cfg asks of its server: 0 without quorum.auth.enableSasl, 1 with it
+// alone, 2 with quorum.auth.learnerRequireSasl too, 3 with
+// quorum.auth.serverRequireSasl as well (QuorumPeerConfig.parseProperties);
+// -1 for another combination (a server requiring SASL of learners without
+// requiring it of itself, say) or a text without dataDir. Pure.
+int ClassifyQuorumAuthStage(std::string_view zoo_cfg_text);
 
 // The JVM options a server needs for it, one per line for its `@file`; ""
 // when !settings.NeedsJaas().

@@ -1,6 +1,7 @@
 // The local front of `zkpilot certs` and `zkpilot connect`
 // (actions/certs_action.h): $ZKPILOT_HOME's clusters, their PKI files
 // (local_pki.h).
+#include <algorithm>
 #include <filesystem>
 
 #include "actions/certs_action.h"
@@ -22,6 +23,21 @@ namespace fs = std::filesystem;
 struct ClusterView {
   Values values;
   std::vector<NodeEndpoint> servers;
+  // The TLS stage each server runs (render/renderer.h TlsStage), as the
+  // supervisor classified it at its start; a server not classified (started
+  // by an older zkpilot, or not yet) counts at the current values' stage.
+  std::vector<int> stages;
+
+  // Every server serves TLS (stage >= 1) / takes plaintext clients (<= 2).
+  bool AllTls() const {
+    return std::all_of(stages.begin(), stages.end(), [](int s) { return s >= 1; });
+  }
+  bool AllPlaintext() const {
+    return std::all_of(stages.begin(), stages.end(), [](int s) { return s <= 2; });
+  }
+  bool AnyTls() const {
+    return std::any_of(stages.begin(), stages.end(), [](int s) { return s >= 1; });
+  }
 };
 
 // The cluster's record, package and current values; the servers as the
@@ -38,7 +54,14 @@ Result<ClusterView> ViewCluster(const std::string& home, const std::string& name
   if (!platform.ok()) return platform.status().WithContext(context);
   auto servers = (*platform)->Topology();
   if (!servers.ok()) return servers.status().WithContext(context);
-  return ClusterView{*values, *servers};
+  ClusterView view{*values, *servers, {}};
+  // The nodes table as it is (Servers() would also see to the supervisor).
+  auto nodes = store->ListNodes(name);
+  if (!nodes.ok()) return nodes.status().WithContext(context);
+  const int resting = static_cast<int>(TargetTlsStage(*values));
+  for (const NodeRecord& n : *nodes) view.stages.push_back(n.tls_stage >= 0 ? n.tls_stage : resting);
+  if (view.stages.empty()) view.stages.push_back(resting);
+  return view;
 }
 
 // tls.renewBeforeDays, as EnsureClusterPki (local_tls.h) reads it: the
@@ -58,7 +81,8 @@ Result<std::string> LocalClientCertificate(const std::string& home, const Client
   ZK_RETURN_IF_ERROR(CheckClientName(request.client).WithContext(context));
   if (request.output_dir.empty()) return Status::InvalidInput(context + ": -o DIR: a directory is required");
   ZK_ASSIGN_OR_RETURN(ClusterView cluster, ViewCluster(home, request.name, context));
-  ZK_RETURN_IF_ERROR(RequireTls(request.name, TlsEnabled(cluster.values)).WithContext(context));
+  // A switch to TLS under way: clients move while it runs.
+  ZK_RETURN_IF_ERROR(RequireTls(request.name, TlsEnabled(cluster.values) || cluster.AnyTls()).WithContext(context));
 
   const std::string dir = request.output_dir;
   const std::string ca_out = dir + "/ca.crt", cert_out = dir + "/" + request.client + ".crt",
@@ -89,7 +113,7 @@ Result<std::string> LocalClientCertificate(const std::string& home, const Client
 Result<std::string> LocalCertificates(const std::string& home, const std::string& name, bool json) {
   const std::string context = "certs " + name;
   ZK_ASSIGN_OR_RETURN(ClusterView cluster, ViewCluster(home, name, context));
-  ZK_RETURN_IF_ERROR(RequireTls(name, TlsEnabled(cluster.values)).WithContext(context));
+  ZK_RETURN_IF_ERROR(RequireTls(name, TlsEnabled(cluster.values) || cluster.AnyTls()).WithContext(context));
   std::vector<int> ids;
   for (const NodeEndpoint& server : cluster.servers) ids.push_back(server.id);
   const LocalPki pki = LocalPkiAt(ClusterHome(home, name));
@@ -110,7 +134,8 @@ Result<std::string> LocalConnect(const std::string& home, const std::string& nam
     if (!info.connect_string.empty()) info.connect_string += ",";
     info.connect_string += server.host + ":" + std::to_string(server.client_port);
   }
-  info.tls = TlsEnabled(cluster.values);
+  info.tls = cluster.AllTls();
+  info.plaintext_accepted = cluster.AllPlaintext();
   if (info.tls) info.ca_file = LocalPkiAt(ClusterHome(home, name)).ca_cert;
   return FormatConnect(info, json);
 }

@@ -123,6 +123,8 @@ ServerState StateOf(const NodeRecord& r, const Package* package) {
   s.instance = r.pid ? "pid " + std::to_string(r.pid) : "";
   s.log = r.dir + "/zookeeper.log";
   s.started_at = r.started_at;
+  s.tls_stage = r.tls_stage;
+  s.quorum_auth_stage = r.quorum_auth_stage;
   s.details = {{"pid", alive ? r.pid : 0}, {"restarts", r.restarts},         {"last_exit", r.last_exit},
                {"client", Address(r.client_port)}, {"admin", Address(r.admin_port)}, {"data_dir", r.data_dir}};
   return s;
@@ -232,6 +234,15 @@ std::vector<const LocalNode*> LocalPlatform::Members(const std::vector<int>& ids
   return out;
 }
 
+TlsStage LocalPlatform::PreparedTlsStage(int id) const {
+  auto node = Node(id);
+  if (node.ok()) {
+    auto cfg = ReadFile((*node)->conf_dir + "/zoo.cfg");
+    if (cfg.ok() && ClassifyTlsStage(*cfg) != TlsStage::kUnknown) return ClassifyTlsStage(*cfg);
+  }
+  return TargetTlsStage(values_);
+}
+
 Result<std::string> LocalPlatform::SuperPassword() {
   if (super_password_.empty()) {
     ZK_ASSIGN_OR_RETURN(super_password_, EnsureSuperPassword(cluster_home_));
@@ -325,11 +336,19 @@ Result<std::vector<ServerState>> LocalPlatform::Servers() {
 }
 
 Result<LocalPlatform::NodeFiles> LocalPlatform::RenderNodeFiles(const LocalNode& node, const std::vector<int>& members,
-                                                                 const NodeSecrets& secrets) {
-  const NodeEndpoint& e = node.endpoint;
+                                                                 const NodeSecrets& secrets,
+                                                                 const ServerRender& render) {
   RenderOptions opts{name_, "local", "local"};
+  opts.server = render;
+  // The key stores go with the stage this server is rendered at.
+  const TlsStage stage = TlsStageOf(render, values_);
+  NodeEndpoint e = node.endpoint;
+  SetTlsStores(e, cluster_home_, stage);
   std::vector<NodeEndpoint> endpoints;
-  for (const LocalNode* m : Members(members)) endpoints.push_back(m->endpoint);
+  for (const LocalNode* m : Members(members)) {
+    endpoints.push_back(m->endpoint);
+    SetTlsStores(endpoints.back(), cluster_home_, stage);
+  }
   NodeFiles files;
   ZK_ASSIGN_OR_RETURN(files.zoo_cfg, RenderDeclaredFile(package_, values_, opts, endpoints, e, "zooCfg"));
   // A package may declare no logback file (the server then logs to the
@@ -386,16 +405,18 @@ Result<std::string> LocalPlatform::TargetFingerprint(int id) {
   return files.fingerprint;
 }
 
-Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<int>& members) {
+Result<std::string> LocalPlatform::ApplyServerConfig(int id, const std::vector<int>& members,
+                                                      const ServerRender& render) {
   ZK_ASSIGN_OR_RETURN(const LocalNode* found, Node(id));
   const LocalNode& node = *found;
   const NodeEndpoint& e = node.endpoint;
   ZK_RETURN_IF_ERROR(distribution_.status());
   // Rendered before any directory is made: a file that does not render leaves none behind.
   ZK_ASSIGN_OR_RETURN(NodeSecrets secrets, Secrets());
-  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(node, members, secrets));
+  ZK_ASSIGN_OR_RETURN(NodeFiles files, RenderNodeFiles(node, members, secrets, render));
   // Its certificate (and the CA's, zkpilot's) exist before it can start.
-  ZK_ASSIGN_OR_RETURN(std::string issued, EnsureClusterPki(values_, name_, cluster_home_, {id}));
+  ZK_ASSIGN_OR_RETURN(std::string issued,
+                      EnsureClusterPki(values_, name_, cluster_home_, {id}, TlsStageOf(render, values_)));
   ZK_RETURN_IF_ERROR(MakeWritableDir(node.conf_dir, "node directory"));
   ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_dir, "dataDir"));
   if (!e.data_log_dir.empty()) ZK_RETURN_IF_ERROR(MakeWritableDir(e.data_log_dir, "dataLogDir"));
@@ -457,7 +478,7 @@ Result<std::string> LocalPlatform::StartServer(int id) {
     ZK_RETURN_IF_ERROR(CheckBindable(ServerPortClaims(node->endpoint)));
   }
   // A server reads its certificate when it starts: one about to expire is renewed first.
-  ZK_ASSIGN_OR_RETURN(std::string issued, EnsureClusterPki(values_, name_, cluster_home_, {id}));
+  ZK_ASSIGN_OR_RETURN(std::string issued, EnsureClusterPki(values_, name_, cluster_home_, {id}, PreparedTlsStage(id)));
   ZK_RETURN_IF_ERROR(store_.SetNodeDesired(name_, id, kRunning));
   ZK_RETURN_IF_ERROR(EnsureSupervisor(home_, name_));
   KickSupervisor(home_, name_);
@@ -466,7 +487,7 @@ Result<std::string> LocalPlatform::StartServer(int id) {
 
 Result<std::string> LocalPlatform::RestartServer(int id, int64_t generation) {
   // The restart puts a renewed certificate in use (re-issued here, before it).
-  ZK_ASSIGN_OR_RETURN(std::string issued, EnsureClusterPki(values_, name_, cluster_home_, {id}));
+  ZK_ASSIGN_OR_RETURN(std::string issued, EnsureClusterPki(values_, name_, cluster_home_, {id}, PreparedTlsStage(id)));
   ZK_RETURN_IF_ERROR(store_.RequestGeneration(name_, id, generation));
   ZK_RETURN_IF_ERROR(EnsureSupervisor(home_, name_));
   KickSupervisor(home_, name_);

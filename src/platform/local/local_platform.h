@@ -83,7 +83,8 @@ class LocalPlatform : public Platform {
   Result<std::vector<NodeEndpoint>> Topology() const override;
   Result<std::vector<ServerState>> Servers() override;
   Result<std::string> TargetFingerprint(int id) override;
-  Result<std::string> ApplyServerConfig(int id, const std::vector<int>& members) override;
+  Result<std::string> ApplyServerConfig(int id, const std::vector<int>& members,
+                                        const ServerRender& render = {}) override;
   Result<std::string> StartServer(int id) override;
   Result<std::string> RestartServer(int id, int64_t generation) override;
   Result<std::string> StopServer(int id, std::chrono::milliseconds timeout) override;
@@ -116,9 +117,9 @@ class LocalPlatform : public Platform {
   LocalPlatform(StateStore& store, std::string home, std::string cluster, Package package, Values target);
   Result<const LocalNode*> Node(int id) const;
   std::vector<const LocalNode*> Members(const std::vector<int>& ids) const;
-  // What a server with these secrets is given.
+  // What a server with these secrets is given, at the stages `render` asks for.
   Result<NodeFiles> RenderNodeFiles(const LocalNode& node, const std::vector<int>& members,
-                                    const NodeSecrets& secrets);
+                                    const NodeSecrets& secrets, const ServerRender& render = {});
   struct AddonFiles {
     std::string prometheus_config, alert_rules, alertmanager_config;
   };
@@ -128,6 +129,9 @@ class LocalPlatform : public Platform {
   // anything is recorded or created. No secret is read or made for it.
   Status CheckRenderedFiles();
   Result<std::string> SuperPassword();
+  // The TLS stage of server `id`'s prepared zoo.cfg (what its next start
+  // runs); the values' stage when it has none or none is recognized.
+  TlsStage PreparedTlsStage(int id) const;
   // The super-user password and the credentials auth.* needs, made when missing.
   Result<NodeSecrets> Secrets();
   void KeepSupervised(const std::vector<NodeRecord>& records);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/local/local_pki.h"
+#include "platform/local/zoo_cfg.h"
 
 namespace zkpilot {
 namespace {
@@ -24,6 +25,23 @@ int IntOr(const Values& values, const char* name, int fallback) {
 }  // namespace
 
 bool TlsEnabled(const Values& values) { return values.Has(kTlsEnabled) && values.Get(kTlsEnabled) == true; }
+
+TlsStage ClassifyTlsStage(std::string_view zoo_cfg_text) {
+  const auto p = ZooCfgProperties(zoo_cfg_text);
+  if (!p.count("dataDir")) return TlsStage::kUnknown;
+  // A secure client port only with stage 3: stages 1 and 2 serve TLS on the
+  // plaintext port, unified (NettyServerCnxnFactory's DualModeSslHandler,
+  // which client.portUnification asks for: zookeeper.client.portUnification
+  // through QuorumPeerConfig.parseProperties' unknown keys).
+  const bool secure = p.count("secureClientPort") > 0;
+  const bool client_unified = ZooCfgTrue(p, "client.portUnification");
+  const bool quorum_unified = ZooCfgTrue(p, "portUnification");
+  const bool ssl_quorum = ZooCfgTrue(p, "sslQuorum");
+  if (!secure && !client_unified && !quorum_unified && !ssl_quorum) return TlsStage::kPlaintext;
+  if (!secure && client_unified && quorum_unified) return ssl_quorum ? TlsStage::kQuorumTls : TlsStage::kOpen;
+  if (secure && ssl_quorum && !client_unified && !quorum_unified) return TlsStage::kTls;
+  return TlsStage::kUnknown;
+}
 
 std::optional<TlsClientFiles> LocalTlsClientFiles(const Values& values, const std::string& cluster_home) {
   if (!TlsEnabled(values)) return std::nullopt;
@@ -84,8 +102,9 @@ Result<std::string> RenewOwnCertificate(const std::string& cluster, const std::s
 }
 
 Result<std::string> EnsureClusterPki(const Values& values, const std::string& cluster,
-                                     const std::string& cluster_home, const std::vector<int>& ids) {
-  if (!TlsEnabled(values)) return std::string();
+                                     const std::string& cluster_home, const std::vector<int>& ids,
+                                     std::optional<TlsStage> stage) {
+  if (stage.value_or(TargetTlsStage(values)) < TlsStage::kOpen) return std::string();
   const PkiPolicy policy = PkiPolicyOf(values);
   ZK_ASSIGN_OR_RETURN(
       std::vector<int> issued,

@@ -16,8 +16,10 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "render/renderer.h"
 #include "util/status.h"
 #include "values/values.h"
 #include "zk/tls_transport.h"
@@ -27,6 +29,16 @@ namespace zkpilot {
 // The package parameter tls.enabled (false when the package has none).
 bool TlsEnabled(const Values& values);
 
+// The TLS stage (render/renderer.h) a zoo.cfg asks of its server, from the
+// keys ZooKeeper acts on (not from comments, which a rewrite drops):
+// secureClientPort, client.portUnification, portUnification, sslQuorum.
+// Also for a zoo.cfg ZooKeeper rewrote after a reconfig
+// (QuorumPeerConfig.editStaticConfig: server lines moved to the
+// dynamicConfigFile, clientPort and clientPortAddress maybe erased), which
+// is what a crash-restarted server starts from. kUnknown for a combination
+// no stage renders, or a text without dataDir (not a zoo.cfg). Pure.
+TlsStage ClassifyTlsStage(std::string_view zoo_cfg_text);
+
 // zkpilot's client files for the cluster under `cluster_home` when `values`
 // switch TLS on; none otherwise.
 std::optional<TlsClientFiles> LocalTlsClientFiles(const Values& values, const std::string& cluster_home);
@@ -35,13 +47,15 @@ std::optional<TlsClientFiles> LocalTlsClientFiles(const Values& values, const st
 std::optional<TlsClientFiles> LocalTlsClientFilesFromJson(const std::string& values_json,
                                                           const std::string& cluster_home);
 
-// With TLS on: the cluster's CA, zkpilot's certificate and the certificates
-// of servers `ids`, made or renewed (EnsureLocalPki) with the values'
-// tls.certificateValidityDays and tls.renewBeforeDays. Called before a
-// server starts or restarts, which is when it reads its files. Returns what
-// was (re)issued, for people ("" when nothing). Without TLS: nothing, "".
+// For servers that run at a TLS stage >= 1 (`stage`; empty: the values'
+// TargetTlsStage): the cluster's CA, zkpilot's certificate and the
+// certificates of servers `ids`, made or renewed (EnsureLocalPki) with the
+// values' tls.certificateValidityDays and tls.renewBeforeDays. Called before
+// a server starts or restarts, which is when it reads its files. Returns
+// what was (re)issued, for people ("" when nothing). At stage 0: nothing, "".
 Result<std::string> EnsureClusterPki(const Values& values, const std::string& cluster,
-                                     const std::string& cluster_home, const std::vector<int>& ids);
+                                     const std::string& cluster_home, const std::vector<int>& ids,
+                                     std::optional<TlsStage> stage = std::nullopt);
 
 // tls.certificateValidityDays and tls.renewBeforeDays (the package's
 // defaults, 365 and 30 days, for a package without them).

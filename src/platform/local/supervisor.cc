@@ -18,6 +18,7 @@
 #include "platform/local/file_actions.h"
 #include "platform/local/guardian.h"
 #include "platform/local/liveness.h"
+#include "platform/local/local_auth.h"
 #include "platform/local/local_tls.h"
 #include "platform/local/paths.h"
 #include "platform/local/port_owner.h"
@@ -137,6 +138,14 @@ class Supervisor {
     auto stale = RemoveUncommittedSnapshots(node.dir + "/conf");
     if (!stale.ok()) spdlog::warn("node {}: {}", node.id, stale.status().message());
     else if (!stale->empty()) spdlog::info("node {}: removed an unfinished snapshot: {}", node.id, *stale);
+    // What the process runs is observed from the file it starts with (the
+    // last argument of NodeCommand): after a reconfig ZooKeeper's rewrite of
+    // it, not what zkpilot last rendered (QuorumPeerConfig.editStaticConfig).
+    const std::string zoo_cfg = node.dir + "/conf/zoo.cfg";
+    auto cfg = ReadFile(zoo_cfg);
+    const int tls_stage = cfg.ok() ? static_cast<int>(ClassifyTlsStage(*cfg)) : -1;
+    const int quorum_auth_stage = cfg.ok() ? ClassifyQuorumAuthStage(*cfg) : -1;
+    if (!cfg.ok()) spdlog::warn("node {}: {}", node.id, cfg.status().message());
     SpawnOptions spawn{argv, node.dir, launch.log_path, launch.env, true};
     auto pid = Spawn(spawn);
     if (!pid.ok()) {
@@ -146,9 +155,11 @@ class Supervisor {
       return;
     }
     rt.started = Clock::now();
-    Status s = store_->SetNodeProcess(node.cluster, node.id, *pid, node.generation, NowMillis());
+    Status s = store_->SetNodeProcess(node.cluster, node.id, *pid, node.generation, NowMillis(), tls_stage,
+                                      quorum_auth_stage);
     if (!s.ok()) spdlog::error("node {}: recording pid {}: {}", node.id, *pid, s.message());
-    spdlog::info("node {}: started, pid {} (generation {})", node.id, *pid, node.generation);
+    spdlog::info("node {}: started, pid {} (generation {}, TLS stage {}, quorum SASL stage {})", node.id, *pid,
+                 node.generation, tls_stage, quorum_auth_stage);
   }
 
   void ScheduleRetry(NodeRuntime& rt) {

@@ -39,12 +39,17 @@ Result<LocalNode> LocalNodeFor(const Values& values, const std::string& data_roo
   e.data_dir = data_root.empty() ? n.dir + "/data" : data_root + "/" + e.name;
   const std::string log_dir = values.Has("dataLogDir") ? values.Get("dataLogDir").get<std::string>() : "";
   e.data_log_dir = log_dir.empty() ? "" : log_dir + "/" + e.name;
-  if (TlsEnabled(values)) {  // zoo.cfg's key and trust stores (local_pki.h)
-    const LocalPki pki = LocalPkiAt(cluster_home);
-    e.tls_key_store = pki.ServerPem(id);
-    e.tls_trust_store = pki.ca_cert;
-  }
+  SetTlsStores(e, cluster_home, TargetTlsStage(values));
   return n;
+}
+
+void SetTlsStores(NodeEndpoint& e, const std::string& cluster_home, TlsStage stage) {
+  e.tls_key_store.clear();
+  e.tls_trust_store.clear();
+  if (stage < TlsStage::kOpen) return;
+  const LocalPki pki = LocalPkiAt(cluster_home);
+  e.tls_key_store = pki.ServerPem(e.id);
+  e.tls_trust_store = pki.ca_cert;
 }
 
 Result<std::vector<LocalNode>> LocalTopology(const Package& package, const Values& values, const std::string& cluster,

@@ -43,6 +43,12 @@ Result<std::vector<LocalNode>> LocalTopology(const Package& package, const Value
 
 std::vector<NodeEndpoint> Endpoints(const std::vector<LocalNode>& nodes);
 
+// The key and trust stores (local_pki.h) zoo.cfg names for a server at TLS
+// `stage`: set iff the stage has TLS files (>= 1), cleared otherwise.
+// LocalNodeFor sets them for the values' stage; a server rendered at a stage
+// of its own (ServerRender) gets them for that one.
+void SetTlsStores(NodeEndpoint& endpoint, const std::string& cluster_home, TlsStage stage);
+
 // Where a local cluster's monitoring listens on 127.0.0.1: in server 1's port
 // block, clientPort+5 (exporter), +6 (Prometheus), +7 (Alertmanager).
 struct LocalMonitoringPorts {
