@@ -47,6 +47,7 @@ namespace zkpilot {
 // certificate and key.
 struct TlsClientFiles {
   std::string ca_file, cert_file, key_file;
+  std::string ca_pem, cert_pem, key_pem;
   bool operator==(const TlsClientFiles&) const = default;
 };
 
