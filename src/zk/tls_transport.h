@@ -50,13 +50,15 @@ namespace zkpilot {
 // *_pem is used instead of its file.
 struct TlsClientFiles {
   std::string ca_file, cert_file, key_file;
+  // Initialised, so that {ca_file, cert_file, key_file} draws no
+  // -Wmissing-field-initializers warning.
   std::string ca_pem = {}, cert_pem = {}, key_pem = {};
   bool operator==(const TlsClientFiles&) const = default;
 };
 
 // TcpExchange over TLS: handshake (server certificate verified against the
-// CA and the endpoint's VerifiedName()), send, read until the server closes, all
-// within one deadline. REQUIRES: timeout > 0.
+// CA and the endpoint's VerifiedName()), send, read until the server
+// closes, all within one deadline. REQUIRES: timeout > 0.
 Result<std::string> TlsExchange(const Endpoint& endpoint, std::string_view request,
                                 std::chrono::milliseconds timeout, const TlsClientFiles& tls,
                                 size_t max_reply_bytes = 16 << 20);
