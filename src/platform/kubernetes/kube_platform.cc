@@ -175,7 +175,7 @@ Result<std::vector<json>> KubernetesPlatform::ServerObjects(int id) const {
   if (it == objects.servers.end() || it->second.empty() || !IsController(it->second.back()))
     return Status::Internal("package " + package_.name + " renders no controller for server " +
                             std::to_string(id) + " (objects labelled " + kLabelServerId + ")");
-  if (TlsEnabled(target_)) {
+  if (target_.Has("tls.enabled") && target_.Get("tls.enabled") == true) {
     // The server's certificates exist before its pod can mount them; their
     // digest is part of its template, so new certificates roll it.
     ZK_ASSIGN_OR_RETURN(auto hashes, EnsureTlsSecrets(client_, options_, target_, {id}));
