@@ -128,7 +128,8 @@ Status KubernetesPlatform::Preflight() {
 }
 
 Result<std::optional<TlsClientFiles>> KubernetesPlatform::TlsCredentials() const {
-  if (!TlsEnabled(target_)) return std::optional<TlsClientFiles>();
+  const bool tls = target_.Has("tls.enabled") && target_.Get("tls.enabled") == true;
+  if (!tls) return std::optional<TlsClientFiles>();
   if (!tls_) {
     // client_ is a reference: reading through it does not change this platform.
     auto read = ReadOperatorTlsCredentials(client_, options_.namespace_name, options_.cluster);
