@@ -58,8 +58,7 @@ struct RenderedObject {
 Status ValidateClusterName(const std::string& name);
 
 // InvalidInput when `values` ask for what only the local platform has so far
-// (auth.*; tls.certificates other than zkpilot): Kubernetes manifests would
-// silently go without it. Also a tls.probePort equal to another port.
+// (tls.enabled, auth.*): Kubernetes manifests would silently go without it.
 Status RefuseLocalOnlyFeatures(const Values& values);
 
 // InvalidInput for what RefuseLocalOnlyFeatures refuses.
