@@ -427,14 +427,19 @@ TEST_F(TlsTest, ServerCertificateDueShowsInStatusAndARollRenewsIt) {
   EXPECT_TRUE(status.value("certificatesDue", nlohmann::json::array()).empty()) << status.dump(2);
 }
 
-// Kubernetes gets no TLS this release: refused before anything is rendered.
-TEST(TlsRefusals, TlsIsNotYetOnKubernetes) {
+// Kubernetes: TLS renders (zkpilot-made certificates); cert-manager's are not
+// wired yet and are refused before anything is rendered.
+TEST(TlsRefusals, CertManagerIsNotYetOnKubernetes) {
   testing::TempDir out;
-  ProcessResult r = testing::RunProcess(
-      {ZKPILOT_BINARY, "render", kPackage, "--set", "tls.enabled=true", "--output-dir", out.path() + "/m"},
+  ProcessResult ok = testing::RunProcess(
+      {ZKPILOT_BINARY, "render", kPackage, "--set", "tls.enabled=true", "--output-dir", out.path() + "/ok"},
       {{}, ZKPILOT_SOURCE_DIR, out.path(), 1min});
+  EXPECT_EQ(ok.exit_code, 0) << ok.All();
+  ProcessResult r = testing::RunProcess({ZKPILOT_BINARY, "render", kPackage, "--set", "tls.enabled=true", "--set",
+                                         "tls.certificates=cert-manager", "--output-dir", out.path() + "/m"},
+                                        {{}, ZKPILOT_SOURCE_DIR, out.path(), 1min});
   EXPECT_EQ(r.exit_code, 2) << r.All();
-  EXPECT_TRUE(Contains(r.All(), "tls.enabled=true: TLS is not yet on Kubernetes"));
+  EXPECT_TRUE(Contains(r.All(), "tls.certificates=cert-manager: only zkpilot-made certificates"));
   EXPECT_FALSE(fs::exists(out.path() + "/m"));
 }
 

@@ -358,12 +358,23 @@ Result<std::string> RenderDeclaredFile(const Package& pkg, const Values& values,
 
 Status RefuseLocalOnlyFeatures(const Values& values) {
   auto on = [&](const char* p) { return values.Has(p) && values.Get(p) == true; };
-  // tls.enabled: its certificates are made and mounted by the local platform
-  // only (zoo.cfg.mustache renders TLS for platform.local); Kubernetes
-  // manifests without them would start servers with no TLS at all.
-  if (on("tls.enabled"))
-    return Status::InvalidInput("tls.enabled=true: TLS is not yet on Kubernetes (this release has it on the local "
-                                "platform only); leave tls.enabled false here");
+  // tls.enabled: the certificates come from Secrets zkpilot makes
+  // (platform/kubernetes/kube_tls.h); cert-manager's are not wired yet.
+  if (on("tls.enabled")) {
+    const std::string issuer = StringValue(values, "tls.certificates", "zkpilot");
+    if (issuer != "zkpilot")
+      return Status::InvalidInput("tls.certificates=" + issuer +
+                                  ": only zkpilot-made certificates (tls.certificates=zkpilot) are "
+                                  "implemented on Kubernetes so far");
+    // The probes' plaintext port on the pod's loopback must not take a port
+    // the server or its pod listens on otherwise.
+    const int probe = IntValue(values, "tls.probePort", 2182);
+    for (const char* p : {"clientPort", "quorumPort", "electionPort", "adminServerPort", "metricsPort",
+                          "quorumHandoffPort"})
+      if (values.Has(p) && values.Get(p) == probe)
+        return Status::InvalidInput("tls.probePort=" + std::to_string(probe) + ": the same port as " + p +
+                                    "; every port must be different");
+  }
   // auth.*: the credentials and JAAS files are files under a local cluster's
   // home (platform/local/local_auth.h); no Secret carries them on Kubernetes
   // yet, and zoo.cfg.mustache renders auth lines for platform.local only, so

@@ -1,5 +1,7 @@
 #include "platform/kubernetes/kube_platform.h"
 
+#include "platform/kubernetes/kube_tls.h"
+
 #include <algorithm>
 #include <functional>
 #include <random>
@@ -173,6 +175,12 @@ Result<std::vector<json>> KubernetesPlatform::ServerObjects(int id) const {
   if (it == objects.servers.end() || it->second.empty() || !IsController(it->second.back()))
     return Status::Internal("package " + package_.name + " renders no controller for server " +
                             std::to_string(id) + " (objects labelled " + kLabelServerId + ")");
+  if (target_.Has("tls.enabled") && target_.Get("tls.enabled") == true) {
+    // The server's certificates exist before its pod can mount them; their
+    // digest is part of its template, so new certificates roll it.
+    ZK_ASSIGN_OR_RETURN(auto hashes, EnsureTlsSecrets(client_, options_, target_, {id}));
+    AnnotateTlsHash(it->second.back(), hashes.at(id));
+  }
   return it->second;
 }
 
@@ -360,9 +368,15 @@ Result<std::vector<ServerState>> KubernetesPlatform::Servers() {
   for (const auto& [id, p] : chosen) highest = std::max(highest, id);
   Values wide = target_;
   wide.Set("replicas", highest, "platform");
+  // The node host (the headless Service's name of the pod) is also the name
+  // a TLS server certificate carries (kube_tls.h): a pod reached by its IP is
+  // verified against it (tls_name).
+  std::map<int, std::string> hosts;
   for (const auto& n : KubernetesTopology(wide, Options()))
-    if (states.count(n.id) || chosen.count(n.id))
+    if (states.count(n.id) || chosen.count(n.id)) {
+      hosts[n.id] = n.host;
       state(n.id).client = Endpoint{n.host, self.client_port};
+    }
 
   for (const auto& [id, p] : chosen) {
     const json& pod = *p;
@@ -378,7 +392,7 @@ Result<std::vector<ServerState>> KubernetesPlatform::Servers() {
     if (pod["metadata"].contains("labels"))
       s.version = pod["metadata"]["labels"].value("app.kubernetes.io/version", "");
     const std::string ip = status.value("podIP", "");
-    if (!ip.empty()) s.client = Endpoint{ip, self.client_port};
+    if (!ip.empty()) s.client = Endpoint{ip, self.client_port, hosts[id]};
     bool ready = false;
     for (const auto& cs : status.value("containerStatuses", json::array())) {
       if (cs.value("name", "") != container) continue;
@@ -519,7 +533,8 @@ Result<std::string> KubernetesPlatform::ApplyAddons() {
                         ListByLabel(k.api_version, k.kind, ClusterSelector(options_.cluster)));
     for (const auto& o : existing) {
       if (ServerIdOf(o) > 0 || ObjectName(o) == SuperSecretName(options_.cluster) ||
-          ObjectName(o) == grafana_secret)
+          ObjectName(o) == grafana_secret ||
+          (o.value("kind", "") == "Secret" && IsTlsSecretName(options_.cluster, ObjectName(o))))
         continue;
       if (rendered.count(ObjectKey(o))) continue;
       ZK_RETURN_IF_ERROR(DeleteObject(o));
