@@ -58,7 +58,8 @@ struct RenderedObject {
 Status ValidateClusterName(const std::string& name);
 
 // InvalidInput when `values` ask for what only the local platform has so far
-// (tls.enabled, auth.*): Kubernetes manifests would silently go without it.
+// (auth.*; tls.certificates other than zkpilot): Kubernetes manifests would
+// silently go without it. Also a tls.probePort equal to another port.
 Status RefuseLocalOnlyFeatures(const Values& values);
 
 // InvalidInput for what RefuseLocalOnlyFeatures refuses.
