@@ -141,8 +141,7 @@ TEST_P(KubePlatformTlsVersions, DeployRollingConfigureAndStatusGoOverTls) {
     bare.tls_name.clear();
     auto refused = tls_admin.Srvr(bare);
     ASSERT_FALSE(refused.ok()) << id;
-    EXPECT_NE(refused.status().message().find("does not name " + s.client.host),
-              std::string::npos)
+    EXPECT_NE(refused.status().message().find("does not name " + s.client.host), std::string::npos)
         << refused.status().message();
     // No plaintext client port answers.
     EXPECT_FALSE(plain_admin.Srvr(s.client).ok()) << id;
@@ -199,7 +198,8 @@ TEST_F(KubePlatformTls, MissingCredentialsAreNamedNotBypassed) {
   auto p = PlatformFor(TestValues({"replicas=1", "tls.enabled=true"}));
   ServerState server;
   server.id = 1;
-  server.client = Endpoint{"127.0.0.1", 1, "ghost-1-0.ghost-headless." + ns_ + ".svc.cluster.local"};
+  server.client =
+      Endpoint{"127.0.0.1", 1, "ghost-1-0.ghost-headless." + ns_ + ".svc.cluster.local"};
   NodeObservation o = p->Observe(server);
   EXPECT_FALSE(o.srvr.has_value());
   EXPECT_NE(o.error.find("ghost-tls-zkpilot"), std::string::npos) << o.error;
