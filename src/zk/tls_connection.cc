@@ -37,8 +37,7 @@ struct PemSource {
   // Set and (a file) present.
   Status Check() const {
     if (!pem.empty()) return Status::Ok();
-    if (file.empty())
-      return Status::InvalidInput(fmt::format("TLS {}_file: not set", field));
+    if (file.empty()) return Status::InvalidInput(fmt::format("TLS {}_file: not set", field));
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec))
       return Status::NotFound(fmt::format("TLS {}: no such file", Name()));
@@ -125,10 +124,10 @@ Status HandshakeFailure(SSL* ssl, int ssl_error, const TlsClientFiles& tls,
   }
   if (verify != X509_V_OK) {
     ERR_clear_error();
-    return Status::PermissionDenied(fmt::format(
-        "TLS handshake: server certificate not trusted: {} ({})",
-        X509_verify_cert_error_string(verify),
-        tls.ca_pem.empty() ? "CA file " + tls.ca_file : std::string("CA in memory")));
+    return Status::PermissionDenied(
+        fmt::format("TLS handshake: server certificate not trusted: {} ({})",
+                    X509_verify_cert_error_string(verify),
+                    tls.ca_pem.empty() ? "CA file " + tls.ca_file : std::string("CA in memory")));
   }
   if (ssl_error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
     return Status::IOError(
@@ -160,8 +159,7 @@ Result<SslCtxPtr> NewTlsClientContext(const TlsClientFiles& tls) {
   const PemSource ca{"ca", tls.ca_file, tls.ca_pem};
   const PemSource cert{"cert", tls.cert_file, tls.cert_pem};
   const PemSource key_source{"key", tls.key_file, tls.key_pem};
-  for (const PemSource* source : {&ca, &cert, &key_source})
-    ZK_RETURN_IF_ERROR(source->Check());
+  for (const PemSource* source : {&ca, &cert, &key_source}) ZK_RETURN_IF_ERROR(source->Check());
   ERR_clear_error();
   SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return Status::Internal("TLS: cannot create a context: " + TakeSslErrors());

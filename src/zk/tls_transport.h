@@ -64,10 +64,10 @@ Result<std::string> TlsExchange(const Endpoint& endpoint, std::string_view reque
                                 size_t max_reply_bytes = 16 << 20);
 
 // An in-process TLS tunnel: one listener per target, each connection to
-// targets[i] verified against targets[i]'s own name (tls_name). ConnectString()
-// is "127.0.0.1:p1,127.0.0.1:p2" in the targets' order. A connection is relayed while both sides are open;
-// the TLS handshake gets `handshake_timeout`. Threads stop and sockets close
-// in the destructor.
+// targets[i] verified against targets[i]'s own name (tls_name).
+// ConnectString() is "127.0.0.1:p1,127.0.0.1:p2" in the targets' order. A
+// connection is relayed while both sides are open; the TLS handshake gets
+// `handshake_timeout`. Threads stop and sockets close in the destructor.
 class TlsTunnel {
  public:
   // Fails (nothing started) when a file cannot be loaded or the key does not

@@ -253,10 +253,10 @@ TEST_F(TlsTransportTest, TunnelVerifiesEachTargetAgainstItsOwnName) {
   Result<std::unique_ptr<TlsTunnel>> swapped = TlsTunnel::Start(targets, pki_->super_user);
   ASSERT_TRUE(swapped.ok()) << swapped.status().message();
   EXPECT_EQ(PlainRoundTrip((*swapped)->Local(0), "ruok", 100), "");
-  EXPECT_TRUE(Contains((*swapped)->LastError(),
-                       first.endpoint().ToString() +
-                           ": TLS handshake: server certificate does not name " +
-                           pki_->pods[1].name))
+  EXPECT_TRUE(
+      Contains((*swapped)->LastError(), first.endpoint().ToString() +
+                                            ": TLS handshake: server certificate does not name " +
+                                            pki_->pods[1].name))
       << (*swapped)->LastError();
 }
 

@@ -65,9 +65,9 @@ Result<TestPki> MakeTestPki(const fs::path& dir) {
     TestPki::PodCertificate pod;
     pod.name = fmt::format("zk-{}.demo-headless.ns.svc.cluster.local", i);
     const std::string file = fmt::format("pod-{}", i);
-    ZK_RETURN_IF_ERROR(Issue(dir, file, fmt::format("/CN=zk-{}", i),
-                             fmt::format("subjectAltName=DNS:{}\nextendedKeyUsage=serverAuth\n",
-                                         pod.name)));
+    ZK_RETURN_IF_ERROR(
+        Issue(dir, file, fmt::format("/CN=zk-{}", i),
+              fmt::format("subjectAltName=DNS:{}\nextendedKeyUsage=serverAuth\n", pod.name)));
     ZK_RETURN_IF_ERROR(Run(dir, fmt::format("cat {0}.key {0}.crt > {0}.pem", file)));
     pod.cert = (dir / (file + ".crt")).string();
     pod.key = (dir / (file + ".key")).string();

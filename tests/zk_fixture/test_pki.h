@@ -1,8 +1,8 @@
 // Certificates for TLS tests, made with the `openssl` command line: a CA, a
 // server certificate (SAN IP:127.0.0.1 and DNS:localhost; serverAuth and
 // clientAuth, so servers may use it for the quorum too), one for DNS:localhost
-// only, two that name only a Kubernetes pod's DNS name, client certificates CN=zkpilot-super and CN=app1, and a second,
-// unrelated CA (to prove that a server it does not vouch for is refused).
+// only, two that name only a Kubernetes pod's DNS name, client certificates CN=zkpilot-super and
+// CN=app1, and a second, unrelated CA (to prove that a server it does not vouch for is refused).
 // Keys are P-256, PKCS#8 PEM ("BEGIN PRIVATE KEY"), which ZooKeeper's
 // PemReader reads (PEMFileLoader, 3.8.0).
 #pragma once
@@ -30,7 +30,7 @@ struct TestPki {
   // Servers' certificates as on Kubernetes: each names only its pod's DNS
   // name (SAN DNS:<name>, no IP), yet tests reach it on 127.0.0.1.
   struct PodCertificate {
-    std::string name;  // "zk-<i>.demo-headless.ns.svc.cluster.local"
+    std::string name;            // "zk-<i>.demo-headless.ns.svc.cluster.local"
     std::string cert, key, pem;  // pem: key then certificate
   };
   std::vector<PodCertificate> pods;  // two of them

@@ -88,7 +88,7 @@ class ZkTestEnsemble {
   std::string ConnectString(const std::vector<int>& ids) const;
   // REQUIRES: 1 <= id <= size() for all of these.
   Endpoint Client(int id) const;  // with ZkTestTls::tls_name
-  Endpoint Admin(int id) const;  // the AdminServer (HTTP)
+  Endpoint Admin(int id) const;   // the AdminServer (HTTP)
   // "server.<id>=127.0.0.1:q:e:participant;127.0.0.1:c", e.g. for reconfig;
   // with TLS without ";127.0.0.1:c" (the client port is secureClientPort).
   std::string ServerLine(int id) const;

@@ -1,11 +1,11 @@
 // KubernetesPlatform, the parts that reach into the cluster for people and
 // hooks: preflight checks (permissions), ZooKeeper sessions, commands in a
 // server's pod, logs, and what `status` shows of the platform.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <set>
 #include <tuple>
-
-#include <spdlog/spdlog.h>
 
 #include "platform/kubernetes/kube_platform.h"
 #include "platform/kubernetes/kube_tls.h"

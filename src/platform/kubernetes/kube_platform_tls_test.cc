@@ -103,8 +103,12 @@ void ExpectServing(const nlohmann::ordered_json& status) {
   EXPECT_EQ(leaders, 1) << status.dump(2);
 }
 
-TEST_F(KubePlatformTls, DeployRollingConfigureAndStatusGoOverTls) {
-  const std::vector<std::string> base = {"replicas=3", "tls.enabled=true"};
+// Both versions: 3.9.3 speaks TLS 1.3 only, 3.8.0 defaults to 1.2.
+class KubePlatformTlsVersions : public KubePlatformTls,
+                                public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(KubePlatformTlsVersions, DeployRollingConfigureAndStatusGoOverTls) {
+  const std::vector<std::string> base = {"replicas=3", "tls.enabled=true", "version=" + GetParam()};
   std::vector<std::string> sets = base;
   sets.push_back("tickTime=3000");
   DeploySpec spec;
@@ -137,8 +141,7 @@ TEST_F(KubePlatformTls, DeployRollingConfigureAndStatusGoOverTls) {
     bare.tls_name.clear();
     auto refused = tls_admin.Srvr(bare);
     ASSERT_FALSE(refused.ok()) << id;
-    EXPECT_NE(refused.status().message().find("does not name " + s.client.host),
-              std::string::npos)
+    EXPECT_NE(refused.status().message().find("does not name " + s.client.host), std::string::npos)
         << refused.status().message();
     // No plaintext client port answers.
     EXPECT_FALSE(plain_admin.Srvr(s.client).ok()) << id;
@@ -183,6 +186,31 @@ TEST_F(KubePlatformTls, DeployRollingConfigureAndStatusGoOverTls) {
   ASSERT_TRUE(after.ok()) << after.status().message();
   ExpectServing(*after);
   EXPECT_EQ((*after)["revision"], 2) << after->dump(2);
+  for (const auto& n : (*after)["nodes"]) EXPECT_EQ(n.value("version", ""), GetParam()) << n.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, KubePlatformTlsVersions, ::testing::Values("3.8.0", "3.9.3"));
+
+// Without zkpilot's Secret nothing is read in plaintext instead: the
+// observation says which Secret is missing.
+TEST_F(KubePlatformTls, MissingCredentialsAreNamedNotBypassed) {
+  options_.cluster = "ghost";
+  auto p = PlatformFor(TestValues({"replicas=1", "tls.enabled=true"}));
+  ServerState server;
+  server.id = 1;
+  server.client =
+      Endpoint{"127.0.0.1", 1, "ghost-1-0.ghost-headless." + ns_ + ".svc.cluster.local"};
+  NodeObservation o = p->Observe(server);
+  EXPECT_FALSE(o.srvr.has_value());
+  EXPECT_NE(o.error.find("ghost-tls-zkpilot"), std::string::npos) << o.error;
+  auto synced = p->SyncedFollowers(server);
+  ASSERT_FALSE(synced.ok());
+  EXPECT_EQ(synced.status().code(), ErrorCode::kNotFound) << synced.status().message();
+  // Admin fails closed: no credentials, no plaintext.
+  auto srvr = p->Admin(1s).Srvr(server.client);
+  ASSERT_FALSE(srvr.ok());
+  EXPECT_NE(srvr.status().message().find("TLS ca_file: not set"), std::string::npos)
+      << srvr.status().message();
 }
 
 }  // namespace
