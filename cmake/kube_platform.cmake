@@ -10,18 +10,20 @@
 
 add_library(zkpilot_kube_platform
   src/platform/kubernetes/kube_platform_objects.cc
+  src/platform/kubernetes/kube_auth.cc
   src/platform/kubernetes/kube_platform.cc
   src/platform/kubernetes/kube_platform_access.cc
   src/platform/kubernetes/kube_release_store.cc
 )
 target_link_libraries(zkpilot_kube_platform
-  PUBLIC zkpilot_core zkpilot_kube_client zkpilot_kube_resources zkpilot_zk
+  PUBLIC zkpilot_core zkpilot_kube_client zkpilot_kube_resources zkpilot_zk zkpilot_local_auth
          $<TARGET_NAME_IF_EXISTS:zkpilot_platform> $<TARGET_NAME_IF_EXISTS:zkpilot_state>
   PRIVATE OpenSSL::Crypto)
 target_compile_features(zkpilot_kube_platform PUBLIC cxx_std_20)
 
 add_executable(zkpilot_kube_platform_unit_tests
   src/platform/kubernetes/kube_platform_objects_test.cc
+  src/platform/kubernetes/kube_auth_test.cc
 )
 target_link_libraries(zkpilot_kube_platform_unit_tests PRIVATE zkpilot_kube_platform GTest::gtest GTest::gtest_main)
 target_compile_definitions(zkpilot_kube_platform_unit_tests PRIVATE ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")

@@ -351,15 +351,8 @@ Status RefuseLocalOnlyFeatures(const Values& values) {
   if (on("tls.enabled"))
     return Status::InvalidInput("tls.enabled=true: TLS is not yet on Kubernetes (this release has it on the local "
                                 "platform only); leave tls.enabled false here");
-  // auth.*: the credentials and JAAS files are files under a local cluster's
-  // home (platform/local/local_auth.h); no Secret carries them on Kubernetes
-  // yet, and zoo.cfg.mustache renders auth lines for platform.local only, so
-  // the servers would run without the authentication asked for.
-  for (const char* p : {"auth.enabled", "auth.quorum", "auth.enforce"})
-    if (on(p))
-      return Status::InvalidInput(std::string(p) +
-                                  "=true: SASL authentication is implemented on the local platform only so far "
-                                  "(the servers' JAAS credentials have no Secret on Kubernetes yet)");
+  // auth.* works on both platforms: on Kubernetes the credentials and the
+  // JAAS file are Secrets the platform makes (platform/kubernetes/kube_auth.h).
   return Status::Ok();
 }
 

@@ -5,6 +5,8 @@
 #include <random>
 #include <set>
 
+#include "platform/kubernetes/kube_auth.h"
+
 namespace zkpilot {
 namespace {
 
@@ -66,7 +68,7 @@ Result<std::string> EnsureGeneratedSecret(KubeClient& client, const KubePlatform
 }
 
 ObjectDecoration SecretDecoration(const KubePlatformOptions& options) {
-  return {options.cluster, options.owner_uid, options.owner_api_version, options.owner_kind, ""};
+  return {options.cluster, options.owner_uid, options.owner_api_version, options.owner_kind, "", "", ""};
 }
 
 }  // namespace
@@ -103,8 +105,14 @@ RenderOptions KubernetesPlatform::Options() const {
 }
 
 ObjectDecoration KubernetesPlatform::Decoration() const {
-  return {options_.cluster, options_.owner_uid, options_.owner_api_version, options_.owner_kind,
-          options_.super_password.empty() ? "" : SuperSecretName(options_.cluster)};
+  const AuthDecoration auth = AuthDecorationOf(target_, options_.cluster);
+  return {options_.cluster,
+          options_.owner_uid,
+          options_.owner_api_version,
+          options_.owner_kind,
+          options_.super_password.empty() ? "" : SuperSecretName(options_.cluster),
+          auth.secret,
+          auth.users};
 }
 
 std::chrono::steady_clock::time_point KubernetesPlatform::ApiDeadline() const {
@@ -416,10 +424,13 @@ Result<std::string> KubernetesPlatform::TargetFingerprint(int id) {
 }
 
 Result<std::string> KubernetesPlatform::ApplyServerConfig(int id, const std::vector<int>& members) {
+  // The JAAS file the server's pod will mount, before the pod can start.
+  ZK_ASSIGN_OR_RETURN(std::string auth, EnsureAuthSecrets(client_, options_, target_));
   ZK_ASSIGN_OR_RETURN(int applied, ApplyClusterWide(members));
   ZK_ASSIGN_OR_RETURN(std::string server, ApplyServer(id, std::nullopt, std::nullopt));
   return server + "; " + std::to_string(applied) + " cluster-wide objects" +
-         (members.empty() ? "" : ", servers listed: " + DescribeIds(members));
+         (members.empty() ? "" : ", servers listed: " + DescribeIds(members)) +
+         (auth.empty() ? "" : "; " + auth);
 }
 
 Result<std::string> KubernetesPlatform::StartServer(int id) {
@@ -510,7 +521,7 @@ Result<std::string> KubernetesPlatform::ApplyAddons() {
                         ListByLabel(k.api_version, k.kind, ClusterSelector(options_.cluster)));
     for (const auto& o : existing) {
       if (ServerIdOf(o) > 0 || ObjectName(o) == SuperSecretName(options_.cluster) ||
-          ObjectName(o) == grafana_secret)
+          ObjectName(o) == grafana_secret || IsAuthSecret(options_.cluster, ObjectName(o)))
         continue;
       if (rendered.count(ObjectKey(o))) continue;
       ZK_RETURN_IF_ERROR(DeleteObject(o));

@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "platform/kubernetes/kube_auth.h"
 #include "platform/kubernetes/kube_platform.h"
 #include "render/renderer.h"
 #include "zk/zk_client.h"
@@ -25,9 +26,10 @@ std::string DescribeIds(const std::vector<int>& ids) {
 }  // namespace
 
 Status KubernetesPlatform::Preflight() {
-  // What only the local platform has so far (TLS, SASL): refused before any
-  // request, as rendering refuses it.
+  // What only the local platform has so far: refused before any request, as
+  // rendering refuses it. auth.* as locally (user names).
   ZK_RETURN_IF_ERROR(RefuseLocalOnlyFeatures(target_));
+  ZK_RETURN_IF_ERROR(CheckAuthValues(target_));
   // The API and the namespace.
   ZK_ASSIGN_OR_RETURN(ResourceRef ns_ref, Resource("v1", "Namespace"));
   auto ns = Retrying<std::optional<json>>(
