@@ -69,8 +69,9 @@ out="$(zkp configure "${CLUSTER}" --set auth.enforce=true --set 'auth.users=[app
   fail "configure auth.enforce: $out"
 echo "$out" | sed 's/^/# configure: /'
 wait_until 60 "one leader and two followers after the roll" ensemble_ok 1 2 3
-expect_eq "every server enforces sasl or digest" "sasl,digest sasl,digest sasl,digest" \
-  "$(for id in 1 2 3; do conf_value "$id" enforce.auth.schemes; done | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "every server runs a zoo.cfg enforcing sasl or digest" "sasl,digest sasl,digest sasl,digest" \
+  "$(for id in 1 2 3; do kubectl -n "${NS}" exec "${CLUSTER}-${id}-0" -c zookeeper -- \
+    bash -c 'sed -n "s/^enforce.auth.schemes=//p" "$ZOOCFGDIR/zoo.cfg"'; done | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "the first user's password was kept" "$app_pw" "$(secret_key "${CLUSTER}-auth" app)"
 reader_pw="$(secret_key "${CLUSTER}-auth" reader)"
 expect_match "the new user got a password" '^[0-9a-f]{64}$' "$reader_pw"
