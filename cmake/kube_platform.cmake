@@ -14,9 +14,10 @@ add_library(zkpilot_kube_platform
   src/platform/kubernetes/kube_platform.cc
   src/platform/kubernetes/kube_platform_access.cc
   src/platform/kubernetes/kube_release_store.cc
+  src/platform/kubernetes/kube_tls.cc
 )
 target_link_libraries(zkpilot_kube_platform
-  PUBLIC zkpilot_core zkpilot_kube_client zkpilot_kube_resources zkpilot_zk zkpilot_local_auth
+  PUBLIC zkpilot_core zkpilot_kube_client zkpilot_kube_resources zkpilot_zk zkpilot_security zkpilot_local_auth
          $<TARGET_NAME_IF_EXISTS:zkpilot_platform> $<TARGET_NAME_IF_EXISTS:zkpilot_state>
   PRIVATE OpenSSL::Crypto)
 target_compile_features(zkpilot_kube_platform PUBLIC cxx_std_20)
@@ -61,4 +62,15 @@ if(KUBE_PLATFORM_NODE AND KUBE_PLATFORM_KUBECTL)
     TIMEOUT 900 ENVIRONMENT "KUBE_SIM_BACKOFF_BASE_MS=300")
 else()
   message(WARNING "node or kubectl not found: the Kubernetes platform's tests against kube-sim are not registered")
+endif()
+
+# The TLS Secrets (kube_tls.h) against kube-sim's API (no pods).
+add_executable(zkpilot_kube_tls_tests src/platform/kubernetes/kube_tls_test.cc)
+target_link_libraries(zkpilot_kube_tls_tests PRIVATE zkpilot_kube_platform zkpilot_kube_sim_fixture
+  GTest::gtest)
+target_compile_definitions(zkpilot_kube_tls_tests PRIVATE ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+if(KUBE_PLATFORM_NODE AND KUBE_PLATFORM_KUBECTL)
+  add_test(NAME kube_tls_integration COMMAND zkpilot_kube_tls_tests)
+  set_tests_properties(kube_tls_integration PROPERTIES LABELS "kube-sim;integration" RUN_SERIAL TRUE
+    TIMEOUT 300)
 endif()

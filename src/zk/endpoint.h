@@ -22,8 +22,15 @@ namespace zkpilot {
 struct Endpoint {
   std::string host = "127.0.0.1";
   int port = 0;
+  // The DNS name a TLS connection verifies the server's certificate against
+  // and sends as SNI; empty: `host` itself (an IP SAN for an address, a DNS
+  // SAN for a name). On Kubernetes zkpilot dials a pod's IP, whose
+  // certificate names the pod's stable DNS name instead. Unused without TLS.
+  std::string tls_name = {};
 
-  std::string ToString() const;  // "127.0.0.1:2181"
+  std::string ToString() const;  // "127.0.0.1:2181" (tls_name is not shown)
+  // The name a TLS connection verifies: tls_name, else host.
+  const std::string& VerifiedName() const { return tls_name.empty() ? host : tls_name; }
   bool operator==(const Endpoint&) const = default;
 };
 

@@ -28,9 +28,10 @@ struct SslFree {
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 using SslPtr = std::unique_ptr<SSL, SslFree>;
 
-// A client context: TLS 1.2 at least, the server verified against
-// tls.ca_file, the client certificate and key presented. Errors name the file
-// and field ("TLS cert_file /x/zkpilot.crt: no such file").
+// A client context: TLS 1.2 at least, the server verified against the CA,
+// the client certificate and key presented, each read from memory (*_pem)
+// or its file. Errors name the field and file ("TLS cert_file
+// /x/zkpilot.crt: no such file", "TLS key_pem: not a PEM private key: ...").
 Result<SslCtxPtr> NewTlsClientContext(const TlsClientFiles& tls);
 
 // OpenSSL's error queue as text (reasons joined by "; "), emptied.
@@ -39,8 +40,9 @@ std::string TakeSslErrors();
 class TlsConnection {
  public:
   // Connects and completes the handshake before `deadline`, verifying that
-  // the server's certificate names endpoint.host (IP or DNS SAN). `wake_fd`
-  // (>= 0) and `stop` let a tunnel abandon a handshake when it shuts down.
+  // the server's certificate names endpoint.VerifiedName() (IP or DNS SAN).
+  // `wake_fd` (>= 0) and `stop` let a tunnel abandon a handshake when it
+  // shuts down.
   // Errors read "TLS handshake: server certificate not trusted: ..." (the
   // caller adds the endpoint).
   static Result<TlsConnection> Open(SSL_CTX* ctx, const TlsClientFiles& tls,

@@ -18,8 +18,9 @@
 //    TLS connection to its target. The plaintext side would give any local
 //    user zkpilot's identity, so it serves only sockets of its own process.
 //
-// Verification: the server's certificate must chain to `ca_file` and name the
-// endpoint's host (an IP SAN for an address, a DNS SAN for a name). TLS 1.2
+// Verification: the server's certificate must chain to the CA and name the
+// endpoint's tls_name, else its host (an IP SAN for an address, a DNS SAN
+// for a name; endpoint.h). TLS 1.2
 // at least. Errors say what failed ("TLS handshake: server certificate not
 // trusted: unable to get local issuer certificate (CA file /x/ca.crt)");
 // TlsExchange's callers add the endpoint (as with TcpExchange), the tunnel
@@ -43,22 +44,28 @@
 
 namespace zkpilot {
 
-// PEM files: the cluster's CA (to verify the server) and zkpilot's client
-// certificate and key.
+// PEM: the cluster's CA (to verify the server) and zkpilot's client
+// certificate and key, each from a file or held in memory (on Kubernetes
+// they come from a Secret, and no key is written to disk). A non-empty
+// *_pem is used instead of its file.
 struct TlsClientFiles {
   std::string ca_file, cert_file, key_file;
+  // Initialised, so that {ca_file, cert_file, key_file} draws no
+  // -Wmissing-field-initializers warning.
+  std::string ca_pem = {}, cert_pem = {}, key_pem = {};
   bool operator==(const TlsClientFiles&) const = default;
 };
 
-// TcpExchange over TLS: handshake (server certificate verified against
-// ca_file and the endpoint's host), send, read until the server closes, all
-// within one deadline. REQUIRES: timeout > 0.
+// TcpExchange over TLS: handshake (server certificate verified against the
+// CA and the endpoint's VerifiedName()), send, read until the server
+// closes, all within one deadline. REQUIRES: timeout > 0.
 Result<std::string> TlsExchange(const Endpoint& endpoint, std::string_view request,
                                 std::chrono::milliseconds timeout, const TlsClientFiles& tls,
                                 size_t max_reply_bytes = 16 << 20);
 
-// An in-process TLS tunnel. ConnectString() is "127.0.0.1:p1,127.0.0.1:p2"
-// in the targets' order. A connection is relayed while both sides are open;
+// An in-process TLS tunnel: one listener per target, each connection to
+// targets[i] verified against targets[i]'s own name (tls_name). ConnectString()
+// is "127.0.0.1:p1,127.0.0.1:p2" in the targets' order. A connection is relayed while both sides are open;
 // the TLS handshake gets `handshake_timeout`. Threads stop and sockets close
 // in the destructor.
 class TlsTunnel {

@@ -206,6 +206,113 @@ TEST_F(TlsTransportTest, ExchangeRefusesCertificateForAnotherHost) {
   EXPECT_TRUE(by_name.ok()) << by_name.status().message();
 }
 
+// On Kubernetes zkpilot dials a pod's IP, and the pod's certificate names
+// only its DNS name: tls_name is what is verified (and sent as SNI).
+TEST_F(TlsTransportTest, ExchangeVerifiesTlsNameInsteadOfTheAddress) {
+  const TestPki::PodCertificate& pod = pki_->pods[0];
+  TestTlsServer server(pod.cert, pod.key, pki_->ca_cert, TestTlsServer::Mode::kOnce);
+  Endpoint by_address = server.endpoint();
+  Result<std::string> refused = TlsExchange(by_address, "srvr", 5s, pki_->super_user);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(Contains(refused.status().message(), "does not name 127.0.0.1"))
+      << refused.status().message();
+
+  Endpoint by_name = by_address;
+  by_name.tls_name = pod.name;
+  Result<std::string> reply = TlsExchange(by_name, "srvr", 5s, pki_->super_user);
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  EXPECT_EQ(*reply, "srvr from /CN=zkpilot-super");
+  EXPECT_EQ(by_name.ToString(), by_address.ToString());  // where it connects is unchanged
+
+  // Another pod's name is refused: the name is checked, not merely the CA.
+  Endpoint other = by_address;
+  other.tls_name = pki_->pods[1].name;
+  Result<std::string> wrong = TlsExchange(other, "srvr", 5s, pki_->super_user);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_TRUE(Contains(wrong.status().message(), "does not name " + pki_->pods[1].name))
+      << wrong.status().message();
+  EXPECT_EQ(wrong.status().code(), ErrorCode::kPermissionDenied);
+}
+
+TEST_F(TlsTransportTest, TunnelVerifiesEachTargetAgainstItsOwnName) {
+  TestTlsServer first(pki_->pods[0].cert, pki_->pods[0].key, pki_->ca_cert,
+                      TestTlsServer::Mode::kOnce);
+  TestTlsServer second(pki_->pods[1].cert, pki_->pods[1].key, pki_->ca_cert,
+                       TestTlsServer::Mode::kOnce);
+  std::vector<Endpoint> targets = {first.endpoint(), second.endpoint()};
+  targets[0].tls_name = pki_->pods[0].name;
+  targets[1].tls_name = pki_->pods[1].name;
+  Result<std::unique_ptr<TlsTunnel>> tunnel = TlsTunnel::Start(targets, pki_->super_user);
+  ASSERT_TRUE(tunnel.ok()) << tunnel.status().message();
+  EXPECT_EQ(PlainRoundTrip((*tunnel)->Local(0), "ruok", 100), "ruok from /CN=zkpilot-super");
+  EXPECT_EQ(PlainRoundTrip((*tunnel)->Local(1), "srvr", 100), "srvr from /CN=zkpilot-super");
+  EXPECT_EQ((*tunnel)->LastError(), "");
+
+  // The names swapped: each server is refused for naming another pod.
+  std::swap(targets[0].tls_name, targets[1].tls_name);
+  Result<std::unique_ptr<TlsTunnel>> swapped = TlsTunnel::Start(targets, pki_->super_user);
+  ASSERT_TRUE(swapped.ok()) << swapped.status().message();
+  EXPECT_EQ(PlainRoundTrip((*swapped)->Local(0), "ruok", 100), "");
+  EXPECT_TRUE(Contains((*swapped)->LastError(),
+                       first.endpoint().ToString() +
+                           ": TLS handshake: server certificate does not name " +
+                           pki_->pods[1].name))
+      << (*swapped)->LastError();
+}
+
+TEST_F(TlsTransportTest, PemInMemoryWorksLikeFiles) {
+  TestTlsServer server(pki_->server_cert, pki_->server_key, pki_->ca_cert,
+                       TestTlsServer::Mode::kOnce);
+  const TlsClientFiles in_memory = pki_->SuperUserInMemory();
+  ASSERT_TRUE(in_memory.ca_file.empty() && in_memory.cert_file.empty() &&
+              in_memory.key_file.empty());
+  Result<std::string> reply = TlsExchange(server.endpoint(), "srvr", 5s, in_memory);
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  EXPECT_EQ(*reply, "srvr from /CN=zkpilot-super");
+  Result<std::unique_ptr<TlsTunnel>> tunnel = TlsTunnel::Start({server.endpoint()}, in_memory);
+  ASSERT_TRUE(tunnel.ok()) << tunnel.status().message();
+  EXPECT_EQ(PlainRoundTrip((*tunnel)->Local(0), "ruok", 100), "ruok from /CN=zkpilot-super");
+
+  // In memory wins over a file that would be wrong.
+  TlsClientFiles both = in_memory;
+  both.ca_file = pki_->other_ca_cert;
+  EXPECT_TRUE(TlsExchange(server.endpoint(), "srvr", 5s, both).ok());
+
+  // Text that is no PEM (a file name, say) is refused as such.
+  TlsClientFiles not_pem = in_memory;
+  not_pem.ca_pem = pki_->ca_cert;
+  Result<std::string> bad = TlsExchange(server.endpoint(), "srvr", 5s, not_pem);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(Contains(bad.status().message(), "TLS ca_pem: not PEM certificates"))
+      << bad.status().message();
+  // The CA in memory is what is trusted: another CA's is refused.
+  TestPki other = *pki_;
+  other.super_user = pki_->WithWrongCa();
+  TlsClientFiles wrong_ca = in_memory;
+  wrong_ca.ca_pem = other.SuperUserInMemory().ca_pem;
+  bad = TlsExchange(server.endpoint(), "srvr", 5s, wrong_ca);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(Contains(bad.status().message(), "server certificate not trusted"))
+      << bad.status().message();
+  EXPECT_TRUE(Contains(bad.status().message(), "(CA in memory)")) << bad.status().message();
+
+  // Errors name the field, never quote the key.
+  TlsClientFiles no_key = in_memory;
+  no_key.key_pem = "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n";
+  bad = TlsExchange(server.endpoint(), "srvr", 5s, no_key);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(Contains(bad.status().message(), "TLS key_pem: not a PEM private key"))
+      << bad.status().message();
+  EXPECT_FALSE(Contains(bad.status().message(), "not a key")) << bad.status().message();
+  TlsClientFiles other_key = in_memory;
+  other_key.key_file = pki_->app1.key_file;
+  other_key.key_pem.clear();
+  bad = TlsExchange(server.endpoint(), "srvr", 5s, other_key);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "TLS key_file " + pki_->app1.key_file + ": does not match cert_pem");
+}
+
 // A stopped server: the kernel accepts the connection into the backlog and
 // nothing more happens. That is silence (kIOError), unlike a refusal.
 TEST_F(TlsTransportTest, NoHandshakeWithinTheTimeoutIsSilence) {

@@ -353,26 +353,49 @@ Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::string& connect_s
 Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::string& connect_string,
                                                     std::chrono::milliseconds timeout,
                                                     const ZkConnectOptions& options) {
+  if (!options.tls) return ConnectVia(connect_string, connect_string, nullptr, timeout, options);
+  // "h1:p1,h2:p2/chroot": the tunnel gets the servers, the chroot stays.
+  const size_t slash = connect_string.find('/');
+  std::vector<Endpoint> servers;
+  for (std::string_view item : SplitList(std::string_view(connect_string).substr(0, slash))) {
+    Result<Endpoint> server = ParseEndpoint(item);
+    if (!server.ok()) return server.status().WithContext("connect " + connect_string);
+    servers.push_back(*server);
+  }
+  return ConnectTunneled(servers, slash == std::string::npos ? "" : connect_string.substr(slash),
+                         connect_string, timeout, options);
+}
+
+Result<std::unique_ptr<ZkClient>> ZkClient::Connect(const std::vector<Endpoint>& servers,
+                                                    std::chrono::milliseconds timeout,
+                                                    const ZkConnectOptions& options) {
+  std::string connect_string;
+  for (const Endpoint& server : servers)
+    connect_string += (connect_string.empty() ? "" : ",") + server.ToString();
+  if (!options.tls) return ConnectVia(connect_string, connect_string, nullptr, timeout, options);
+  return ConnectTunneled(servers, "", connect_string, timeout, options);
+}
+
+Result<std::unique_ptr<ZkClient>> ZkClient::ConnectTunneled(const std::vector<Endpoint>& servers,
+                                                            const std::string& chroot,
+                                                            const std::string& connect_string,
+                                                            std::chrono::milliseconds timeout,
+                                                            const ZkConnectOptions& options) {
+  if (servers.empty()) return Status::InvalidInput("connect '" + connect_string + "': no servers");
+  Result<std::unique_ptr<TlsTunnel>> tunnel = TlsTunnel::Start(servers, *options.tls);
+  if (!tunnel.ok()) return tunnel.status().WithContext("connect " + connect_string);
+  const std::string c_connect = (*tunnel)->ConnectString() + chroot;
+  return ConnectVia(connect_string, c_connect, std::move(tunnel).value(), timeout, options);
+}
+
+Result<std::unique_ptr<ZkClient>> ZkClient::ConnectVia(const std::string& connect_string,
+                                                       const std::string& c_connect,
+                                                       std::unique_ptr<TlsTunnel> tunnel,
+                                                       std::chrono::milliseconds timeout,
+                                                       const ZkConnectOptions& options) {
   ApplyClientLogging();
   auto impl = std::make_unique<Impl>();
-  std::string c_connect = connect_string;  // what the C client connects to
-  if (options.tls) {
-    // "h1:p1,h2:p2/chroot": the tunnel gets the servers, the chroot stays.
-    const size_t slash = connect_string.find('/');
-    std::vector<Endpoint> servers;
-    for (std::string_view item : SplitList(std::string_view(connect_string).substr(0, slash))) {
-      Result<Endpoint> server = ParseEndpoint(item);
-      if (!server.ok()) return server.status().WithContext("connect " + connect_string);
-      servers.push_back(*server);
-    }
-    if (servers.empty())
-      return Status::InvalidInput("connect '" + connect_string + "': no servers");
-    Result<std::unique_ptr<TlsTunnel>> tunnel = TlsTunnel::Start(servers, *options.tls);
-    if (!tunnel.ok()) return tunnel.status().WithContext("connect " + connect_string);
-    impl->tunnel = std::move(tunnel).value();
-    c_connect = impl->tunnel->ConnectString() +
-                (slash == std::string::npos ? "" : connect_string.substr(slash));
-  }
+  impl->tunnel = std::move(tunnel);
   errno = 0;
   impl->zh = zookeeper_init2(c_connect.c_str(), &Impl::Watcher, options.session_timeout_ms, nullptr,
                              impl.get(), 0, &LogToSpdlog);

@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "util/status.h"
+#include "zk/endpoint.h"
 #include "zk/tls_transport.h"
 
 namespace zkpilot {
@@ -99,6 +100,13 @@ class ZkClient {
   // TLS makes the error say why ("127.0.0.1:2181: TLS handshake: server
   // certificate not trusted: ..."); a chroot suffix is kept.
   static Result<std::unique_ptr<ZkClient>> Connect(const std::string& connect_string,
+                                                   std::chrono::milliseconds timeout,
+                                                   const ZkConnectOptions& options);
+  // The same to `servers` (no chroot). With `tls`, the tunnel has one
+  // listener per server, each verifying that server's certificate against
+  // its own tls_name (endpoint.h): how zkpilot reaches pods by IP whose
+  // certificates name their DNS names. REQUIRES: !servers.empty().
+  static Result<std::unique_ptr<ZkClient>> Connect(const std::vector<Endpoint>& servers,
                                                    std::chrono::milliseconds timeout,
                                                    const ZkConnectOptions& options);
   ~ZkClient();
@@ -169,6 +177,19 @@ class ZkClient {
  private:
   struct Impl;
   ZkClient(std::string connect_string, std::unique_ptr<Impl> impl);
+  // A tunnel to `servers`, then the session through it (`chroot` appended).
+  static Result<std::unique_ptr<ZkClient>> ConnectTunneled(const std::vector<Endpoint>& servers,
+                                                           const std::string& chroot,
+                                                           const std::string& connect_string,
+                                                           std::chrono::milliseconds timeout,
+                                                           const ZkConnectOptions& options);
+  // The session: the C client connects to `c_connect` (the tunnel's, if
+  // any, which the client then owns); errors name `connect_string`.
+  static Result<std::unique_ptr<ZkClient>> ConnectVia(const std::string& connect_string,
+                                                      const std::string& c_connect,
+                                                      std::unique_ptr<TlsTunnel> tunnel,
+                                                      std::chrono::milliseconds timeout,
+                                                      const ZkConnectOptions& options);
   Status DeleteRecursive(const std::string& path);
   Result<std::string> AwaitReconfigResult(const std::string& joining, const std::string& leaving);
 

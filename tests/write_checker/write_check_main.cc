@@ -10,6 +10,9 @@
 // reads everything back and writes the report as JSON to OUT.json. Exit code 0
 // when the check ran (the report says whether anything was lost), 1 when it
 // could not start or read back.
+//
+// With --tls-ca, --tls-cert and --tls-key (all three, PEM files) it writes
+// and asks `srvr` over TLS with that client certificate.
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -38,11 +41,25 @@ int main(int argc, char** argv) {
   app.add_option("--report", report_file, "Where to write the JSON report (default: stdout)");
   app.add_option("--root", root, "Parent znode of the writes (default: a random one)");
   app.add_option("--write-interval-ms", interval_ms, "At most one write per interval");
+  zkpilot::TlsClientFiles tls;
+  app.add_option("--tls-ca", tls.ca_file, "CA certificate (PEM) to verify the servers: use TLS");
+  app.add_option("--tls-cert", tls.cert_file, "Client certificate (PEM)");
+  app.add_option("--tls-key", tls.key_file, "Client private key (PEM)");
   CLI11_PARSE(app, argc, argv);
+  std::string missing;
+  for (const auto& [flag, value] : {std::pair{"--tls-ca", tls.ca_file}, {"--tls-cert", tls.cert_file},
+                                    {"--tls-key", tls.key_file}})
+    if (value.empty()) missing += std::string(missing.empty() ? "" : ", ") + flag;
+  if (!missing.empty() && missing != "--tls-ca, --tls-cert, --tls-key") {
+    std::fprintf(stderr, "zkpilot-write-check: --tls-ca, --tls-cert and --tls-key go together (missing %s)\n",
+                 missing.c_str());
+    return 2;
+  }
 
   zkpilot::testing::WriteCheckerOptions options;
   options.root = root;
   options.write_interval = std::chrono::milliseconds(interval_ms);
+  if (!tls.ca_file.empty()) options.tls = tls;
   for (const auto& s : servers) {
     const auto eq = s.find('=');
     if (eq == std::string::npos) {
@@ -78,6 +95,8 @@ int main(int argc, char** argv) {
                       {"sessions", report->sessions},         {"lost_examples", report->lost_examples},
                       {"longest_gap_end_ms", report->longest_gap_end_ms},
                       {"start_unix_ms", report->start_unix_ms},
+                      {"failed_at", report->failed_at},
+                      {"tls", options.tls.has_value()},
                       {"summary", report->Summary()}};
   if (report_file.empty()) {
     std::printf("%s\n", j.dump(2).c_str());

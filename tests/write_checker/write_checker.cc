@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <random>
@@ -148,16 +149,36 @@ struct WriteChecker::State {
   Clock::time_point start;
   int64_t start_unix_ms = 0;
   std::vector<AckedWrite> acked;
+  std::vector<int64_t> failed_at;  // unix ms
   std::string first_error;
-  int64_t sessions = 0;
+  int64_t sessions = 0, swaps = 0;
   ElectionCounter elections;
   std::unique_ptr<ZkClient> initial_client;  // handed to the writer
-  AdminClient admin{milliseconds(500)};
+  // The transport in use: what the writer reconnects with, what the monitor
+  // and the read-back use. Changed by the writer when it takes a session
+  // UseTls() opened (`pending`), so both move together between two writes.
+  std::optional<TlsClientFiles> tls;
+  std::shared_ptr<const AdminClient> admin;
+  std::unique_ptr<ZkClient> pending;
+  std::optional<TlsClientFiles> pending_tls;
+  std::condition_variable swapped;
 };
+
+namespace {
+int64_t UnixMs() {
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+std::shared_ptr<const AdminClient> MonitorClient(const std::optional<TlsClientFiles>& tls) {
+  return std::make_shared<const AdminClient>(milliseconds(500), tls);
+}
+}  // namespace
 
 WriteChecker::WriteChecker(WriteCheckerOptions options)
     : options_(std::move(options)), state_(new State) {
   if (options_.root.empty()) options_.root = RandomRoot();
+  state_->tls = options_.tls;
+  state_->admin = MonitorClient(options_.tls);
 }
 
 WriteChecker::~WriteChecker() { Halt(); }
@@ -168,15 +189,22 @@ std::string WriteChecker::ConnectString() const {
   return out;
 }
 
+ZkConnectOptions WriteChecker::ConnectOptions() const {
+  ZkConnectOptions options;
+  options.session_timeout_ms = options_.session_timeout_ms;
+  std::lock_guard<std::mutex> lock(state_->mu);
+  options.tls = state_->tls;
+  return options;
+}
+
 Status WriteChecker::Start() {
-  ZK_ASSIGN_OR_RETURN(auto client, ZkClient::Connect(ConnectString(), options_.connect_timeout,
-                                                     options_.session_timeout_ms));
+  ZK_ASSIGN_OR_RETURN(auto client,
+                      ZkClient::Connect(ConnectString(), options_.connect_timeout, ConnectOptions()));
   ZK_RETURN_IF_ERROR(client->Create(options_.root, "").WithContext("write checker"));
   state_->initial_client = std::move(client);
   state_->sessions = 1;
   state_->start = Clock::now();
-  state_->start_unix_ms = std::chrono::duration_cast<milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count();
+  state_->start_unix_ms = UnixMs();
   PollOnce();  // the baseline epoch and leader, before the operation starts
   writer_ = std::thread([this] { WriteLoop(); });
   monitor_ = std::thread([this] {
@@ -190,9 +218,14 @@ Status WriteChecker::Start() {
 
 // One poll of every server.
 void WriteChecker::PollOnce() {
+  std::shared_ptr<const AdminClient> admin;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    admin = state_->admin;
+  }
   std::vector<ElectionCounter::Reading> poll;
   for (const auto& s : options_.servers) {
-    auto srvr = state_->admin.Srvr(s.client);
+    auto srvr = admin->Srvr(s.client);
     if (srvr.ok()) poll.push_back({s.id, srvr->mode, srvr->zxid});
   }
   std::lock_guard<std::mutex> lock(state_->mu);
@@ -213,8 +246,14 @@ void WriteChecker::WriteLoop() {
   while (!stop_.load()) {
     std::this_thread::sleep_until(next);
     next = std::max(next + options_.write_interval, Clock::now());  // no burst after a stall
+    if (std::unique_ptr<ZkClient> taken = TakePendingSession()) {
+      client.swap(taken);  // the old session closes here, between two writes
+      taken.reset();
+      last_ok = Clock::now();
+      state_->swapped.notify_all();
+    }
     if (!client) {
-      auto c = ZkClient::Connect(ConnectString(), session_timeout, options_.session_timeout_ms);
+      auto c = ZkClient::Connect(ConnectString(), session_timeout, ConnectOptions());
       if (!c.ok()) {
         note_error(c.status());
         continue;
@@ -239,9 +278,41 @@ void WriteChecker::WriteLoop() {
     }
     failed_.fetch_add(1);
     note_error(created.status());
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      state_->failed_at.push_back(UnixMs());
+    }
     // Connection loss: the C client fails over by itself within the session.
     if (SessionLost(created.status()) || answered - last_ok > session_timeout) client.reset();
   }
+}
+
+std::unique_ptr<ZkClient> WriteChecker::TakePendingSession() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  if (!state_->pending) return nullptr;
+  state_->tls = state_->pending_tls;
+  state_->admin = MonitorClient(state_->tls);
+  ++state_->swaps;
+  ++state_->sessions;
+  return std::move(state_->pending);
+}
+
+Status WriteChecker::UseTls(std::optional<TlsClientFiles> tls) {
+  ZkConnectOptions options = ConnectOptions();
+  options.tls = tls;
+  const std::string how = tls ? "TLS" : "plaintext";
+  auto client = ZkClient::Connect(ConnectString(), options_.connect_timeout, options);
+  if (!client.ok()) return client.status().WithContext("write checker: a " + how + " session");
+  std::unique_lock<std::mutex> lock(state_->mu);
+  state_->pending = std::move(client).value();
+  state_->pending_tls = std::move(tls);
+  // The writer takes it before its next write; a write in flight may block
+  // up to the session timeout.
+  const auto wait = milliseconds(2 * options_.session_timeout_ms) + options_.connect_timeout;
+  if (!state_->swapped.wait_for(lock, wait, [&] { return !state_->pending || stop_.load(); }) ||
+      state_->pending)
+    return Status::IOError("write checker: the writer did not take the " + how + " session");
+  return Status::Ok();
 }
 
 void WriteChecker::Halt() {
@@ -258,8 +329,8 @@ Result<WriteReport> WriteChecker::Stop() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     read_back.clear();
     last = [&]() -> Status {
-      ZK_ASSIGN_OR_RETURN(auto client, ZkClient::Connect(ConnectString(), options_.connect_timeout,
-                                                         options_.session_timeout_ms));
+      ZK_ASSIGN_OR_RETURN(auto client,
+                          ZkClient::Connect(ConnectString(), options_.connect_timeout, ConnectOptions()));
       ZK_RETURN_IF_ERROR(client->Sync(options_.root));
       ZK_ASSIGN_OR_RETURN(auto children, client->Children(options_.root));
       for (const auto& name : children) {
@@ -278,6 +349,8 @@ Result<WriteReport> WriteChecker::Stop() {
   report.start_unix_ms = state_->start_unix_ms;
   report.sessions = state_->sessions;
   report.first_error = state_->first_error;
+  report.failed_at = state_->failed_at;
+  report.transport_swaps = state_->swaps;
   report.elections = state_->elections.elections();
   report.epoch_first = state_->elections.first_epoch();
   report.epoch_last = state_->elections.epoch();

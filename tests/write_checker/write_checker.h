@@ -16,7 +16,16 @@
 // acknowledged writes measure the availability cost of the operation.
 //
 // The session lists every server, so it fails over when one goes away; a
-// short session timeout bounds how long a call blocks. On an error the writer
+// short session timeout bounds how long a call blocks.
+//
+// TLS. With `tls` set the writer's sessions go over TLS with those files
+// (ZkConnectOptions::tls: an in-process tunnel, the session authenticated as
+// the certificate's subject) and `srvr` is asked over TLS too. UseTls()
+// switches transport while writing, as an application moving to (or off) TLS
+// during a migration does: the new session is opened first, outside the
+// writer, and swapped in between two writes; the monitor follows at its next
+// poll and the read-back uses it. A swap loses no write by itself, so any
+// failure comes from the servers. On an error the writer
 // keeps its session while the C client reconnects, and opens a new one when
 // the session expired or stayed unusable for a session timeout.
 //
@@ -25,8 +34,8 @@
 // serving server reports; it also records the order in which servers were
 // seen leading.
 //
-// Thread-safety: Start() and Stop() from one thread; acknowledged() and
-// failed() from any thread while it runs.
+// Thread-safety: Start(), UseTls() and Stop() from one thread; acknowledged()
+// and failed() from any thread while it runs.
 #pragma once
 
 #include <atomic>
@@ -40,6 +49,8 @@
 
 #include "util/status.h"
 #include "zk/endpoint.h"
+#include "zk/tls_transport.h"
+#include "zk/zk_client.h"
 
 namespace zkpilot::testing {
 
@@ -57,6 +68,8 @@ struct WriteCheckerOptions {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(20)};
   std::chrono::milliseconds poll_interval{50};  // srvr on every server
   bool delete_after_check = false;              // remove <root> once verified
+  // Set: sessions and `srvr` over TLS with these files (see the top of this file).
+  std::optional<TlsClientFiles> tls;
 };
 
 // One acknowledged write.
@@ -76,6 +89,10 @@ struct WriteReport {
   double longest_gap_ms = 0;  // longest time without an acknowledged write (incl. both ends)
   double longest_gap_end_ms = 0;  // when it ended, in ms since the checker started
   int64_t start_unix_ms = 0;      // when the checker started (wall clock), to line gaps up with logs
+  // When each failed write was answered (wall clock, ms since the Unix
+  // epoch, like the journal's step times), in order.
+  std::vector<int64_t> failed_at;
+  int64_t transport_swaps = 0;  // sessions swapped in by UseTls()
   double p50_latency_ms = 0, p99_latency_ms = 0, max_latency_ms = 0;
   int elections = 0;  // increases of the highest epoch seen
   int64_t epoch_first = 0, epoch_last = 0;
@@ -142,6 +159,12 @@ class WriteChecker {
   // reports. Fails only when the read-back itself fails.
   // REQUIRES: Start() succeeded.
   Result<WriteReport> Stop();
+  // Moves the writer (and the monitor, and the read-back) to TLS with `tls`,
+  // or to plaintext with nullopt: opens a session that way first (failing,
+  // with nothing changed, when it cannot), then waits until the writer has
+  // taken it between two writes and closed the old one.
+  // REQUIRES: Start() succeeded; not concurrent with Stop().
+  Status UseTls(std::optional<TlsClientFiles> tls);
 
   int64_t acknowledged() const { return acknowledged_.load(); }
   int64_t failed() const { return failed_.load(); }
@@ -149,6 +172,8 @@ class WriteChecker {
   std::string ConnectString() const;
 
  private:
+  ZkConnectOptions ConnectOptions() const;  // the transport in use
+  std::unique_ptr<ZkClient> TakePendingSession();  // the writer's side of UseTls()
   struct State;
   void WriteLoop();
   void PollOnce();

@@ -60,6 +60,20 @@ Result<TestPki> MakeTestPki(const fs::path& dir) {
       Issue(dir, "zkpilot-super", "/CN=zkpilot-super", "extendedKeyUsage=clientAuth\n"));
   ZK_RETURN_IF_ERROR(Issue(dir, "app1", "/CN=app1", "extendedKeyUsage=clientAuth\n"));
   ZK_RETURN_IF_ERROR(Run(dir, "cat server.key server.crt > server.pem"));
+  std::vector<TestPki::PodCertificate> pods;
+  for (int i = 1; i <= 2; ++i) {
+    TestPki::PodCertificate pod;
+    pod.name = fmt::format("zk-{}.demo-headless.ns.svc.cluster.local", i);
+    const std::string file = fmt::format("pod-{}", i);
+    ZK_RETURN_IF_ERROR(Issue(dir, file, fmt::format("/CN=zk-{}", i),
+                             fmt::format("subjectAltName=DNS:{}\nextendedKeyUsage=serverAuth\n",
+                                         pod.name)));
+    ZK_RETURN_IF_ERROR(Run(dir, fmt::format("cat {0}.key {0}.crt > {0}.pem", file)));
+    pod.cert = (dir / (file + ".crt")).string();
+    pod.key = (dir / (file + ".key")).string();
+    pod.pem = (dir / (file + ".pem")).string();
+    pods.push_back(pod);
+  }
 
   TestPki pki;
   pki.dir = dir;
@@ -71,9 +85,28 @@ Result<TestPki> MakeTestPki(const fs::path& dir) {
   pki.dns_only_cert = at("dns-only.crt");
   pki.dns_only_key = at("dns-only.key");
   pki.other_ca_cert = at("other-ca.crt");
-  pki.super_user = {pki.ca_cert, at("zkpilot-super.crt"), at("zkpilot-super.key")};
-  pki.app1 = {pki.ca_cert, at("app1.crt"), at("app1.key")};
+  pki.super_user.ca_file = pki.ca_cert;
+  pki.super_user.cert_file = at("zkpilot-super.crt");
+  pki.super_user.key_file = at("zkpilot-super.key");
+  pki.app1.ca_file = pki.ca_cert;
+  pki.app1.cert_file = at("app1.crt");
+  pki.app1.key_file = at("app1.key");
+  pki.pods = std::move(pods);
   return pki;
+}
+
+TlsClientFiles TestPki::SuperUserInMemory() const {
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  TlsClientFiles files;
+  files.ca_pem = read(super_user.ca_file);
+  files.cert_pem = read(super_user.cert_file);
+  files.key_pem = read(super_user.key_file);
+  return files;
 }
 
 }  // namespace zkpilot

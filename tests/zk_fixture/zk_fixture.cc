@@ -117,7 +117,8 @@ std::string TlsConfig(const ZkTestTls& tls, int secure_port) {
       "ssl.trustStore.type=PEM\n"
       "authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n"
       "X509AuthenticationProvider.superUser={}\n",
-      secure_port, tls.server_pem, tls.ca_file, tls.super_user_dn);
+      secure_port, tls.client_pem.empty() ? tls.server_pem : tls.client_pem, tls.ca_file,
+      tls.super_user_dn);
   if (tls.ssl_quorum) {
     cfg += fmt::format(
         "sslQuorum=true\n"
@@ -387,7 +388,9 @@ std::string ZkTestEnsemble::ConnectString(const std::vector<int>& ids) const {
   return out;
 }
 
-Endpoint ZkTestEnsemble::Client(int id) const { return Endpoint{"127.0.0.1", At(id).client_port}; }
+Endpoint ZkTestEnsemble::Client(int id) const {
+  return Endpoint{"127.0.0.1", At(id).client_port, options_.tls ? options_.tls->tls_name : ""};
+}
 
 Endpoint ZkTestEnsemble::Admin(int id) const { return Endpoint{"127.0.0.1", At(id).admin_port}; }
 

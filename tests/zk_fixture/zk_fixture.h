@@ -43,6 +43,12 @@ struct ZkTestTls {
   TlsClientFiles client;   // what the fixture's own probes present
   std::string super_user_dn = "CN=zkpilot-super";
   bool ssl_quorum = true;  // quorum and election over TLS too (sslQuorum)
+  // The client port's own key store (ssl.keyStore); empty: server_pem. The
+  // quorum keeps server_pem (ssl.quorum.keyStore).
+  std::string client_pem = {};
+  // The DNS name client_pem's certificate names instead of 127.0.0.1:
+  // Client(id) carries it as tls_name, so the fixture's probes verify it.
+  std::string tls_name = {};
 };
 
 struct ZkTestEnsembleOptions {
@@ -81,7 +87,7 @@ class ZkTestEnsemble {
   std::string ConnectString() const;
   std::string ConnectString(const std::vector<int>& ids) const;
   // REQUIRES: 1 <= id <= size() for all of these.
-  Endpoint Client(int id) const;
+  Endpoint Client(int id) const;  // with ZkTestTls::tls_name
   Endpoint Admin(int id) const;  // the AdminServer (HTTP)
   // "server.<id>=127.0.0.1:q:e:participant;127.0.0.1:c", e.g. for reconfig;
   // with TLS without ";127.0.0.1:c" (the client port is secureClientPort).

@@ -1,5 +1,7 @@
 #include "platform/kubernetes/kube_platform.h"
 
+#include "platform/kubernetes/kube_tls.h"
+
 #include <algorithm>
 #include <functional>
 #include <random>
@@ -181,6 +183,12 @@ Result<std::vector<json>> KubernetesPlatform::ServerObjects(int id) const {
   if (it == objects.servers.end() || it->second.empty() || !IsController(it->second.back()))
     return Status::Internal("package " + package_.name + " renders no controller for server " +
                             std::to_string(id) + " (objects labelled " + kLabelServerId + ")");
+  if (TlsEnabled(target_)) {
+    // The server's certificates exist before its pod can mount them; their
+    // digest is part of its template, so new certificates roll it.
+    ZK_ASSIGN_OR_RETURN(auto hashes, EnsureTlsSecrets(client_, options_, target_, {id}));
+    AnnotateTlsHash(it->second.back(), hashes.at(id));
+  }
   return it->second;
 }
 
@@ -521,7 +529,8 @@ Result<std::string> KubernetesPlatform::ApplyAddons() {
                         ListByLabel(k.api_version, k.kind, ClusterSelector(options_.cluster)));
     for (const auto& o : existing) {
       if (ServerIdOf(o) > 0 || ObjectName(o) == SuperSecretName(options_.cluster) ||
-          ObjectName(o) == grafana_secret || IsAuthSecret(options_.cluster, ObjectName(o)))
+          ObjectName(o) == grafana_secret || IsAuthSecret(options_.cluster, ObjectName(o)) ||
+          (o.value("kind", "") == "Secret" && IsTlsSecretName(options_.cluster, ObjectName(o))))
         continue;
       if (rendered.count(ObjectKey(o))) continue;
       ZK_RETURN_IF_ERROR(DeleteObject(o));

@@ -136,7 +136,7 @@ class KubernetesPlatform : public Platform {
   // Service type, the PDB, the NetworkPolicy) and the enabled add-ons'
   // objects, then deletes the cluster's objects (by label, PrunedKinds())
   // that the target no longer renders. Servers' controllers, claims and the
-  // super-user Secret are never pruned.
+  // super-user Secret and the TLS Secrets (kube_tls.h) are never pruned.
   Result<std::string> ApplyAddons() override;
   // Deletes every object of the cluster (controllers first), waits until its
   // pods are gone, then deletes its claims when `purge_data`.

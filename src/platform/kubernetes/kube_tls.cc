@@ -1,0 +1,267 @@
+#include "platform/kubernetes/kube_tls.h"
+
+#include <algorithm>
+#include <functional>
+#include <regex>
+
+#include "platform/kubernetes/cluster_resource.h"
+#include "platform/kubernetes/kube_platform_objects.h"
+#include "platform/local/local_pki.h"
+#include "render/renderer.h"
+#include "security/pki.h"
+#include "util/hash.h"
+
+namespace zkpilot {
+namespace {
+
+using json = nlohmann::json;
+using Data = std::map<std::string, std::string>;  // a Secret's data, decoded
+
+int IntOr(const Values& values, const std::string& name, int fallback) {
+  return values.Has(name) && values.Get(name).is_number_integer() ? values.Get(name).get<int>()
+                                                                  : fallback;
+}
+
+std::chrono::hours Validity(const Values& values) {
+  return std::chrono::hours(24 * IntOr(values, "tls.certificateValidityDays", 365));
+}
+
+json SecretObject(const std::string& name, const KubePlatformOptions& options, const Data& data) {
+  json encoded = json::object();
+  for (const auto& [k, v] : data) encoded[k] = Base64Encode(v);
+  json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata",
+                  {{"name", name},
+                   {"namespace", options.namespace_name},
+                   {"labels",
+                    {{kLabelInstance, options.cluster},
+                     {kLabelManagedBy, kManagedByValue},
+                     {kLabelCluster, options.cluster}}}}},
+                 {"type", "Opaque"},
+                 {"data", encoded}};
+  if (!options.owner_uid.empty())
+    secret["metadata"]["ownerReferences"] = json::array({{{"apiVersion", options.owner_api_version},
+                                                          {"kind", options.owner_kind},
+                                                          {"name", options.cluster},
+                                                          {"uid", options.owner_uid},
+                                                          {"controller", true},
+                                                          {"blockOwnerDeletion", true}}});
+  return secret;
+}
+
+// `keys` of an existing Secret, decoded; InvalidInput naming the Secret and
+// the first missing or empty key.
+Result<Data> DecodeSecret(const std::string& name, const json& secret,
+                          const std::vector<std::string>& keys) {
+  const json data = secret.contains("data") && secret["data"].is_object() ? secret["data"]
+                                                                           : json::object();
+  Data out;
+  for (const auto& key : keys) {
+    if (!data.contains(key) || !data[key].is_string())
+      return Status::InvalidInput("Secret " + name + " has no key \"" + key + "\"");
+    auto decoded = Base64Decode(data[key].get<std::string>());
+    if (!decoded.ok()) return decoded.status().WithContext("Secret " + name + ", key " + key);
+    if (decoded->empty())
+      return Status::InvalidInput("Secret " + name + ": key \"" + key + "\" is empty");
+    out[key] = std::move(decoded).value();
+  }
+  return out;
+}
+
+// Secret `name`: read back when it exists, else created from make() (never
+// updated). When a concurrent writer's create wins, theirs is read back.
+Result<Data> EnsureSecret(KubeClient& client, const KubePlatformOptions& options,
+                          const ResourceRef& ref, const std::string& name,
+                          const std::vector<std::string>& keys,
+                          const std::function<Result<Data>()>& make) {
+  const auto deadline = std::chrono::steady_clock::now() + options.api_retry;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ZK_ASSIGN_OR_RETURN(auto existing, Retrying<std::optional<json>>(deadline, [&] {
+                          return client.Get(ref, options.namespace_name, name);
+                        }));
+    if (existing) return DecodeSecret(name, *existing, keys);
+    ZK_ASSIGN_OR_RETURN(Data data, make());
+    auto created = client.Create(ref, options.namespace_name, SecretObject(name, options, data));
+    if (created.ok()) return data;
+    if (created.status().code() != ErrorCode::kConflict)
+      return created.status().WithContext("create Secret " + name);
+  }
+  return Status::Internal("Secret " + name + ": created by another writer but not readable");
+}
+
+Result<Data> EnsureCa(KubeClient& client, const KubePlatformOptions& options,
+                      const ResourceRef& ref, const std::string& name,
+                      const std::string& common_name, std::chrono::hours validity) {
+  return EnsureSecret(client, options, ref, name, {"ca.crt", "ca.key"}, [&]() -> Result<Data> {
+    ZK_ASSIGN_OR_RETURN(KeyPair ca,
+                        CreateCertificateAuthority(common_name, validity * kCaValidityFactor));
+    return Data{{"ca.crt", ca.cert_pem}, {"ca.key", ca.key_pem}};
+  });
+}
+
+KeyPair AsKeyPair(const Data& ca) { return {ca.at("ca.crt"), ca.at("ca.key")}; }
+
+// A certificate read back must be the CA's: a Secret left from another CA
+// would give a server that no peer or client trusts.
+Status CheckIssued(const std::string& secret, const std::string& key, const std::string& cert,
+                   const std::string& ca_cert, const std::string& ca_secret) {
+  Status s = VerifyIssuedBy(cert, ca_cert);
+  if (s.ok()) return s;
+  return Status::InvalidInput("Secret " + secret + ", key " + key + ": " + s.message() +
+                              " (the CA is Secret " + ca_secret +
+                              "; delete Secret " + secret + " to have it issued again)");
+}
+
+}  // namespace
+
+std::string TlsCaSecretName(const std::string& cluster) { return cluster + "-tls-ca"; }
+std::string TlsQuorumCaSecretName(const std::string& cluster) {
+  return cluster + "-tls-quorum-ca";
+}
+std::string TlsServerSecretName(const std::string& cluster, int id) {
+  return cluster + "-tls-server-" + std::to_string(id);
+}
+std::string TlsZkpilotSecretName(const std::string& cluster) { return cluster + "-tls-zkpilot"; }
+
+bool IsTlsSecretName(const std::string& cluster, const std::string& name) {
+  if (name == TlsCaSecretName(cluster) || name == TlsQuorumCaSecretName(cluster) ||
+      name == TlsZkpilotSecretName(cluster))
+    return true;
+  const std::string prefix = cluster + "-tls-server-";
+  if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size()) return false;
+  return std::all_of(name.begin() + prefix.size(), name.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool TlsEnabled(const Values& values) {
+  return values.Has("tls.enabled") && values.Get("tls.enabled") == true;
+}
+
+std::vector<std::string> ServerTlsDnsNames(const Values& values, const KubePlatformOptions& options,
+                                           int id) {
+  RenderOptions ro;
+  ro.cluster_name = options.cluster;
+  ro.namespace_name = options.namespace_name;
+  ro.platform = "kubernetes";
+  Values wide = values;
+  wide.Set("replicas", std::max(id, IntOr(values, "replicas", 1)), "platform");
+  std::vector<std::string> names;
+  for (const auto& n : KubernetesTopology(wide, ro)) {
+    if (n.id != id) continue;
+    // <pod>.<c>-headless.<ns>.svc.<domain> and each shorter form down to
+    // <pod>.<c>-headless (what a resolver's search path completes).
+    std::string host = n.host;
+    const std::string stop = n.pod_name + "." + options.cluster + "-headless";
+    while (true) {
+      names.push_back(host);
+      if (host == stop) break;
+      const auto dot = host.rfind('.');
+      if (dot == std::string::npos) break;
+      host.resize(dot);
+    }
+  }
+  const std::string domain = values.Has("clusterDomain") && values.Get("clusterDomain").is_string()
+                                 ? values.Get("clusterDomain").get<std::string>()
+                                 : "cluster.local";
+  const std::string svc = options.cluster + "." + options.namespace_name;
+  for (const std::string& n : {svc + ".svc." + domain, svc + ".svc", svc, options.cluster})
+    names.push_back(n);
+  return names;
+}
+
+Result<std::map<int, std::string>> EnsureTlsSecrets(KubeClient& client,
+                                                    const KubePlatformOptions& options,
+                                                    const Values& values,
+                                                    const std::vector<int>& server_ids) {
+  const auto deadline = std::chrono::steady_clock::now() + options.api_retry;
+  ZK_ASSIGN_OR_RETURN(ResourceRef ref, Retrying<ResourceRef>(deadline, [&] {
+                        return client.Resolve("v1", "Secret");
+                      }));
+  const std::string& c = options.cluster;
+  const auto validity = Validity(values);
+  ZK_ASSIGN_OR_RETURN(Data ca, EnsureCa(client, options, ref, TlsCaSecretName(c),
+                                        "zkpilot " + c + " CA", validity));
+  ZK_ASSIGN_OR_RETURN(Data quorum_ca, EnsureCa(client, options, ref, TlsQuorumCaSecretName(c),
+                                               "zkpilot " + c + " quorum CA", validity));
+
+  const std::string admin_name = TlsZkpilotSecretName(c);
+  ZK_ASSIGN_OR_RETURN(
+      Data admin,
+      EnsureSecret(client, options, ref, admin_name, {"tls.crt", "tls.key", "ca.crt"},
+                   [&]() -> Result<Data> {
+                     CertificateRequest r;
+                     r.common_name = kSuperUserCommonName;
+                     r.client = true;
+                     r.validity = validity;
+                     ZK_ASSIGN_OR_RETURN(KeyPair pair, IssueCertificate(AsKeyPair(ca), r));
+                     return Data{{"tls.crt", pair.cert_pem},
+                                 {"tls.key", pair.key_pem},
+                                 {"ca.crt", ca.at("ca.crt")}};
+                   }));
+  ZK_RETURN_IF_ERROR(CheckIssued(admin_name, "tls.crt", admin.at("tls.crt"), ca.at("ca.crt"),
+                                 TlsCaSecretName(c)));
+
+  std::map<int, std::string> hashes;
+  for (int id : server_ids) {
+    const std::string name = TlsServerSecretName(c, id);
+    ZK_ASSIGN_OR_RETURN(
+        Data server,
+        EnsureSecret(
+            client, options, ref, name,
+            {"tls.key", "tls.crt", "ca.crt", "quorum.key", "quorum.crt", "quorum-ca.crt"},
+            [&]() -> Result<Data> {
+              CertificateRequest r;
+              r.dns_names = ServerTlsDnsNames(values, options, id);
+              r.validity = validity;
+              r.common_name = c + "-server-" + std::to_string(id);
+              r.server = true;
+              ZK_ASSIGN_OR_RETURN(KeyPair client_port, IssueCertificate(AsKeyPair(ca), r));
+              // Quorum connections are mutual: each end is server and client.
+              r.common_name = c + "-quorum-" + std::to_string(id);
+              r.client = true;
+              ZK_ASSIGN_OR_RETURN(KeyPair quorum, IssueCertificate(AsKeyPair(quorum_ca), r));
+              return Data{{"tls.key", client_port.key_pem}, {"tls.crt", client_port.cert_pem},
+                          {"ca.crt", ca.at("ca.crt")},      {"quorum.key", quorum.key_pem},
+                          {"quorum.crt", quorum.cert_pem},  {"quorum-ca.crt", quorum_ca.at("ca.crt")}};
+            }));
+    ZK_RETURN_IF_ERROR(
+        CheckIssued(name, "tls.crt", server.at("tls.crt"), ca.at("ca.crt"), TlsCaSecretName(c)));
+    ZK_RETURN_IF_ERROR(CheckIssued(name, "quorum.crt", server.at("quorum.crt"),
+                                   quorum_ca.at("ca.crt"), TlsQuorumCaSecretName(c)));
+    // Only public parts: the digest sits in the pod template for anyone to read.
+    hashes[id] = Sha256Hex(server.at("tls.crt") + server.at("ca.crt") + server.at("quorum.crt") +
+                           server.at("quorum-ca.crt"))
+                     .substr(0, 16);
+  }
+  return hashes;
+}
+
+Result<TlsClientFiles> ReadOperatorTlsCredentials(KubeClient& client, const std::string& ns,
+                                                  const std::string& cluster) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  ZK_ASSIGN_OR_RETURN(ResourceRef ref, Retrying<ResourceRef>(deadline, [&] {
+                        return client.Resolve("v1", "Secret");
+                      }));
+  const std::string name = TlsZkpilotSecretName(cluster);
+  ZK_ASSIGN_OR_RETURN(auto secret, Retrying<std::optional<json>>(deadline, [&] {
+                        return client.Get(ref, ns, name);
+                      }));
+  if (!secret)
+    return Status::NotFound("Secret " + name + " (zkpilot's TLS credentials) does not exist in namespace " +
+                            ns);
+  ZK_ASSIGN_OR_RETURN(Data data, DecodeSecret(name, *secret, {"ca.crt", "tls.crt", "tls.key"}));
+  TlsClientFiles out;
+  out.ca_pem = data["ca.crt"];
+  out.cert_pem = data["tls.crt"];
+  out.key_pem = data["tls.key"];
+  return out;
+}
+
+void AnnotateTlsHash(json& controller, const std::string& hash) {
+  json& tmpl = controller["spec"]["template"];
+  tmpl["metadata"]["annotations"][kAnnotationTlsHash] = hash;
+  tmpl["metadata"]["annotations"][kAnnotationTemplateHash] = TemplateHash(tmpl);
+}
+
+}  // namespace zkpilot
