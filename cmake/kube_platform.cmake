@@ -11,6 +11,7 @@
 add_library(zkpilot_kube_platform
   src/platform/kubernetes/kube_platform_objects.cc
   src/platform/kubernetes/kube_auth.cc
+  src/platform/kubernetes/kube_certmanager.cc
   src/platform/kubernetes/kube_platform.cc
   src/platform/kubernetes/kube_platform_access.cc
   src/platform/kubernetes/kube_release_store.cc
@@ -25,6 +26,7 @@ target_compile_features(zkpilot_kube_platform PUBLIC cxx_std_20)
 add_executable(zkpilot_kube_platform_unit_tests
   src/platform/kubernetes/kube_platform_objects_test.cc
   src/platform/kubernetes/kube_auth_test.cc
+  src/platform/kubernetes/kube_certmanager_test.cc
 )
 target_link_libraries(zkpilot_kube_platform_unit_tests PRIVATE zkpilot_kube_platform GTest::gtest GTest::gtest_main)
 target_compile_definitions(zkpilot_kube_platform_unit_tests PRIVATE ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
@@ -62,6 +64,18 @@ if(KUBE_PLATFORM_NODE AND KUBE_PLATFORM_KUBECTL)
     TIMEOUT 900 ENVIRONMENT "KUBE_SIM_BACKOFF_BASE_MS=300")
 else()
   message(WARNING "node or kubectl not found: the Kubernetes platform's tests against kube-sim are not registered")
+endif()
+
+# The cert-manager mode (kube_certmanager.h) against kube-sim's API with
+# cert-manager's CRDs schema-only and the test as the issuer (no pods).
+add_executable(zkpilot_kube_certmanager_tests src/platform/kubernetes/kube_certmanager_integration_test.cc)
+target_link_libraries(zkpilot_kube_certmanager_tests PRIVATE zkpilot_kube_platform zkpilot_kube_sim_fixture
+  GTest::gtest)
+target_compile_definitions(zkpilot_kube_certmanager_tests PRIVATE ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+if(KUBE_PLATFORM_NODE AND KUBE_PLATFORM_KUBECTL)
+  add_test(NAME kube_certmanager_integration COMMAND zkpilot_kube_certmanager_tests)
+  set_tests_properties(kube_certmanager_integration PROPERTIES LABELS "kube-sim;integration" RUN_SERIAL TRUE
+    TIMEOUT 600)
 endif()
 
 # The TLS Secrets (kube_tls.h) against kube-sim's API (no pods).

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "platform/kubernetes/kube_auth.h"
+#include "platform/kubernetes/kube_certmanager.h"
 
 namespace zkpilot {
 namespace {
@@ -17,6 +18,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 // How long a controller may take to see a changed template before its pod is deleted.
 constexpr auto kObserveTimeout = std::chrono::seconds(60);
+// How long cert-manager may take to issue a server's certificates.
+constexpr auto kCertificateTimeout = std::chrono::seconds(120);
 
 std::string DescribeIds(const std::vector<int>& ids) {
   std::vector<std::string> s;
@@ -183,7 +186,17 @@ Result<std::vector<json>> KubernetesPlatform::ServerObjects(int id) const {
   if (it == objects.servers.end() || it->second.empty() || !IsController(it->second.back()))
     return Status::Internal("package " + package_.name + " renders no controller for server " +
                             std::to_string(id) + " (objects labelled " + kLabelServerId + ")");
-  if (TlsEnabled(target_)) {
+  if (target_.Has("tls.enabled") && target_.Get("tls.enabled") == true) {
+    ZK_ASSIGN_OR_RETURN(bool cert_manager, UseCertManager(client_, target_));
+    if (cert_manager) {
+      // cert-manager's Secrets (ApplyServerConfig waits until they are
+      // issued), mounted with zkpilot mode's file names.
+      json& controller = it->second.back();
+      UseCertManagerVolume(controller["spec"]["template"]["spec"], options_.cluster, id);
+      ZK_ASSIGN_OR_RETURN(std::string hash, CertManagerTlsHash(client_, options_, id));
+      AnnotateTlsHash(controller, hash);
+      return it->second;
+    }
     // The server's certificates exist before its pod can mount them; their
     // digest is part of its template, so new certificates roll it.
     ZK_ASSIGN_OR_RETURN(auto hashes, EnsureTlsSecrets(client_, options_, target_, {id}));
@@ -434,11 +447,29 @@ Result<std::string> KubernetesPlatform::TargetFingerprint(int id) {
 Result<std::string> KubernetesPlatform::ApplyServerConfig(int id, const std::vector<int>& members) {
   // The JAAS file the server's pod will mount, before the pod can start.
   ZK_ASSIGN_OR_RETURN(std::string auth, EnsureAuthSecrets(client_, options_, target_));
+  ZK_ASSIGN_OR_RETURN(std::string certificates, IssueWithCertManager(id));
   ZK_ASSIGN_OR_RETURN(int applied, ApplyClusterWide(members));
   ZK_ASSIGN_OR_RETURN(std::string server, ApplyServer(id, std::nullopt, std::nullopt));
   return server + "; " + std::to_string(applied) + " cluster-wide objects" +
          (members.empty() ? "" : ", servers listed: " + DescribeIds(members)) +
-         (auth.empty() ? "" : "; " + auth);
+         (auth.empty() ? "" : "; " + auth) + (certificates.empty() ? "" : "; " + certificates);
+}
+
+Result<std::string> KubernetesPlatform::IssueWithCertManager(int id) {
+  if (!(target_.Has("tls.enabled") && target_.Get("tls.enabled") == true)) return std::string();
+  ZK_ASSIGN_OR_RETURN(bool cert_manager, UseCertManager(client_, target_));
+  if (!cert_manager) return std::string();
+  // zkpilot's CAs (and its own certificate) first: the Issuers sign with them.
+  ZK_RETURN_IF_ERROR(EnsureTlsSecrets(client_, options_, target_, {}).status());
+  ZK_RETURN_IF_ERROR(ShareCasWithCertManager(client_, options_));
+  std::vector<std::string> names;
+  for (const auto& object : CertManagerIssuers(options_)) ZK_RETURN_IF_ERROR(Apply(object).status());
+  for (const auto& object : CertManagerCertificates(target_, options_, id)) {
+    ZK_RETURN_IF_ERROR(Apply(object).status());
+    names.push_back(ObjectName(object));
+  }
+  ZK_RETURN_IF_ERROR(WaitCertificatesReady(client_, options_, names, kCertificateTimeout, clock_));
+  return "Certificates " + JoinNames(names) + " Ready (cert-manager)";
 }
 
 Result<std::string> KubernetesPlatform::StartServer(int id) {

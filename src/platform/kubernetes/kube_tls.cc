@@ -134,10 +134,6 @@ bool IsTlsSecretName(const std::string& cluster, const std::string& name) {
                      [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool TlsEnabled(const Values& values) {
-  return values.Has("tls.enabled") && values.Get("tls.enabled") == true;
-}
-
 std::vector<std::string> ServerTlsDnsNames(const Values& values, const KubePlatformOptions& options,
                                            int id) {
   RenderOptions ro;

@@ -58,9 +58,6 @@ std::string TlsZkpilotSecretName(const std::string& cluster);         // <c>-tls
 // One of the four kinds of names above.
 bool IsTlsSecretName(const std::string& cluster, const std::string& name);
 
-// Whether `values` ask for TLS (tls.enabled).
-bool TlsEnabled(const Values& values);
-
 // The DNS names of server `id`'s certificates under `values` (see above).
 std::vector<std::string> ServerTlsDnsNames(const Values& values, const KubePlatformOptions& options,
                                            int id);
