@@ -78,13 +78,27 @@ if(KUBE_PLATFORM_NODE AND KUBE_PLATFORM_KUBECTL)
     TIMEOUT 600)
 endif()
 
-# The TLS Secrets (kube_tls.h) against kube-sim's API (no pods).
+# The TLS Secrets (kube_tls.h) against kube-sim's API, and a TLS ensemble
+# (3.8.0, 3.9.3) in its pods.
 add_executable(zkpilot_kube_tls_tests src/platform/kubernetes/kube_tls_test.cc)
 target_link_libraries(zkpilot_kube_tls_tests PRIVATE zkpilot_kube_platform zkpilot_kube_sim_fixture
   GTest::gtest)
 target_compile_definitions(zkpilot_kube_tls_tests PRIVATE ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 if(KUBE_PLATFORM_NODE AND KUBE_PLATFORM_KUBECTL)
   add_test(NAME kube_tls_integration COMMAND zkpilot_kube_tls_tests)
-  set_tests_properties(kube_tls_integration PROPERTIES LABELS "kube-sim;integration" RUN_SERIAL TRUE
-    TIMEOUT 300)
+  set_tests_properties(kube_tls_integration PROPERTIES LABELS "kube-sim;integration;zookeeper" RUN_SERIAL TRUE
+    TIMEOUT 1200 ENVIRONMENT "KUBE_SIM_BACKOFF_BASE_MS=300")
+endif()
+
+# zkpilot's own access to a TLS cluster (tls.enabled): deploy, a rolling
+# configure and status through the verbs' cores, against kube-sim pods.
+add_executable(zkpilot_kube_platform_tls_tests src/platform/kubernetes/kube_platform_tls_test.cc)
+target_link_libraries(zkpilot_kube_platform_tls_tests PRIVATE zkpilot_kube_platform zkpilot_actions
+  zkpilot_kube_sim_fixture GTest::gtest)
+target_compile_definitions(zkpilot_kube_platform_tls_tests PRIVATE ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+if(KUBE_PLATFORM_NODE AND KUBE_PLATFORM_KUBECTL)
+  add_test(NAME kube_platform_tls_integration COMMAND zkpilot_kube_platform_tls_tests)
+  set_tests_properties(kube_platform_tls_integration PROPERTIES
+    LABELS "kube-sim;integration;zookeeper" RUN_SERIAL TRUE TIMEOUT 900
+    ENVIRONMENT "KUBE_SIM_BACKOFF_BASE_MS=300")
 endif()

@@ -52,7 +52,8 @@ INSTANTIATE_TEST_SUITE_P(
                       GoldenCase{"deployment-3", {"controller=deployment"}},
                       GoldenCase{"all-addons", {"zoonavigator.enabled=true", "zoonavigator.readOnly=false", "prometheus.enabled=true",
                                                 "alertmanager.enabled=true", "grafana.enabled=true"}},
-                      GoldenCase{"prometheus-operator", {"prometheus.enabled=true", "prometheus.operator=true"}}),
+                      GoldenCase{"prometheus-operator", {"prometheus.enabled=true", "prometheus.operator=true"}},
+                      GoldenCase{"tls-3", {"tls.enabled=true"}}),
     [](const auto& info) {
       std::string n = info.param.name;
       for (auto& c : n)

@@ -343,14 +343,22 @@ Result<std::string> RenderDeclaredFile(const Package& pkg, const Values& values,
   return Status::NotFound("package " + pkg.name + " declares no file " + file_name);
 }
 
+// Beyond what the header says: a tls.probePort equal to another port is
+// refused too.
 Status RefuseLocalOnlyFeatures(const Values& values) {
   auto on = [&](const char* p) { return values.Has(p) && values.Get(p) == true; };
-  // tls.enabled: its certificates are made and mounted by the local platform
-  // only (zoo.cfg.mustache renders TLS for platform.local); Kubernetes
-  // manifests without them would start servers with no TLS at all.
-  if (on("tls.enabled"))
-    return Status::InvalidInput("tls.enabled=true: TLS is not yet on Kubernetes (this release has it on the local "
-                                "platform only); leave tls.enabled false here");
+  // tls.enabled: the certificates come from Secrets zkpilot makes
+  // (platform/kubernetes/kube_tls.h) or from cert-manager (kube_certmanager.h).
+  if (on("tls.enabled")) {
+    // The probes' plaintext port on the pod's loopback must not take a port
+    // the server or its pod listens on otherwise.
+    const int probe = IntValue(values, "tls.probePort", 2182);
+    for (const char* p : {"clientPort", "quorumPort", "electionPort", "adminServerPort", "metricsPort",
+                          "quorumHandoffPort"})
+      if (values.Has(p) && values.Get(p) == probe)
+        return Status::InvalidInput("tls.probePort=" + std::to_string(probe) + ": the same port as " + p +
+                                    "; every port must be different");
+  }
   // auth.* works on both platforms: on Kubernetes the credentials and the
   // JAAS file are Secrets the platform makes (platform/kubernetes/kube_auth.h).
   return Status::Ok();

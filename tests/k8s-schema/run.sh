@@ -87,6 +87,12 @@ check no-networkpolicy-no-serviceaccount "NetworkPolicy=0 ServiceAccount=0 State
 check storageclass-cpu-limit "StatefulSet=3" -- \
   --set storage.storageClass=fast --set resources.limits.cpu=2
 
+# TLS: each server's Secret volume (0440) and its mount, the probes' port.
+check tls "StatefulSet=3 ConfigMap=1" -- \
+  --set tls.enabled=true
+check tls-deployment-ports "Deployment=3 PersistentVolumeClaim=3" -- \
+  --set tls.enabled=true --set controller=deployment --set tls.probePort=12182 --set clientPort=12181
+
 # Beyond the basic matrix: the remaining switches of the templates.
 check restricted-clients "StatefulSet=3 Deployment=1 NetworkPolicy=1" -- \
   --set networkPolicy.allowExternal=false --set zoonavigator.enabled=true --set zoonavigator.readOnly=false

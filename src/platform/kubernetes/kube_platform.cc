@@ -389,9 +389,15 @@ Result<std::vector<ServerState>> KubernetesPlatform::Servers() {
   for (const auto& [id, p] : chosen) highest = std::max(highest, id);
   Values wide = target_;
   wide.Set("replicas", highest, "platform");
+  // The node host (the headless Service's name of the pod) is also the name
+  // a TLS server certificate carries (kube_tls.h): a pod reached by its IP is
+  // verified against it (tls_name).
+  std::map<int, std::string> hosts;
   for (const auto& n : KubernetesTopology(wide, Options()))
-    if (states.count(n.id) || chosen.count(n.id))
+    if (states.count(n.id) || chosen.count(n.id)) {
+      hosts[n.id] = n.host;
       state(n.id).client = Endpoint{n.host, self.client_port};
+    }
 
   for (const auto& [id, p] : chosen) {
     const json& pod = *p;
@@ -407,7 +413,7 @@ Result<std::vector<ServerState>> KubernetesPlatform::Servers() {
     if (pod["metadata"].contains("labels"))
       s.version = pod["metadata"]["labels"].value("app.kubernetes.io/version", "");
     const std::string ip = status.value("podIP", "");
-    if (!ip.empty()) s.client = Endpoint{ip, self.client_port};
+    if (!ip.empty()) s.client = Endpoint{ip, self.client_port, hosts[id]};
     bool ready = false;
     for (const auto& cs : status.value("containerStatuses", json::array())) {
       if (cs.value("name", "") != container) continue;

@@ -141,7 +141,18 @@ class KubernetesPlatform : public Platform {
   // Deletes every object of the cluster (controllers first), waits until its
   // pods are gone, then deletes its claims when `purge_data`.
   Result<std::string> TearDown(bool purge_data, std::chrono::milliseconds timeout) override;
+  // Without TLS: the super user's digest, as today. With tls.enabled: over
+  // TLS as CN=zkpilot-super (Secret <c>-tls-zkpilot, kube_tls.h), no digest;
+  // each server dialled by its pod IP and verified against its node host
+  // (ServerState::client.tls_name).
   Result<std::unique_ptr<ZkClient>> OpenSession(const std::vector<int>& members) override;
+  // With tls.enabled, four-letter words go over TLS with zkpilot's
+  // credentials; a plaintext client port no longer exists (the probes' port
+  // listens on 127.0.0.1 inside the pod only). Admin cannot fail: without
+  // readable credentials it gets none, and Observe/SyncedFollowers say why.
+  AdminClient Admin(std::chrono::milliseconds timeout) const override;
+  NodeObservation Observe(const ServerState& server) override;
+  Result<int> SyncedFollowers(const ServerState& leader) override;
   // remove-files, purge-snapshots: a command run in server `id`'s pod
   // (skipped when it has no running pod); remove-node-data: deletes the
   // server's claims, only when `purge_data`.
@@ -191,12 +202,17 @@ class KubernetesPlatform : public Platform {
                                       const std::vector<std::string>& command);
   std::chrono::steady_clock::time_point ApiDeadline() const;
   std::string ServerSelector(int id) const;  // pods of one server, or of every server when id == 0
+  // zkpilot's TLS credentials when the target has tls.enabled (none
+  // otherwise): read from the Secret once, then kept; a failure is not kept
+  // (the Secret may appear with the first server's objects).
+  Result<std::optional<TlsClientFiles>> TlsCredentials() const;
 
   KubeClient& client_;
   Package package_;
   Values target_;
   KubePlatformOptions options_;
   Clock& clock_;
+  mutable std::optional<TlsClientFiles> tls_;  // TlsCredentials(), once read
 };
 
 }  // namespace zkpilot

@@ -5,8 +5,11 @@
 #include <set>
 #include <tuple>
 
+#include <spdlog/spdlog.h>
+
 #include "platform/kubernetes/kube_auth.h"
 #include "platform/kubernetes/kube_platform.h"
+#include "platform/kubernetes/kube_tls.h"
 #include "render/renderer.h"
 #include "zk/zk_client.h"
 
@@ -126,19 +129,69 @@ Status KubernetesPlatform::Preflight() {
   return Status::Ok();
 }
 
+Result<std::optional<TlsClientFiles>> KubernetesPlatform::TlsCredentials() const {
+  const bool tls = target_.Has("tls.enabled") && target_.Get("tls.enabled") == true;
+  if (!tls) return std::optional<TlsClientFiles>();
+  if (!tls_) {
+    // client_ is a reference: reading through it does not change this platform.
+    auto read = ReadOperatorTlsCredentials(client_, options_.namespace_name, options_.cluster);
+    if (!read.ok()) return read.status().WithContext("cluster " + options_.cluster + ": TLS");
+    tls_ = std::move(read).value();
+  }
+  return tls_;
+}
+
+AdminClient KubernetesPlatform::Admin(std::chrono::milliseconds timeout) const {
+  auto tls = TlsCredentials();
+  if (!tls.ok()) {
+    // Never plaintext to a TLS cluster: empty credentials fail every call
+    // ("TLS ca_file: not set"); Observe and SyncedFollowers report `tls`'s error.
+    spdlog::warn("{}", tls.status().message());
+    return AdminClient(timeout, TlsClientFiles{});
+  }
+  return AdminClient(timeout, *tls);
+}
+
+NodeObservation KubernetesPlatform::Observe(const ServerState& server) {
+  if (auto tls = TlsCredentials(); !tls.ok()) {
+    NodeObservation o;
+    o.id = server.id;
+    o.not_ready = server.not_ready;
+    o.error = tls.status().message();
+    return o;
+  }
+  return Platform::Observe(server);
+}
+
+Result<int> KubernetesPlatform::SyncedFollowers(const ServerState& leader) {
+  ZK_RETURN_IF_ERROR(TlsCredentials().status());
+  return Platform::SyncedFollowers(leader);
+}
+
 Result<std::unique_ptr<ZkClient>> KubernetesPlatform::OpenSession(const std::vector<int>& members) {
   ZK_ASSIGN_OR_RETURN(auto servers, Servers());
-  std::vector<std::string> hosts;
+  std::vector<Endpoint> endpoints;
   for (const auto& s : servers) {
     const bool wanted = members.empty()
                             ? s.exists
                             : std::find(members.begin(), members.end(), s.id) != members.end();
-    if (wanted) hosts.push_back(s.client.ToString());
+    if (wanted) endpoints.push_back(s.client);
   }
-  if (hosts.empty())
+  if (endpoints.empty())
     return Status::Unavailable(
         "cluster " + options_.cluster + ": no server to open a session with" +
         (members.empty() ? " (no server pod exists)" : " among " + DescribeIds(members)));
+  ZK_ASSIGN_OR_RETURN(std::optional<TlsClientFiles> tls, TlsCredentials());
+  if (tls) {
+    // CN=zkpilot-super: the super user by its certificate alone
+    // (X509AuthenticationProvider.superUser), so no digest; each pod's
+    // certificate is checked against its node host (tls_name).
+    ZkConnectOptions options;
+    options.tls = std::move(tls);
+    return ZkClient::Connect(endpoints, kSessionTimeout, options);
+  }
+  std::vector<std::string> hosts;
+  for (const Endpoint& e : endpoints) hosts.push_back(e.ToString());
   const std::string connect = JoinNames(hosts, ",");
   ZK_ASSIGN_OR_RETURN(std::unique_ptr<ZkClient> zk, ZkClient::Connect(connect, kSessionTimeout));
   if (!options_.super_password.empty())

@@ -142,24 +142,19 @@ std::vector<std::string> ServerTlsDnsNames(const Values& values, const KubePlatf
   ro.platform = "kubernetes";
   Values wide = values;
   wide.Set("replicas", std::max(id, IntOr(values, "replicas", 1)), "platform");
-  std::vector<std::string> names;
-  for (const auto& n : KubernetesTopology(wide, ro)) {
-    if (n.id != id) continue;
-    // <pod>.<c>-headless.<ns>.svc.<domain> and each shorter form down to
-    // <pod>.<c>-headless (what a resolver's search path completes).
-    std::string host = n.host;
-    const std::string stop = n.pod_name + "." + options.cluster + "-headless";
-    while (true) {
-      names.push_back(host);
-      if (host == stop) break;
-      const auto dot = host.rfind('.');
-      if (dot == std::string::npos) break;
-      host.resize(dot);
-    }
-  }
   const std::string domain = values.Has("clusterDomain") && values.Get("clusterDomain").is_string()
                                  ? values.Get("clusterDomain").get<std::string>()
                                  : "cluster.local";
+  std::vector<std::string> names;
+  for (const auto& n : KubernetesTopology(wide, ro)) {
+    if (n.id != id) continue;
+    // The node host (KubernetesTopology) and the forms a resolver's search
+    // path completes: <pod>.<c>-headless[.<ns>[.svc]].
+    const std::string base = n.pod_name + "." + options.cluster + "-headless";
+    for (const std::string& name : {n.host, base + "." + options.namespace_name + ".svc",
+                                    base + "." + options.namespace_name, base})
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
   const std::string svc = options.cluster + "." + options.namespace_name;
   for (const std::string& n : {svc + ".svc." + domain, svc + ".svc", svc, options.cluster})
     names.push_back(n);
