@@ -343,8 +343,6 @@ Result<std::string> RenderDeclaredFile(const Package& pkg, const Values& values,
   return Status::NotFound("package " + pkg.name + " declares no file " + file_name);
 }
 
-// Beyond what the header says: a tls.probePort equal to another port is
-// refused too.
 Status RefuseLocalOnlyFeatures(const Values& values) {
   auto on = [&](const char* p) { return values.Has(p) && values.Get(p) == true; };
   // tls.enabled: the certificates come from Secrets zkpilot makes

@@ -491,7 +491,9 @@ TEST(DefaultPackage, KubernetesTlsMountsTheServersSecretAndProbesTheLoopbackPort
         "\nX509AuthenticationProvider.superUser=CN=zkpilot-super\n",
         "\nserver.2=demo-2-0.demo-headless.zk.svc.cluster.local:2888:3888\n"})
     EXPECT_NE(zoo_cfg.find(line), std::string::npos) << line << " not in:\n" << zoo_cfg;
-  EXPECT_EQ(zoo_cfg.find(";"), std::string::npos) << "no server line has a client address:\n" << zoo_cfg;
+  std::istringstream lines(zoo_cfg);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("server.", 0) == 0) EXPECT_EQ(line.find(';'), std::string::npos) << "a client address: " << line;
 
   ASSERT_FALSE(server2.is_null());
   const nlohmann::json& spec = server2["spec"]["template"]["spec"];

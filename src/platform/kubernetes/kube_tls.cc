@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <regex>
 
 #include "platform/kubernetes/cluster_resource.h"
 #include "platform/kubernetes/kube_platform_objects.h"
