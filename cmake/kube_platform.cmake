@@ -66,16 +66,17 @@ else()
   message(WARNING "node or kubectl not found: the Kubernetes platform's tests against kube-sim are not registered")
 endif()
 
-# The cert-manager mode (kube_certmanager.h) against kube-sim's API with
-# cert-manager's CRDs schema-only and the test as the issuer (no pods).
+# The cert-manager mode (kube_certmanager.h) against kube-sim with
+# cert-manager's CRDs schema-only and the test as the issuer: its API, then a
+# TLS ensemble (3.8.0) in its pods.
 add_executable(zkpilot_kube_certmanager_tests src/platform/kubernetes/kube_certmanager_integration_test.cc)
 target_link_libraries(zkpilot_kube_certmanager_tests PRIVATE zkpilot_kube_platform zkpilot_kube_sim_fixture
   GTest::gtest)
 target_compile_definitions(zkpilot_kube_certmanager_tests PRIVATE ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 if(KUBE_PLATFORM_NODE AND KUBE_PLATFORM_KUBECTL)
   add_test(NAME kube_certmanager_integration COMMAND zkpilot_kube_certmanager_tests)
-  set_tests_properties(kube_certmanager_integration PROPERTIES LABELS "kube-sim;integration" RUN_SERIAL TRUE
-    TIMEOUT 600)
+  set_tests_properties(kube_certmanager_integration PROPERTIES LABELS "kube-sim;integration;zookeeper"
+    RUN_SERIAL TRUE TIMEOUT 900 ENVIRONMENT "KUBE_SIM_BACKOFF_BASE_MS=300")
 endif()
 
 # The TLS Secrets (kube_tls.h) against kube-sim's API, and a TLS ensemble

@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <thread>
 
 #include "kube_sim_fixture/kube_sim_env.h"
@@ -16,6 +19,8 @@
 #include "platform/kubernetes/kube_platform_objects.h"
 #include "platform/kubernetes/kube_tls.h"
 #include "security/pki.h"
+#include "zk/four_letter.h"
+#include "zk/tls_transport.h"
 
 namespace zkpilot {
 namespace {
@@ -25,18 +30,37 @@ using namespace std::chrono_literals;
 
 const ResourceRef kSecrets{"", "v1", "secrets", true, "Secret"};
 
-Values TestValues(const std::string& certificates) {
+const Package& DefaultPackage() {
   static const Package package = [] {
     auto p = LoadPackage(std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper");
     if (!p.ok()) throw std::runtime_error(p.status().message());
     return std::move(p).value();
   }();
+  return package;
+}
+
+Values TestValues(const std::string& certificates, std::vector<std::string> more = {}) {
   ValuesInput in;
-  in.sets = {"replicas=3", "tls.enabled=true"};
-  auto values = ResolveValues(package.schema, in);
+  in.sets = {"replicas=3", "tls.enabled=true", "tls.certificates=" + certificates};
+  in.sets.insert(in.sets.end(), more.begin(), more.end());
+  auto values = ResolveValues(DefaultPackage().schema, in);
   if (!values.ok()) throw std::runtime_error(values.status().message());
-  values->Set("tls.certificates", certificates, "test");
   return std::move(values).value();
+}
+
+class RealClock : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() override { return std::chrono::steady_clock::now(); }
+  void Sleep(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
+};
+
+bool Eventually(const std::function<bool()>& done, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(500ms);
+  }
+  return true;
 }
 
 std::string Decoded(const json& secret, const std::string& key) {
@@ -201,6 +225,75 @@ TEST_F(KubeCertManagerApi, CertificatesAreIssuedByZkpilotsCasAndWaitedFor) {
   const auto& names = server_cert->dns_names;
   EXPECT_NE(std::find(names.begin(), names.end(), "demo-1-0.demo-headless." + ns_ + ".svc.cluster.local"),
             names.end());
+}
+
+// The whole wiring with real servers (3.8.0): the platform applies the
+// Issuers and Certificates and waits for them before each server's
+// configuration, the pods mount what "cert-manager" issued under zkpilot
+// mode's file names, and the ensemble serves TLS with those certificates.
+TEST_F(KubeCertManagerApi, AnEnsembleServesTlsWithTheIssuedCertificates) {
+  RealClock clock;
+  const Values values = TestValues("cert-manager", {"heapSize=256m", "version=3.8.0"});
+  options_.owner_uid.clear();  // no ZooKeeperCluster here: its garbage collection would take the objects
+  KubernetesPlatform platform(*client_, DefaultPackage(), values, options_, clock);
+  FakeIssuer issuer(ns_);
+  for (int id = 1; id <= 3; ++id) {
+    auto applied = platform.ApplyServerConfig(id, {});
+    ASSERT_TRUE(applied.ok()) << applied.status().message();
+    EXPECT_NE(applied->find("Certificates demo-server-" + std::to_string(id) + ", demo-quorum-" +
+                            std::to_string(id) + " Ready (cert-manager)"),
+              std::string::npos)
+        << *applied;
+  }
+  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(platform.StartServer(id).ok());
+
+  auto sts = client_->Get(ResourceRef{"apps", "v1", "statefulsets", true, "StatefulSet"}, ns_, "demo-2");
+  ASSERT_TRUE(sts.ok() && *sts);
+  const json& tmpl = (**sts)["spec"]["template"];
+  EXPECT_EQ(MetadataAnnotation(tmpl, kAnnotationTlsHash), *CertManagerTlsHash(*client_, options_, 2));
+  bool projected = false;
+  for (const auto& v : tmpl["spec"]["volumes"])
+    if (v["name"] == "tls") projected = v.contains("projected");
+  EXPECT_TRUE(projected) << tmpl["spec"]["volumes"].dump();
+
+  const std::string dir = std::filesystem::temp_directory_path() / ("kube-cm-" + ns_);
+  std::filesystem::create_directories(dir);
+  auto secret = [&](const std::string& name, const std::string& key) {
+    auto s = client_->Get(kSecrets, ns_, name);
+    return s.ok() && *s ? Decoded(**s, key) : std::string();
+  };
+  std::ofstream(dir + "/ca.crt") << secret("demo-tls-zkpilot", "ca.crt");
+  std::ofstream(dir + "/zkpilot.crt") << secret("demo-tls-zkpilot", "tls.crt");
+  std::ofstream(dir + "/zkpilot.key") << secret("demo-tls-zkpilot", "tls.key");
+  const TlsClientFiles files{dir + "/ca.crt", dir + "/zkpilot.crt", dir + "/zkpilot.key"};
+  const std::string headless = "demo-headless." + ns_ + ".svc.cluster.local";
+  std::string why;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        int leaders = 0;
+        for (int id = 1; id <= 3; ++id) {
+          auto srvr = TlsExchange(Endpoint{"demo-" + std::to_string(id) + "-0." + headless, 2181}, "srvr", 5s, files);
+          if (!srvr.ok()) return why = srvr.status().message(), false;
+          auto parsed = ParseSrvr(*srvr);
+          if (!parsed.ok()) return why = parsed.status().message(), false;
+          if (parsed->mode != "leader" && parsed->mode != "follower") return why = parsed->mode, false;
+          leaders += parsed->mode == "leader";
+        }
+        return leaders == 1;
+      },
+      420s))
+      << why;
+  // The server certificate it presents is the one "cert-manager" issued.
+  auto in_pod = client_->Exec(ns_, "demo-2-0", "zookeeper",
+                              {"bash", "-c", "ls /tls | tr '\\n' ' '; touch /tls/x 2>/dev/null && echo rw || echo ro"});
+  ASSERT_TRUE(in_pod.ok()) << in_pod.status().message();
+  EXPECT_EQ(in_pod->out, "ca.crt quorum-ca.crt quorum.crt quorum.key tls.crt tls.key ro\n") << in_pod->err;
+  std::string log;
+  kubesim::Kubectl({"logs", "-n", ns_, "demo-2-0", "-c", "zookeeper"}, &log);
+  EXPECT_NE(log.find("Creating TLS-only quorum server socket"), std::string::npos);
+  EXPECT_GE(issuer.issued(), 6);
+  ASSERT_TRUE(platform.TearDown(true, 180s).ok());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
