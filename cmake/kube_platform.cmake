@@ -10,19 +10,23 @@
 
 add_library(zkpilot_kube_platform
   src/platform/kubernetes/kube_platform_objects.cc
+  src/platform/kubernetes/kube_auth.cc
+  src/platform/kubernetes/kube_certmanager.cc
   src/platform/kubernetes/kube_platform.cc
   src/platform/kubernetes/kube_platform_access.cc
   src/platform/kubernetes/kube_release_store.cc
   src/platform/kubernetes/kube_tls.cc
 )
 target_link_libraries(zkpilot_kube_platform
-  PUBLIC zkpilot_core zkpilot_kube_client zkpilot_kube_resources zkpilot_zk zkpilot_security
+  PUBLIC zkpilot_core zkpilot_kube_client zkpilot_kube_resources zkpilot_zk zkpilot_security zkpilot_local_auth
          $<TARGET_NAME_IF_EXISTS:zkpilot_platform> $<TARGET_NAME_IF_EXISTS:zkpilot_state>
   PRIVATE OpenSSL::Crypto)
 target_compile_features(zkpilot_kube_platform PUBLIC cxx_std_20)
 
 add_executable(zkpilot_kube_platform_unit_tests
   src/platform/kubernetes/kube_platform_objects_test.cc
+  src/platform/kubernetes/kube_auth_test.cc
+  src/platform/kubernetes/kube_certmanager_test.cc
 )
 target_link_libraries(zkpilot_kube_platform_unit_tests PRIVATE zkpilot_kube_platform GTest::gtest GTest::gtest_main)
 target_compile_definitions(zkpilot_kube_platform_unit_tests PRIVATE ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
@@ -60,6 +64,19 @@ if(KUBE_PLATFORM_NODE AND KUBE_PLATFORM_KUBECTL)
     TIMEOUT 900 ENVIRONMENT "KUBE_SIM_BACKOFF_BASE_MS=300")
 else()
   message(WARNING "node or kubectl not found: the Kubernetes platform's tests against kube-sim are not registered")
+endif()
+
+# The cert-manager mode (kube_certmanager.h) against kube-sim with
+# cert-manager's CRDs schema-only and the test as the issuer: its API, then a
+# TLS ensemble (3.8.0) in its pods.
+add_executable(zkpilot_kube_certmanager_tests src/platform/kubernetes/kube_certmanager_integration_test.cc)
+target_link_libraries(zkpilot_kube_certmanager_tests PRIVATE zkpilot_kube_platform zkpilot_kube_sim_fixture
+  GTest::gtest)
+target_compile_definitions(zkpilot_kube_certmanager_tests PRIVATE ZKPILOT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+if(KUBE_PLATFORM_NODE AND KUBE_PLATFORM_KUBECTL)
+  add_test(NAME kube_certmanager_integration COMMAND zkpilot_kube_certmanager_tests)
+  set_tests_properties(kube_certmanager_integration PROPERTIES LABELS "kube-sim;integration;zookeeper"
+    RUN_SERIAL TRUE TIMEOUT 900 ENVIRONMENT "KUBE_SIM_BACKOFF_BASE_MS=300")
 endif()
 
 # The TLS Secrets (kube_tls.h) against kube-sim's API, and a TLS ensemble

@@ -34,6 +34,16 @@ add_library(zkpilot_actions
 )
 target_link_libraries(zkpilot_actions PUBLIC zkpilot_core zkpilot_platform zkpilot_state)
 
+# SASL settings, credentials and JAAS files (platform/local/local_auth.h)
+# and the local platform's file helpers they use: also what the Kubernetes
+# platform reads auth.* and writes the JAAS file with (kube_auth.h).
+add_library(zkpilot_local_auth
+  src/platform/local/local_files.cc
+  src/platform/local/local_auth.cc
+  src/platform/local/zoo_cfg.cc
+)
+target_link_libraries(zkpilot_local_auth PUBLIC zkpilot_core)
+
 add_library(zkpilot_local
   src/platform/local/paths.cc
   src/platform/local/process.cc
@@ -49,9 +59,6 @@ add_library(zkpilot_local
   src/platform/local/services.cc
   src/platform/local/topology.cc
   src/platform/local/local_tls.cc
-  src/platform/local/zoo_cfg.cc
-  src/platform/local/local_files.cc
-  src/platform/local/local_auth.cc
   src/platform/local/file_actions.cc
   src/platform/local/port_owner.cc
   src/platform/local/local_platform.cc
@@ -61,7 +68,7 @@ add_library(zkpilot_local
 # libzip: reading jar manifests (platform/local/jar_manifest.h)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
-target_link_libraries(zkpilot_local PUBLIC zkpilot_actions zkpilot_state zkpilot_zk zkpilot_distribution
+target_link_libraries(zkpilot_local PUBLIC zkpilot_local_auth zkpilot_actions zkpilot_state zkpilot_zk zkpilot_distribution
   zkpilot_exporter PRIVATE PkgConfig::LIBZIP)
 target_link_libraries(zkpilot PRIVATE zkpilot_local)
 # The local front of `alerts` and `dashboards` (actions/monitoring_action.h)

@@ -99,6 +99,11 @@ INSTANTIATE_TEST_SUITE_P(
                      [](auto&) { return Render({"--set", "zoonavigator.enabled=true"}); },
                      "ZooNavigator 1.x cannot be made read-only and has no login of its own; set "
                      "zoonavigator.readOnly=false"},
+        // Applied as rendered, the servers would have no JAAS file: the
+        // operator makes it (platform/kubernetes/kube_auth.h).
+        BadInputCase{"SaslInManifestsForKubectl", [](auto&) { return Render({"--set", "auth.quorum=true"}); },
+                     "auth.quorum=true: on Kubernetes the servers' SASL credentials are Secrets the operator makes; "
+                     "deploy with `zkpilot deploy --platform kubernetes`"},
         BadInputCase{"ImageDigestNotSha256",
                      [](auto&) { return Render({"--set", "image.digest=latest"}); },
                      "image.digest: \"latest\" does not match the pattern (sha256:[a-f0-9]{64})?"},

@@ -12,6 +12,8 @@
 #include "actions/kube_objects.h"
 #include "actions/kube_writes.h"
 #include "plan/change_planner.h"
+// auth.* read as every platform reads it (AuthSettingsOf).
+#include "platform/local/local_auth.h"
 
 namespace zkpilot {
 namespace {
@@ -139,6 +141,7 @@ Result<KubeOutput> KubeApplyChange(KubeSession& session, const KubeChangeRequest
   render.namespace_name = session.ns;
   auto rendered = RenderManifests(package, target, render);
   if (!rendered.ok()) return rendered.status().WithContext(what + ": render");
+  ZK_RETURN_IF_ERROR(AuthSettingsOf(target).status().WithContext(what));
   PlanOptions plan_options;
   EnsembleView view = ViewOf(cluster, diff, target, render);
   Plan plan{op_name, req.name, {}};

@@ -10,6 +10,8 @@
 #include "plan/change_planner.h"
 #include "platform/kubernetes/operator_manifests.h"
 #include "platform/kubernetes/package_configmaps.h"
+// auth.* read as every platform reads it (AuthSettingsOf).
+#include "platform/local/local_auth.h"
 
 namespace zkpilot {
 namespace {
@@ -51,6 +53,8 @@ Result<KubeOutput> KubeDeploy(KubeSession& session, const KubeDeployRequest& req
   render.namespace_name = ns;
   auto rendered = RenderManifests(loaded.package, loaded.values, render);
   if (!rendered.ok()) return rendered.status().WithContext("render");
+  // auth.users as the operator will read them (names of Secret keys and JAAS options).
+  ZK_RETURN_IF_ERROR(AuthSettingsOf(loaded.values).status());
   ZK_ASSIGN_OR_RETURN(PackageFiles files, ReadPackageFiles(req.package_dir));
   ZK_ASSIGN_OR_RETURN(auto config_maps, PackageToConfigMaps(loaded.package, files, ns));
   ClusterSpec spec;

@@ -29,6 +29,16 @@ Result<LoadedCluster> LoadAndResolve(const std::string& package_dir, const Value
 
 Result<std::string> RunRender(const RenderRequest& request) {
   ZK_ASSIGN_OR_RETURN(LoadedCluster cluster, LoadAndResolve(request.package_dir, request.values));
+  // On Kubernetes the servers' JAAS file is a Secret the operator makes and
+  // mounts (platform/kubernetes/kube_auth.h): manifests applied as rendered
+  // would start servers that zoo.cfg tells to use SASL without it.
+  if (request.options.platform == "kubernetes")
+    for (const char* p : {"auth.enabled", "auth.quorum"})
+      if (cluster.values.Has(p) && cluster.values.Get(p) == true)
+        return Status::InvalidInput(std::string(p) +
+                                    "=true: on Kubernetes the servers' SASL credentials are Secrets the operator "
+                                    "makes; deploy with `zkpilot deploy --platform kubernetes` instead of applying "
+                                    "rendered manifests");
   ZK_ASSIGN_OR_RETURN(auto objects, RenderManifests(cluster.package, cluster.values, request.options));
   if (request.output_dir.empty())
     return request.format == OutputFormat::kJson ? ToJsonList(objects) : ToYamlStream(objects);

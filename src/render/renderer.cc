@@ -359,13 +359,8 @@ Result<std::string> RenderDeclaredFile(const Package& pkg, const Values& values,
 Status RefuseLocalOnlyFeatures(const Values& values) {
   auto on = [&](const char* p) { return values.Has(p) && values.Get(p) == true; };
   // tls.enabled: the certificates come from Secrets zkpilot makes
-  // (platform/kubernetes/kube_tls.h); cert-manager's are not wired yet.
+  // (platform/kubernetes/kube_tls.h) or from cert-manager (kube_certmanager.h).
   if (on("tls.enabled")) {
-    const std::string issuer = StringValue(values, "tls.certificates", "zkpilot");
-    if (issuer != "zkpilot")
-      return Status::InvalidInput("tls.certificates=" + issuer +
-                                  ": only zkpilot-made certificates (tls.certificates=zkpilot) are "
-                                  "implemented on Kubernetes so far");
     // The probes' plaintext port on the pod's loopback must not take a port
     // the server or its pod listens on otherwise.
     const int probe = IntValue(values, "tls.probePort", 2182);
@@ -375,15 +370,8 @@ Status RefuseLocalOnlyFeatures(const Values& values) {
         return Status::InvalidInput("tls.probePort=" + std::to_string(probe) + ": the same port as " + p +
                                     "; every port must be different");
   }
-  // auth.*: the credentials and JAAS files are files under a local cluster's
-  // home (platform/local/local_auth.h); no Secret carries them on Kubernetes
-  // yet, and zoo.cfg.mustache renders auth lines for platform.local only, so
-  // the servers would run without the authentication asked for.
-  for (const char* p : {"auth.enabled", "auth.quorum", "auth.enforce"})
-    if (on(p))
-      return Status::InvalidInput(std::string(p) +
-                                  "=true: SASL authentication is implemented on the local platform only so far "
-                                  "(the servers' JAAS credentials have no Secret on Kubernetes yet)");
+  // auth.* works on both platforms: on Kubernetes the credentials and the
+  // JAAS file are Secrets the platform makes (platform/kubernetes/kube_auth.h).
   return Status::Ok();
 }
 

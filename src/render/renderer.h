@@ -99,9 +99,9 @@ struct RenderedObject {
 // Checks the cluster name: a DNS-1123 label short enough for every derived name.
 Status ValidateClusterName(const std::string& name);
 
-// InvalidInput when `values` ask for what only the local platform has so far
-// (auth.*; tls.certificates other than zkpilot): Kubernetes manifests would
-// silently go without it. Also a tls.probePort equal to another port.
+// InvalidInput when `values` ask for what Kubernetes manifests cannot have:
+// a tls.probePort equal to another port. (TLS with either tls.certificates
+// and auth.* render: the platform makes their Secrets.)
 Status RefuseLocalOnlyFeatures(const Values& values);
 
 // InvalidInput for what RefuseLocalOnlyFeatures refuses.

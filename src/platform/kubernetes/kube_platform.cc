@@ -7,6 +7,9 @@
 #include <random>
 #include <set>
 
+#include "platform/kubernetes/kube_auth.h"
+#include "platform/kubernetes/kube_certmanager.h"
+
 namespace zkpilot {
 namespace {
 
@@ -15,6 +18,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 // How long a controller may take to see a changed template before its pod is deleted.
 constexpr auto kObserveTimeout = std::chrono::seconds(60);
+// How long cert-manager may take to issue a server's certificates.
+constexpr auto kCertificateTimeout = std::chrono::seconds(120);
 
 std::string DescribeIds(const std::vector<int>& ids) {
   std::vector<std::string> s;
@@ -68,7 +73,7 @@ Result<std::string> EnsureGeneratedSecret(KubeClient& client, const KubePlatform
 }
 
 ObjectDecoration SecretDecoration(const KubePlatformOptions& options) {
-  return {options.cluster, options.owner_uid, options.owner_api_version, options.owner_kind, ""};
+  return {options.cluster, options.owner_uid, options.owner_api_version, options.owner_kind, "", "", ""};
 }
 
 }  // namespace
@@ -105,8 +110,14 @@ RenderOptions KubernetesPlatform::Options() const {
 }
 
 ObjectDecoration KubernetesPlatform::Decoration() const {
-  return {options_.cluster, options_.owner_uid, options_.owner_api_version, options_.owner_kind,
-          options_.super_password.empty() ? "" : SuperSecretName(options_.cluster)};
+  const AuthDecoration auth = AuthDecorationOf(target_, options_.cluster);
+  return {options_.cluster,
+          options_.owner_uid,
+          options_.owner_api_version,
+          options_.owner_kind,
+          options_.super_password.empty() ? "" : SuperSecretName(options_.cluster),
+          auth.secret,
+          auth.users};
 }
 
 std::chrono::steady_clock::time_point KubernetesPlatform::ApiDeadline() const {
@@ -176,6 +187,16 @@ Result<std::vector<json>> KubernetesPlatform::ServerObjects(int id) const {
     return Status::Internal("package " + package_.name + " renders no controller for server " +
                             std::to_string(id) + " (objects labelled " + kLabelServerId + ")");
   if (target_.Has("tls.enabled") && target_.Get("tls.enabled") == true) {
+    ZK_ASSIGN_OR_RETURN(bool cert_manager, UseCertManager(client_, target_));
+    if (cert_manager) {
+      // cert-manager's Secrets (ApplyServerConfig waits until they are
+      // issued), mounted with zkpilot mode's file names.
+      json& controller = it->second.back();
+      UseCertManagerVolume(controller["spec"]["template"]["spec"], options_.cluster, id);
+      ZK_ASSIGN_OR_RETURN(std::string hash, CertManagerTlsHash(client_, options_, id));
+      AnnotateTlsHash(controller, hash);
+      return it->second;
+    }
     // The server's certificates exist before its pod can mount them; their
     // digest is part of its template, so new certificates roll it.
     ZK_ASSIGN_OR_RETURN(auto hashes, EnsureTlsSecrets(client_, options_, target_, {id}));
@@ -439,10 +460,31 @@ Result<std::string> KubernetesPlatform::ApplyServerConfig(int id, const std::vec
       QuorumAuthStageOf(render, target_) != TargetQuorumAuthStage(target_))
     return Status::InvalidInput("server " + std::to_string(id) +
                                 ": a TLS or quorum SASL stage of its own is not supported on Kubernetes");
+  // The JAAS file the server's pod will mount, before the pod can start.
+  ZK_ASSIGN_OR_RETURN(std::string auth, EnsureAuthSecrets(client_, options_, target_));
+  ZK_ASSIGN_OR_RETURN(std::string certificates, IssueWithCertManager(id));
   ZK_ASSIGN_OR_RETURN(int applied, ApplyClusterWide(members));
   ZK_ASSIGN_OR_RETURN(std::string server, ApplyServer(id, std::nullopt, std::nullopt));
   return server + "; " + std::to_string(applied) + " cluster-wide objects" +
-         (members.empty() ? "" : ", servers listed: " + DescribeIds(members));
+         (members.empty() ? "" : ", servers listed: " + DescribeIds(members)) +
+         (auth.empty() ? "" : "; " + auth) + (certificates.empty() ? "" : "; " + certificates);
+}
+
+Result<std::string> KubernetesPlatform::IssueWithCertManager(int id) {
+  if (!(target_.Has("tls.enabled") && target_.Get("tls.enabled") == true)) return std::string();
+  ZK_ASSIGN_OR_RETURN(bool cert_manager, UseCertManager(client_, target_));
+  if (!cert_manager) return std::string();
+  // zkpilot's CAs (and its own certificate) first: the Issuers sign with them.
+  ZK_RETURN_IF_ERROR(EnsureTlsSecrets(client_, options_, target_, {}).status());
+  ZK_RETURN_IF_ERROR(ShareCasWithCertManager(client_, options_));
+  std::vector<std::string> names;
+  for (const auto& object : CertManagerIssuers(options_)) ZK_RETURN_IF_ERROR(Apply(object).status());
+  for (const auto& object : CertManagerCertificates(target_, options_, id)) {
+    ZK_RETURN_IF_ERROR(Apply(object).status());
+    names.push_back(ObjectName(object));
+  }
+  ZK_RETURN_IF_ERROR(WaitCertificatesReady(client_, options_, names, kCertificateTimeout, clock_));
+  return "Certificates " + JoinNames(names) + " Ready (cert-manager)";
 }
 
 Result<std::string> KubernetesPlatform::StartServer(int id) {
@@ -533,7 +575,7 @@ Result<std::string> KubernetesPlatform::ApplyAddons() {
                         ListByLabel(k.api_version, k.kind, ClusterSelector(options_.cluster)));
     for (const auto& o : existing) {
       if (ServerIdOf(o) > 0 || ObjectName(o) == SuperSecretName(options_.cluster) ||
-          ObjectName(o) == grafana_secret ||
+          ObjectName(o) == grafana_secret || IsAuthSecret(options_.cluster, ObjectName(o)) ||
           (o.value("kind", "") == "Secret" && IsTlsSecretName(options_.cluster, ObjectName(o))))
         continue;
       if (rendered.count(ObjectKey(o))) continue;

@@ -181,6 +181,10 @@ class KubernetesPlatform : public Platform {
   // values, also for a server beyond the target's replicas (scaling down).
   Result<std::vector<nlohmann::json>> ServerObjects(int id) const;
   Result<Live> ReadServer(int id);
+  // With tls.enabled and cert-manager (kube_certmanager.h): the Issuers and
+  // server `id`'s Certificates applied, then waits until they are Ready; ""
+  // otherwise.
+  Result<std::string> IssueWithCertManager(int id);
   Result<std::string> ApplyServer(int id, std::optional<int> replicas,
                                   std::optional<int64_t> generation);
   Result<int> ApplyClusterWide(const std::vector<int>& members);

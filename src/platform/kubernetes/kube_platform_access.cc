@@ -7,6 +7,9 @@
 #include <set>
 #include <tuple>
 
+#include <spdlog/spdlog.h>
+
+#include "platform/kubernetes/kube_auth.h"
 #include "platform/kubernetes/kube_platform.h"
 #include "platform/kubernetes/kube_tls.h"
 #include "render/renderer.h"
@@ -28,9 +31,10 @@ std::string DescribeIds(const std::vector<int>& ids) {
 }  // namespace
 
 Status KubernetesPlatform::Preflight() {
-  // What only the local platform has so far (TLS, SASL): refused before any
-  // request, as rendering refuses it.
+  // What only the local platform has so far: refused before any request, as
+  // rendering refuses it. auth.* as locally (user names).
   ZK_RETURN_IF_ERROR(RefuseLocalOnlyFeatures(target_));
+  ZK_RETURN_IF_ERROR(CheckAuthValues(target_));
   // The API and the namespace.
   ZK_ASSIGN_OR_RETURN(ResourceRef ns_ref, Resource("v1", "Namespace"));
   auto ns = Retrying<std::optional<json>>(

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "platform/kubernetes/cluster_resource.h"
+#include "platform/kubernetes/kube_auth.h"
 #include "util/hash.h"
 #include "zk/zk_client.h"
 
@@ -127,6 +128,10 @@ void DecorateServerTemplate(json& controller, const ObjectDecoration& d) {
   json& tmpl = controller["spec"]["template"];
   tmpl["metadata"]["labels"][kLabelCluster] = d.cluster;
   if (!d.super_secret.empty()) AddSuperDigest(tmpl["spec"], d.super_secret);
+  if (!d.auth_secret.empty()) {
+    AddJaasFile(tmpl["spec"], d.auth_secret);
+    tmpl["metadata"]["annotations"][kAnnotationAuthUsers] = d.auth_users;
+  }
   tmpl["metadata"]["annotations"][kAnnotationTemplateHash] = TemplateHash(tmpl);
 }
 

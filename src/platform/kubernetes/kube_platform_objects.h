@@ -20,6 +20,7 @@ namespace zkpilot {
 
 inline constexpr char kAnnotationRestartGeneration[] = "zkpilot.io/restart-generation";
 inline constexpr char kAnnotationTemplateHash[] = "zkpilot.io/template-hash";
+inline constexpr char kAnnotationAuthUsers[] = "zkpilot.io/auth-users";
 inline constexpr char kLabelServerId[] =
     "zkpilot.io/server-id";  // the package's label on a server's objects
 
@@ -29,6 +30,8 @@ struct ObjectDecoration {
   std::string owner_api_version;  // "zkpilot.io/v1alpha1"
   std::string owner_kind;         // "ZooKeeperCluster"
   std::string super_secret;       // Secret with key "digest" for the servers; empty: none
+  std::string auth_secret;        // Secret with the servers' JAAS file (kube_auth.h); empty: none
+  std::string auth_users;         // auth.users, comma-separated (annotation zkpilot.io/auth-users)
 };
 
 // The rendered objects, decorated and sorted by when the platform applies them.
@@ -45,7 +48,9 @@ PlatformObjects SortObjects(const Package& package, const std::vector<RenderedOb
                             const ObjectDecoration& decoration);
 
 // A server's controller: its pod template gets the cluster label, the super
-// digest (env SERVER_JVMFLAGS from the Secret) and the template hash.
+// digest (env SERVER_JVMFLAGS from the Secret), the JAAS file with the users
+// it names (kube_auth.h: a change of users rolls the servers) and the
+// template hash.
 void DecorateServerTemplate(nlohmann::json& controller, const ObjectDecoration& decoration);
 
 // SHA-256 (16 hex digits) of a pod template without the annotations zkpilot

@@ -33,7 +33,7 @@ PlatformObjects Objects(const std::vector<std::string>& sets, const std::string&
   EXPECT_TRUE(rendered.ok()) << rendered.status().message();
   return SortObjects(
       DefaultPackage(), *rendered,
-      {"demo", uid, "zkpilot.io/v1alpha1", "ZooKeeperCluster", "demo-zkpilot-super"});
+      {"demo", uid, "zkpilot.io/v1alpha1", "ZooKeeperCluster", "demo-zkpilot-super", "", ""});
 }
 
 const json& Controller(const PlatformObjects& o, int id) { return o.servers.at(id).back(); }
@@ -185,7 +185,7 @@ TEST(KubePlatformObjects, AppliedByReadsManagedFields) {
 }
 
 TEST(KubePlatformObjects, SuperSecretHoldsPasswordAndDigest) {
-  const json s = SuperSecretObject("demo-zkpilot-super", "ns", "pw", {"demo", "", "", "", ""});
+  const json s = SuperSecretObject("demo-zkpilot-super", "ns", "pw", {"demo", "", "", "", "", "", ""});
   EXPECT_EQ(s["metadata"]["labels"][kLabelCluster], "demo");
   EXPECT_EQ(*Base64Decode(s["data"]["password"]), "pw");
   EXPECT_EQ(*Base64Decode(s["data"]["digest"]), DigestId("super", "pw"));
@@ -195,7 +195,7 @@ TEST(KubePlatformObjects, SuperSecretHoldsPasswordAndDigest) {
 
 TEST(KubePlatformObjects, GrafanaSecretHoldsThePasswordItsDeploymentReads) {
   const json s =
-      GrafanaSecretObject("demo-grafana-admin", "ns", "pw", {"demo", "uid-1", "v", "K", ""});
+      GrafanaSecretObject("demo-grafana-admin", "ns", "pw", {"demo", "uid-1", "v", "K", "", "", ""});
   EXPECT_EQ(s["metadata"]["labels"][kLabelCluster], "demo");
   EXPECT_EQ(s["metadata"]["ownerReferences"][0]["uid"], "uid-1");
   EXPECT_EQ(*Base64Decode(s["data"][kGrafanaPasswordKey]), "pw");

@@ -147,6 +147,9 @@ OrderedJson OperatorClusterRules() {
       Rule("policy", {"poddisruptionbudgets"}, kApplied),
       Rule("networking.k8s.io", {"networkpolicies"}, kApplied),
       Rule("monitoring.coreos.com", {"servicemonitors", "prometheusrules"}, kApplied),
+      // tls.certificates=cert-manager (kube_certmanager.h): the CA Issuers
+      // and each server's Certificates, applied; their Ready condition read.
+      Rule("cert-manager.io", {"issuers", "certificates"}, kApplied),
       // Revisions: created, their outcome patched, deleted with the cluster.
       Rule("apps", {"controllerrevisions"}, kApplied),
       // Servers: observe, restart (delete one pod), logs, file actions of

@@ -198,6 +198,10 @@ TEST(OperatorRbac, GrantsWhatTheOperatorDoesAndNoMore) {
   EXPECT_FALSE(Allows(rules, "", "pods", "watch"));
   EXPECT_FALSE(Allows(rules, "apps", "statefulsets", "update"));  // applied: patch
   EXPECT_TRUE(Allows(rules, "", "events", "create"));
+  // tls.certificates=cert-manager (kube_certmanager.h).
+  for (const char* resource : {"issuers", "certificates"})
+    for (const char* verb : {"get", "create", "patch"})
+      EXPECT_TRUE(Allows(rules, "cert-manager.io", resource, verb)) << verb << " " << resource;
   EXPECT_TRUE(Allows(rules, "", "events", "list"));
   EXPECT_FALSE(Allows(rules, "events.k8s.io", "events", "create"));
   EXPECT_FALSE(Allows(rules, "coordination.k8s.io", "leases", "get",
