@@ -405,6 +405,12 @@ TEST_F(KubePlatformEnsemble, AddonsAreAppliedAndPrunedWhenSwitchedOff) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ((*list)["items"].size(), 1u);
   const std::string name = (*list)["items"][0]["metadata"]["name"];
+  // ZooNavigator's login (the proxy in front of it reads its htpasswd), generated on first use.
+  json login = Get(kSecrets, "demo-zoonavigator-login");
+  ASSERT_FALSE(login.is_null()) << "no login Secret for ZooNavigator's proxy";
+  auto htpasswd = Base64Decode(login["data"].value("htpasswd", ""));
+  ASSERT_TRUE(htpasswd.ok());
+  EXPECT_EQ(htpasswd->rfind("admin:{SSHA}", 0), 0u) << *htpasswd;
 
   auto endpoint = with->AddonEndpoint("zoonavigator");
   ASSERT_TRUE(endpoint.ok()) << endpoint.status().message();
