@@ -526,7 +526,7 @@ Result<std::string> KubernetesPlatform::ApplyAddons() {
                         ListByLabel(k.api_version, k.kind, ClusterSelector(options_.cluster)));
     for (const auto& o : existing) {
       if (ServerIdOf(o) > 0 || ObjectName(o) == SuperSecretName(options_.cluster) ||
-          ObjectName(o) == grafana_secret)
+          ObjectName(o) == grafana_secret || ObjectName(o) == login_secret)
         continue;
       if (rendered.count(ObjectKey(o))) continue;
       ZK_RETURN_IF_ERROR(DeleteObject(o));

@@ -429,6 +429,7 @@ TEST_F(KubePlatformEnsemble, AddonsAreAppliedAndPrunedWhenSwitchedOff) {
   for (int id = 1; id <= 3; ++id)
     EXPECT_FALSE(Get(kStatefulSets, "demo-" + std::to_string(id)).is_null());
   EXPECT_FALSE(Get(kSecrets, "demo-zkpilot-super").is_null()) << "never pruned";
+  EXPECT_FALSE(Get(kSecrets, "demo-zoonavigator-login").is_null()) << "kept while ZooNavigator is off";
 }
 
 // Grafana's admin password: generated into a Secret the first time the
