@@ -458,9 +458,10 @@ Result<CommandResult> Zkpilot(const std::vector<std::string>& args, milliseconds
 Status Deploy(const std::string& name, int replicas) {
   ZK_RETURN_IF_ERROR(WaitPortsFree());
   g_clusters.insert(name);
-  return Zkpilot({"deploy", name, g.package, "--set", "replicas=" + std::to_string(replicas),
-                  "--set", "clientPort=" + std::to_string(g.base)},
-                 5min)
+  return Zkpilot(
+             {"deploy", name, g.package, "--set", "replicas=" + std::to_string(replicas), "--set",
+              "clientPort=" + std::to_string(g.base), "--set", "version=" + kFromVersion},
+             5min)
       .status();
 }
 

@@ -52,6 +52,7 @@ add_library(zkpilot_local
   src/platform/local/operation_lock.cc
   src/platform/local/port_registry.cc
   src/platform/local/supervisor.cc
+  src/platform/local/certificate_roll.cc
   src/platform/local/state_identity.cc
   src/platform/local/orphans.cc
   src/platform/local/guardian.cc

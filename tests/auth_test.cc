@@ -367,6 +367,97 @@ TEST_F(AuthTest, WithAuthOffServersGetNoAuthConfigurationAndNoCredentials) {
   EXPECT_FALSE(fs::exists(AuthDir("plain")));
 }
 
+// One client tries to read and to delete each znode zkpilot's hooks keep for
+// zkpilot. argv: host:port, mode (anonymous; app: SASL as `app`; cert: TLS
+// with the certificate `certs --client app1` wrote), `app`'s password or the
+// certificates' directory. Prints "<op> <path> <outcome>" per try.
+constexpr const char* kKazooHookZnodes = R"PY(
+import sys
+from kazoo.client import KazooClient
+host, mode, secret = sys.argv[1:4]
+kw = {}
+if mode == 'app':
+    kw['sasl_options'] = {'mechanism': 'DIGEST-MD5', 'username': 'app', 'password': secret}
+if mode == 'cert':
+    kw.update(use_ssl=True, verify_certs=True, ca=secret + '/ca.crt', certfile=secret + '/app1.crt',
+              keyfile=secret + '/app1.key')
+zk = KazooClient(hosts=host, timeout=10, **kw)
+zk.start(timeout=20)
+for path in ('/zkpilot', '/zkpilot/keep', '/zkpilot/upgrades'):
+    for op in ('read', 'delete'):
+        try:
+            (zk.get_async(path) if op == 'read' else zk.delete_async(path)).get(timeout=20)
+            print(op, path, 'done')
+        except Exception as e:
+            print(op, path, type(e).__name__)
+zk.stop()
+)PY";
+
+// With client authentication (and no TLS) the hook znodes belong to zkpilot's
+// own identity, the super digest: no other client, anonymous or
+// authenticated, may read them or delete one; an upgrade runs the hooks again
+// over the existing znodes (enforceAcl) and adds /zkpilot/upgrades alike.
+TEST_F(AuthTest, HookZnodesBelongToZkpilotAloneAndTheirHooksRunAgain) {
+  ProcessResult d = Deploy("own", {"replicas=1", "version=3.8.0", "auth.enabled=true"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();
+  auto super_secret = ReadFile(ClusterDir("own") + "/super.secret");
+  ASSERT_TRUE(super_secret.ok()) << super_secret.status().message();
+  std::string super = *super_secret;
+  while (!super.empty() && super.back() == '\n') super.pop_back();
+  const std::string own = "digest:" + DigestId("super", super) + ":cdrwa";
+  auto tries = [&](const std::string& mode, const std::string& secret) {
+    ProcessResult r = Run({kPython, "-c", kKazooHookZnodes, ConnectString(1), mode, secret});
+    EXPECT_EQ(r.exit_code, 0) << r.All();
+    return r.out;
+  };
+  for (const auto& [mode, secret] :
+       {std::pair<std::string, std::string>{"anonymous", ""}, {"app", Password("own", "app")}}) {
+    const std::string out = tries(mode, secret);
+    EXPECT_TRUE(Contains(out, "read /zkpilot NoAuthError")) << mode;
+    EXPECT_TRUE(Contains(out, "read /zkpilot/keep NoAuthError")) << mode;
+    EXPECT_TRUE(Contains(out, "delete /zkpilot/keep NoAuthError")) << mode;
+    EXPECT_TRUE(Contains(out, "delete /zkpilot NotEmptyError")) << mode;  // kept by its child
+  }
+  for (const char* path : {"/zkpilot", "/zkpilot/keep"}) {
+    auto acl = testing::ZnodeAcl(ConnectString(1), path, "super:" + super);
+    ASSERT_TRUE(acl.ok()) << acl.status().message();
+    EXPECT_EQ(*acl, own) << path;
+  }
+
+  ProcessResult up = Zk({"upgrade", "own", "--version", "3.9.3", "--timeout", "90"});
+  ASSERT_EQ(up.exit_code, 0) << up.All();
+  for (const char* path : {"/zkpilot", "/zkpilot/keep", "/zkpilot/upgrades"}) {
+    auto acl = testing::ZnodeAcl(ConnectString(1), path, "super:" + super);
+    ASSERT_TRUE(acl.ok()) << acl.status().message();
+    EXPECT_EQ(*acl, own) << path;
+  }
+  const std::string out = tries("anonymous", "");
+  EXPECT_TRUE(Contains(out, "read /zkpilot NoAuthError"));
+  EXPECT_TRUE(Contains(out, "read /zkpilot/upgrades NoAuthError"));
+  EXPECT_TRUE(Contains(out, "delete /zkpilot/upgrades NoAuthError"));
+  EXPECT_TRUE(Contains(out, "delete /zkpilot/keep NoAuthError"));
+}
+
+// With TLS the hook znodes belong to zkpilot's certificate
+// (x509:CN=zkpilot-super); a client with a certificate from the cluster's CA
+// is someone else.
+TEST_F(AuthTest, WithTlsHookZnodesBelongToZkpilotsCertificate) {
+  ProcessResult d = Deploy("owntls", {"replicas=1", "tls.enabled=true"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();
+  const std::string certs = world_.root() + "/certs";
+  ProcessResult issue = Zk({"certs", "owntls", "--client", "app1", "-o", certs});
+  ASSERT_EQ(issue.exit_code, 0) << issue.All();
+  ProcessResult r = Run({kPython, "-c", kKazooHookZnodes, ConnectString(1), "cert", certs});
+  EXPECT_EQ(r.exit_code, 0) << r.All();
+  EXPECT_TRUE(Contains(r.out, "read /zkpilot NoAuthError"));
+  EXPECT_TRUE(Contains(r.out, "read /zkpilot/keep NoAuthError"));
+  EXPECT_TRUE(Contains(r.out, "delete /zkpilot/keep NoAuthError"));
+  EXPECT_TRUE(Contains(r.out, "delete /zkpilot NotEmptyError"));
+  // zkpilot itself still works there: a roll restarts and checks the server.
+  ProcessResult restart = Zk({"restart", "owntls", "--timeout", "90"});
+  EXPECT_EQ(restart.exit_code, 0) << restart.All();
+}
+
 struct BadAuth {
   const char* name;
   std::vector<std::string> sets;

@@ -194,7 +194,8 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
   }
 }
 
-Result<std::string> ZnodeAcl(const std::string& connect_string, const std::string& path) {
+Result<std::string> ZnodeAcl(const std::string& connect_string, const std::string& path,
+                             const std::string& digest_credentials) {
   zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
   zhandle_t* zh = zookeeper_init(connect_string.c_str(), IgnoreWatch, 10000, nullptr, nullptr, 0);
   if (!zh) return Status::IOError("getAcl " + path + ": cannot create a ZooKeeper handle");
@@ -204,6 +205,10 @@ Result<std::string> ZnodeAcl(const std::string& connect_string, const std::strin
     return Status::IOError("getAcl " + path + ": no session with " + connect_string +
                            " within 15s");
   }
+  // The C client sends a session's credentials before the requests queued after them.
+  if (!digest_credentials.empty())
+    zoo_add_auth(zh, "digest", digest_credentials.data(),
+                 static_cast<int>(digest_credentials.size()), nullptr, nullptr);
   ACL_vector acl{};
   struct Stat stat {};
   const int rc = zoo_get_acl(zh, path.c_str(), &acl, &stat);

@@ -71,8 +71,10 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
                std::chrono::milliseconds interval = std::chrono::milliseconds(100));
 
 // The ACL of a znode as "scheme:id:perms" entries joined by ',', perms in
-// the order "cdrwa" (the notation of the package's hooks.yaml).
-Result<std::string> ZnodeAcl(const std::string& connect_string, const std::string& path);
+// the order "cdrwa" (the notation of the package's hooks.yaml). With
+// `digest_credentials` ("user:password") the session authenticates first.
+Result<std::string> ZnodeAcl(const std::string& connect_string, const std::string& path,
+                             const std::string& digest_credentials = "");
 
 }  // namespace zkpilot::testing
 

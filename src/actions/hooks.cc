@@ -16,6 +16,28 @@ bool ArgBool(const nlohmann::json& args, const std::string& key) {
   return args.contains(key) && args[key].is_boolean() && args[key].get<bool>();
 }
 
+// Whether zkpilot is known to the cluster by an identity of its own that
+// other clients cannot claim: with TLS its certificate (x509), with client
+// authentication the super digest, which only it knows. A plaintext cluster
+// without authentication keeps the package's open `acl`.
+bool ClusterAuthenticates(const Values* values) {
+  auto on = [&](const char* key) { return values && values->Has(key) && values->Get(key) == true; };
+  return on("tls.enabled") || on("auth.enabled");
+}
+
+// `secure_acl` with every "{{self}}" replaced by the session's own ACL id.
+Result<std::string> WithOwnId(std::string secure_acl, const ZkSession& session) {
+  static const std::string kSelf = "{{self}}";
+  const std::string self = session.OwnAclId();
+  if (self.empty() && secure_acl.find(kSelf) != std::string::npos)
+    return Status::Internal(
+        "secureAcl: zkpilot's session has no identity of its own to put for {{self}}");
+  for (size_t at = secure_acl.find(kSelf); at != std::string::npos;
+       at = secure_acl.find(kSelf, at + self.size()))
+    secure_acl.replace(at, kSelf.size(), self);
+  return secure_acl;
+}
+
 int64_t ArgInt(const nlohmann::json& args, const std::string& key) {
   return args.contains(key) && args[key].is_number_integer() ? args[key].get<int64_t>() : -1;
 }
@@ -30,6 +52,9 @@ class HookRunner {
       ZK_ASSIGN_OR_RETURN(ZkSession * zk, Session());
       CreateOptions opts;
       opts.acl = ArgString(a, "acl", "world:anyone:cdrwa");
+      if (a.contains("secureAcl") && ClusterAuthenticates(target_.values)) {
+        ZK_ASSIGN_OR_RETURN(opts.acl, WithOwnId(ArgString(a, "secureAcl"), *zk));
+      }
       opts.make_parents = ArgBool(a, "parents");
       opts.ignore_existing = true;
       opts.enforce_acl = ArgBool(a, "enforceAcl");

@@ -272,7 +272,7 @@ TEST(KubeCommands, ChangesAreCheckedBeforeAnythingIsWritten) {
   // None of it reached the resource.
   json after = GetObject(*admin, ns, "demo");
   EXPECT_EQ(after["metadata"]["generation"], generation);
-  EXPECT_EQ(after["spec"]["values"], json::parse(R"({"replicas": 3})"));
+  EXPECT_EQ(after["spec"]["values"], json::parse(R"({"replicas": 3, "version": "3.8.0"})"));
   EXPECT_TRUE(progress.lines.empty());
 }
 
@@ -317,7 +317,8 @@ TEST(KubeCommands, ConfigureWritesTheSpecAndFollowsTheOperation) {
         << out->text;
     EXPECT_EQ(progress.lines.size(), 6u);
   }
-  EXPECT_EQ(seen["spec"]["values"], json::parse(R"({"replicas": 3, "tickTime": 4000})"));
+  EXPECT_EQ(seen["spec"]["values"],
+            json::parse(R"({"replicas": 3, "tickTime": 4000, "version": "3.8.0"})"));
   EXPECT_EQ(seen["spec"]["package"]["name"], "zookeeper");  // the rest of the spec stays
 }
 
@@ -370,8 +371,9 @@ TEST(KubeCommands, RollbackAfterAFailedUpgradeWritesTheRunningValuesBack) {
         out->text,
         "rollback demo: the spec is back to revision 1's values; the operator had nothing to do\n");
   }
-  // Revision 1's values, all at their defaults (replicas 3 included): no version asked for.
-  EXPECT_EQ(seen["spec"].value("values", json::object()), json::object()) << seen["spec"];
+  // Revision 1's values not at their defaults: its version, 3.8.0 (the default is 3.9.3).
+  EXPECT_EQ(seen["spec"].value("values", json::object()), json::parse(R"({"version": "3.8.0"})"))
+      << seen["spec"];
 }
 
 TEST(KubeCommands, AFieldAnotherManagerOwnsIsReportedNotOverridden) {

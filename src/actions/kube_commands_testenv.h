@@ -208,13 +208,16 @@ inline void CreateDeployedCluster(KubeClient& client, const std::string& ns,
   ClusterSpec spec;
   spec.package = MakePackageRef(package, *files);
   spec.values = user_values;
+  // The status below (Members) says 3.8.0: so does the spec, as a deploy with
+  // --set version=3.8.0 writes it (the default is 3.9.3).
+  if (!spec.values.contains("version")) spec.values["version"] = "3.8.0";
   auto applied = ApplyClusterObject(client, ClusterApplyObject(name, ns, spec), false);
   ASSERT_TRUE(applied.ok()) << applied.status().message();
   if (finalizer) {
     json finalizers = {{"metadata", {{"finalizers", json::array({kClusterFinalizer})}}}};
     ASSERT_TRUE(client.MergePatch(kube::ClusterResource(), ns, name, finalizers).ok());
   }
-  auto values = ResolveSpecValues(package.schema, user_values);
+  auto values = ResolveSpecValues(package.schema, spec.values);
   ASSERT_TRUE(values.ok()) << values.status().message();
   json flat = json::object();
   for (const auto& [k, v] : values->Flat()) flat[k] = v;

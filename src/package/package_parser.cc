@@ -341,7 +341,7 @@ struct ActionSpec {
 };
 const std::map<std::string, ActionSpec>& HookActions() {
   static const std::map<std::string, ActionSpec> kActions = {
-      {"create-znode", {{"path"}, {"data", "acl", "parents", "enforceAcl"}}},
+      {"create-znode", {{"path"}, {"data", "acl", "secureAcl", "parents", "enforceAcl"}}},
       {"delete-znode", {{"path"}, {"recursive"}}},
       {"set-quota", {{"path"}, {"bytes", "count"}}},
       {"purge-snapshots", {{"retain"}, {}}},

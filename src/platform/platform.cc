@@ -44,6 +44,7 @@ class ClientSession : public ZkSession {
   Status SetQuota(const std::string& path, int64_t bytes, int64_t count) override {
     return client_->SetQuota(path, bytes, count);
   }
+  std::string OwnAclId() const override { return client_->OwnAclId(); }
 
  private:
   std::unique_ptr<ZkClient> client_;

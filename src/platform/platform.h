@@ -62,6 +62,9 @@ class ZkSession {
                                          const CreateOptions& options) = 0;
   virtual Status Delete(const std::string& path, DeleteMode mode) = 0;  // missing: kNotFound
   virtual Status SetQuota(const std::string& path, int64_t bytes, int64_t count) = 0;
+  // The ACL id ZooKeeper knows the session by (ZkClient::OwnAclId); "" when
+  // anonymous or not known. Default: "".
+  virtual std::string OwnAclId() const { return ""; }
 };
 std::unique_ptr<ZkSession> SessionOver(std::unique_ptr<ZkClient> client);
 

@@ -324,8 +324,19 @@ TEST(DefaultPackage, ImagesArePinnedByDigestWithoutTheirTag) {
   EXPECT_EQ(ServerContainer(*prometheus)["image"], "prom/prometheus@" + d);
 
   auto plain = RenderDefault({"prometheus.enabled=true"});
-  EXPECT_EQ(ServerContainer(*Find(plain, "StatefulSet", "demo-1"))["image"], "zookeeper:3.8.0");
+  EXPECT_EQ(ServerContainer(*Find(plain, "StatefulSet", "demo-1"))["image"], "zookeeper:3.9.3");
   EXPECT_EQ(ServerContainer(*Find(plain, "Deployment", "demo-prometheus"))["image"], "prom/prometheus:v2.53.0");
+}
+
+// The default version has no known critical CVE (3.8.0 has CVE-2024-23944:
+// a persistent watcher is told of the paths of children it may not read);
+// 3.8.0 stays selectable.
+TEST(DefaultPackage, DefaultVersionIs393And380StaysSelectable) {
+  EXPECT_EQ(ServerContainer(*Find(RenderDefault({}), "StatefulSet", "demo-1"))["image"],
+            "zookeeper:3.9.3");
+  EXPECT_EQ(
+      ServerContainer(*Find(RenderDefault({"version=3.8.0"}), "StatefulSet", "demo-1"))["image"],
+      "zookeeper:3.8.0");
 }
 
 TEST(DefaultPackage, PullSecretsAndLoadBalancerRangesOnlyWhenGiven) {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -245,6 +246,10 @@ void TlsTunnel::State::Accept() {
       if (!(fds[i].revents & POLLIN)) continue;
       int fd = ::accept4(listeners[i].get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) continue;
+      // A reply that spans TLS records is relayed in pieces: each goes at once
+      // (see TlsConnection::Open).
+      const int one = 1;
+      (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       std::lock_guard<std::mutex> lock(mu);
       for (auto it = relays.begin(); it != relays.end();) {  // reap finished relays
         if (it->done->load()) {

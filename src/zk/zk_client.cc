@@ -1,7 +1,10 @@
 #include "zk/zk_client.h"
 
 #include <fmt/format.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 #include <zookeeper/zookeeper.h>
 
@@ -12,6 +15,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -300,6 +304,7 @@ struct ZkClient::Impl {
   std::mutex mu;
   std::condition_variable cv;
   int state = 0;  // the last session state reported to the watcher
+  std::string own_acl_id;  // see OwnAclId; set at Connect (TLS) or by AddAuth
 
   ~Impl() {
     if (zh != nullptr) zookeeper_close(zh);  // joins the client's threads
@@ -319,6 +324,27 @@ struct ZkClient::Impl {
     return Clock::now() + std::chrono::milliseconds(std::max(zoo_recv_timeout(zh), 1000) * 2);
   }
 };
+
+// The subject of a PEM certificate as Java's X500Principal.getName() prints
+// it (RFC 2253), which X509AuthenticationProvider.getClientId uses as the id;
+// "" when it cannot be read (the tunnel then fails with the reason). The
+// certificate is the in-memory PEM when there is one, else the file.
+static std::string CertificateSubject(const TlsClientFiles& tls) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(
+      !tls.cert_pem.empty() ? BIO_new_mem_buf(tls.cert_pem.data(), static_cast<int>(tls.cert_pem.size()))
+                            : BIO_new_file(tls.cert_file.c_str(), "r"),
+      &BIO_free);
+  if (!in) return "";
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (!cert) return "";
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), &BIO_free);
+  if (X509_NAME_print_ex(out.get(), X509_get_subject_name(cert.get()), 0, XN_FLAG_RFC2253) < 0)
+    return "";
+  char* data = nullptr;
+  long n = BIO_get_mem_data(out.get(), &data);
+  return n > 0 ? std::string(data, static_cast<size_t>(n)) : "";
+}
 
 std::string DigestId(const std::string& user, const std::string& password) {
   std::string input = user + ":" + password;
@@ -396,6 +422,10 @@ Result<std::unique_ptr<ZkClient>> ZkClient::ConnectVia(const std::string& connec
   ApplyClientLogging();
   auto impl = std::make_unique<Impl>();
   impl->tunnel = std::move(tunnel);
+  if (options.tls) {
+    const std::string subject = CertificateSubject(*options.tls);
+    if (!subject.empty()) impl->own_acl_id = "x509:" + subject;
+  }
   errno = 0;
   impl->zh = zookeeper_init2(c_connect.c_str(), &Impl::Watcher, options.session_timeout_ms, nullptr,
                              impl.get(), 0, &LogToSpdlog);
@@ -437,8 +467,14 @@ Status ZkClient::AddAuth(const std::string& scheme, const std::string& credentia
   std::optional<int> done = pending->Wait(impl_->AsyncDeadline());
   if (!done) return Status::IOError(fmt::format("add auth {}: no answer from the server", scheme));
   if (*done != ZOK) return ZkError(*done, "add auth", scheme);
+  const size_t colon = credentials.find(':');
+  if (scheme == "digest" && colon != std::string::npos && impl_->own_acl_id.empty())
+    impl_->own_acl_id =
+        "digest:" + DigestId(credentials.substr(0, colon), credentials.substr(colon + 1));
   return Status::Ok();
 }
+
+std::string ZkClient::OwnAclId() const { return impl_->own_acl_id; }
 
 Status ZkClient::Create(const std::string& path, const std::string& data,
                         const CreateOptions& options) {

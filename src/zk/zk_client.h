@@ -120,6 +120,13 @@ class ZkClient {
   // waits for the server to accept them. Credentials are re-sent on reconnect.
   Status AddAuth(const std::string& scheme, const std::string& credentials);
 
+  // The ACL id ZooKeeper knows this session by ("scheme:id", for an ACL
+  // entry "scheme:id:perms"): over TLS "x509:<subject DN of the client
+  // certificate>" (X509AuthenticationProvider.getClientId), else after
+  // AddAuth("digest", "user:password") "digest:user:<base64 sha1>"
+  // (DigestAuthenticationProvider); "" for an anonymous session.
+  std::string OwnAclId() const;
+
   Status Create(const std::string& path, const std::string& data,
                 const CreateOptions& options = {});
   Result<CreatedNode> CreateNode(const std::string& path, const std::string& data,

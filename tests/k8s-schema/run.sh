@@ -74,7 +74,7 @@ check single-server "StatefulSet=1 Deployment=0" -- \
 check deployment-5 "StatefulSet=0 Deployment=5 PersistentVolumeClaim=5" -- \
   --set replicas=5 --set controller=deployment
 
-check all-addons "StatefulSet=3 Deployment=4 ConfigMap=6 Service=6 ServiceMonitor=0 PrometheusRule=0" -- \
+check all-addons "StatefulSet=3 Deployment=4 ConfigMap=7 Service=6 ServiceMonitor=0 PrometheusRule=0" -- \
   --set zoonavigator.enabled=true --set zoonavigator.readOnly=false --set prometheus.enabled=true \
   --set alertmanager.enabled=true --set grafana.enabled=true
 

@@ -123,8 +123,9 @@ class Soak {
 bool Soak::Deploy(Cluster& c) {
   // A hung (SIGSTOPped) server is killed after 15 s of silence instead of
   // the default 60: more steps fit in the run.
-  if (!Ok("deploy " + c.name, Zk({"deploy", c.name, kPackage, "--set", "clientPort=" + std::to_string(c.base),
-                                  "--set", "liveness.timeoutSeconds=15", "--timeout", "120"})))
+  if (!Ok("deploy " + c.name,
+          Zk({"deploy", c.name, kPackage, "--set", "clientPort=" + std::to_string(c.base), "--set",
+              "liveness.timeoutSeconds=15", "--set", "version=" + c.version, "--timeout", "120"})))
     return false;
   testing::WriteCheckerOptions options;
   for (int id = 1; id <= 3; ++id) options.servers.push_back({id, {"127.0.0.1", c.base + (id - 1) * 10}});

@@ -167,15 +167,16 @@ Result<std::unique_ptr<ZkTestEnsemble>> ZkTestEnsemble::Start(int servers,
       return Status::IOError(fmt::format("mkdtemp {}: {}", tmpl, std::strerror(errno)));
     }
     std::unique_ptr<ZkTestEnsemble> ensemble(new ZkTestEnsemble(tmpl, options));
-    ZK_ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(servers * 4));
+    ZK_ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(servers * 5));
     for (int id = 1; id <= servers; ++id) {
       Server server;
       server.id = id;
-      size_t base = static_cast<size_t>(id - 1) * 4;
+      size_t base = static_cast<size_t>(id - 1) * 5;
       server.client_port = ports[base];
       server.quorum_port = ports[base + 1];
       server.election_port = ports[base + 2];
       server.admin_port = ports[base + 3];
+      server.plaintext_port = ports[base + 4];
       server.dir = ensemble->dir_ / fmt::format("server.{}", id);
       ensemble->servers_.push_back(server);
     }
@@ -232,13 +233,12 @@ Status ZkTestEnsemble::Spawn(Server& server) {
   std::vector<std::string> args = {
       options_.java,
       "-Xmx" + options_.max_heap,
-      "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1",
       "-Djava.net.preferIPv4Stack=true",
       "-Dzookeeper.log.dir=" + server.dir.string(),
       "-Dorg.slf4j.simpleLogger.showDateTime=true",
       "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
   };
+  args.insert(args.begin() + 2, options_.jvm_flags.begin(), options_.jvm_flags.end());
   if (!options_.super_password.empty()) {
     args.push_back("-Dzookeeper.DigestAuthenticationProvider.superDigest=" +
                    DigestId("super", options_.super_password));
@@ -392,6 +392,10 @@ Endpoint ZkTestEnsemble::Client(int id) const {
   return Endpoint{"127.0.0.1", At(id).client_port, options_.tls ? options_.tls->tls_name : ""};
 }
 
+Endpoint ZkTestEnsemble::PlaintextClient(int id) const {
+  return Endpoint{"127.0.0.1", At(id).plaintext_port};
+}
+
 Endpoint ZkTestEnsemble::Admin(int id) const { return Endpoint{"127.0.0.1", At(id).admin_port}; }
 
 AdminClient ZkTestEnsemble::Probe(std::chrono::milliseconds timeout) const {
@@ -401,6 +405,10 @@ AdminClient ZkTestEnsemble::Probe(std::chrono::milliseconds timeout) const {
 
 std::string ZkTestEnsemble::ServerLine(int id) const {
   const Server& s = At(id);
+  if (options_.tls && options_.tls->plaintext_too) {
+    return fmt::format("server.{}=127.0.0.1:{}:{}:participant;127.0.0.1:{}", id, s.quorum_port,
+                       s.election_port, s.plaintext_port);
+  }
   if (options_.tls) {
     return fmt::format("server.{}=127.0.0.1:{}:{}:participant", id, s.quorum_port, s.election_port);
   }
@@ -409,7 +417,8 @@ std::string ZkTestEnsemble::ServerLine(int id) const {
 }
 
 std::string ZkTestEnsemble::ReconfigLine(int id) const {
-  if (options_.tls) return ServerLine(id) + ";" + Client(id).ToString();
+  if (options_.tls && !options_.tls->plaintext_too)
+    return ServerLine(id) + ";" + Client(id).ToString();
   return ServerLine(id);
 }
 

@@ -49,6 +49,10 @@ struct ZkTestTls {
   // The DNS name client_pem's certificate names instead of 127.0.0.1:
   // Client(id) carries it as tls_name, so the fixture's probes verify it.
   std::string tls_name = {};
+  // Also serve plaintext clients, on a port of their own (the client address
+  // of the server lines; PlaintextClient): the same servers over both, as
+  // bench/tls compares them.
+  bool plaintext_too = false;
 };
 
 struct ZkTestEnsembleOptions {
@@ -59,6 +63,8 @@ struct ZkTestEnsembleOptions {
   std::string four_letter_whitelist = "srvr,ruok,mntr,conf";
   int tick_time_ms = 2000;
   std::string max_heap = "256m";
+  // JVM flags besides the heap: quick start-up for tests by default (C1 only).
+  std::vector<std::string> jvm_flags = {"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"};
   // How long Start() (and WaitUntilServing) waits for leader/follower.
   std::chrono::milliseconds start_timeout = std::chrono::seconds(90);
   // Set: a TLS-only ensemble (see ZkTestTls).
@@ -88,6 +94,8 @@ class ZkTestEnsemble {
   std::string ConnectString(const std::vector<int>& ids) const;
   // REQUIRES: 1 <= id <= size() for all of these.
   Endpoint Client(int id) const;  // with ZkTestTls::tls_name
+  // The plaintext client port of a ZkTestTls::plaintext_too ensemble.
+  Endpoint PlaintextClient(int id) const;
   Endpoint Admin(int id) const;   // the AdminServer (HTTP)
   // "server.<id>=127.0.0.1:q:e:participant;127.0.0.1:c", e.g. for reconfig;
   // with TLS without ";127.0.0.1:c" (the client port is secureClientPort).
@@ -120,6 +128,7 @@ class ZkTestEnsemble {
     int quorum_port = 0;
     int election_port = 0;
     int admin_port = 0;
+    int plaintext_port = 0;  // ZkTestTls::plaintext_too
     pid_t pid = 0;
     std::filesystem::path dir;
   };

@@ -33,6 +33,10 @@ std::string SuperSecretName(const std::string& cluster) { return cluster + "-zkp
 
 std::string GrafanaSecretName(const std::string& cluster) { return cluster + "-grafana-admin"; }
 
+std::string ZooNavigatorLoginSecretName(const std::string& cluster) {
+  return cluster + "-zoonavigator-login";
+}
+
 namespace {
 
 // A password generated once and kept in Secret `name` under `key`: read back
@@ -91,6 +95,15 @@ Result<std::string> EnsureGrafanaPassword(KubeClient& client, const KubePlatform
       client, options, name, kGrafanaPasswordKey, [&](const std::string& pw) {
         return GrafanaSecretObject(name, options.namespace_name, pw, SecretDecoration(options));
       });
+}
+
+Result<std::string> EnsureZooNavigatorLogin(KubeClient& client,
+                                            const KubePlatformOptions& options) {
+  const std::string name = ZooNavigatorLoginSecretName(options.cluster);
+  return EnsureGeneratedSecret(client, options, name, "password", [&](const std::string& pw) {
+    return ZooNavigatorLoginSecretObject(name, options.namespace_name, pw,
+                                         SecretDecoration(options));
+  });
 }
 
 KubernetesPlatform::KubernetesPlatform(KubeClient& client, Package package, Values target,
@@ -546,14 +559,17 @@ Result<std::string> KubernetesPlatform::ForgetServer(int id) {
 Result<std::string> KubernetesPlatform::ApplyAddons() {
   ZK_ASSIGN_OR_RETURN(PlatformObjects objects, Render({}));
   // An add-on that reads Grafana's admin password (the package's grafana
-  // add-on) gets the Secret generated on first use and kept from then on:
-  // never rendered, so never regenerated nor pruned.
+  // add-on) or ZooNavigator's login gets the Secret generated on first use
+  // and kept from then on: never rendered, so never regenerated nor pruned.
   const std::string grafana_secret = GrafanaSecretName(options_.cluster);
+  const std::string login_secret = ZooNavigatorLoginSecretName(options_.cluster);
+  bool grafana = false, login = false;
   for (const auto& o : objects.addons) {
-    if (!ReferencesSecret(o, grafana_secret)) continue;
-    ZK_RETURN_IF_ERROR(EnsureGrafanaPassword(client_, options_).status());
-    break;
+    grafana = grafana || ReferencesSecret(o, grafana_secret);
+    login = login || ReferencesSecret(o, login_secret);
   }
+  if (grafana) ZK_RETURN_IF_ERROR(EnsureGrafanaPassword(client_, options_).status());
+  if (login) ZK_RETURN_IF_ERROR(EnsureZooNavigatorLogin(client_, options_).status());
   std::set<std::string> rendered;
   for (const auto& o : objects.cluster_wide) rendered.insert(ObjectKey(o));
   for (const auto& [id, list] : objects.servers)
@@ -575,7 +591,8 @@ Result<std::string> KubernetesPlatform::ApplyAddons() {
                         ListByLabel(k.api_version, k.kind, ClusterSelector(options_.cluster)));
     for (const auto& o : existing) {
       if (ServerIdOf(o) > 0 || ObjectName(o) == SuperSecretName(options_.cluster) ||
-          ObjectName(o) == grafana_secret || IsAuthSecret(options_.cluster, ObjectName(o)) ||
+          ObjectName(o) == grafana_secret || ObjectName(o) == login_secret ||
+          IsAuthSecret(options_.cluster, ObjectName(o)) ||
           (o.value("kind", "") == "Secret" && IsTlsSecretName(options_.cluster, ObjectName(o))))
         continue;
       if (rendered.count(ObjectKey(o))) continue;

@@ -93,6 +93,12 @@ Result<std::string> EnsureSuperPassword(KubeClient& client, const KubePlatformOp
 std::string GrafanaSecretName(const std::string& cluster);
 Result<std::string> EnsureGrafanaPassword(KubeClient& client, const KubePlatformOptions& options);
 
+// Secret <cluster>-zoonavigator-login (ZooNavigatorLoginSecretObject): the
+// login of the proxy in front of the zoonavigator add-on, generated the first
+// time ApplyAddons runs with zoonavigator.enabled and kept like Grafana's.
+std::string ZooNavigatorLoginSecretName(const std::string& cluster);
+Result<std::string> EnsureZooNavigatorLogin(KubeClient& client, const KubePlatformOptions& options);
+
 class KubernetesPlatform : public Platform {
  public:
   // REQUIRES: `target` was resolved against `package`'s schema; `client`

@@ -1,6 +1,7 @@
 #include "platform/kubernetes/kube_platform_objects.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <cctype>
 #include <regex>
@@ -233,6 +234,40 @@ json GrafanaSecretObject(const std::string& name, const std::string& namespace_n
                      {"app.kubernetes.io/component", "grafana"}}}}},
                  {"type", "Opaque"},
                  {"data", {{kGrafanaPasswordKey, Base64Encode(password)}}}};
+  Decorate(secret, d);
+  return secret;
+}
+
+std::string SshaHtpasswdLine(const std::string& user, const std::string& password,
+                             const std::string& salt) {
+  const std::string salted = password + salt;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  EVP_Digest(salted.data(), salted.size(), digest, &digest_len, EVP_sha1(), nullptr);
+  return user + ":{SSHA}" +
+         Base64Encode(std::string(reinterpret_cast<char*>(digest), digest_len) + salt) + "\n";
+}
+
+json ZooNavigatorLoginSecretObject(const std::string& name, const std::string& namespace_name,
+                                   const std::string& password, const ObjectDecoration& d) {
+  unsigned char salt[8];
+  RAND_bytes(salt, sizeof salt);
+  const std::string line = SshaHtpasswdLine(
+      kZooNavigatorUser, password, std::string(reinterpret_cast<char*>(salt), sizeof salt));
+  json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata",
+                  {{"name", name},
+                   {"namespace", namespace_name},
+                   {"labels",
+                    {{kLabelInstance, d.cluster},
+                     {kLabelManagedBy, kManagedByValue},
+                     {"app.kubernetes.io/component", "zoonavigator"}}}}},
+                 {"type", "Opaque"},
+                 {"data",
+                  {{"username", Base64Encode(kZooNavigatorUser)},
+                   {"password", Base64Encode(password)},
+                   {"htpasswd", Base64Encode(line)}}}};
   Decorate(secret, d);
   return secret;
 }

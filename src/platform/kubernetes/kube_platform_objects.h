@@ -72,6 +72,19 @@ nlohmann::json SuperSecretObject(const std::string& name, const std::string& nam
 inline constexpr char kGrafanaPasswordKey[] = "admin-password";
 nlohmann::json GrafanaSecretObject(const std::string& name, const std::string& namespace_name,
                                    const std::string& password, const ObjectDecoration& decoration);
+// The Secret holding the login of the zoonavigator add-on's proxy: keys
+// `username` (kZooNavigatorUser), `password` and `htpasswd`, the line
+// nginx's auth_basic_user_file checks (SshaHtpasswdLine).
+inline constexpr char kZooNavigatorUser[] = "admin";
+nlohmann::json ZooNavigatorLoginSecretObject(const std::string& name,
+                                             const std::string& namespace_name,
+                                             const std::string& password,
+                                             const ObjectDecoration& decoration);
+// "user:{SSHA}base64(sha1(password salt) salt)\n": a salted hash in the
+// RFC 2307 form nginx reads (ngx_http_auth_basic_module, scheme SSHA), so
+// the proxy never holds the password itself. REQUIRES: !salt.empty().
+std::string SshaHtpasswdLine(const std::string& user, const std::string& password,
+                             const std::string& salt);
 // Whether anything in `object` (a pod template's env, envFrom, volumes)
 // refers to the Secret `name`.
 bool ReferencesSecret(const nlohmann::json& object, const std::string& name);

@@ -110,7 +110,8 @@ TEST(KubePlatformObjects, TemplateHashFollowsWhatNeedsARestartOnly) {
   EXPECT_EQ(base, hash({"replicas=3"}, 1)) << "deterministic";
   EXPECT_EQ(base, hash({"replicas=5"}, 1)) << "membership is not part of it";
   EXPECT_NE(base, hash({"replicas=3", "tickTime=3000"}, 1)) << "a config file change";
-  EXPECT_NE(base, hash({"replicas=3", "version=3.9.3"}, 1)) << "a version change";
+  EXPECT_NE(base, hash({"replicas=3", "version=3.8.0"}, 1))
+      << "a version change (from the default)";
   EXPECT_NE(base, hash({"replicas=3", "heapSize=256m"}, 1)) << "a JVM flag change";
   EXPECT_EQ(base,
             hash({"replicas=3", "zoonavigator.enabled=true", "zoonavigator.readOnly=false"}, 1))
@@ -191,6 +192,64 @@ TEST(KubePlatformObjects, SuperSecretHoldsPasswordAndDigest) {
   EXPECT_EQ(*Base64Decode(s["data"]["digest"]), DigestId("super", "pw"));
   for (const std::string text : {"", "a", "ab", "abc", "abcd", "super:xyz="})
     EXPECT_EQ(*Base64Decode(Base64Encode(text)), text);
+}
+
+// ZooNavigator sits behind a login: it listens on the pod's loopback, the
+// Service leads to an nginx sidecar that checks the user in the Secret
+// demo-zoonavigator-login, whose htpasswd line is a salted hash.
+TEST(KubePlatformObjects, ZooNavigatorIsReachedOnlyThroughItsLoginProxy) {
+  // {SSHA}: base64(sha1("secret" "12345678") "12345678"), as Python's hashlib computes it.
+  EXPECT_EQ(SshaHtpasswdLine("admin", "secret", "12345678"),
+            "admin:{SSHA}tCNGqyJLk/uvKpCa4vga5GB2gWoxMjM0NTY3OA==\n");
+  const json s = ZooNavigatorLoginSecretObject("demo-zoonavigator-login", "ns", "pw",
+                                               {"demo", "uid-1", "v", "K", ""});
+  EXPECT_EQ(s["metadata"]["ownerReferences"][0]["uid"], "uid-1");
+  EXPECT_EQ(*Base64Decode(s["data"]["username"]), "admin");
+  EXPECT_EQ(*Base64Decode(s["data"]["password"]), "pw");
+  const std::string line = *Base64Decode(s["data"]["htpasswd"]);
+  EXPECT_EQ(line.rfind("admin:{SSHA}", 0), 0u) << line;
+  EXPECT_EQ(line.find("pw"), std::string::npos) << "the password itself in " << line;
+
+  PlatformObjects o =
+      Objects({"replicas=3", "zoonavigator.enabled=true", "zoonavigator.readOnly=false"});
+  json deployment, service, config;
+  for (const auto& a : o.addons) {
+    if (a["kind"] == "Deployment") deployment = a;
+    if (a["kind"] == "Service") service = a;
+    if (a["kind"] == "ConfigMap") config = a;
+  }
+  ASSERT_FALSE(deployment.is_null());
+  EXPECT_TRUE(ReferencesSecret(deployment, "demo-zoonavigator-login"));
+  const json& containers = deployment["spec"]["template"]["spec"]["containers"];
+  ASSERT_EQ(containers.size(), 2u) << containers.dump(2);
+  EXPECT_EQ(containers[0]["name"], "zoonavigator");
+  EXPECT_FALSE(containers[0].contains("ports"))
+      << "ZooNavigator's own port is not the pod's way in";
+  bool loopback = false;
+  for (const auto& e : containers[0]["env"])
+    loopback = loopback ||
+               (e["name"] == "JAVA_OPTS" && e["value"] == "-J-Dplay.server.http.address=127.0.0.1");
+  EXPECT_TRUE(loopback) << containers[0]["env"].dump();
+  EXPECT_EQ(containers[1]["name"], "login-proxy");
+  EXPECT_EQ(containers[1]["image"], "nginxinc/nginx-unprivileged:1.27-alpine");
+  EXPECT_EQ(containers[1]["ports"][0]["name"], "http");
+  EXPECT_EQ(containers[1]["ports"][0]["containerPort"], 8080);
+  EXPECT_EQ(containers[1]["securityContext"]["readOnlyRootFilesystem"], true);
+  EXPECT_EQ(service["spec"]["ports"][0]["targetPort"], "http");
+  const std::string nginx = config["data"].value("nginx.conf", "");
+  EXPECT_NE(nginx.find("auth_basic_user_file /etc/zoonavigator-login/htpasswd;"), std::string::npos)
+      << nginx;
+  EXPECT_NE(nginx.find("proxy_pass http://127.0.0.1:9000;"), std::string::npos) << nginx;
+  // Pinned by digest like every image.
+  const std::string d = "sha256:" + std::string(64, 'a');
+  PlatformObjects pinned = Objects({"replicas=1", "zoonavigator.enabled=true",
+                                    "zoonavigator.readOnly=false", "loginProxy.imageDigest=" + d});
+  for (const auto& a : pinned.addons) {
+    if (a["kind"] == "Deployment") {
+      EXPECT_EQ(a["spec"]["template"]["spec"]["containers"][1]["image"],
+                "nginxinc/nginx-unprivileged@" + d);
+    }
+  }
 }
 
 TEST(KubePlatformObjects, GrafanaSecretHoldsThePasswordItsDeploymentReads) {

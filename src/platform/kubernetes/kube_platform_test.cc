@@ -45,7 +45,8 @@ const Package& DefaultPackage() {
 }
 
 Values TestValues(std::vector<std::string> sets) {
-  sets.insert(sets.begin(), "heapSize=256m");
+  // 3.8.0, not the default: the ensemble tests check the version they run.
+  sets.insert(sets.begin(), {"heapSize=256m", "version=3.8.0"});
   ValuesInput in;
   in.sets = sets;
   auto values = ResolveValues(DefaultPackage().schema, in);
@@ -405,6 +406,12 @@ TEST_F(KubePlatformEnsemble, AddonsAreAppliedAndPrunedWhenSwitchedOff) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ((*list)["items"].size(), 1u);
   const std::string name = (*list)["items"][0]["metadata"]["name"];
+  // ZooNavigator's login (the proxy in front of it reads its htpasswd), generated on first use.
+  json login = Get(kSecrets, "demo-zoonavigator-login");
+  ASSERT_FALSE(login.is_null()) << "no login Secret for ZooNavigator's proxy";
+  auto htpasswd = Base64Decode(login["data"].value("htpasswd", ""));
+  ASSERT_TRUE(htpasswd.ok());
+  EXPECT_EQ(htpasswd->rfind("admin:{SSHA}", 0), 0u) << *htpasswd;
 
   auto endpoint = with->AddonEndpoint("zoonavigator");
   ASSERT_TRUE(endpoint.ok()) << endpoint.status().message();
@@ -423,6 +430,7 @@ TEST_F(KubePlatformEnsemble, AddonsAreAppliedAndPrunedWhenSwitchedOff) {
   for (int id = 1; id <= 3; ++id)
     EXPECT_FALSE(Get(kStatefulSets, "demo-" + std::to_string(id)).is_null());
   EXPECT_FALSE(Get(kSecrets, "demo-zkpilot-super").is_null()) << "never pruned";
+  EXPECT_FALSE(Get(kSecrets, "demo-zoonavigator-login").is_null()) << "kept while ZooNavigator is off";
 }
 
 // Grafana's admin password: generated into a Secret the first time the

@@ -672,7 +672,7 @@ TEST(OperatorEndToEnd, DeploysChangesAndDeletesACluster) {
   const std::string ns = "e2e";
   CreateNamespace(*client, ns);
   const Installed installed = InstallPackage(*client, ns);
-  CreateCluster(*client, ns, "demo", installed.ref, {{"replicas", 3}});
+  CreateCluster(*client, ns, "demo", installed.ref, {{"replicas", 3}, {"version", "3.8.0"}});
   auto op =
       StartOperatorInside("e2e", {"--namespace", ns, "--health-addr", "off", "--resync", "10s"});
 

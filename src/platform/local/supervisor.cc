@@ -16,6 +16,7 @@
 
 #include "observe/exporter.h"
 #include "platform/local/cds.h"
+#include "platform/local/certificate_roll.h"
 #include "platform/local/file_actions.h"
 #include "platform/local/guardian.h"
 #include "platform/local/liveness.h"
@@ -78,7 +79,9 @@ struct NodeRuntime {
 class Supervisor {
  public:
   Supervisor(const SupervisorOptions& options, std::unique_ptr<StateStore> store)
-      : options_(options), store_(std::move(store)) {
+      : options_(options),
+        store_(std::move(store)),
+        certificate_roll_(options.home, options.cluster, CertificateCheckInterval()) {
     if (CdsEnabledByEnvironment())
       cds_ = std::make_unique<CdsArchives>(CdsOptions{CdsDir(DistributionsDir(options_.home))});
   }
@@ -107,6 +110,8 @@ class Supervisor {
     for (const auto& node : *nodes) anything = ReconcileNode(node) || anything;
     liveness_.EndPass();
     RenewOwnCertificateWhenDue((*cluster)->home, *nodes);
+    certificate_roll_.Tick((*cluster)->home, *nodes, liveness_settings_.tls.has_value(),
+                           liveness_settings_.pki, exits_);
     anything = ReconcileServices((*cluster)->home, *nodes) || anything;
     return anything;
   }
@@ -405,6 +410,7 @@ class Supervisor {
   std::string cluster_home_;  // the cluster's, read at each pass
   Clock::time_point last_certificate_check_{};
   std::string last_certificate_error_;  // said once until it changes
+  CertificateRoll certificate_roll_;    // server certificates renewed by a roll
 };
 
 }  // namespace
