@@ -80,7 +80,7 @@ std::vector<std::string> OnHandOffPorts(const Platform& platform, const Observed
   int64_t newest_version = -1;
   for (const auto& sv : view.servers) {
     if (!sv.health.srvr || !sv.health.srvr->IsServing()) continue;
-    auto conf = platform.Admin(std::chrono::milliseconds(1000)).Conf(sv.state.client);
+    auto conf = platform.AdminFor(sv.state, std::chrono::milliseconds(1000)).Conf(sv.state.client);
     if (!conf.ok() || !conf->count("version")) continue;
     int64_t version = -1;
     try {

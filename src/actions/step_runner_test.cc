@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "actions/action_test_util.h"
+#include "actions/observe.h"
 #include "plan/steps.h"
 
 namespace zkpilot {
@@ -327,6 +328,36 @@ TEST_F(StepRunnerTest, PlatformErrorsComeBackAsTheStepsError) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kPermissionDenied);
   EXPECT_EQ(r.status().message(), "cannot patch statefulsets");
+}
+
+}  // namespace
+}  // namespace zkpilot
+
+namespace zkpilot {
+namespace {
+
+// The fake keeps the render of each server's last ApplyServerConfig
+// (last_render), and reports its stages as observed only from its next
+// start, as the local supervisor does.
+TEST_F(StepRunnerTest, FakePlatformObservesARenderedStageFromTheNextStart) {
+  StartEnsemble();
+  auto view = ObserveEnsembleView(*platform_);
+  ASSERT_TRUE(view.ok()) << view.status().message();
+  EXPECT_EQ(view->tls_stages, (std::map<int, int>{{1, 0}, {2, 0}, {3, 0}}));
+  EXPECT_EQ(view->quorum_auth_stages, (std::map<int, int>{{1, 0}, {2, 0}, {3, 0}}));
+  EXPECT_EQ(platform_->last_render(2), ServerRender{});
+
+  const ServerRender open{TlsStage::kOpen, std::nullopt, 1};
+  ASSERT_TRUE(platform_->ApplyServerConfig(2, {}, open).ok());
+  EXPECT_EQ(platform_->last_render(2), open);
+  view = ObserveEnsembleView(*platform_);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->tls_stages.at(2), 0) << "prepared, not running yet";
+  ASSERT_TRUE(platform_->RestartServer(2, view->generations.at(2) + 1).ok());
+  view = ObserveEnsembleView(*platform_);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->tls_stages, (std::map<int, int>{{1, 0}, {2, 1}, {3, 0}}));
+  EXPECT_EQ(view->quorum_auth_stages.at(2), 1);
 }
 
 }  // namespace

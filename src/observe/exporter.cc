@@ -66,10 +66,12 @@ std::string Exporter::DownRole(int id, const std::map<int, std::string>& states)
 
 ServerReading Exporter::Read(int id, const Endpoint& endpoint, const std::string& down_role) {
   const Status vouched = options_.vouch ? options_.vouch(id, endpoint) : Status::Ok();
-  Result<SrvrInfo> srvr = vouched.ok() ? admin_.Srvr(endpoint) : Result<SrvrInfo>(vouched);
+  auto own = options_.server_tls.find(id);
+  const AdminClient admin = own == options_.server_tls.end() ? admin_ : AdminClient(options_.timeout, own->second);
+  Result<SrvrInfo> srvr = vouched.ok() ? admin.Srvr(endpoint) : Result<SrvrInfo>(vouched);
   // mntr refuses while the server is not serving; srvr already said so.
   Result<std::map<std::string, std::string>> mntr = Status::NotFound("mntr: not read");
-  if (srvr.ok() && srvr->IsServing()) mntr = admin_.Mntr(endpoint);
+  if (srvr.ok() && srvr->IsServing()) mntr = admin.Mntr(endpoint);
   int64_t last_success_ms = 0;
   {
     std::lock_guard<std::mutex> lock(success_mu_);

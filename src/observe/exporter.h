@@ -56,6 +56,9 @@ struct ExporterOptions {
   // The servers' client ports speak TLS: four-letter words go over TLS with
   // these client files. None: plaintext.
   std::optional<TlsClientFiles> tls;
+  // Per server id, how to reach it when not as `tls` says (a server in the
+  // middle of a TLS migration; none: plaintext).
+  std::map<int, std::optional<TlsClientFiles>> server_tls;
   // Cluster-level counters from zkpilot's own records; empty function: none.
   std::function<ExporterSelf()> self_metrics;
   // Server id -> desired state as zkpilot records it ("running", "stopped").

@@ -79,18 +79,20 @@ Result<std::unique_ptr<ZkSession>> Platform::OpenZkSession(const std::vector<int
 
 AdminClient Platform::Admin(std::chrono::milliseconds timeout) const { return AdminClient(timeout); }
 
+AdminClient Platform::AdminFor(const ServerState&, std::chrono::milliseconds timeout) const { return Admin(timeout); }
+
 NodeObservation Platform::Observe(const ServerState& server) {
   NodeObservation o;
   o.id = server.id;
   o.not_ready = server.not_ready;
-  auto srvr = Admin(std::chrono::milliseconds(1000)).Srvr(server.client);
+  auto srvr = AdminFor(server, std::chrono::milliseconds(1000)).Srvr(server.client);
   if (srvr.ok()) o.srvr = *srvr;
   else o.error = srvr.status().message();
   return o;
 }
 
 Result<int> Platform::SyncedFollowers(const ServerState& leader) {
-  ZK_ASSIGN_OR_RETURN(auto mntr, Admin(std::chrono::milliseconds(1000)).Mntr(leader.client));
+  ZK_ASSIGN_OR_RETURN(auto mntr, AdminFor(leader, std::chrono::milliseconds(1000)).Mntr(leader.client));
   auto it = mntr.find("zk_synced_followers");
   if (it == mntr.end()) return Status::NotFound("server " + std::to_string(leader.id) + " does not lead (no zk_synced_followers in its mntr)");
   try {

@@ -143,9 +143,13 @@ class Platform {
   // speak (locally with tls.enabled: TLS with zkpilot's own certificate).
   // Default: plaintext TCP.
   virtual AdminClient Admin(std::chrono::milliseconds timeout) const;
+  // The same for one server, which may speak otherwise than the values say
+  // while a TLS migration is under way (locally: by the TLS stage it runs,
+  // ServerState::tls_stage). Default: Admin.
+  virtual AdminClient AdminFor(const ServerState& server, std::chrono::milliseconds timeout) const;
 
   // ZooKeeper's own reading of a server: `srvr` on its client endpoint.
-  // Default: through Admin, one second at most.
+  // Default: through AdminFor, one second at most.
   virtual NodeObservation Observe(const ServerState& server);
 
   // How many followers the leader counts as synced: `mntr`'s
@@ -154,7 +158,7 @@ class Platform {
   // once its sync is queued; MonitorCommand in Commands.java). An error when
   // `leader` does not lead or does not answer `mntr` (not in
   // 4lw.commands.whitelist, say).
-  // Default: `mntr` through Admin, one second at most.
+  // Default: `mntr` through AdminFor, one second at most.
   virtual Result<int> SyncedFollowers(const ServerState& leader);
 
   // What `status` shows of the platform itself. Default: nothing.

@@ -562,6 +562,44 @@ TEST_F(StateStoreTest, NodesAndSupervisorUpdates) {
   EXPECT_EQ((*nodes)[1].id, 3);
 }
 
+// Schema 3: the stages the supervisor classified at spawn. A database of
+// before has none: its nodes read -1 (unknown) until their next start.
+TEST_F(StateStoreTest, NodesOfAVersion2DatabaseGetUnknownStagesUntilStarted) {
+  {
+    auto store = OpenStore();
+    ASSERT_OK(store->CreateCluster(MakeCluster("demo")));
+    ASSERT_OK(store->UpsertNode(MakeNode("demo", 1)));
+    ASSERT_OK(store->SetNodeProcess("demo", 1, 1001, 3, 5000, 2, 3));
+  }
+  {
+    RawDb raw(path_);  // what zkpilot of schema 2 left
+    raw.Exec("ALTER TABLE nodes DROP COLUMN tls_stage");
+    raw.Exec("ALTER TABLE nodes DROP COLUMN quorum_auth_stage");
+    raw.Exec("PRAGMA user_version = 2");
+  }
+  auto store = OpenStore();
+  EXPECT_EQ(RawDb(path_).Int("PRAGMA user_version"), StateSchemaVersion());
+  auto nodes = store->ListNodes("demo");
+  ASSERT_OK(nodes);
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ((*nodes)[0].pid, 1001);
+  EXPECT_EQ((*nodes)[0].started_generation, 3);
+  EXPECT_EQ((*nodes)[0].tls_stage, -1);
+  EXPECT_EQ((*nodes)[0].quorum_auth_stage, -1);
+  // The supervisor's next start records them; a command's stale record
+  // does not undo them (they are the supervisor's, like pid).
+  ASSERT_OK(store->SetNodeProcess("demo", 1, 1002, 4, 6000, 1, 0));
+  ASSERT_OK(store->UpsertNode(MakeNode("demo", 1)));
+  nodes = store->ListNodes("demo");
+  ASSERT_OK(nodes);
+  EXPECT_EQ((*nodes)[0].tls_stage, 1);
+  EXPECT_EQ((*nodes)[0].quorum_auth_stage, 0);
+  ASSERT_OK(store->SetNodeProcess("demo", 1, 1003, 5, 7000));
+  nodes = store->ListNodes("demo");
+  ASSERT_OK(nodes);
+  EXPECT_EQ((*nodes)[0].tls_stage, -1) << "a start without a classification is unknown";
+}
+
 TEST_F(StateStoreTest, HookRunsRoundTripInOrder) {
   auto store = OpenStore();
   ASSERT_OK(store->CreateCluster(MakeCluster("demo")));

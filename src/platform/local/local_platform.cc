@@ -205,6 +205,11 @@ AdminClient LocalPlatform::Admin(std::chrono::milliseconds timeout) const {
   return AdminClient(timeout, tls_);
 }
 
+AdminClient LocalPlatform::AdminFor(const ServerState& server, std::chrono::milliseconds timeout) const {
+  RenewOwnCertificateOnce();
+  return AdminClient(timeout, TlsClientFilesForStage(server.tls_stage, cluster_home_, tls_));
+}
+
 // Before talking to a TLS cluster: a zkpilot.crt that expired (or was lost)
 // would otherwise block every check and roll, `zkpilot restart` included,
 // until a server is prepared again. Best effort: a failure is said and the
@@ -575,23 +580,29 @@ Result<std::unique_ptr<ZkClient>> LocalPlatform::OpenSession(const std::vector<i
   // act on another ensemble.
   ZK_ASSIGN_OR_RETURN(auto records, NodesOf(store_, name_));
   std::string connect, foreign;
+  bool all_tls = true;
   for (const LocalNode* n : Members(members)) {
     const int port = n->endpoint.client_port;
-    int pid = 0;
+    int pid = 0, stage = -1;
     for (const auto& r : records)
-      if (r.id == n->endpoint.id && ProcessAlive(r.pid, Marker(r.dir))) pid = r.pid;
+      if (r.id == n->endpoint.id) {
+        stage = r.tls_stage;
+        if (ProcessAlive(r.pid, Marker(r.dir))) pid = r.pid;
+      }
+    const auto tls = TlsClientFilesForStage(stage, cluster_home_, tls_);
     if (WhoListens(port, pid) == PortListener::kOther) {
-      foreign += (foreign.empty() ? "" : "; ") + ForeignServerDescription(port, n->endpoint.id, tls_);
+      foreign += (foreign.empty() ? "" : "; ") + ForeignServerDescription(port, n->endpoint.id, tls);
       continue;
     }
+    all_tls = all_tls && tls.has_value();
     connect += (connect.empty() ? "" : ",") + Address(port);
   }
   if (connect.empty()) return Status::IOError("no server of " + name_ + " to open a session with: " + foreign);
-  if (tls_) {
+  if (all_tls) {
     // Through an in-process TLS tunnel (the C client has no TLS), as
     // CN=zkpilot-super: ZooKeeper's super user by its certificate alone.
     ZkConnectOptions options;
-    options.tls = tls_;
+    options.tls = TlsClientFilesForStage(static_cast<int>(TlsStage::kTls), cluster_home_, tls_);
     return ZkClient::Connect(connect, std::chrono::seconds(15), options);
   }
   ZK_ASSIGN_OR_RETURN(std::string password, SuperPassword());
@@ -631,7 +642,7 @@ NodeObservation LocalPlatform::Observe(const ServerState& server) {
     case PortListener::kProcess:
       return o;
     case PortListener::kOther:
-      o.error = ForeignServerDescription(port, server.id, tls_);
+      o.error = ForeignServerDescription(port, server.id, TlsClientFilesForStage(server.tls_stage, cluster_home_, tls_));
       break;
     case PortListener::kNone:  // it answered, then closed its port: gone
       o.error = "port " + std::to_string(port) + " is no longer served";

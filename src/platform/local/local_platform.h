@@ -74,6 +74,8 @@ class LocalPlatform : public Platform {
   std::string Name() const override { return "local"; }
   // Over TLS with zkpilot's certificate when the cluster has tls.enabled.
   AdminClient Admin(std::chrono::milliseconds timeout) const override;
+  // By the TLS stage the server runs (TlsClientFilesForStage).
+  AdminClient AdminFor(const ServerState& server, std::chrono::milliseconds timeout) const override;
   // java, every file rendered (CheckRenderedFiles), the version's
   // distribution, add-on programs; the cluster's whole port block reserved
   // (or checked) in the port registry; for servers not yet recorded: ports
@@ -91,6 +93,9 @@ class LocalPlatform : public Platform {
   Result<std::string> ForgetServer(int id) override;
   Result<std::string> ApplyAddons() override;
   Result<std::string> TearDown(bool purge_data, std::chrono::milliseconds timeout) override;
+  // Over TLS iff every member runs at TLS stage >= 1 (a stage unknown
+  // counts as the values say): stages 0 and 3 never run together, and
+  // stages 1 and 2 take both.
   Result<std::unique_ptr<ZkClient>> OpenSession(const std::vector<int>& members) override;
   Result<std::string> RunFileAction(int id, const std::string& action, const nlohmann::json& args,
                                     bool purge_data) override;

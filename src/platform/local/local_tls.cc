@@ -43,6 +43,13 @@ TlsStage ClassifyTlsStage(std::string_view zoo_cfg_text) {
   return TlsStage::kUnknown;
 }
 
+std::optional<TlsClientFiles> TlsClientFilesForStage(int stage, const std::string& cluster_home,
+                                                     const std::optional<TlsClientFiles>& unknown) {
+  if (stage < 0) return unknown;
+  if (stage == 0) return std::nullopt;
+  return LocalPkiAt(cluster_home).AdminFiles();
+}
+
 std::optional<TlsClientFiles> LocalTlsClientFiles(const Values& values, const std::string& cluster_home) {
   if (!TlsEnabled(values)) return std::nullopt;
   return LocalPkiAt(cluster_home).AdminFiles();

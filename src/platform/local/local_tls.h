@@ -39,6 +39,14 @@ bool TlsEnabled(const Values& values);
 // no stage renders, or a text without dataDir (not a zoo.cfg). Pure.
 TlsStage ClassifyTlsStage(std::string_view zoo_cfg_text);
 
+// zkpilot's transport to one server (contracts-12 section 1): TLS with its
+// client files under `cluster_home`, as CN=zkpilot-super, when the server
+// runs at TLS stage >= 1 (stages 1 and 2 serve plaintext too; TLS is
+// preferred there), plaintext (none) at stage 0, and `unknown` (the
+// revision's values' choice) when its stage is not known (-1).
+std::optional<TlsClientFiles> TlsClientFilesForStage(int stage, const std::string& cluster_home,
+                                                     const std::optional<TlsClientFiles>& unknown);
+
 // zkpilot's client files for the cluster under `cluster_home` when `values`
 // switch TLS on; none otherwise.
 std::optional<TlsClientFiles> LocalTlsClientFiles(const Values& values, const std::string& cluster_home);

@@ -73,17 +73,37 @@ Result<int> Spawn(const SpawnOptions& options) {
   return static_cast<int>(pid);
 }
 
+namespace {
+// A /proc file of a process that exits while it is read fails with ESRCH,
+// which libstdc++'s filebuf throws as std::ios_base::failure
+// (basic_filebuf::underflow) through istreambuf_iterator, ending the whole
+// command: read(2) instead, "" when gone.
+std::string ReadProcFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      out.clear();
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+}  // namespace
+
 bool ProcessAlive(int pid, const std::string& marker) {
   if (pid <= 0) return false;
   if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  if (!in) return false;
-  std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string cmdline = ReadProcFile("/proc/" + std::to_string(pid) + "/cmdline");
   if (cmdline.empty()) return false;  // a zombie has an empty command line
   // A zombie (exited, not reaped) still has a /proc entry: check its state.
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat_line;
-  std::getline(stat, stat_line);
+  const std::string stat = ReadProcFile("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat_line = stat.substr(0, stat.find('\n'));
   auto close_paren = stat_line.rfind(')');
   if (close_paren != std::string::npos && close_paren + 2 < stat_line.size() && stat_line[close_paren + 2] == 'Z')
     return false;

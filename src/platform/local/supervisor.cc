@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <filesystem>
@@ -101,15 +102,25 @@ class Supervisor {
     }
     bool anything = false;
     liveness_settings_ = LivenessSettingsOf(*store_, **cluster);
+    cluster_home_ = (*cluster)->home;
     liveness_.BeginPass();
     for (const auto& node : *nodes) anything = ReconcileNode(node) || anything;
     liveness_.EndPass();
-    RenewOwnCertificateWhenDue((*cluster)->home);
+    RenewOwnCertificateWhenDue((*cluster)->home, *nodes);
     anything = ReconcileServices((*cluster)->home, *nodes) || anything;
     return anything;
   }
 
  private:
+  // The probe of one server speaks as the server does: by the TLS stage its
+  // process was started at (TlsClientFilesForStage); the revision's values
+  // when that is not known.
+  LivenessSettings LivenessFor(const NodeRecord& node) const {
+    LivenessSettings s = liveness_settings_;
+    s.tls = TlsClientFilesForStage(node.tls_stage, cluster_home_, liveness_settings_.tls);
+    return s;
+  }
+
   void ReapChildren() {
     int status = 0;
     pid_t pid;
@@ -205,7 +216,7 @@ class Supervisor {
     if (alive) {
       const std::string why =
           liveness_.Check(node.id, node.pid, Endpoint{"127.0.0.1", node.client_port}, node.started_at,
-                          liveness_settings_);
+                          LivenessFor(node));
       if (!why.empty()) KillUnresponsive(node, marker, why);
       return true;
     }
@@ -231,8 +242,12 @@ class Supervisor {
   // longer be probed, watched by the exporter or managed. Looked at every
   // kOwnCertificateCheck, and at once (at most every few seconds) when a
   // probe could not be made or was refused for credentials.
-  void RenewOwnCertificateWhenDue(const std::string& cluster_home) {
-    if (!liveness_settings_.tls) return;
+  void RenewOwnCertificateWhenDue(const std::string& cluster_home, const std::vector<NodeRecord>& nodes) {
+    // Also while a server runs at a TLS stage the values do not ask for
+    // (a migration under way, either way): zkpilot talks TLS to it.
+    const bool tls = liveness_settings_.tls ||
+                     std::any_of(nodes.begin(), nodes.end(), [](const NodeRecord& n) { return n.tls_stage >= 1; });
+    if (!tls) return;
     const auto now = Clock::now();
     const bool hinted = liveness_.TakeCredentialProblem();
     const bool due = last_certificate_check_ == Clock::time_point{} ||
@@ -312,10 +327,15 @@ class Supervisor {
 
   bool ReconcileExporter(const ServiceSpec& spec, const std::vector<NodeRecord>& nodes) {
     std::vector<std::pair<int, Endpoint>> servers;
+    std::map<int, int> stages;  // how each server is read (its TLS stage)
     for (const auto& n : nodes)
-      if (n.desired == "running") servers.push_back({n.id, Endpoint{"127.0.0.1", n.client_port}});
+      if (n.desired == "running") {
+        servers.push_back({n.id, Endpoint{"127.0.0.1", n.client_port}});
+        stages[n.id] = n.tls_stage;
+      }
     const bool wanted = spec.enabled && !servers.empty();
-    if (exporter_ && (!wanted || servers != exporter_servers_ || spec.port != exporter_port_)) {
+    if (exporter_ && (!wanted || servers != exporter_servers_ || spec.port != exporter_port_ ||
+                      stages != exporter_stages_)) {
       exporter_->Stop();
       exporter_.reset();
       spdlog::info("exporter: stopped");
@@ -326,6 +346,8 @@ class Supervisor {
     options.servers = servers;
     options.port = spec.port;
     options.tls = liveness_settings_.tls;  // read like the liveness probe: over TLS on a TLS cluster
+    for (const auto& [id, stage] : stages)
+      options.server_tls[id] = TlsClientFilesForStage(stage, cluster_home_, liveness_settings_.tls);
     std::map<int, std::string> states;
     for (const auto& n : nodes) states[n.id] = n.desired;
     options.node_states = [states] { return states; };
@@ -363,6 +385,7 @@ class Supervisor {
     spdlog::info("exporter: serving {} servers on 127.0.0.1:{}", servers.size(), exporter->port());
     exporter_ = std::move(exporter);
     exporter_servers_ = servers;
+    exporter_stages_ = stages;
     exporter_port_ = spec.port;
     return true;
   }
@@ -373,11 +396,13 @@ class Supervisor {
   std::map<std::string, Clock::time_point> service_next_start_;
   std::unique_ptr<Exporter> exporter_;
   std::vector<std::pair<int, Endpoint>> exporter_servers_;
+  std::map<int, int> exporter_stages_;
   int exporter_port_ = 0;
   std::map<int, NodeRuntime> runtime_;
   std::map<int, std::string> exits_;  // exit descriptions of reaped children
   LivenessMonitor liveness_;
   LivenessSettings liveness_settings_;
+  std::string cluster_home_;  // the cluster's, read at each pass
   Clock::time_point last_certificate_check_{};
   std::string last_certificate_error_;  // said once until it changes
 };
