@@ -207,3 +207,22 @@ TEST(TlsPlanner, PlanChangeRefusesTheSwitchWithAVersionReplicasOrEnforcement) {
 
 }  // namespace
 }  // namespace zkpilot
+
+namespace zkpilot {
+namespace {
+
+TEST(TlsPlanner, KubernetesRefusesTheSwitchForNow) {
+  ChangeSet change;
+  change.from_tls_stage = TlsStage::kPlaintext;
+  change.to_tls_stage = TlsStage::kTls;
+  auto refused = CheckTlsSwitchSupported("kubernetes", change);
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(refused.message().find("not yet possible on the kubernetes platform"), std::string::npos)
+      << refused.message();
+  EXPECT_TRUE(CheckTlsSwitchSupported("local", change).ok());
+  change.to_tls_stage = TlsStage::kPlaintext;
+  EXPECT_TRUE(CheckTlsSwitchSupported("kubernetes", change).ok()) << "no switch, nothing to refuse";
+}
+
+}  // namespace
+}  // namespace zkpilot
