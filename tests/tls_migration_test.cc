@@ -257,7 +257,9 @@ class TlsMigrationTest : public ::testing::Test {
       auto srvr = AdminClient().Srvr(Client(id));
       EXPECT_TRUE(srvr.ok()) << "plaintext srvr, server " << id << ": " << srvr.status().message();
     }
-    if (resting) EXPECT_TRUE(PlaintextAccepted());
+    if (resting) {
+      EXPECT_TRUE(PlaintextAccepted());
+    }
   }
   // Stage 3: TLS only. openssl verifies the chain; plaintext gets nothing.
   void ExpectTlsOnly() {
