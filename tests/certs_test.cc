@@ -140,7 +140,7 @@ TEST_F(CertsTest, BadClientNamesAndFlagsAreRefusedBeforeAnythingIsRead) {
 TEST_F(CertsTest, APlaintextClusterHasNoCertificatesAndConnectSaysPlaintext) {
   ASSERT_NO_FATAL_FAILURE(Deploy("plain", kPackage));
   const std::string out = world_.root() + "/out";
-  const std::string not_tls = "certs plain: cluster plain does not use TLS: deploy it with --set tls.enabled=true";
+  const std::string not_tls = "certs plain: cluster plain does not use TLS: switch it with `zkpilot configure plain --set tls.enabled=true` (or deploy with it)";
   ProcessResult r = Zk({"certs", "plain", "--client", "app1", "-o", out});
   EXPECT_EQ(r.exit_code, 2) << r.All();
   EXPECT_TRUE(Contains(r.err, not_tls));

@@ -46,7 +46,7 @@ Status CheckClientName(const std::string& client) {
 
 Status RequireTls(const std::string& cluster, bool tls_enabled) {
   if (tls_enabled) return Status::Ok();
-  return Status::InvalidInput("cluster " + cluster + " does not use TLS: deploy it with --set tls.enabled=true");
+  return Status::InvalidInput("cluster " + cluster + " does not use TLS: switch it with `zkpilot configure " + cluster + " --set tls.enabled=true` (or deploy with it)");
 }
 
 std::string FormatCertificates(const std::string& cluster, const std::vector<CertificateStatus>& certificates,

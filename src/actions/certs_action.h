@@ -34,7 +34,7 @@ namespace zkpilot {
 inline constexpr size_t kMaxClientNameLength = 64;
 Status CheckClientName(const std::string& client);
 
-// "cluster X does not use TLS: deploy it with --set tls.enabled=true" unless `tls_enabled`.
+// "cluster X does not use TLS: switch it with `zkpilot configure X --set tls.enabled=true` ..." unless `tls_enabled`.
 Status RequireTls(const std::string& cluster, bool tls_enabled);
 
 struct ClientCertificateRequest {

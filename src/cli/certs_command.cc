@@ -67,7 +67,7 @@ CLI::App* AddCertsCommand(CLI::App& app, CertsFlags& flags) {
       "  zkpilot certs demo --client app1 -o ./app1-tls\n"
       "  zkpilot certs demo                 (the cluster's certificates and their expiry)\n"
       "  zkpilot certs demo -o json\n"
-      "The cluster must be deployed with --set tls.enabled=true; `zkpilot connect NAME` says how to connect.");
+      "The cluster must use TLS (deploy with --set tls.enabled=true, or switch it with `zkpilot configure NAME --set tls.enabled=true`); `zkpilot connect NAME` says how to connect.");
   return cmd;
 }
 

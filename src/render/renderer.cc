@@ -361,6 +361,13 @@ Status RefuseLocalOnlyFeatures(const Values& values) {
   // tls.enabled: the certificates come from Secrets zkpilot makes
   // (platform/kubernetes/kube_tls.h) or from cert-manager (kube_certmanager.h).
   if (on("tls.enabled")) {
+    // tls.allowPlaintext is stage 2 of a local switch (render/renderer.h
+    // TlsStage): its server lines carry client addresses, which contradict
+    // the Kubernetes block's static clientPort on the loopback
+    // (QuorumPeerConfig.setupClientPort refuses to start on that).
+    if (on("tls.allowPlaintext"))
+      return Status::InvalidInput("tls.allowPlaintext=true: plaintext next to TLS is the resting point of a switch "
+                                  "on the local platform only; on Kubernetes the client port speaks TLS only");
     // The probes' plaintext port on the pod's loopback must not take a port
     // the server or its pod listens on otherwise.
     const int probe = IntValue(values, "tls.probePort", 2182);

@@ -532,11 +532,15 @@ TEST(DefaultPackage, KubernetesTlsMountsTheServersSecretAndProbesTheLoopbackPort
 
 // A probe port that would clash (cert-manager's certificates render like
 // zkpilot's: the platform swaps the volume, kube_certmanager.h).
-TEST(DefaultPackage, KubernetesTlsRefusesAClashingProbePort) {
+TEST(DefaultPackage, KubernetesTlsRefusesAClashingProbePortAndPlaintextNextToTls) {
   auto pkg = LoadPackage(std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper");
   ASSERT_TRUE(pkg.ok()) << pkg.status().message();
   for (const auto& [set, message] : std::vector<std::pair<std::string, std::string>>{
-           {"tls.probePort=8080", "tls.probePort=8080: the same port as adminServerPort"}}) {
+           {"tls.probePort=8080", "tls.probePort=8080: the same port as adminServerPort"},
+           // Stage 2 (TLS and plaintext on one port) exists on the local
+           // platform only; its server lines would clash with the static
+           // clientPort of the Kubernetes block.
+           {"tls.allowPlaintext=true", "tls.allowPlaintext=true: plaintext next to TLS is the resting point"}}) {
     ValuesInput in;
     in.sets = {"tls.enabled=true", set};
     auto values = ResolveValues(pkg->schema, in);
