@@ -423,8 +423,9 @@ int main(int argc, char** argv) {
   if (pf.Kubernetes()) {
     for (CLI::App* cmd : {certs_cmd, connect_cmd})
       if (cmd->parsed()) {
-        spdlog::error("{}: the local platform only for now (on Kubernetes the cluster's certificates are not yet "
-                      "managed by zkpilot)", cmd->get_name());
+        spdlog::error("{}: the local platform only for now (on Kubernetes the certificates are in the cluster's "
+                      "Secrets, the CA in <cluster>-tls-ca; this command does not issue client certificates there "
+                      "yet)", cmd->get_name());
         return kExitUsage;
       }
     if (deploy_cmd->parsed()) {

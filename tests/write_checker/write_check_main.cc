@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
                       {"longest_gap_end_ms", report->longest_gap_end_ms},
                       {"start_unix_ms", report->start_unix_ms},
                       {"failed_at", report->failed_at},
+                      {"failed_sent_at", report->failed_sent_at},
                       {"tls", options.tls.has_value()},
                       {"summary", report->Summary()}};
   if (report_file.empty()) {

@@ -149,7 +149,8 @@ struct WriteChecker::State {
   Clock::time_point start;
   int64_t start_unix_ms = 0;
   std::vector<AckedWrite> acked;
-  std::vector<int64_t> failed_at;  // unix ms
+  std::vector<int64_t> failed_at;       // unix ms
+  std::vector<int64_t> failed_sent_at;  // unix ms
   std::string first_error;
   int64_t sessions = 0, swaps = 0;
   ElectionCounter elections;
@@ -280,7 +281,9 @@ void WriteChecker::WriteLoop() {
     note_error(created.status());
     {
       std::lock_guard<std::mutex> lock(state_->mu);
-      state_->failed_at.push_back(UnixMs());
+      const int64_t now = UnixMs();
+      state_->failed_at.push_back(now);
+      state_->failed_sent_at.push_back(now - duration_cast<milliseconds>(answered - sent).count());
     }
     // Connection loss: the C client fails over by itself within the session.
     if (SessionLost(created.status()) || answered - last_ok > session_timeout) client.reset();
@@ -350,6 +353,7 @@ Result<WriteReport> WriteChecker::Stop() {
   report.sessions = state_->sessions;
   report.first_error = state_->first_error;
   report.failed_at = state_->failed_at;
+  report.failed_sent_at = state_->failed_sent_at;
   report.transport_swaps = state_->swaps;
   report.elections = state_->elections.elections();
   report.epoch_first = state_->elections.first_epoch();

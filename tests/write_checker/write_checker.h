@@ -92,6 +92,12 @@ struct WriteReport {
   // When each failed write was answered (wall clock, ms since the Unix
   // epoch, like the journal's step times), in order.
   std::vector<int64_t> failed_at;
+  // When each of them was sent (same clock, same order). A write in flight
+  // when its server went away may be answered only at the client's own
+  // timeout (the C client waits up to 2/3 of the session timeout for a
+  // reply), well after the restart that failed it: [sent, answered] is when
+  // the write could be hit.
+  std::vector<int64_t> failed_sent_at;
   int64_t transport_swaps = 0;  // sessions swapped in by UseTls()
   double p50_latency_ms = 0, p99_latency_ms = 0, max_latency_ms = 0;
   int elections = 0;  // increases of the highest epoch seen

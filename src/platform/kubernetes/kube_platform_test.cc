@@ -595,16 +595,20 @@ TEST(KubePlatformPreflight, MissingNamespaceIsTheUsersFault) {
       << s.message();
 }
 
-TEST(KubePlatformPreflight, SaslAuthenticationIsRefusedUntilTheOperatorCarriesItsCredentials) {
+// SASL works on Kubernetes (the platform makes its Secrets, kube_auth.h):
+// preflight no longer refuses auth.*, and goes on to the namespace check.
+TEST(KubePlatformPreflight, SaslAuthenticationPassesToTheNextCheck) {
   auto client = kubesim::Client();
   KubePlatformOptions options;
-  options.namespace_name = "no-such-namespace";  // refused before the API is asked anything
+  options.namespace_name = "no-such-namespace";
   options.cluster = "demo";
   for (const std::string set : {"auth.enabled=true", "auth.quorum=true"}) {
     KubernetesPlatform p(*client, DefaultPackage(), TestValues({set}), options, real_clock);
     Status s = p.Preflight();
     EXPECT_EQ(s.code(), ErrorCode::kInvalidInput) << set;
-    EXPECT_NE(s.message().find("local platform only"), std::string::npos) << s.message();
+    EXPECT_EQ(s.message().find("local platform only"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("kubectl create namespace no-such-namespace"), std::string::npos)
+        << set << ": " << s.message();
   }
 }
 
