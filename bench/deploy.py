@@ -452,6 +452,8 @@ class Bench:
         out_path, err_path = home.parent / f"{home.name}.stdout", home.parent / f"{home.name}.stderr"
         argv = [self.args.zkpilot, "deploy", CLUSTER, str(self.args.package),
                 "--set", f"replicas={servers}", "--set", f"clientPort={base}",
+                # plaintext, as the baseline's servers (new clusters default to TLS)
+                "--set", "tls.enabled=false", "--set", "auth.enabled=false",
                 "--timeout", f"{self.args.timeout:g}"]
         for kv in self.args.set:
             argv += ["--set", kv]

@@ -216,7 +216,8 @@ def one_run(zkpilot: str, servers: int, idle: float, timeout: float, baseline_fi
         c.kubectl("create", "namespace", NS)
 
         r["zkpilot"] = timed(lambda: c.zkp("deploy", CLUSTER, PACKAGE, "--set", f"replicas={servers}",
-                                           "--set", "version=3.8.0", "--timeout", str(int(timeout))))
+                                           "--set", "version=3.8.0", "--set", "tls.enabled=false",
+                                           "--timeout", str(int(timeout))))
         sampler = Sampler(pid).start()
         time.sleep(idle)  # the measurement window itself, not a wait for a condition
         r["idle"] = sampler.stop()

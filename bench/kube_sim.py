@@ -112,6 +112,7 @@ def local_run(zkpilot, servers, timeout):
         base = free_port_block(10 * servers + 10)
         return timed([zkpilot, "deploy", name, os.path.join(ROOT, "packages", "zookeeper"),
                       "--set", f"replicas={servers}", "--set", f"clientPort={base}",
+                      "--set", "tls.enabled=false", "--set", "auth.enabled=false",
                       "--timeout", str(timeout)], env=env, stderr=subprocess.DEVNULL)
     finally:
         subprocess.run([zkpilot, "delete", name, "--purge-data"], env=env,

@@ -459,7 +459,7 @@ Status Deploy(const std::string& name, int replicas) {
   ZK_RETURN_IF_ERROR(WaitPortsFree());
   g_clusters.insert(name);
   return Zkpilot(
-             {"deploy", name, g.package, "--set", "replicas=" + std::to_string(replicas), "--set",
+             {"deploy", name, g.package, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "replicas=" + std::to_string(replicas), "--set",
               "clientPort=" + std::to_string(g.base), "--set", "version=" + kFromVersion},
              5min)
       .status();

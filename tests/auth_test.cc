@@ -84,7 +84,7 @@ class AuthTest : public ::testing::Test {
     return Run(args);
   }
   ProcessResult Deploy(const std::string& name, const std::vector<std::string>& sets) {
-    std::vector<std::string> args = {"deploy", name, kPackage, "--timeout", "90", "--set",
+    std::vector<std::string> args = {"deploy", name, kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--timeout", "90", "--set",
                                      "clientPort=" + std::to_string(world_.base_port())};
     for (const auto& s : sets) args.insert(args.end(), {"--set", s});
     return Zk(args);

@@ -60,7 +60,7 @@ class CertsTest : public ::testing::Test {
   }
   // A one-server cluster on the test's ports.
   void Deploy(const std::string& name, const std::string& package, std::vector<std::string> sets = {}) {
-    std::vector<std::string> args = {"deploy", name, package, "--set", "replicas=1", "--set",
+    std::vector<std::string> args = {"deploy", name, package, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "replicas=1", "--set",
                                      "clientPort=" + std::to_string(base_), "--timeout", "90"};
     for (const auto& s : sets) args.insert(args.end(), {"--set", s});
     ProcessResult r = Zk(args);

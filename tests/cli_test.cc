@@ -76,6 +76,11 @@ TEST(Cli, ParamsListsEveryParameter) {
   EXPECT_NE(r.stdout_only.find("NAME"), std::string::npos);
   for (const char* p : {"replicas", "clientPort", "dataDir", "version", "controller", "grafana.enabled"})
     EXPECT_NE(r.stdout_only.find(std::string("\n") + p + " "), std::string::npos) << p;
+  // What a new cluster gets where it differs from the default.
+  EXPECT_NE(r.stdout_only.find("[a new cluster on local: true]"), std::string::npos) << r.stdout_only;
+  auto json = RunZkpilot({"params", "packages/zookeeper", "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_NE(json.stdout_only.find("\"newClusterDefault\": true"), std::string::npos) << json.stdout_only;
 }
 
 TEST(Cli, LintPassesOnTheDefaultPackageAndWarnsOnEvenSize) {

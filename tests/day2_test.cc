@@ -193,7 +193,7 @@ class Day2Test : public ::testing::Test {
   void Deploy(int replicas = 3, const std::string& package = kPackage) {
     // 3.8.0: the scenarios upgrade to 3.9.3 and roll back (not the default version).
     ProcessResult r =
-        Zk({"deploy", kName, package, "--set", "clientPort=" + std::to_string(base_), "--set",
+        Zk({"deploy", kName, package, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(base_), "--set",
             "replicas=" + std::to_string(replicas), "--set", "version=3.8.0", "--timeout", "120"});
     ASSERT_EQ(r.exit_code, 0) << r.All();
   }

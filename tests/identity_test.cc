@@ -56,7 +56,7 @@ class IdentityTest : public ::testing::Test {
   }
   // Deploys `name` in `world` on the ports of world A's block.
   ProcessResult Deploy(const testing::TestHome& world, const std::string& name) {
-    return Zk(world, {"deploy", name, kPackage, "--set",
+    return Zk(world, {"deploy", name, kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set",
                       "clientPort=" + std::to_string(a_.base_port()), "--timeout", "60"});
   }
   static json StatusJson(const testing::TestHome& world, const std::string& name,

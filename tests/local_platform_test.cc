@@ -76,7 +76,7 @@ class LocalPlatformTest : public ::testing::Test {
     const std::string port = "clientPort=" + std::to_string(base_);
     // 3.8.0, not the default 3.9.3: this home's distribution store (none set)
     // has only Debian's built-in 3.8.0.
-    std::vector<std::string> args = {"deploy",        name,        kPackage, "--set", port, "--set",
+    std::vector<std::string> args = {"deploy",        name,        kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", port, "--set",
                                      "version=3.8.0", "--timeout", "60"};
     for (const auto& s : sets) args.insert(args.end(), {"--set", s});
     return Zk(args, env);
@@ -582,7 +582,7 @@ TEST_F(LocalPlatformTest, DeleteStopsEverythingFreesPortsAndKeepsDataUnlessPurge
 
 TEST_F(LocalPlatformTest, DryRunPrintsThePlanAndChangesNothing) {
   ProcessResult r =
-      Zk({"deploy", "plan-only", kPackage, "--set", "clientPort=" + std::to_string(base_), "--set",
+      Zk({"deploy", "plan-only", kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(base_), "--set",
           "version=3.8.0", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.All();
   for (const std::string& line : std::vector<std::string>{

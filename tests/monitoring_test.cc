@@ -61,7 +61,7 @@ class MonitoringTest : public ::testing::Test {
   }
 
   void DeployWithMonitoring() {
-    auto r = Zk({"deploy", "mon", kPackage, "--set", "clientPort=" + std::to_string(base_), "--set",
+    auto r = Zk({"deploy", "mon", kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(base_), "--set",
                  "prometheus.enabled=true", "--set", "alertmanager.enabled=true", "--set", "prometheus.scrapeInterval=1s",
                  // The stopped server must stay stopped past the alert's `for`,
                  // not be restarted by the supervisor's liveness check first.
@@ -157,7 +157,7 @@ TEST_F(MonitoringTest, MissingPrometheusIsRefusedBeforeAnythingStarts) {
   const std::string bin = root_ + "/bin";
   fs::create_directories(bin);
   fs::create_symlink("/usr/bin/java", bin + "/java");
-  auto r = Zk({"deploy", "mon", kPackage, "--set", "clientPort=" + std::to_string(base_), "--set",
+  auto r = Zk({"deploy", "mon", kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(base_), "--set",
                "prometheus.enabled=true"},
               {"PATH=" + bin});
   EXPECT_EQ(r.exit_code, 1) << r.All();

@@ -52,7 +52,7 @@ class OrphansTest : public ::testing::Test {
     return testing::RunProcess(args, {world_.Env(), ZKPILOT_SOURCE_DIR, world_.capture(), 3min});
   }
   void Deploy(int replicas, const std::vector<std::string>& sets = {}) {
-    std::vector<std::string> args = {"deploy", "demo", kPackage, "--set", "clientPort=" + std::to_string(world_.base_port()),
+    std::vector<std::string> args = {"deploy", "demo", kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(world_.base_port()),
                                      "--set", "replicas=" + std::to_string(replicas), "--timeout", "90"};
     for (const auto& s : sets) args.insert(args.end(), {"--set", s});
     ProcessResult r = Zk(args);
@@ -124,7 +124,7 @@ TEST_F(OrphansTest, DeletedStateDbStopsTheSupervisorAndListsTheServersUntilDelet
 
   // A cluster deployed in the new database: its status names the orphans
   // too, and its own processes are never taken for orphans.
-  ProcessResult other = Zk({"deploy", "other", kPackage, "--set", "clientPort=" + std::to_string(world_.base_port() + 30),
+  ProcessResult other = Zk({"deploy", "other", kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(world_.base_port() + 30),
                             "--set", "replicas=1", "--timeout", "90"});
   ASSERT_EQ(other.exit_code, 0) << other.All();
   ProcessResult other_status = Zk({"status", "other"});

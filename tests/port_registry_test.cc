@@ -61,7 +61,7 @@ class PortRegistryTest : public ::testing::Test {
   }
   ProcessResult Deploy(const testing::TestHome& world, const std::string& name, int client_port,
                        const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {"deploy", name, kPackage, "--set", "clientPort=" + std::to_string(client_port),
+    std::vector<std::string> args = {"deploy", name, kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(client_port),
                                      "--set", "replicas=1", "--timeout", "60"};
     args.insert(args.end(), extra.begin(), extra.end());
     return Zk(world, args);
@@ -101,7 +101,7 @@ TEST_F(PortRegistryTest, TwoDeploysStartedTogetherInTwoHomesCannotBothTakeAPort)
       logs.push_back(one_.capture() + "/deploy-" + names.back() + ".log");
       SpawnOptions spawn;
       spawn.argv = {"/bin/sh", "-c", "touch \"$0.ready.$1\"; read go < \"$0\"; shift; exec \"$@\"", fifo,
-                    std::to_string(who), ZKPILOT_BINARY, "deploy", names.back(), kPackage, "--set",
+                    std::to_string(who), ZKPILOT_BINARY, "deploy", names.back(), kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set",
                     "clientPort=" + std::to_string(base_), "--set", "replicas=1", "--timeout", "60"};
       spawn.working_dir = ZKPILOT_SOURCE_DIR;
       spawn.log_path = logs.back();

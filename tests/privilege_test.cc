@@ -53,7 +53,7 @@ class PrivilegeTest : public ::testing::Test {
   void DeployAlpha() {
     // 3.8.0: AnUpgradeClosesAZkpilotZnodeLeftOpenByAnOlderDeploy upgrades it to 3.9.3.
     ProcessResult r =
-        Zk({"deploy", "alpha", kPackage, "--set", "clientPort=" + std::to_string(base_), "--set",
+        Zk({"deploy", "alpha", kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(base_), "--set",
             "version=3.8.0", "--timeout", "90"});
     ASSERT_EQ(r.exit_code, 0) << r.All();
   }

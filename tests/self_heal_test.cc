@@ -51,7 +51,7 @@ class SelfHealTest : public ::testing::Test {
   }
 
   void Deploy(const std::vector<std::string>& sets) {
-    std::vector<std::string> args = {"deploy", "alpha", kPackage, "--set", "clientPort=" + std::to_string(base_),
+    std::vector<std::string> args = {"deploy", "alpha", kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(base_),
                                      "--timeout", "90"};
     for (const auto& s : sets) args.insert(args.end(), {"--set", s});
     ProcessResult r = Zk(args);

@@ -123,7 +123,7 @@ class TlsMigrationTest : public ::testing::Test {
     return r;
   }
   void Deploy(const std::vector<std::string>& sets) {
-    std::vector<std::string> args = {"deploy", kName, kPackage, "--set", "clientPort=" + std::to_string(base_),
+    std::vector<std::string> args = {"deploy", kName, kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(base_),
                                      "--timeout", "120"};
     for (const auto& s : sets) args.insert(args.end(), {"--set", s});
     ProcessResult r = Zk(args);

@@ -72,7 +72,7 @@ class TlsRotationTest : public ::testing::Test {
 };
 
 TEST_F(TlsRotationTest, ADueServerCertificateIsRenewedByARollWithoutACommand) {
-  ProcessResult d = Zk({"deploy", "alpha", kPackage, "--set", "tls.enabled=true", "--set",
+  ProcessResult d = Zk({"deploy", "alpha", kPackage, "--set", "tls.enabled=true", "--set", "auth.enabled=false", "--set",
                         "clientPort=" + std::to_string(world_.base_port()), "--timeout", "120"});
   ASSERT_EQ(d.exit_code, 0) << d.All();
 

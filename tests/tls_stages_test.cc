@@ -131,7 +131,7 @@ class TlsStagesTest : public ::testing::Test {
 };
 
 TEST_F(TlsStagesTest, ServersRolledToStages1And2ServeTlsAndPlaintextAndZkpilotFollows) {
-  std::vector<std::string> deploy = {"deploy", "alpha", kPackage, "--timeout", "120"};
+  std::vector<std::string> deploy = {"deploy", "alpha", kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--timeout", "120"};
   for (const auto& s : Sets()) deploy.insert(deploy.end(), {"--set", s});
   ProcessResult r = Zk(deploy);
   ASSERT_EQ(r.exit_code, 0) << r.All();

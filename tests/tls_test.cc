@@ -102,7 +102,7 @@ class TlsTest : public ::testing::Test {
     return Run(args);
   }
   void DeployAlpha(const std::vector<std::string>& sets = {}) {
-    std::vector<std::string> args = {"deploy", "alpha", kPackage, "--set", "tls.enabled=true", "--set",
+    std::vector<std::string> args = {"deploy", "alpha", kPackage, "--set", "tls.enabled=true", "--set", "auth.enabled=false", "--set",
                                      "clientPort=" + std::to_string(base_), "--timeout", "120"};
     for (const auto& s : sets) args.insert(args.end(), {"--set", s});
     ProcessResult r = Zk(args);

@@ -54,7 +54,7 @@ class ValidateFirstTest : public ::testing::Test {
   std::vector<std::string> DeployArgs(const std::string& name, const std::string& package,
                                       const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"deploy", name, package, "--set", "clientPort=" + std::to_string(world_.base_port()),
-                                     "--timeout", "90"};
+                                     "--timeout", "120"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }

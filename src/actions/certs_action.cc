@@ -108,11 +108,26 @@ std::string FormatConnect(const ConnectInfo& info, bool json) {
     doc["clientCertificateCommand"] = info.tls ? nlohmann::ordered_json(ClientCertificateCommandLine(info.cluster))
                                                : nlohmann::ordered_json(nullptr);
     doc["credentials"] = nullptr;
+    if (!info.sasl_users.empty()) {
+      nlohmann::ordered_json users = nlohmann::ordered_json::array();
+      for (const auto& u : info.sasl_users) users.push_back({{"user", u.user}, {"passwordFile", u.password_file}});
+      doc["credentials"] = {{"mechanism", "DIGEST-MD5"}, {"required", info.auth_required}, {"users", users}};
+    }
     return doc.dump(2) + "\n";
+  }
+  std::string sasl;
+  if (!info.sasl_users.empty()) {
+    sasl = fmt::format("\nSASL DIGEST-MD5 ({}): authenticate as one of these users, with the password in its file:\n",
+                       info.auth_required ? "required: sessions that do not authenticate are refused"
+                                          : "optional: anonymous sessions are served too");
+    for (const auto& u : info.sasl_users) sasl += fmt::format("  {}: {}\n", u.user, u.password_file);
+    sasl += "kazoo:  KazooClient(..., sasl_options={\"mechanism\": \"DIGEST-MD5\", \"username\": USER, "
+            "\"password\": PASSWORD})\n";
   }
   if (!info.tls)
     return fmt::format("connect string: {}\n(plaintext endpoints: no TLS, no client certificate)\n",
-                       info.connect_string);
+                       info.connect_string) +
+           sasl;
   return fmt::format(
       "connect string: {connect}\n"
       "  TLS endpoints: {plaintext}, and TLS clients must present a certificate\n"
@@ -133,7 +148,8 @@ std::string FormatConnect(const ConnectInfo& info, bool json) {
                                 ? "plaintext clients are served as well (tls.allowPlaintext, or a switch to TLS "
                                   "under way)"
                                 : "plaintext clients are refused"),
-      fmt::arg("command", ClientCertificateCommandLine(info.cluster)));
+      fmt::arg("command", ClientCertificateCommandLine(info.cluster))) +
+         sasl;
 }
 
 }  // namespace zkpilot

@@ -67,6 +67,14 @@ struct ConnectInfo {
   bool tls = false;                // every endpoint speaks TLS (all servers at TLS stage >= 1)
   bool plaintext_accepted = true;  // every endpoint takes plaintext clients too (all at stage <= 2)
   std::string ca_file;             // TLS: the CA certificate clients trust
+  // SASL DIGEST-MD5 users clients may authenticate as (auth.enabled), each
+  // with the file holding its password; empty without auth.enabled.
+  struct SaslUser {
+    std::string user;
+    std::string password_file;
+  };
+  std::vector<SaslUser> sasl_users;
+  bool auth_required = false;  // auth.enforce: a session must authenticate
 };
 
 // The command line that issues a client certificate ("zkpilot certs NAME --client CLIENT -o DIR").
@@ -74,7 +82,9 @@ std::string ClientCertificateCommandLine(const std::string& cluster);
 
 // Text for people, or with `json` {"connectString", "tls", "plaintextAccepted",
 // "caFile", "clientCertificateCommand", "credentials"} (caFile and
-// clientCertificateCommand null without TLS; credentials null for now).
+// clientCertificateCommand null without TLS; credentials null without
+// auth.enabled, else {"mechanism": "DIGEST-MD5", "required",
+// "users": [{"user", "passwordFile"}]}).
 std::string FormatConnect(const ConnectInfo& info, bool json);
 
 // RFC 3339 UTC, seconds: "2026-11-30T18:00:00Z".

@@ -189,8 +189,10 @@ TEST(KubeCommands, DeployAppliesTheResourceAndFollowsTheOperator) {
                         "[4/4] wait until healthy: 3 servers in quorum ..."),
               progress.lines.end());
   }
-  // What the command line wrote: the user's values only, the package by hash, as zkpilot-cli.
-  EXPECT_EQ(seen_spec["values"], json::parse(R"({"tickTime": 3000})"));
+  // What the command line wrote: the user's values and the new-cluster
+  // defaults (pinned, so a later default cannot change this cluster), the
+  // package by hash, as zkpilot-cli.
+  EXPECT_EQ(seen_spec["values"], json::parse(R"({"tickTime": 3000, "tls": {"enabled": true}, "version": "3.9.3"})"));
   EXPECT_EQ(seen_spec["package"]["name"], "zookeeper");
   EXPECT_EQ(seen_spec["package"]["hash"].get<std::string>().size(), 64u);
   EXPECT_NE(std::find(seen_managers.begin(), seen_managers.end(), "zkpilot-cli"),
@@ -371,8 +373,10 @@ TEST(KubeCommands, RollbackAfterAFailedUpgradeWritesTheRunningValuesBack) {
         out->text,
         "rollback demo: the spec is back to revision 1's values; the operator had nothing to do\n");
   }
-  // Revision 1's values not at their defaults: its version, 3.8.0 (the default is 3.9.3).
-  EXPECT_EQ(seen["spec"].value("values", json::object()), json::parse(R"({"version": "3.8.0"})"))
+  // Revision 1's values not at their defaults - its version, 3.8.0 (the
+  // default is 3.9.3) - and those deploy pins (parameters with a newClusterDefault).
+  EXPECT_EQ(seen["spec"].value("values", json::object()),
+            json::parse(R"({"auth": {"enabled": false}, "tls": {"enabled": false}, "version": "3.8.0"})"))
       << seen["spec"];
 }
 

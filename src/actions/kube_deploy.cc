@@ -47,7 +47,7 @@ Result<KubeOutput> KubeDeploy(KubeSession& session, const KubeDeployRequest& req
   // Everything local first: nothing is written when the input is bad.
   ZK_RETURN_IF_ERROR(ValidateClusterName(req.name));
   ZK_RETURN_IF_ERROR(ValidateNamespaceName(ns).WithContext("namespace"));
-  ZK_ASSIGN_OR_RETURN(LoadedCluster loaded, LoadAndResolve(req.package_dir, req.values));
+  ZK_ASSIGN_OR_RETURN(LoadedCluster loaded, LoadAndResolve(req.package_dir, req.values, "kubernetes"));
   RenderOptions render;
   render.cluster_name = req.name;
   render.namespace_name = ns;

@@ -74,13 +74,15 @@ Result<ClusterSpec> ChangedSpec(const Package& package, const ClusterSpec& curre
       break;
     }
     case KubeChangeKind::kRollback: {
-      // Only what differs from the defaults: the spec stays the user's, and
-      // the resolved values are the revision's.
+      // Only what differs from the defaults, and what deploy pins (the
+      // parameters with a newClusterDefault, so that a later default does not
+      // change the cluster): the spec stays the user's, and the resolved
+      // values are the revision's.
       std::map<std::string, json> user;
       for (const auto& [name, value] : change.revision_values) {
         const ParamSpec* p = package.schema.Find(name);
         if (!p) continue;  // a parameter the package no longer has
-        if (p->default_value != value) user[name] = value;
+        if (p->default_value != value || !p->new_cluster_default.is_null()) user[name] = value;
       }
       spec.values = NestValues(user);
       if (spec.values.is_null()) spec.values = json::object();

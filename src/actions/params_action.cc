@@ -43,6 +43,12 @@ Result<std::string> RunParams(const std::string& package_dir, OutputFormat forma
       if (p.max) o["max"] = *p.max;
       if (!p.enum_values.empty()) o["enum"] = p.enum_values;
       if (!p.pattern.empty()) o["pattern"] = p.pattern;
+      if (!p.new_cluster_default.is_null()) {
+        o["newClusterDefault"] = p.new_cluster_default;
+        o["newClusterPlatforms"] = p.new_cluster_platforms.empty()
+                                       ? std::vector<std::string>{"local", "kubernetes"}
+                                       : p.new_cluster_platforms;
+      }
       list.push_back(o);
     }
     return list.dump(2) + "\n";
@@ -63,6 +69,11 @@ Result<std::string> RunParams(const std::string& package_dir, OutputFormat forma
     std::string desc = p.description;
     std::string c = Constraints(p);
     if (!c.empty()) desc += " [" + c + "]";
+    if (!p.new_cluster_default.is_null()) {
+      std::string where;
+      for (const auto& platform : p.new_cluster_platforms) where += (where.empty() ? " on " : ", ") + platform;
+      desc += " [a new cluster" + where + ": " + DisplayValue(p.new_cluster_default) + "]";
+    }
     out << fmt::format("{:<{}}  {:<{}}  {:<{}}  {:<{}}  {}\n", p.name, wn, ParamTypeName(p.type), wt, def, wd,
                        ChangePolicyName(p.change), wc + 3, desc);
   }

@@ -20,9 +20,11 @@ Result<ValuesInput> ReadValuesInput(const ValuesRequest& request) {
   return input;
 }
 
-Result<LoadedCluster> LoadAndResolve(const std::string& package_dir, const ValuesRequest& request) {
+Result<LoadedCluster> LoadAndResolve(const std::string& package_dir, const ValuesRequest& request,
+                                     const std::string& new_cluster_platform) {
   ZK_ASSIGN_OR_RETURN(Package pkg, LoadPackage(package_dir));
   ZK_ASSIGN_OR_RETURN(ValuesInput input, ReadValuesInput(request));
+  input.new_cluster_platform = new_cluster_platform;
   ZK_ASSIGN_OR_RETURN(Values values, ResolveValues(pkg.schema, input));
   return LoadedCluster{std::move(pkg), std::move(values)};
 }

@@ -28,7 +28,10 @@ struct LoadedCluster {
   Package package;
   Values values;
 };
-Result<LoadedCluster> LoadAndResolve(const std::string& package_dir, const ValuesRequest& values);
+// With `new_cluster_platform` ("local", "kubernetes"): the values of a new
+// cluster there, parameters' newClusterDefault included (deploy).
+Result<LoadedCluster> LoadAndResolve(const std::string& package_dir, const ValuesRequest& values,
+                                     const std::string& new_cluster_platform = "");
 
 enum class OutputFormat { kYaml, kJson };
 

@@ -151,7 +151,7 @@ Result<ParamSpec> ParseParam(const YAML::Node& p) {
   const std::string what = "parameter " + name;
   ZK_RETURN_IF_ERROR(CheckKeys(f, p,
                                {"name", "type", "default", "description", "required", "min", "max", "enum",
-                                "pattern", "change", "format"},
+                                "pattern", "change", "format", "newClusterDefault", "newClusterPlatforms"},
                                what));
   if (!std::regex_match(name, std::regex("[A-Za-z][A-Za-z0-9_]*(\\.[A-Za-z][A-Za-z0-9_]*)*")))
     return Invalid(f, p["name"], what + ": name must be dot-separated identifiers");
@@ -213,6 +213,28 @@ Result<ParamSpec> ParseParam(const YAML::Node& p) {
     if (!err.empty()) return Invalid(f, p["default"], what + ": default " + err);
   } else if (!spec.required) {
     return Invalid(f, p, what + ": needs a default unless it is required");
+  }
+  if (p["newClusterDefault"].IsDefined()) {
+    const YAML::Node n = p["newClusterDefault"];
+    spec.new_cluster_default = nlohmann::json(YamlToJson(n));
+    if (spec.type == ParamType::kString && n.IsScalar()) spec.new_cluster_default = n.Scalar();
+    if (spec.type == ParamType::kNumber && spec.new_cluster_default.is_number_integer())
+      spec.new_cluster_default = spec.new_cluster_default.get<double>();
+    std::string err = CheckParamValue(spec, spec.new_cluster_default);
+    if (!err.empty()) return Invalid(f, n, what + ": newClusterDefault " + err);
+  }
+  if (p["newClusterPlatforms"].IsDefined()) {
+    const YAML::Node n = p["newClusterPlatforms"];
+    if (spec.new_cluster_default.is_null())
+      return Invalid(f, n, what + ": newClusterPlatforms needs a newClusterDefault");
+    if (!n.IsSequence() || n.size() == 0)
+      return Invalid(f, n, what + ": newClusterPlatforms must be a non-empty list of local, kubernetes");
+    for (const auto& e : n) {
+      const std::string platform = e.IsScalar() ? e.Scalar() : "";
+      if (platform != "local" && platform != "kubernetes")
+        return Invalid(f, e, what + ": newClusterPlatforms: unknown platform \"" + platform + "\" (local, kubernetes)");
+      spec.new_cluster_platforms.push_back(platform);
+    }
   }
   return spec;
 }

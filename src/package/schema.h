@@ -44,6 +44,13 @@ struct ParamSpec {
   std::string pattern;                   // ECMAScript regex, whole string
   ChangePolicy change = ChangePolicy::kRolling;
   ValueFormat format = ValueFormat::kNone;  // strings only; "" means unset
+  // The value a newly deployed cluster gets when the user sets none (null:
+  // the default). Existing clusters keep `default_value` for what their
+  // recorded values lack, so a new default never switches a running cluster.
+  nlohmann::json new_cluster_default;
+  // The platforms ("local", "kubernetes") `new_cluster_default` applies on;
+  // empty: every platform.
+  std::vector<std::string> new_cluster_platforms;
 };
 
 // A rule between parameters, checked after each one is valid on its own.

@@ -131,6 +131,13 @@ Result<Values> ResolveValues(const Schema& schema, const ValuesInput& input) {
   Values values;
   for (const auto& p : schema.params)
     if (!p.default_value.is_null()) values.Set(p.name, p.default_value, "default");
+  if (!input.new_cluster_platform.empty())
+    for (const auto& p : schema.params) {
+      const auto& on = p.new_cluster_platforms;
+      if (p.new_cluster_default.is_null()) continue;
+      if (!on.empty() && std::find(on.begin(), on.end(), input.new_cluster_platform) == on.end()) continue;
+      values.Set(p.name, p.new_cluster_default, kNewClusterDefault);
+    }
 
   for (const auto& [file, text] : input.files) {
     ZK_ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(text, file));

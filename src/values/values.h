@@ -25,7 +25,14 @@ struct ValuesInput {
   std::vector<std::pair<std::string, std::string>> files;
   // "key=value" assignments from --set, in order.
   std::vector<std::string> sets;
+  // Set when the values are a new cluster's on this platform ("local",
+  // "kubernetes"): parameters' newClusterDefault then sit between the
+  // defaults and the files, with the origin kNewClusterDefault.
+  std::string new_cluster_platform;
 };
+
+// Values::Origin of a value a parameter's newClusterDefault gave.
+inline constexpr const char* kNewClusterDefault = "new-cluster default";
 
 class Values {
  public:

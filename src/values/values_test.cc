@@ -22,6 +22,80 @@ TEST(Values, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(v->Get("extra.enabled"), false);
 }
 
+// replicas: new clusters get 5 on every platform; tickTime: 3000 on the local
+// platform only.
+Schema NewClusterSchema() {
+  auto files = testing::MinimalPackageFiles();
+  std::string& params = files["parameters.yaml"];
+  params.replace(params.find("    default: 3\n"), 15, "    default: 3\n    newClusterDefault: 5\n");
+  params.replace(params.find("    default: 2000\n"), 18,
+                 "    default: 2000\n    newClusterDefault: 3000\n    newClusterPlatforms: [local]\n");
+  auto pkg = ParsePackage(files);
+  EXPECT_TRUE(pkg.ok()) << pkg.status().message();
+  return pkg->schema;
+}
+
+TEST(Values, NewClusterDefaultsApplyOnlyToANewClusterOnTheirPlatforms) {
+  const Schema schema = NewClusterSchema();
+  // Any other command (a change of an existing cluster, lint, render): the defaults.
+  auto existing = ResolveValues(schema, {});
+  ASSERT_TRUE(existing.ok()) << existing.status().message();
+  EXPECT_EQ(existing->Get("replicas"), 3);
+  EXPECT_EQ(existing->Get("tickTime"), 2000);
+
+  ValuesInput local;
+  local.new_cluster_platform = "local";
+  auto on_local = ResolveValues(schema, local);
+  ASSERT_TRUE(on_local.ok()) << on_local.status().message();
+  EXPECT_EQ(on_local->Get("replicas"), 5);
+  EXPECT_EQ(on_local->Origin("replicas"), kNewClusterDefault);
+  EXPECT_EQ(on_local->Get("tickTime"), 3000);
+
+  ValuesInput kube;
+  kube.new_cluster_platform = "kubernetes";
+  auto on_kube = ResolveValues(schema, kube);
+  ASSERT_TRUE(on_kube.ok()) << on_kube.status().message();
+  EXPECT_EQ(on_kube->Get("replicas"), 5);
+  EXPECT_EQ(on_kube->Get("tickTime"), 2000);
+  EXPECT_EQ(on_kube->Origin("tickTime"), "default");
+
+  // Files and --set override them.
+  ValuesInput given;
+  given.new_cluster_platform = "local";
+  given.files = {{"a.yaml", "replicas: 7\n"}};
+  given.sets = {"tickTime=2500"};
+  auto overridden = ResolveValues(schema, given);
+  ASSERT_TRUE(overridden.ok()) << overridden.status().message();
+  EXPECT_EQ(overridden->Get("replicas"), 7);
+  EXPECT_EQ(overridden->Get("tickTime"), 2500);
+}
+
+TEST(Values, TheZookeeperPackagesNewClustersHaveTlsAndLocallyAuth) {
+  auto pkg = LoadPackage(std::string(ZKPILOT_SOURCE_DIR) + "/packages/zookeeper");
+  ASSERT_TRUE(pkg.ok()) << pkg.status().message();
+  for (const char* platform : {"local", "kubernetes"}) {
+    ValuesInput in;
+    in.new_cluster_platform = platform;
+    auto v = ResolveValues(pkg->schema, in);
+    ASSERT_TRUE(v.ok()) << platform << ": " << v.status().message();
+    EXPECT_EQ(v->Get("tls.enabled"), true) << platform;
+    EXPECT_EQ(v->Get("auth.enabled"), std::string(platform) == "local") << platform;
+    EXPECT_EQ(v->Get("auth.enforce"), false) << platform;
+  }
+  auto existing = ResolveValues(pkg->schema, {});
+  ASSERT_TRUE(existing.ok()) << existing.status().message();
+  EXPECT_EQ(existing->Get("tls.enabled"), false);
+  EXPECT_EQ(existing->Get("auth.enabled"), false);
+  // The ZooNavigator add-on speaks plaintext only.
+  ValuesInput zoonavigator;
+  zoonavigator.new_cluster_platform = "kubernetes";
+  zoonavigator.sets = {"zoonavigator.enabled=true", "zoonavigator.readOnly=false"};
+  auto refused = ResolveValues(pkg->schema, zoonavigator);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("tls.enabled (from new-cluster default)"), std::string::npos)
+      << refused.status().message();
+}
+
 TEST(Values, FilesOverrideDefaultsAndLaterFilesWin) {
   ValuesInput in;
   in.files = {{"a.yaml", "replicas: 5\ntickTime: 3000\n"}, {"b.yaml", "replicas: 7\n"}};

@@ -124,7 +124,7 @@ bool Soak::Deploy(Cluster& c) {
   // A hung (SIGSTOPped) server is killed after 15 s of silence instead of
   // the default 60: more steps fit in the run.
   if (!Ok("deploy " + c.name,
-          Zk({"deploy", c.name, kPackage, "--set", "clientPort=" + std::to_string(c.base), "--set",
+          Zk({"deploy", c.name, kPackage, "--set", "tls.enabled=false", "--set", "auth.enabled=false", "--set", "clientPort=" + std::to_string(c.base), "--set",
               "liveness.timeoutSeconds=15", "--set", "version=" + c.version, "--timeout", "120"})))
     return false;
   testing::WriteCheckerOptions options;

@@ -65,7 +65,7 @@ Result<std::string> LocalDeleteOrphans(const std::string& home, const DeleteRequ
 
 Result<DeployResult> LocalDeploy(const std::string& home, const DeployRequest& req, ProgressSink& progress) {
   ZK_RETURN_IF_ERROR(ValidateClusterName(req.name));
-  ZK_ASSIGN_OR_RETURN(LoadedCluster loaded, LoadAndResolve(req.package_dir, req.values));
+  ZK_ASSIGN_OR_RETURN(LoadedCluster loaded, LoadAndResolve(req.package_dir, req.values, "local"));
   DeploySpec spec;
   spec.name = req.name;
   spec.package_source = std::filesystem::absolute(req.package_dir).lexically_normal().string();

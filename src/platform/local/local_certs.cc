@@ -7,6 +7,7 @@
 #include "actions/certs_action.h"
 #include "actions/cluster_actions.h"
 #include "package/package_loader.h"
+#include "platform/local/local_auth.h"
 #include "platform/local/local_files.h"
 #include "platform/local/local_pki.h"
 #include "platform/local/local_platform.h"
@@ -137,6 +138,12 @@ Result<std::string> LocalConnect(const std::string& home, const std::string& nam
   info.tls = cluster.AllTls();
   info.plaintext_accepted = cluster.AllPlaintext();
   if (info.tls) info.ca_file = LocalPkiAt(ClusterHome(home, name)).ca_cert;
+  ZK_ASSIGN_OR_RETURN(AuthSettings auth, AuthSettingsOf(cluster.values));
+  if (auth.clients) {
+    const LocalAuth files = LocalAuthAt(ClusterHome(home, name));
+    for (const std::string& user : auth.users) info.sasl_users.push_back({user, files.PasswordPath(user)});
+    info.auth_required = auth.enforce;
+  }
   return FormatConnect(info, json);
 }
 

@@ -18,7 +18,7 @@ start_cluster
 wait_until 10 "the default namespace exists" kubectl get namespace default
 kubectl create namespace "${NS}" >/dev/null
 
-out="$(zkp deploy "${CLUSTER}" "${PACKAGE}" --set replicas=3 --set auth.enabled=true --set auth.quorum=true \
+out="$(zkp deploy "${CLUSTER}" "${PACKAGE}" --set replicas=3 --set tls.enabled=false --set auth.enabled=true --set auth.quorum=true \
   --install-operator --timeout 600 2>&1)" || fail "deploy: $out"
 echo "$out" | sed 's/^/# deploy: /'
 wait_until 60 "one leader and two followers" ensemble_ok 1 2 3

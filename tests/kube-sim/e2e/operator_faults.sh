@@ -22,7 +22,7 @@ kubectl create namespace "${NS}" >/dev/null
 install_operator 1
 watch_pods
 
-out="$(zkp deploy "${CLUSTER}" "${PACKAGE}" --set replicas=3 --set version=3.8.0 --timeout 600 2>&1)" ||
+out="$(zkp deploy "${CLUSTER}" "${PACKAGE}" --set replicas=3 --set tls.enabled=false --set version=3.8.0 --timeout 600 2>&1)" ||
   fail "deploy: $out"
 wait_until 60 "one leader and two followers" ensemble_ok 1 2 3
 wc_start all

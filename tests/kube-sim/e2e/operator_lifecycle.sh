@@ -17,7 +17,7 @@ kubectl create namespace "${NS}" >/dev/null
 watch_pods
 
 # --- deploy -------------------------------------------------------------------
-out="$(zkp deploy "${CLUSTER}" "${PACKAGE}" --set replicas=3 --set version=3.8.0 \
+out="$(zkp deploy "${CLUSTER}" "${PACKAGE}" --set replicas=3 --set tls.enabled=false --set version=3.8.0 \
   --install-operator --timeout 600 2>&1)" || fail "deploy: $out"
 echo "$out" | sed 's/^/# deploy: /'
 expect_match "deploy installed the operator and followed the operation to its end" 'operator(.|\n)*\[[0-9]+/[0-9]+\]' "$out"
@@ -113,7 +113,7 @@ expect_eq "its StatefulSets are gone" "" "$(kubectl -n "${NS}" get statefulsets 
 expect_eq "the claims stay" "data-${CLUSTER}-1-0 data-${CLUSTER}-2-0 data-${CLUSTER}-3-0" "$(claims)"
 
 # --- deploy again on the kept claims, then delete --purge-data ---------------------
-out="$(zkp deploy "${CLUSTER}" "${PACKAGE}" --set replicas=3 --set version=3.9.3 --timeout 600 2>&1)" ||
+out="$(zkp deploy "${CLUSTER}" "${PACKAGE}" --set replicas=3 --set tls.enabled=false --set version=3.9.3 --timeout 600 2>&1)" ||
   fail "deploy again: $out"
 wait_until 60 "the new ensemble has a leader" ensemble_ok 1 2 3
 expect_eq "it serves the data kept on the claims" kept "$(zk read "$(server_host 3):2181" /lifecycle)"

@@ -24,7 +24,7 @@ leader_pod="$(lease_pod)"
 expect_match "the Lease holder is one of them" "(^| )${leader_pod}( |$)" "$pods"
 standby_pod="$(xargs -n1 <<<"$pods" | grep -vx "${leader_pod}")"
 
-out="$(zkp deploy "${CLUSTER}" "${PACKAGE}" --set replicas=3 --set version=3.8.0 --timeout 600 2>&1)" ||
+out="$(zkp deploy "${CLUSTER}" "${PACKAGE}" --set replicas=3 --set tls.enabled=false --set version=3.8.0 --timeout 600 2>&1)" ||
   fail "deploy: $out"
 wait_until 60 "one leader and two followers" ensemble_ok 1 2 3
 expect_match "the leading replica reconciled the cluster" "${NS}/${CLUSTER}: reconciled" \
