@@ -117,7 +117,7 @@ std::string FormatConnect(const ConnectInfo& info, bool json) {
   }
   std::string sasl;
   if (!info.sasl_users.empty()) {
-    sasl = fmt::format("\nSASL DIGEST-MD5 ({}): authenticate as one of these users, with the password in its file:\n",
+    sasl = fmt::format("\nSASL DIGEST-MD5 users ({}), each password in its file:\n",
                        info.auth_required ? "required: sessions that do not authenticate are refused"
                                           : "optional: anonymous sessions are served too");
     for (const auto& u : info.sasl_users) sasl += fmt::format("  {}: {}\n", u.user, u.password_file);
