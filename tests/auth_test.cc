@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -310,6 +311,50 @@ TEST_F(AuthTest, WithTlsEnforcementAcceptsSaslAndCertificatesAndZkpilotKeepsWork
   ASSERT_EQ(restart.exit_code, 0) << restart.All();
   EXPECT_TRUE(Contains(restart.All(), "3/3 servers in sync"));
   EXPECT_TRUE(Contains(kazoo(3, "/apps", ""), "read ")) << "after the roll";
+}
+
+// Passwords are made once: a credential or JAAS file changed by hand is
+// refused before any server restarts (a server restarted with a quorum
+// password its peers do not have could not rejoin), naming the files.
+TEST_F(AuthTest, HandEditedCredentialsAreRefusedBeforeAnyServerRestarts) {
+  ProcessResult d = Deploy("sasl", {"auth.enabled=true", "auth.quorum=true"});
+  ASSERT_EQ(d.exit_code, 0) << d.All();
+  std::map<int, int> pids;
+  for (const auto& n : Nodes("sasl")) pids[n.id] = n.pid;
+  ASSERT_EQ(pids.size(), 3u);
+  const std::string credential = AuthDir("sasl") + "/quorum.credential";
+  auto original = ReadFile(credential);
+  ASSERT_TRUE(original.ok()) << original.status().message();
+
+  ASSERT_TRUE(WriteFileAtomically(credential, "edited-by-hand\n", 0600).ok());
+  ProcessResult restart = Zk({"restart", "sasl", "--timeout", "90"});
+  EXPECT_EQ(restart.exit_code, 2) << restart.All();
+  EXPECT_TRUE(Contains(restart.err, "server-1.jaas gives zkquorum another password than quorum.credential"));
+  EXPECT_TRUE(Contains(restart.err, "Nothing was restarted"));
+  ProcessResult configure = Zk({"configure", "sasl", "--set", "tickTime=2500", "--timeout", "90"});
+  EXPECT_EQ(configure.exit_code, 2) << configure.All();
+  EXPECT_TRUE(Contains(configure.err, "quorum.credential"));
+  ASSERT_TRUE(WriteFileAtomically(credential, *original, 0600).ok());
+
+  // A JAAS file edited by hand: the same.
+  const std::string jaas = AuthDir("sasl") + "/server-2.jaas";
+  auto text = ReadFile(jaas);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  const std::string password = Password("sasl", "app");
+  std::string edited = *text;
+  ASSERT_NE(edited.find(password), std::string::npos);
+  edited.replace(edited.find(password), password.size(), "not-" + password);
+  ASSERT_TRUE(WriteFileAtomically(jaas, edited, 0600).ok());
+  restart = Zk({"restart", "sasl", "--timeout", "90"});
+  EXPECT_EQ(restart.exit_code, 2) << restart.All();
+  EXPECT_TRUE(Contains(restart.err, "server-2.jaas gives app another password than app.password"));
+  for (const auto& n : Nodes("sasl")) EXPECT_EQ(n.pid, pids[n.id]) << "server " << n.id << " was restarted";
+
+  // Put back, the roll goes through and the quorum authenticates.
+  ASSERT_TRUE(WriteFileAtomically(jaas, *text, 0600).ok());
+  restart = Zk({"restart", "sasl", "--timeout", "90"});
+  ASSERT_EQ(restart.exit_code, 0) << restart.All();
+  EXPECT_TRUE(Contains(restart.All(), "3/3 servers in sync"));
 }
 
 TEST_F(AuthTest, EnforcementCanBeSwitchedOnByARoll) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "platform/local/local_files.h"
 #include "platform/local/zoo_cfg.h"
@@ -129,6 +130,37 @@ AuthCredentials PlaceholderCredentials(const AuthSettings& settings) {
   for (const auto& user : settings.users) out[user] = "not-the-password";
   out[kQuorumUser] = "not-the-password";
   return out;
+}
+
+Status CheckJaasAgreesWithCredentials(const LocalAuth& auth, const std::vector<int>& ids) {
+  // The options JaasConfig writes: user_<name>="..." and password="...".
+  static const std::regex kOption(R"re(^\s*(user_([A-Za-z][A-Za-z0-9_.-]*)|password)="([^"]*)")re");
+  std::set<std::string> problems;
+  for (int id : ids) {
+    const std::string jaas = auth.JaasPath(id);
+    if (!fs::exists(jaas)) continue;
+    ZK_ASSIGN_OR_RETURN(std::string text, ReadFile(jaas));
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      std::smatch m;
+      if (!std::regex_search(line, m, kOption)) continue;
+      const std::string user = m[2].matched ? m[2].str() : std::string(kQuorumUser);
+      const std::string file = user == kQuorumUser ? auth.QuorumCredentialPath() : auth.PasswordPath(user);
+      ZK_ASSIGN_OR_RETURN(std::string password, ReadPasswordFile(file));
+      if (password == m[3].str()) continue;
+      problems.insert(fs::path(jaas).filename().string() + " gives " + user + " another password than " +
+                      fs::path(file).filename().string() + (password.empty() ? " (missing or empty)" : ""));
+    }
+  }
+  if (problems.empty()) return Status::Ok();
+  std::string list;
+  for (const auto& p : problems) list += "\n  " + p;
+  return Status::InvalidInput(
+      "the credentials in " + auth.dir + " disagree with the servers' JAAS files:" + list +
+      "\nzkpilot makes each password once and never changes it, so one of these files was edited or replaced by "
+      "hand. A server restarted now would authenticate with a password its peers or clients do not have. Nothing "
+      "was restarted: put the original file back (the running servers use the passwords in their "
+      "server-<id>.jaas files), then run the command again.");
 }
 
 std::string JaasConfig(const AuthSettings& settings, const AuthCredentials& credentials) {

@@ -82,6 +82,17 @@ Result<AuthCredentials> ExistingAuthCredentials(const LocalAuth& auth, const Aut
 // a configuration renders without creating anything (validate first).
 AuthCredentials PlaceholderCredentials(const AuthSettings& settings);
 
+// Checks that each server's JAAS file (of `ids`; a server without one is
+// skipped) holds the passwords of the credential files: every `user_<name>`
+// that of `<name>.password` (`quorum.credential` for kQuorumUser), and the
+// QuorumLearner's `password` that of `quorum.credential`. Passwords are made
+// once and kept, so a difference means a file was edited or replaced by hand;
+// a server started with it would offer its peers (or accept from clients) a
+// password the others do not have - with quorum SASL required it cannot
+// rejoin. InvalidInput naming every file that disagrees; run before any
+// server is restarted.
+Status CheckJaasAgreesWithCredentials(const LocalAuth& auth, const std::vector<int>& ids);
+
 // The JAAS file of a server (the same for every server of the cluster).
 // REQUIRES: `credentials` has every user `settings` names.
 std::string JaasConfig(const AuthSettings& settings, const AuthCredentials& credentials);

@@ -273,6 +273,12 @@ Status LocalPlatform::Preflight() {
   ZK_RETURN_IF_ERROR(CheckAddonPrograms(values_));
   // The whole block is this cluster's before anything starts: two commands
   // racing for one port (two homes, two clusters) are serialized here.
+  // Hand-edited credentials fail here, before any server restarts.
+  {
+    std::vector<int> ids;
+    for (const auto& n : nodes_) ids.push_back(n.endpoint.id);
+    ZK_RETURN_IF_ERROR(CheckJaasAgreesWithCredentials(LocalAuthAt(cluster_home_), ids));
+  }
   ReserveOptions reserve{port_options_.allow_privileged, !port_options_.reserve};
   ZK_RETURN_IF_ERROR(ReservePorts(PortRegistryDir(), Owner(), PortBlock(), reserve));
   ZK_ASSIGN_OR_RETURN(auto records, NodesOf(store_, name_));
