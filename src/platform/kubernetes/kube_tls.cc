@@ -25,6 +25,24 @@ std::chrono::hours Validity(const Values& values) {
   return std::chrono::hours(24 * IntOr(values, "tls.certificateValidityDays", 365));
 }
 
+// Whether any of `keys` (PEM certificates) of a Secret expires within
+// tls.renewBeforeDays: it is issued again, and the server's new digest rolls
+// it (docs/security.md, "TLS clusters on Kubernetes"). A certificate that
+// does not parse is left to CheckIssued, which names it.
+std::function<bool(const Data&)> DueWithin(const Values& values, std::vector<std::string> keys) {
+  const auto renew_before = std::chrono::hours(24 * IntOr(values, "tls.renewBeforeDays", 30));
+  return [renew_before, keys = std::move(keys)](const Data& data) {
+    const auto now = std::chrono::system_clock::now();
+    for (const auto& key : keys) {
+      auto it = data.find(key);
+      if (it == data.end()) continue;
+      auto info = ReadCertificate(it->second);
+      if (info.ok() && info->not_after - now < renew_before) return true;
+    }
+    return false;
+  };
+}
+
 json SecretObject(const std::string& name, const KubePlatformOptions& options, const Data& data) {
   json encoded = json::object();
   for (const auto& [k, v] : data) encoded[k] = Base64Encode(v);
@@ -68,18 +86,32 @@ Result<Data> DecodeSecret(const std::string& name, const json& secret,
   return out;
 }
 
-// Secret `name`: read back when it exists, else created from make() (never
-// updated). When a concurrent writer's create wins, theirs is read back.
+// Secret `name`: read back when it exists, else created from make(). An
+// existing one that `due` says is due (certificates about to expire) is
+// replaced by make()'s, guarded by its resourceVersion. When a concurrent
+// writer's create or replace wins, theirs is read back.
 Result<Data> EnsureSecret(KubeClient& client, const KubePlatformOptions& options,
                           const ResourceRef& ref, const std::string& name,
                           const std::vector<std::string>& keys,
-                          const std::function<Result<Data>()>& make) {
+                          const std::function<Result<Data>()>& make,
+                          const std::function<bool(const Data&)>& due = nullptr) {
   const auto deadline = std::chrono::steady_clock::now() + options.api_retry;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
     ZK_ASSIGN_OR_RETURN(auto existing, Retrying<std::optional<json>>(deadline, [&] {
                           return client.Get(ref, options.namespace_name, name);
                         }));
-    if (existing) return DecodeSecret(name, *existing, keys);
+    if (existing) {
+      ZK_ASSIGN_OR_RETURN(Data data, DecodeSecret(name, *existing, keys));
+      if (!due || !due(data)) return data;
+      ZK_ASSIGN_OR_RETURN(Data renewed, make());
+      json object = SecretObject(name, options, renewed);
+      object["metadata"]["resourceVersion"] = (*existing)["metadata"].value("resourceVersion", std::string());
+      auto replaced = client.Replace(ref, options.namespace_name, object);
+      if (replaced.ok()) return renewed;
+      if (replaced.status().code() != ErrorCode::kConflict)
+        return replaced.status().WithContext("renew Secret " + name);
+      continue;  // renewed meanwhile by another writer: read theirs
+    }
     ZK_ASSIGN_OR_RETURN(Data data, make());
     auto created = client.Create(ref, options.namespace_name, SecretObject(name, options, data));
     if (created.ok()) return data;
@@ -188,7 +220,8 @@ Result<std::map<int, std::string>> EnsureTlsSecrets(KubeClient& client,
                      return Data{{"tls.crt", pair.cert_pem},
                                  {"tls.key", pair.key_pem},
                                  {"ca.crt", ca.at("ca.crt")}};
-                   }));
+                   },
+                   DueWithin(values, {"tls.crt"})));
   ZK_RETURN_IF_ERROR(CheckIssued(admin_name, "tls.crt", admin.at("tls.crt"), ca.at("ca.crt"),
                                  TlsCaSecretName(c)));
 
@@ -214,7 +247,8 @@ Result<std::map<int, std::string>> EnsureTlsSecrets(KubeClient& client,
               return Data{{"tls.key", client_port.key_pem}, {"tls.crt", client_port.cert_pem},
                           {"ca.crt", ca.at("ca.crt")},      {"quorum.key", quorum.key_pem},
                           {"quorum.crt", quorum.cert_pem},  {"quorum-ca.crt", quorum_ca.at("ca.crt")}};
-            }));
+            },
+            DueWithin(values, {"tls.crt", "quorum.crt"})));
     ZK_RETURN_IF_ERROR(
         CheckIssued(name, "tls.crt", server.at("tls.crt"), ca.at("ca.crt"), TlsCaSecretName(c)));
     ZK_RETURN_IF_ERROR(CheckIssued(name, "quorum.crt", server.at("quorum.crt"),

@@ -99,6 +99,45 @@ TEST_F(KubeTlsSecrets, AreMadeOnceThenReadBack) {
   EXPECT_EQ(Get("demo-tls-ca")["metadata"].value("resourceVersion", ""), versions["demo-tls-ca"]);
 }
 
+// Certificates within tls.renewBeforeDays of expiry are issued again by the
+// same CAs, in place; the server's digest changes, which rolls it.
+TEST_F(KubeTlsSecrets, CertificatesAboutToExpireAreRenewedAndTheirDigestChanges) {
+  // Valid 2 days: not due with renewBeforeDays=1 ...
+  const Values short_lived =
+      TestValues({"tls.enabled=true", "tls.certificateValidityDays=2", "tls.renewBeforeDays=1"});
+  auto first = EnsureTlsSecrets(*client_, options_, short_lived, {1, 2});
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  const std::string ca_version = Get("demo-tls-ca")["metadata"].value("resourceVersion", "");
+  const std::string old_cert = Decoded(Get("demo-tls-server-1"), "tls.crt");
+  const std::string old_admin = Decoded(Get("demo-tls-zkpilot"), "tls.crt");
+  auto again = EnsureTlsSecrets(*client_, options_, short_lived, {1, 2});
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(*again, *first) << "not due yet: nothing renewed";
+
+  // ... but due with the defaults (renewed 30 days before expiry).
+  const Values defaults = TestValues({"tls.enabled=true"});
+  auto renewed = EnsureTlsSecrets(*client_, options_, defaults, {1});
+  ASSERT_TRUE(renewed.ok()) << renewed.status().message();
+  EXPECT_NE(renewed->at(1), first->at(1)) << "a renewed certificate rolls its server";
+  const json server = Get("demo-tls-server-1");
+  const std::string new_cert = Decoded(server, "tls.crt");
+  EXPECT_NE(new_cert, old_cert);
+  auto info = ReadCertificate(new_cert);
+  ASSERT_TRUE(info.ok()) << info.status().message();
+  EXPECT_GT(info->not_after - std::chrono::system_clock::now(), std::chrono::hours(24 * 300));
+  const std::string ca = Decoded(Get("demo-tls-ca"), "ca.crt");
+  EXPECT_TRUE(VerifyIssuedBy(new_cert, ca).ok()) << "the same CA: peers keep trusting it";
+  EXPECT_TRUE(VerifyIssuedBy(Decoded(server, "quorum.crt"), Decoded(Get("demo-tls-quorum-ca"), "ca.crt")).ok());
+  EXPECT_EQ(Get("demo-tls-ca")["metadata"].value("resourceVersion", ""), ca_version) << "the CA is kept";
+  EXPECT_EQ(server["metadata"]["ownerReferences"][0]["uid"], options_.owner_uid);
+  // zkpilot's own certificate too; server 2, not asked for, is left as it was.
+  EXPECT_NE(Decoded(Get("demo-tls-zkpilot"), "tls.crt"), old_admin);
+  EXPECT_TRUE(VerifyIssuedBy(Decoded(Get("demo-tls-zkpilot"), "tls.crt"), ca).ok());
+  auto after = EnsureTlsSecrets(*client_, options_, defaults, {1});
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_EQ(after->at(1), renewed->at(1)) << "renewed once";
+}
+
 TEST_F(KubeTlsSecrets, ServerCertificatesNameThePodAndTheServiceAndChainToTheirCa) {
   const Values values = TestValues({"replicas=3", "tls.enabled=true"});
   ASSERT_TRUE(EnsureTlsSecrets(*client_, options_, values, {2}).ok());
