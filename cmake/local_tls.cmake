@@ -48,3 +48,8 @@ file(WRITE "${zkpilot_tls_stages_labels}"
   "  set_tests_properties(\${zkpilot_tls_stages_test_list} PROPERTIES LABELS \"integration;local\")\n"
   "endif()\n")
 set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${zkpilot_tls_stages_labels}")
+
+# The check that JAAS and credential files agree (platform/local/local_auth.h).
+add_executable(zkpilot_local_auth_tests src/platform/local/local_auth_test.cc)
+target_link_libraries(zkpilot_local_auth_tests PRIVATE zkpilot_local GTest::gtest GTest::gtest_main)
+gtest_discover_tests(zkpilot_local_auth_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)

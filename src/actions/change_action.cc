@@ -216,6 +216,8 @@ Result<ChangeResult> Resume(ActionContext& ctx, const std::string& name, const P
   result.revision = op->revision;
   result.plan_text = Plan{op->type, name, plan.steps}.ToText();
   const bool deploy = op->type == "deploy";
+  // The steps left may restart servers: the same check as before a change.
+  ZK_RETURN_IF_ERROR(ctx.platform.CheckCredentials().WithContext("resume " + op->type + " " + name));
   if (!deploy) ZK_RETURN_IF_ERROR(ctx.store.SetClusterStatus(name, ClusterState::kUpdating));
   PlatformStepRunner runner(ctx, package, values, op->id);
   Status run = ExecutePlan(ctx.store, op->id, plan.steps, plan.first_unfinished, runner, ctx.progress);

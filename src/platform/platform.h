@@ -87,6 +87,11 @@ class Platform {
   // and permissions (Kubernetes). InvalidInput for the user's fault.
   virtual Status Preflight() = 0;
 
+  // What must hold before any server restarts, also when an interrupted
+  // operation is resumed (which skips Preflight): locally, that the servers'
+  // JAAS files and the credential files agree. Preflight checks it too.
+  virtual Status CheckCredentials() { return Status::Ok(); }
+
   // The servers of the target values: id and endpoint, ascending.
   virtual Result<std::vector<NodeEndpoint>> Topology() const = 0;
 

@@ -208,6 +208,8 @@ Result<std::vector<json>> KubernetesPlatform::ServerObjects(int id) const {
       UseCertManagerVolume(controller["spec"]["template"]["spec"], options_.cluster, id);
       ZK_ASSIGN_OR_RETURN(std::string hash, CertManagerTlsHash(client_, options_, id));
       AnnotateTlsHash(controller, hash);
+      // zkpilot's own certificate is still zkpilot's: renewed when due.
+      ZK_RETURN_IF_ERROR(EnsureTlsSecrets(client_, options_, target_, {}).status());
       return it->second;
     }
     // The server's certificates exist before its pod can mount them; their

@@ -104,12 +104,15 @@ Result<Data> EnsureSecret(KubeClient& client, const KubePlatformOptions& options
       ZK_ASSIGN_OR_RETURN(Data data, DecodeSecret(name, *existing, keys));
       if (!due || !due(data)) return data;
       ZK_ASSIGN_OR_RETURN(Data renewed, make());
-      json object = SecretObject(name, options, renewed);
-      object["metadata"]["resourceVersion"] = (*existing)["metadata"].value("resourceVersion", std::string());
-      auto replaced = client.Replace(ref, options.namespace_name, object);
-      if (replaced.ok()) return renewed;
-      if (replaced.status().code() != ErrorCode::kConflict)
-        return replaced.status().WithContext("renew Secret " + name);
+      // A merge patch (the operator may patch Secrets, not update them) with
+      // the resourceVersion read: the API server refuses it (409) when the
+      // Secret changed meanwhile.
+      json patch = {{"metadata", {{"resourceVersion", (*existing)["metadata"].value("resourceVersion", std::string())}}},
+                    {"data", SecretObject(name, options, renewed)["data"]}};
+      auto patched = client.MergePatch(ref, options.namespace_name, name, patch);
+      if (patched.ok()) return renewed;
+      if (patched.status().code() != ErrorCode::kConflict)
+        return patched.status().WithContext("renew Secret " + name);
       continue;  // renewed meanwhile by another writer: read theirs
     }
     ZK_ASSIGN_OR_RETURN(Data data, make());
@@ -118,7 +121,7 @@ Result<Data> EnsureSecret(KubeClient& client, const KubePlatformOptions& options
     if (created.status().code() != ErrorCode::kConflict)
       return created.status().WithContext("create Secret " + name);
   }
-  return Status::Internal("Secret " + name + ": created by another writer but not readable");
+  return Status::Internal("Secret " + name + ": changed by another writer at each of 3 attempts to create or renew it");
 }
 
 Result<Data> EnsureCa(KubeClient& client, const KubePlatformOptions& options,

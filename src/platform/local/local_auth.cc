@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -83,6 +84,9 @@ Result<AuthSettings> AuthSettingsOf(const Values& values) {
                                   " is not a user name (a letter, then letters, digits, '_', '.' or '-'; at most 64)");
     if (!seen.insert(u.get<std::string>()).second)
       return Status::InvalidInput(where + ": user " + u.get<std::string>() + " is listed twice");
+    if (u.get<std::string>() == kQuorumUser)
+      return Status::InvalidInput(where + ": " + kQuorumUser + " is the user servers authenticate each other as; "
+                                  "pick another name");
     s.users.push_back(u.get<std::string>());
   }
   if (s.clients && s.users.empty())
@@ -132,13 +136,16 @@ AuthCredentials PlaceholderCredentials(const AuthSettings& settings) {
   return out;
 }
 
-Status CheckJaasAgreesWithCredentials(const LocalAuth& auth, const std::vector<int>& ids) {
+Status CheckJaasAgreesWithCredentials(const LocalAuth& auth, const std::vector<JaasInUse>& servers,
+                                      const std::vector<std::string>& target_users) {
   // The options JaasConfig writes: user_<name>="..." and password="...".
   static const std::regex kOption(R"re(^\s*(user_([A-Za-z][A-Za-z0-9_.-]*)|password)="([^"]*)")re");
   std::set<std::string> problems;
-  for (int id : ids) {
-    const std::string jaas = auth.JaasPath(id);
-    if (!fs::exists(jaas)) continue;
+  for (const auto& server : servers) {
+    const std::string jaas = auth.JaasPath(server.id);
+    if (!fs::exists(jaas) || !fs::exists(server.secret_args)) continue;
+    ZK_ASSIGN_OR_RETURN(std::string args, ReadFile(server.secret_args));
+    if (args.find(jaas) == std::string::npos) continue;  // not read by its server
     ZK_ASSIGN_OR_RETURN(std::string text, ReadFile(jaas));
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);) {
@@ -148,6 +155,8 @@ Status CheckJaasAgreesWithCredentials(const LocalAuth& auth, const std::vector<i
       const std::string file = user == kQuorumUser ? auth.QuorumCredentialPath() : auth.PasswordPath(user);
       ZK_ASSIGN_OR_RETURN(std::string password, ReadPasswordFile(file));
       if (password == m[3].str()) continue;
+      const bool leaving = std::find(target_users.begin(), target_users.end(), user) == target_users.end();
+      if (password.empty() && user != kQuorumUser && leaving) continue;
       problems.insert(fs::path(jaas).filename().string() + " gives " + user + " another password than " +
                       fs::path(file).filename().string() + (password.empty() ? " (missing or empty)" : ""));
     }
@@ -159,8 +168,8 @@ Status CheckJaasAgreesWithCredentials(const LocalAuth& auth, const std::vector<i
       "the credentials in " + auth.dir + " disagree with the servers' JAAS files:" + list +
       "\nzkpilot makes each password once and never changes it, so one of these files was edited or replaced by "
       "hand. A server restarted now would authenticate with a password its peers or clients do not have. Nothing "
-      "was restarted: put the original file back (the running servers use the passwords in their "
-      "server-<id>.jaas files), then run the command again.");
+      "was restarted: put the original file back - a credential file holds the password alone, on one line, as "
+      "the servers' server-<id>.jaas files have it in quotes - then run the command again.");
 }
 
 std::string JaasConfig(const AuthSettings& settings, const AuthCredentials& credentials) {

@@ -82,16 +82,26 @@ Result<AuthCredentials> ExistingAuthCredentials(const LocalAuth& auth, const Aut
 // a configuration renders without creating anything (validate first).
 AuthCredentials PlaceholderCredentials(const AuthSettings& settings);
 
-// Checks that each server's JAAS file (of `ids`; a server without one is
-// skipped) holds the passwords of the credential files: every `user_<name>`
-// that of `<name>.password` (`quorum.credential` for kQuorumUser), and the
-// QuorumLearner's `password` that of `quorum.credential`. Passwords are made
-// once and kept, so a difference means a file was edited or replaced by hand;
-// a server started with it would offer its peers (or accept from clients) a
-// password the others do not have - with quorum SASL required it cannot
-// rejoin. InvalidInput naming every file that disagrees; run before any
-// server is restarted.
-Status CheckJaasAgreesWithCredentials(const LocalAuth& auth, const std::vector<int>& ids);
+// A server and its `@secret.args` file, which names its JAAS file when the
+// server uses one.
+struct JaasInUse {
+  int id = 0;
+  std::string secret_args;
+};
+
+// Checks that each server's JAAS file holds the passwords of the credential
+// files: every `user_<name>` that of `<name>.password` (`quorum.credential`
+// for kQuorumUser), and the QuorumLearner's `password` that of
+// `quorum.credential`. Skipped: a JAAS file its server's secret.args does not
+// name (auth switched off: nothing reads it), and a client user whose
+// password file is gone and who is not in `target_users` (a user being
+// removed). Passwords are made once and kept, so a difference means a file
+// was edited or replaced by hand; a server started with it would offer its
+// peers (or accept from clients) a password the others do not have - with
+// quorum SASL required it cannot rejoin. InvalidInput naming every file that
+// disagrees; run before any server is restarted.
+Status CheckJaasAgreesWithCredentials(const LocalAuth& auth, const std::vector<JaasInUse>& servers,
+                                      const std::vector<std::string>& target_users);
 
 // The JAAS file of a server (the same for every server of the cluster).
 // REQUIRES: `credentials` has every user `settings` names.

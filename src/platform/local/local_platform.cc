@@ -264,6 +264,13 @@ Result<LocalPlatform::NodeSecrets> LocalPlatform::Secrets(const ServerRender& re
   return secrets;
 }
 
+Status LocalPlatform::CheckCredentials() {
+  ZK_ASSIGN_OR_RETURN(AuthSettings target, AuthSettingsOf(values_));
+  std::vector<JaasInUse> servers;
+  for (const auto& n : nodes_) servers.push_back({n.endpoint.id, n.conf_dir + "/secret.args"});
+  return CheckJaasAgreesWithCredentials(LocalAuthAt(cluster_home_), servers, target.users);
+}
+
 Status LocalPlatform::Preflight() {
   if (FindInPath("java").empty())
     return Status::NotFound("java is not installed; the local platform runs ZooKeeper on a JVM "
@@ -274,11 +281,7 @@ Status LocalPlatform::Preflight() {
   // The whole block is this cluster's before anything starts: two commands
   // racing for one port (two homes, two clusters) are serialized here.
   // Hand-edited credentials fail here, before any server restarts.
-  {
-    std::vector<int> ids;
-    for (const auto& n : nodes_) ids.push_back(n.endpoint.id);
-    ZK_RETURN_IF_ERROR(CheckJaasAgreesWithCredentials(LocalAuthAt(cluster_home_), ids));
-  }
+  ZK_RETURN_IF_ERROR(CheckCredentials());
   ReserveOptions reserve{port_options_.allow_privileged, !port_options_.reserve};
   ZK_RETURN_IF_ERROR(ReservePorts(PortRegistryDir(), Owner(), PortBlock(), reserve));
   ZK_ASSIGN_OR_RETURN(auto records, NodesOf(store_, name_));

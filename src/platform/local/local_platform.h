@@ -82,6 +82,7 @@ class LocalPlatform : public Platform {
   // free, data directories writable; the cluster's directory. Creates nothing
   // but the reservation.
   Status Preflight() override;
+  Status CheckCredentials() override;
   Result<std::vector<NodeEndpoint>> Topology() const override;
   Result<std::vector<ServerState>> Servers() override;
   Result<std::string> TargetFingerprint(int id) override;
