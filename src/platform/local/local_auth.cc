@@ -35,7 +35,6 @@ Result<std::string> NewPassword() {
   return out;
 }
 
-// The password in `path`, made when the file is missing or empty.
 // The password in `path`, or "" when there is none (no file, or empty).
 Result<std::string> ReadPasswordFile(const std::string& path) {
   if (!fs::exists(path)) return std::string();
@@ -44,16 +43,14 @@ Result<std::string> ReadPasswordFile(const std::string& path) {
   return pw;
 }
 
+// The password in `path`, made when the file is missing or empty.
 Result<std::string> EnsurePasswordFile(const std::string& path) {
-  if (fs::exists(path)) {
-    ZK_ASSIGN_OR_RETURN(std::string pw, ReadFile(path));
-    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
-    if (!pw.empty()) {
-      std::error_code ec;  // a copy restored with a wider mode is narrowed again
-      fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
-      if (ec) return Status::IOError("restricting " + path + ": " + ec.message());
-      return pw;
-    }
+  ZK_ASSIGN_OR_RETURN(std::string existing, ReadPasswordFile(path));
+  if (!existing.empty()) {
+    std::error_code ec;  // a copy restored with a wider mode is narrowed again
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
+    if (ec) return Status::IOError("restricting " + path + ": " + ec.message());
+    return existing;
   }
   ZK_ASSIGN_OR_RETURN(std::string pw, NewPassword());
   ZK_RETURN_IF_ERROR(WriteFileAtomically(path, pw + "\n", 0600));
